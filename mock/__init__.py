@@ -1,0 +1,1 @@
+"""The incident-contract mock: Connexion serves openapi.yaml over a stateful in-memory store."""

@@ -1,0 +1,130 @@
+"""Operations, scopes, roles and error responses, as contract.md fixes them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mock.contract import operations, role_scopes
+
+# contract.md §2: the 19 operations, with upstream's exact operationIds.
+EXPECTED = {
+    "Utilities V1#Identity": ("GET", "/v1/identity", None, "200"),
+    "Severities V1#List": ("GET", "/v1/severities", "severities.view", "200"),
+    "Severities V1#Create": ("POST", "/v1/severities", "organisation_settings.update", "201"),
+    "Severities V1#Show": ("GET", "/v1/severities/{id}", "severities.view", "200"),
+    "Severities V1#Update": ("PUT", "/v1/severities/{id}", "organisation_settings.update", "200"),
+    "Severities V1#Delete": ("DELETE", "/v1/severities/{id}", "organisation_settings.update", "202"),
+    "Incident Types V1#List": ("GET", "/v1/incident_types", "incident_types.view", "200"),
+    "Incident Types V1#Show": ("GET", "/v1/incident_types/{id}", "incident_types.view", "200"),
+    "Incident Statuses V1#List": ("GET", "/v1/incident_statuses", "incident_statuses.view", "200"),
+    "Incident Statuses V1#Show": ("GET", "/v1/incident_statuses/{id}", "incident_statuses.view", "200"),
+    "Custom Fields V2#List": ("GET", "/v2/custom_fields", "custom_fields.view", "200"),
+    "Custom Fields V2#Show": ("GET", "/v2/custom_fields/{id}", "custom_fields.view", "200"),
+    "Custom Field Options V1#List": ("GET", "/v1/custom_field_options", "custom_fields.view", "200"),
+    "Incident Roles V2#List": ("GET", "/v2/incident_roles", "incident_roles.view", "200"),
+    "Incident Roles V2#Show": ("GET", "/v2/incident_roles/{id}", "incident_roles.view", "200"),
+    "Incidents V2#List": ("GET", "/v2/incidents", "incidents.view", "200"),
+    "Incidents V2#Create": ("POST", "/v2/incidents", "incidents.create", "200"),
+    "Incidents V2#Show": ("GET", "/v2/incidents/{id}", "incidents.view", "200"),
+    "Incidents V2#Edit": ("POST", "/v2/incidents/{id}/actions/edit", "incidents.update", "200"),
+}
+UPSTREAM = (
+    Path(__file__).resolve().parents[3] / "shared" / "reference" / "upstream" / "incidentio-openapi3.json"
+)
+
+
+def test_the_19_operations_with_their_methods_paths_scopes_and_success(spec: dict[str, Any]) -> None:
+    found = {
+        opid: (
+            method,
+            path,
+            (op.get("x-rbac-scopes") or [None])[0],
+            next(s for s in op["responses"] if s < "3"),
+        )
+        for opid, (method, path, op) in operations(spec).items()
+    }
+    assert found == EXPECTED
+
+
+@pytest.mark.skipif(
+    not UPSTREAM.exists(), reason="the upstream reference document is not beside this checkout"
+)
+def test_operation_ids_are_upstream_strings_on_upstream_paths(spec: dict[str, Any]) -> None:
+    upstream = json.loads(UPSTREAM.read_text())
+    up_ops = {
+        op["operationId"]: (method.upper(), path)
+        for path, item in upstream["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "operationId" in op
+    }
+    ours = {opid: (method, path) for opid, (method, path, _) in operations(spec).items()}
+    assert {opid: up_ops.get(opid) for opid in ours} == ours
+
+
+def test_every_operation_but_identity_names_a_scope_some_role_grants(spec: dict[str, Any]) -> None:
+    granted = set().union(*role_scopes(spec).values())
+    for opid, (_, _, op) in operations(spec).items():
+        scopes = op.get("x-rbac-scopes")
+        if opid == "Utilities V1#Identity":
+            assert scopes is None
+            continue
+        assert scopes, opid
+        assert set(scopes) <= granted, (opid, set(scopes) - granted)
+
+
+def test_the_creator_role_alone_can_run_the_getting_started_flow(spec: dict[str, Any]) -> None:
+    creator = role_scopes(spec)["incident_creator"]
+    ops = operations(spec)
+    for opid in ("Severities V1#List", "Incidents V2#Create"):
+        assert set(ops[opid][2]["x-rbac-scopes"]) <= creator
+
+
+def test_only_global_access_grants_private_incidents(spec: dict[str, Any]) -> None:
+    assert [r for r, s in role_scopes(spec).items() if "incidents.view_private" in s] == ["global_access"]
+
+
+def _ref(response: dict[str, Any]) -> str:
+    return str(response.get("$ref", "")).rsplit("/", 1)[-1]
+
+
+def test_every_operation_documents_the_errors_that_can_happen_to_it(spec: dict[str, Any]) -> None:
+    for opid, (_, path, op) in operations(spec).items():
+        rs = op["responses"]
+        assert _ref(rs["401"]) == "Unauthorized", opid
+        assert ("403" in rs) == ("x-rbac-scopes" in op), opid
+        assert ("404" in rs) == ("{id}" in path), opid
+        assert ("400" in rs) == ("requestBody" in op), opid
+        for status in ("413", "422", "429"):
+            assert status in rs, (opid, status)
+
+
+def test_every_shared_error_response_is_json_error_response(spec: dict[str, Any]) -> None:
+    shared = spec["components"]["responses"]
+    statuses = {
+        "BadRequest": 400, "Unauthorized": 401, "Forbidden": 403, "NotFound": 404, "MethodNotAllowed": 405,
+        "PayloadTooLarge": 413, "UnprocessableEntity": 422, "TooManyRequests": 429,
+    }  # fmt: skip
+    assert set(shared) == set(statuses)
+    for name, status in statuses.items():
+        media = shared[name]["content"]["application/json"]
+        assert media["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
+        assert media["example"]["status"] == status
+        assert "X-Request-Id" in shared[name]["headers"]
+    assert "WWW-Authenticate" in shared["Unauthorized"]["headers"]
+    assert "Allow" in shared["MethodNotAllowed"]["headers"]
+
+
+def test_error_source_requires_field_and_pointer(spec: dict[str, Any]) -> None:
+    assert set(spec["components"]["schemas"]["ErrorSource"]["required"]) == {"field", "pointer"}
+
+
+def test_security_is_bearer_on_every_operation(spec: dict[str, Any]) -> None:
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
+        **spec["components"]["securitySchemes"]["bearerAuth"], "type": "http", "scheme": "bearer",
+    }  # fmt: skip
+    assert spec["security"] == [{"bearerAuth": []}]
+    assert all("security" not in op for _, _, op in operations(spec).values())
