@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["load_spec", "operations", "role_scopes", "roles_granting", "spec_path"]
+__all__ = ["load_spec", "operations", "resolved_parameters", "role_scopes", "roles_granting", "spec_path"]
 
 Spec = dict[str, Any]
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
@@ -55,3 +55,10 @@ def role_scopes(spec: Spec) -> dict[str, frozenset[str]]:
 def roles_granting(spec: Spec, scope: str) -> list[str]:
     """The roles that grant a scope, in document order."""
     return [role for role, scopes in role_scopes(spec).items() if scope in scopes]
+
+
+def resolved_parameters(spec: Spec, operation_id: str) -> list[dict[str, Any]]:
+    """An operation's parameters with component $refs resolved."""
+    _, _, op = operations(spec)[operation_id]
+    shared = spec["components"].get("parameters", {})
+    return [shared[p["$ref"].rsplit("/", 1)[-1]] if "$ref" in p else p for p in op.get("parameters", [])]

@@ -1,0 +1,3 @@
+from mock.cli import main
+
+main()

@@ -1,0 +1,129 @@
+"""One error path: a small exception tree and one renderer for the contract's ErrorResponse.
+
+Every layer (our middleware, the validators, the handlers, Connexion's problems, Starlette's HTTP
+exceptions, the catch-all) ends up in `error_body`, so every non-2xx answer has the same shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "ApiError",
+    "BadRequest",
+    "Forbidden",
+    "Internal",
+    "MethodNotAllowed",
+    "NotFound",
+    "PayloadTooLarge",
+    "TooManyRequests",
+    "Unauthorized",
+    "ValidationFailed",
+    "error_body",
+]
+
+# Message templates: every message the mock sends comes from here.
+MISSING_AUTH = "No API key was sent: use the header Authorization: Bearer <API key>"
+INVALID_KEY = "The API key is not valid"
+MISSING_SCOPE = "This API key lacks the scope {scope}, granted by the role(s) {roles}"
+NOT_FOUND = "No {kind} with id {id!r}"
+NO_ROUTE = "No operation at {path}"
+METHOD = "{method} is not allowed on {path}; allowed: {allowed}"
+TOO_LARGE = "Request bodies are limited to {limit} bytes"
+RATE = "Too many requests: this key may make {limit} requests a minute; retry after {retry} s"
+INTERNAL = "An unexpected error occurred"
+REQUIRED = "{field} is required"
+UNKNOWN_FIELD = "{field} is not a known field"
+INVALID = "{field} is invalid: {detail}"
+REUSED = "This idempotency key was already used with a different payload"
+BAD_JSON = "The request body is not valid JSON: {detail}"
+BAD_ENCODING = "The request body is not valid UTF-8"
+BAD_CONTENT_TYPE = "Send the request body as application/json"
+
+
+class ApiError(Exception):
+    """An error answer. Subclasses fix the status and type; instances carry the entries."""
+
+    status: ClassVar[int] = 500
+    type: ClassVar[str] = "api_error"
+    default_code: ClassVar[str] = "api_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        pointer: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        entry: dict[str, Any] = {"code": code or self.default_code, "message": message}
+        if field is not None:
+            entry["source"] = {"field": field, "pointer": pointer if pointer is not None else f"/{field}"}
+        self.errors: list[dict[str, Any]] = [entry]
+        self.headers: dict[str, str] = dict(headers or {})
+        self.extra: dict[str, Any] = {}
+
+    @classmethod
+    def many(cls, entries: list[dict[str, Any]]) -> ApiError:
+        """One answer carrying several entries (each already shaped as an ErrorSingle)."""
+        err = cls(entries[0]["message"])
+        err.errors = entries
+        return err
+
+    @property
+    def code(self) -> str:
+        return str(self.errors[0]["code"])
+
+
+class BadRequest(ApiError):
+    status, type, default_code = 400, "invalid_request_error", "invalid_request"
+
+
+class Unauthorized(ApiError):
+    status, type, default_code = 401, "authentication_error", "invalid_authorization"
+
+
+class Forbidden(ApiError):
+    status, type, default_code = 403, "resource_forbidden", "missing_scope"
+
+
+class NotFound(ApiError):
+    status, type, default_code = 404, "not_found", "not_found"
+
+
+class MethodNotAllowed(ApiError):
+    status, type, default_code = 405, "method_not_allowed", "method_not_allowed"
+
+
+class PayloadTooLarge(ApiError):
+    status, type, default_code = 413, "payload_too_large", "payload_too_large"
+
+
+class ValidationFailed(ApiError):
+    status, type, default_code = 422, "validation_error", "invalid_value"
+
+
+class TooManyRequests(ApiError):
+    status, type, default_code = 429, "too_many_requests", "too_many_requests"
+
+
+class Internal(ApiError):
+    status, type, default_code = 500, "api_error", "api_error"
+
+
+def error_body(err: ApiError, request_id: str) -> dict[str, Any]:
+    """The ErrorResponse body for an error."""
+    return {
+        "type": err.type,
+        "status": err.status,
+        "request_id": request_id,
+        "errors": err.errors,
+        **err.extra,
+    }
+
+
+def entry(code: str, message: str, field: str, pointer: str) -> dict[str, Any]:
+    """One ErrorSingle with a source."""
+    return {"code": code, "message": message, "source": {"field": field, "pointer": pointer}}

@@ -1,0 +1,147 @@
+"""ASGI middleware around Connexion's stack.
+
+`Envelope` sits outside everything: it gives each request an id, sends it back as X-Request-Id on every
+answer, and refuses bodies over the limit before any other layer reads them. `Gate` sits after routing
+and before Connexion's security and validation: it authenticates, checks scopes and applies the rate
+limit, so a key without the scope gets 403 whatever its body says.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from ulid import ULID
+
+from mock.auth import Policy
+from mock.errors import ApiError, PayloadTooLarge, TooManyRequests, error_body
+from mock.store import Store
+
+from . import errors
+
+__all__ = ["MAX_BODY", "Envelope", "Gate", "send_error"]
+
+MAX_BODY = 1024 * 1024
+STATE = "incident_mock"  # our key in scope["extensions"]
+
+
+def state(scope: Scope) -> dict[str, Any]:
+    return scope.setdefault("extensions", {}).setdefault(STATE, {})  # type: ignore[no-any-return]
+
+
+def render(err: ApiError, request_id: str) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    body = json.dumps(error_body(err, request_id)).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in err.headers.items()]
+    return err.status, body, headers
+
+
+async def send_error(scope: Scope, send: Send, err: ApiError) -> None:
+    status, body, headers = render(err, state(scope).get("request_id", ""))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class Envelope:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = str(ULID())
+        state(scope)["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-Request-Id"] = request_id
+            await send(message)
+
+        headers = Headers(scope=scope)
+        if "content-length" in headers or "transfer-encoding" in headers:
+            body = await self._read(receive)
+            if body is None:
+                await send_error(
+                    scope, send_with_id, PayloadTooLarge(errors.TOO_LARGE.format(limit=MAX_BODY))
+                )
+                return
+            receive = _replay(body)
+            MutableHeaders(scope=scope)["content-length"] = str(len(body))
+        await self.app(scope, receive, send_with_id)
+
+    @staticmethod
+    async def _read(receive: Receive) -> bytes | None:
+        """The whole body, or None as soon as it passes the limit."""
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY:
+                return None
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+class Gate:
+    def __init__(
+        self, app: ASGIApp, *, policy: Policy, store: Callable[[], Store], rate_limit: int | None = None
+    ) -> None:
+        self.app, self.policy, self.store, self.rate_limit = app, policy, store, rate_limit
+        self.buckets: dict[str, tuple[float, float]] = {}  # key id -> (tokens, last refill)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        operation_id = scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
+        if scope["type"] != "http" or operation_id is None:
+            await self.app(scope, receive, send)
+            return
+        caller = self.policy.authenticate(self.store(), Headers(scope=scope).get("authorization"))
+        self.policy.authorize(caller, operation_id)
+        if self.rate_limit:
+            self._spend(caller.key.id)
+        state(scope)["caller"] = caller
+        await self.app(scope, receive, send)
+
+    def _spend(self, key_id: str) -> None:
+        """Token bucket: `rate_limit` requests a minute, refilled continuously."""
+        assert self.rate_limit
+        capacity, moment = float(self.rate_limit), time.monotonic()
+        tokens, last = self.buckets.get(key_id, (capacity, moment))
+        tokens = min(capacity, tokens + (moment - last) * capacity / 60)
+        if tokens < 1:
+            retry = math.ceil((1 - tokens) * 60 / capacity)
+            err = TooManyRequests(
+                errors.RATE.format(limit=self.rate_limit, retry=retry), headers={"Retry-After": str(retry)}
+            )
+            reset = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + retry))
+            err.extra["rate_limit"] = {
+                "name": "api_key",
+                "limit": self.rate_limit,
+                "remaining": 0,
+                "retry_after": reset,
+            }
+            self.buckets[key_id] = (tokens, moment)
+            raise err
+        self.buckets[key_id] = (tokens - 1, moment)
