@@ -1,0 +1,97 @@
+"""The generated site in a real headless Chromium, from file://: no console errors, all operations shown."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from mock.contract import operations
+from mock.docs import build_site
+from mock.docs.markup import slug
+from tests.docs.browser import Browser
+
+SECTIONS = "Array.from(document.querySelectorAll('section.operation'))"
+OPERATION_IDS = SECTIONS + ".map(s => s.dataset.operationId)"
+
+
+def test_build_site_writes_the_reference_and_the_guide(tmp_path: Path):
+    written = build_site(tmp_path / "out")
+    assert sorted(p.name for p in written) == ["guide.html", "index.html"]
+    assert all(p.is_file() and p.stat().st_size > 1000 for p in written)
+
+
+def test_site_references_nothing_outside_itself(site: Path):
+    for page in site.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        targets = re.findall(r'(?:href|src)="([^"]*)"', text)
+        assert targets, page.name
+        external = [t for t in targets if not re.match(r"(#|index\.html|guide\.html|data:)", t)]
+        assert external == [], page.name
+
+
+def test_reference_loads_without_console_errors_and_shows_every_operation(
+    browser: Browser, site: Path, spec: dict[str, Any]
+):
+    expected = operations(spec)
+    assert len(expected) == 19
+    with browser.page() as page:
+        page.load((site / "index.html").as_uri())
+        shown = page.evaluate(OPERATION_IDS)
+        visible = page.evaluate(SECTIONS + ".filter(s => s.offsetHeight > 0).length")
+        text = page.evaluate("document.body.innerText")
+        anchors = page.evaluate(SECTIONS + ".map(s => s.id)")
+        assert page.errors() == []
+    assert sorted(shown) == sorted(expected)
+    assert visible == 19
+    assert anchors == [slug(op_id) for op_id in shown]
+    for op_id, (method, path, op) in expected.items():
+        assert op_id in text
+        assert f"{method} {path}" in text
+        assert op["summary"] in text
+        for scope in op.get("x-rbac-scopes", []):
+            assert scope in text
+
+
+def test_every_response_status_and_example_is_rendered(browser: Browser, site: Path, spec: dict[str, Any]):
+    with browser.page() as page:
+        page.load((site / "index.html").as_uri())
+        statuses = page.evaluate(
+            f"Object.fromEntries({SECTIONS}.map(s => [s.dataset.operationId,"
+            " Array.from(s.querySelectorAll('.response')).map(r => r.dataset.status)]))"
+        )
+        examples = page.evaluate("document.querySelectorAll('section.operation pre.example').length")
+    assert statuses == {op_id: list(op["responses"]) for op_id, (_m, _p, op) in operations(spec).items()}
+    assert examples >= sum(len(op["responses"]) for _m, _p, op in operations(spec).values())
+
+
+def test_guide_loads_without_console_errors_and_covers_each_section(
+    browser: Browser, site: Path, spec: dict[str, Any]
+):
+    headings = [
+        line[3:].strip() for line in spec["info"]["description"].splitlines() if line.startswith("## ")
+    ]
+    with browser.page() as page:
+        page.load((site / "guide.html").as_uri())
+        titles = page.evaluate(
+            "Array.from(document.querySelectorAll('section.guide h2')).map(h => h.textContent)"
+        )
+        roles = page.evaluate("Array.from(document.querySelectorAll('table.roles tr[id]')).length")
+        tables = page.evaluate("document.querySelectorAll('section.guide table').length")
+        assert page.errors() == []
+    assert set(headings) <= set(titles)
+    assert roles == len(spec["x-api-key-roles"])
+    assert tables >= 4  # the contract's errors table, roles, scopes, shared error responses
+
+
+def test_filter_box_hides_operations_that_do_not_match(browser: Browser, site: Path):
+    with browser.page() as page:
+        page.load((site / "index.html").as_uri())
+        shown = page.evaluate(
+            "(() => { const f = document.getElementById('filter'); f.value = 'Incidents V2#Create';"
+            " f.dispatchEvent(new Event('input'));"
+            " return Array.from(document.querySelectorAll('section.operation'))"
+            ".filter(s => !s.hidden).map(s => s.dataset.operationId); })()"
+        )
+        assert page.errors() == []
+    assert shown == ["Incidents V2#Create"]
