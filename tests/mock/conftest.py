@@ -1,0 +1,55 @@
+"""One mock app per session (Connexion's start-up is slow), a fresh store for every test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from mock.app import create_app
+from mock.store import Store
+from tests.servers import serve
+
+FULL = {"Authorization": "Bearer mock-key-full"}
+CREATOR = {"Authorization": "Bearer mock-key-creator"}
+VIEWER = {"Authorization": "Bearer mock-key-viewer"}
+MAJOR = "01JGZ0SEV0000000000000MAJ0"
+SEEDED_INCIDENT = "01JGZ1NC000000000000000042"
+
+
+@pytest.fixture(scope="session")
+def app() -> Any:
+    """The mock with response validation on: any drift from the contract becomes a 500 and fails tests."""
+    return create_app(validate_responses=True)
+
+
+@pytest.fixture
+def store(app: Any) -> Store:
+    app.holder.reset()
+    return app.holder.store  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def client(app: Any, store: Store) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """A separate mock behind uvicorn on 127.0.0.1, started once; yields its base URL."""
+    with serve(create_app(validate_responses=True)) as url:
+        yield url
+
+
+@pytest.fixture
+def live_url(live_server: str) -> str:
+    """The live mock, reset to its fixtures through its own control plane."""
+    httpx.post(f"{live_server}/_mock/reset").raise_for_status()
+    return live_server
+
+
+def incident_body(key: str, **extra: Any) -> dict[str, Any]:
+    return {"idempotency_key": key, "severity_id": MAJOR, "visibility": "public", **extra}
