@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator
 from typing import Any
+from urllib.parse import parse_qsl
 
 from connexion.validators import JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
@@ -92,22 +93,30 @@ class BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
 class QueryValidator(ParameterValidator):  # type: ignore[misc]
     """Parameters: unknown names and invalid values are 422 naming the parameter.
 
-    deepObject parameters are left to the handler, which reads them from the raw query string.
+    Reads the raw query string: Connexion's own parser raises on brackets deeper than the schema
+    (`status[one_of][x]=y`), so malformed keys must be refused before anything asks it. deepObject
+    values are left to the handler, which reads them from the raw query string too.
     """
 
-    def validate_request(self, request: Any) -> None:
+    def validate(self, scope: Scope) -> None:
         declared = {p["name"]: p for p in self.parameters.get("query", [])}
-        for key in request.query_params:
-            name = key.split("[", 1)[0]
-            if name not in declared or ("[" in key and declared[name].get("style") != "deepObject"):
+        raw = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        first: dict[str, str] = {}
+        for key, value in raw:
+            name, _, rest = key.partition("[")
+            param = declared.get(name)
+            if (
+                param is None
+                or (rest and rest.count("[") + 1 != _depth(param))
+                or (not rest and _depth(param))
+            ):
                 raise ValidationFailed(
                     errors.INVALID.format(field=key, detail="unknown query parameter"), field=key
                 )
-        checks = [("query", p, request.query_params.get(p["name"])) for p in declared.values()]
-        checks += [("path", p, request.path_params.get(p["name"])) for p in self.parameters.get("path", [])]
-        for where, param, value in checks:
-            if where == "query" and param.get("style") == "deepObject":
-                continue
+            first.setdefault(name, value)
+        checks = [(p, first.get(name)) for name, p in declared.items() if not _depth(p)]
+        checks += [(p, scope.get("path_params", {}).get(p["name"])) for p in self.parameters.get("path", [])]
+        for param, value in checks:
             if value is None:
                 if param.get("required"):
                     name = param["name"]
@@ -125,7 +134,13 @@ class QueryValidator(ParameterValidator):  # type: ignore[misc]
             except ValueError:
                 value = raw
         for error in Draft4Validator(schema).iter_errors(value):
-            detail = error.message
             raise ValidationFailed(
-                errors.INVALID.format(field=param["name"], detail=detail), field=param["name"]
+                errors.INVALID.format(field=param["name"], detail=error.message), field=param["name"]
             )
+
+
+def _depth(param: Json) -> int:
+    """How many [..] groups a key of this parameter has: 0 plain, 1 deepObject, 2 deepObject of objects."""
+    if param.get("style") != "deepObject":
+        return 0
+    return 2 if isinstance(param.get("schema", {}).get("additionalProperties"), dict) else 1
