@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import time
 from pathlib import Path
+from types import FrameType
 
 import click
 import uvicorn
@@ -81,7 +84,15 @@ def main(
             click.echo(banner(host, bound, fixtures or DEFAULT_FIXTURES, started))
 
     server.startup = startup  # type: ignore[method-assign]
-    server.run()
+    # uvicorn shuts down gracefully, then re-raises the signal it caught: treat that as a clean stop.
+    signal.signal(signal.SIGTERM, _interrupt)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    click.echo("incident-mock stopped")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 @main.command()
