@@ -1,0 +1,74 @@
+"""Render a bench run as Markdown and merge it into bench/results.md, one section per label.
+
+A run replaces only the section with its own label, so `before` and `after` runs sit side by side.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loadgen import Result
+
+__all__ = ["Run", "merge", "render"]
+
+HEADER = (
+    "# Bench results\n\n"
+    "Written by `make bench` (`bench/run.py`). Each section is one labelled run "
+    "(`bench/run.py --label NAME`); a new run replaces only the section with its label.\n"
+)
+
+
+@dataclass
+class Run:
+    label: str
+    when: str
+    machine: str
+    tools: str
+    method: str
+    cells: dict[str, dict[str, Result]] = field(default_factory=dict)  # scenario -> server -> result
+    startup_s: dict[str, float] = field(default_factory=dict)
+    rss_idle_mib: dict[str, float] = field(default_factory=dict)
+    memory: list[str] = field(default_factory=list)  # free-form lines about the big store
+
+
+def _ratio(a: Result | None, b: Result | None) -> str:
+    return f"{a.requests_per_s / b.requests_per_s:.2f}x" if a and b and b.requests_per_s else "n/a"
+
+
+def render(run: Run) -> str:
+    lines = [f"## {run.label} — {run.when}", "", f"- Machine: {run.machine}", f"- Tools: {run.tools}"]
+    lines += [f"- Method: {run.method}", ""]
+    lines += [
+        "| scenario | server | req/s | p50 ms | p99 ms | requests | failures |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for scenario, results in run.cells.items():
+        for server, r in results.items():
+            lines.append(
+                f"| {scenario} | {server} | {r.requests_per_s:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
+                f"| {r.requests:,} | {r.failures:,} |"
+            )
+    lines += ["", "| scenario | mock/ceiling (req/s) | mock/Prism (req/s) |", "|---|---:|---:|"]
+    for scenario, results in run.cells.items():
+        mock = results.get("mock")
+        ceiling, prism = _ratio(mock, results.get("ceiling")), _ratio(mock, results.get("prism"))
+        lines.append(f"| {scenario} | {ceiling} | {prism} |")
+    lines += ["", "| server | start to first 200 (s) | RSS after start (MiB) |", "|---|---:|---:|"]
+    for server, seconds in run.startup_s.items():
+        lines.append(f"| {server} | {seconds:.2f} | {run.rss_idle_mib.get(server, 0):.1f} |")
+    lines += ["", *(f"- {line}" for line in run.memory), ""]
+    return "\n".join(lines)
+
+
+def merge(path: Path, run: Run) -> str:
+    """Write the run's section into the results file (replacing an older one with its label)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+    sections = re.split(r"(?m)^(?=## )", text)
+    head, rest = sections[0], [s for s in sections[1:] if not s.startswith(f"## {run.label} — ")]
+    section = render(run)
+    path.write_text(
+        head.rstrip() + "\n\n" + "\n".join([section, *[s.rstrip() + "\n" for s in rest]]), "utf-8"
+    )
+    return section

@@ -1,0 +1,181 @@
+"""`make bench`: the mock side by side with the Starlette ceiling and Prism, on 127.0.0.1, driven by wrk.
+
+Scenarios: GET /v1/severities; GET /v2/incidents (25 a page) over a 10 000-incident store; POST
+/v2/incidents with fresh keys; POST replaying one key. Also: start to first 200 per server, and the
+mock's resident memory holding 100 000 incidents. Results go to bench/results.md and stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+import httpx
+from loadgen import Result, run_wrk
+from report import Run, merge
+from seed import create_one, seed
+from servers import Server
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+OUT = BENCH / "out"
+PRISM = BENCH / "node_modules" / ".bin" / "prism"
+TOKEN = "mock-key-full"
+LIST_PATH = "/v2/incidents?page_size=25"
+
+
+def ensure_tools() -> None:
+    """wrk from Debian, Prism from npm into bench/node_modules (both only when missing)."""
+    if shutil.which("wrk") is None:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, env=env)
+    if not PRISM.exists():
+        npm = ["npm", "install", "--prefix", str(BENCH), "--no-audit", "--no-fund", "--ignore-scripts"]
+        subprocess.run(npm, check=True, env={**os.environ, "SCARF_ANALYTICS": "false"})
+
+
+def versions() -> str:
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split(" [")[0]
+    prism = subprocess.run([str(PRISM), "--version"], capture_output=True, text=True).stdout.strip()
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    pkgs = ", ".join(f"{p} {metadata.version(p)}" for p in ("connexion", "starlette", "uvicorn", "uvloop"))
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True
+    )
+    python = f"Python {platform.python_version()}, {pkgs}"
+    return f"{wrk}; Prism {prism} (node {node}); {python}; mock at commit {head.stdout.strip()}"
+
+
+def machine() -> str:
+    lines = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next(
+        (ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), platform.machine()
+    )
+    return f"{os.cpu_count()} cores ({cpu}), Linux {platform.release()}"
+
+
+def measure(server: Server, path: str, script: str, args: list[str], opts: argparse.Namespace) -> Result:
+    url = server.base + path
+    run_wrk(url, script, args, opts.threads, opts.connections, opts.warmup)  # warm-up, discarded
+    result = run_wrk(url, script, args, opts.threads, opts.connections, opts.duration)
+    print(
+        f"  {server.name:8} {path:28} {result.requests_per_s:9,.0f} req/s  p50 {result.p50_ms:.2f} ms"
+        f"  p99 {result.p99_ms:.2f} ms  failures {result.failures}",
+        flush=True,
+    )
+    return result
+
+
+def _servers() -> tuple[Server, Server, Server]:
+    mock_argv = [str(ROOT / ".venv/bin/incident-mock"), "--port", "{port}", "--log-level", "warning"]
+    ceiling_argv = [sys.executable, str(BENCH / "ceiling.py"), "--port", "{port}"]
+    ceiling_argv += ["--body", str(OUT / "severities.json")]
+    prism_argv = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", "{port}", str(ROOT / "openapi.yaml")]
+    return (
+        Server("mock", mock_argv, log=OUT / "mock.log"),
+        Server("ceiling", ceiling_argv, log=OUT / "ceiling.log"),
+        Server("prism", prism_argv, log=OUT / "prism.log"),
+    )
+
+
+def _start_all(servers: tuple[Server, ...], run: Run) -> None:
+    mock = servers[0]
+    for server in servers:
+        if server.name == "ceiling":  # the ceiling serves the mock's own answer, byte for byte
+            answer = httpx.get(f"{mock.base}/v1/severities", headers={"Authorization": f"Bearer {TOKEN}"})
+            (OUT / "severities.json").write_bytes(answer.content)
+        server.start()
+        time.sleep(1)
+        run.startup_s[server.name] = server.startup_s
+        run.rss_idle_mib[server.name] = server.rss_kib() / 1024
+        print(f"  {server.name:8} up in {server.startup_s:.2f} s", flush=True)
+
+
+def _memory(mock: Server, run: Run, severity_id: str, target: int) -> int:
+    started = time.perf_counter()
+    big = seed(mock.base, TOKEN, severity_id, target)
+    seeded_s = time.perf_counter() - started
+    rss, idle = mock.rss_kib() / 1024, run.rss_idle_mib["mock"]
+    run.memory.append(
+        f"mock RSS holding {big:,} incidents: {rss:.0f} MiB (after start: {idle:.0f} MiB; "
+        f"about {(rss - idle) * 1024 / max(big, 1):.1f} KiB per incident)"
+    )
+    run.memory.append(f"seeding to {big:,} incidents through the API took {seeded_s:.0f} s")
+    return big
+
+
+def bench(opts: argparse.Namespace, run: Run) -> None:
+    mock, _ceiling, prism = servers = _servers()
+    try:
+        _start_all(servers, run)
+        severity_id = json.loads((OUT / "severities.json").read_bytes())["severities"][0]["id"]
+        tag = str(random.randrange(10**9))
+        cells = run.cells
+
+        def cell(scenario: str, targets: tuple[Server, ...], path: str, script: str, args: list[str]) -> None:
+            for s in targets:
+                extra = [f"{tag}-{s.name}"] if script == "post_fresh.lua" else []
+                cells.setdefault(scenario, {})[s.name] = measure(s, path, script, [*args, *extra], opts)
+
+        cell("GET /v1/severities", servers, "/v1/severities", "get.lua", [TOKEN])
+        stored = seed(mock.base, TOKEN, severity_id, opts.store)
+        cell(f"GET /v2/incidents ({stored:,} stored)", (mock, prism), LIST_PATH, "get.lua", [TOKEN])
+        fresh = [TOKEN, severity_id]
+        cell("POST /v2/incidents fresh keys", (mock, prism), "/v2/incidents", "post_fresh.lua", fresh)
+        replay_key = f"bench-replay-{tag}"
+        for _ in range(2):  # create, then prove the replay is a replay (same body as lua/post_replay.lua)
+            answer = create_one(mock.base, TOKEN, severity_id, replay_key, name="bench replay")
+            answer.raise_for_status()
+        if answer.headers.get("Idempotent-Replayed") != "true":
+            raise RuntimeError("the mock did not answer the replay as a replay")
+        replay = [TOKEN, severity_id, replay_key]
+        cell("POST /v2/incidents replay", (mock, prism), "/v2/incidents", "post_replay.lua", replay)
+        big = _memory(mock, run, severity_id, opts.memory_store)
+        cell(f"GET /v2/incidents ({big:,} stored)", (mock,), LIST_PATH, "get.lua", [TOKEN])
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--label", default="latest", help="section name in results.md (e.g. before, after)")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per measured wrk run")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of discarded wrk run before each")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--store", type=int, default=10_000, help="incidents in the store for the list run")
+    parser.add_argument("--memory-store", type=int, default=100_000, help="incidents for the memory figure")
+    opts = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    ensure_tools()
+    run = Run(
+        label=opts.label,
+        when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        machine=machine(),
+        tools=versions(),
+        method=f"wrk -t{opts.threads} -c{opts.connections} -d{opts.duration}s --latency per cell, after a "
+        f"{opts.warmup} s warm-up; all servers on 127.0.0.1 and running during the whole run; mock with "
+        "--log-level warning, Prism with its default logging to a file",
+    )
+    load_before = Path("/proc/loadavg").read_text().split()[0]
+    bench(opts, run)
+    load_after = Path("/proc/loadavg").read_text().split()[0]
+    run.method += f"; 1-min load average {load_before} before the run, {load_after} after it"
+    print(merge(BENCH / "results.md", run))
+
+
+if __name__ == "__main__":
+    main()
