@@ -1,0 +1,74 @@
+"""The bench harness reads wrk's output right and keeps labelled runs apart in results.md."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+WRK_OUTPUT = """\
+Running 5s test @ http://127.0.0.1:40000/v2/incidents
+  1 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    13.18ms    5.29ms  93.73ms   89.50%
+    Req/Sec     1.21k   133.53     1.33k    87.50%
+  Latency Distribution
+     50%  811.00us
+     75%   13.05ms
+     90%   16.56ms
+     99%    1.20s
+  6050 requests in 5.00s, 5.45MB read
+  Socket errors: connect 0, read 2, write 0, timeout 3
+  Non-2xx or 3xx responses: 7
+Requests/sec:   1210.33
+Transfer/sec:     92.98KB
+"""
+
+
+@pytest.fixture
+def bench(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
+    monkeypatch.syspath_prepend(str(BENCH))
+    import loadgen
+    import report
+
+    yield {"loadgen": loadgen, "report": report}
+    for name in ("loadgen", "report"):
+        sys.modules.pop(name, None)
+
+
+def test_parse_reads_rate_percentiles_and_failures(bench):
+    result = bench["loadgen"].parse(WRK_OUTPUT)
+    assert result.requests_per_s == pytest.approx(1210.33)
+    assert result.p50_ms == pytest.approx(0.811)
+    assert result.p99_ms == pytest.approx(1200.0)
+    assert result.requests == 6050
+    assert result.failures == 7 + 2 + 3
+
+
+def test_parse_refuses_output_without_latency_distribution(bench):
+    with pytest.raises(ValueError, match="unexpected wrk output"):
+        bench["loadgen"].parse("Requests/sec: 10\n")
+
+
+def test_merge_replaces_only_the_section_with_the_same_label(bench, tmp_path: Path):
+    report, result = bench["report"], bench["loadgen"].Result(100.0, 1.0, 2.0, 500, 0)
+    path = tmp_path / "results.md"
+
+    def run(label: str, rps: float) -> None:
+        r = report.Run(label, "today", "2 cores", "wrk", "wrk -t1")
+        r.cells["GET /v1/severities"] = {"mock": result.__class__(rps, 1.0, 2.0, 500, 0), "prism": result}
+        report.merge(path, r)
+
+    run("before", 150.0)
+    run("after", 300.0)
+    run("after", 400.0)
+    text = path.read_text()
+    assert text.count("## before — ") == 1
+    assert text.count("## after — ") == 1
+    assert "| GET /v1/severities | n/a | 1.50x |" in text
+    assert "| GET /v1/severities | n/a | 4.00x |" in text
+    assert "3.00x" not in text
