@@ -31,7 +31,7 @@ from mock.contract import Spec, load_spec, spec_path
 from mock.errors import ApiError, BadRequest, Internal, MethodNotAllowed, NotFound, error_body
 from mock.handlers import HANDLERS
 from mock.handlers.context import Ctx, Reply
-from mock.middleware import STATE, Envelope, Gate
+from mock.middleware import CURRENT, STATE, Envelope, Gate
 from mock.store import Store
 from mock.validation import BodyValidator, QueryValidator
 
@@ -114,6 +114,8 @@ def _as_api_error(exc: Exception, request: ConnexionRequest, spec: Spec) -> ApiE
         return MethodNotAllowed(message, headers={"Allow": allowed})
     if isinstance(exc, HTTPException) and exc.status_code == 404:
         return NotFound(errors.NO_ROUTE.format(path=request.url.path))
+    if isinstance(exc, HTTPException) and exc.status_code == 400:  # e.g. a multipart body without boundary
+        return BadRequest(str(exc.detail))
     if isinstance(exc, ProblemException) and exc.status == 415:
         return BadRequest(errors.BAD_CONTENT_TYPE, code="invalid_content_type")
     if isinstance(exc, ProblemException) and 400 <= exc.status < 500:
