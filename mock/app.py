@@ -31,7 +31,7 @@ from mock.contract import Spec, load_spec, spec_path
 from mock.errors import ApiError, BadRequest, Internal, MethodNotAllowed, NotFound, error_body
 from mock.handlers import HANDLERS
 from mock.handlers.context import Ctx, Reply
-from mock.middleware import CURRENT, STATE, Envelope, Gate
+from mock.middleware import STATE, Envelope, Gate
 from mock.store import Store
 from mock.validation import BodyValidator, QueryValidator
 

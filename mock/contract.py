@@ -37,13 +37,20 @@ def load_spec(path: Path | None = None) -> Spec:
     return _load(str(path or spec_path()))
 
 
+_OPERATIONS: dict[int, tuple[Spec, dict[str, tuple[str, str, dict[str, Any]]]]] = {}
+
+
 def operations(spec: Spec) -> dict[str, tuple[str, str, dict[str, Any]]]:
-    """operationId -> (METHOD, path, operation object)."""
+    """operationId -> (METHOD, path, operation object). Memoised per document: handlers ask per request."""
+    hit = _OPERATIONS.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
     out: dict[str, tuple[str, str, dict[str, Any]]] = {}
     for path, item in spec["paths"].items():
         for method in HTTP_METHODS:
             if method in item:
                 out[item[method]["operationId"]] = (method.upper(), path, item[method])
+    _OPERATIONS[id(spec)] = (spec, out)
     return out
 
 

@@ -64,6 +64,9 @@ class Envelope:
             await send(message)
 
         headers = Headers(scope=scope)
+        if "content-type" in headers:  # media types are case-insensitive; Connexion matches them verbatim
+            kind, sep, params = headers["content-type"].partition(";")
+            MutableHeaders(scope=scope)["content-type"] = kind.strip().lower() + sep + params
         if "content-length" in headers or "transfer-encoding" in headers:
             body = await self._read(receive)
             if body is None:

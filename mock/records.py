@@ -52,3 +52,4 @@ class IncidentRecord:
     custom_fields: dict[str, list[Json]] = field(default_factory=dict)  # field id -> values (payload shape)
     roles: dict[str, str] = field(default_factory=dict)  # role id -> user id
     timestamps: dict[str, str] = field(default_factory=dict)  # timestamp id -> RFC 3339 value
+    version: int = 0  # bumped by every edit, so a cached rendering can tell it is stale

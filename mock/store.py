@@ -26,6 +26,7 @@ __all__ = ["Store"]
 
 Json = dict[str, Any]
 LISTED_BY_DEFAULT = ("standard", "retrospective")
+RENDER_CACHE = 4096
 
 
 def canonical(payload: Json) -> str:
@@ -50,6 +51,8 @@ class Store:
         self.by_id: dict[str, IncidentRecord] = {}
         self.idempotency: dict[str, tuple[str, str]] = {}  # key -> (canonical payload, incident id)
         self.counts: Counter[tuple[str, str]] = Counter()  # (mode, visibility) -> incidents
+        self.settings_version = 0  # bumped whenever a setting that incidents embed changes
+        self.rendered: dict[str, tuple[int, int, Json]] = {}  # incident id -> (version, settings, IncidentV2)
         for seed in fixtures.get("incidents", []):
             creator = next(k for k in self.keys if k.token == seed["created_by"])
             self.create_incident(seed["payload"], creator, incident_id=seed.get("id"))
@@ -93,6 +96,7 @@ class Store:
             else:
                 rank = body.get("rank", current["rank"])
             current.update(name=name, description=body["description"], rank=rank, updated_at=stamp)
+            self.settings_version += 1
             return current
 
     def delete_severity(self, severity_id: str) -> None:
@@ -103,6 +107,7 @@ class Store:
                     errors.INVALID.format(field="id", detail="incidents still use this severity"), field="id"
                 )
             del self.severities[severity_id]
+            self.settings_version += 1
 
     def list_options(
         self, custom_field_id: str, page_size: int, after: str | None
@@ -141,14 +146,14 @@ class Store:
                     raise ValidationFailed(
                         errors.REUSED, code="idempotency_key_reused", field="idempotency_key"
                     )
-                return incidents.render(self, self.by_id[seen[1]]), True
+                return self.render(self.by_id[seen[1]]), True
             # Every check happens before anything is stored: a rejected create consumes nothing.
             record = incidents.build(self, payload, key, incident_id or str(ULID()), seq=len(self.incidents))
             self.incidents.append(record)
             self.by_id[record.id] = record
             self.idempotency[payload["idempotency_key"]] = (digest, record.id)
             self.counts[(record.mode, record.visibility)] += 1
-            return incidents.render(self, record), False
+            return self.render(record), False
 
     def find_incident(self, ref: str, private_ok: bool) -> IncidentRecord:
         """By id or by number. A private incident the caller may not see does not exist for it."""
@@ -160,7 +165,7 @@ class Store:
         return record
 
     def show_incident(self, ref: str, private_ok: bool) -> Json:
-        return incidents.render(self, self.find_incident(ref, private_ok))
+        return self.render(self.find_incident(ref, private_ok))
 
     def edit_incident(self, ref: str, body: Json, private_ok: bool) -> Json:
         with self.lock:
@@ -168,8 +173,24 @@ class Store:
             draft = copy.deepcopy(record)
             incidents.apply_edit(self, draft, body["incident"])  # raises before anything changes
             draft.updated_at = now()
+            draft.version += 1
             record.__dict__.update(draft.__dict__)
-            return incidents.render(self, record)
+            return self.render(record)
+
+    def render(self, record: IncidentRecord) -> Json:
+        """IncidentV2 for a record, cached until the record or an embedded setting changes.
+
+        A list page would otherwise render 25 incidents from scratch on every request. Callers must not
+        mutate the result. The cache is bounded, so memory grows with the store, not with the reads.
+        """
+        cached = self.rendered.get(record.id)
+        if cached is not None and cached[0] == record.version and cached[1] == self.settings_version:
+            return cached[2]
+        if len(self.rendered) >= RENDER_CACHE:
+            self.rendered.clear()
+        body = incidents.render(self, record)
+        self.rendered[record.id] = (record.version, self.settings_version, body)
+        return body
 
     def list_incidents(self, query: IncidentQuery, private_ok: bool) -> tuple[list[Json], str | None, int]:
         """One page, the cursor of the next page (None on the last), and the visible total."""
@@ -204,4 +225,4 @@ class Store:
         else:
             vis = ("public", "private") if private_ok else ("public",)
             total = sum(self.counts[(m, v)] for m in modes for v in vis)
-        return [incidents.render(self, r) for r in page], (page[-1].id if more else None), total
+        return [self.render(r) for r in page], (page[-1].id if more else None), total

@@ -9,6 +9,7 @@ and reading the body fails with a 400 rather than the 500 Connexion 3.3 gives fo
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import parse_qsl
@@ -71,6 +72,10 @@ class BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise BadRequest(errors.BAD_JSON.format(detail=exc.msg), code="invalid_json") from None
+        except ValueError:  # an integer longer than Python converts (4300 digits)
+            raise BadRequest(
+                errors.BAD_JSON.format(detail="a number is too long"), code="invalid_json"
+            ) from None
         except RecursionError:
             raise BadRequest(
                 errors.BAD_JSON.format(detail="nested too deeply"), code="invalid_json"
@@ -128,11 +133,8 @@ class QueryValidator(ParameterValidator):  # type: ignore[misc]
     def _check(param: Json, raw: str) -> None:
         schema = param.get("schema", {})
         value: Any = raw
-        if schema.get("type") == "integer":
-            try:
-                value = int(raw)
-            except ValueError:
-                value = raw
+        if schema.get("type") == "integer" and re.fullmatch(r"-?[0-9]{1,4000}", raw):
+            value = int(raw)  # ASCII digits only: int() would also take " 5", "1_0" and "\u0663"
         for error in Draft4Validator(schema).iter_errors(value):
             raise ValidationFailed(
                 errors.INVALID.format(field=param["name"], detail=error.message), field=param["name"]
