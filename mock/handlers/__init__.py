@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mock.handlers import incidents, settings, severities, utilities
+from mock.handlers import (
+    custom_fields,
+    incident_roles,
+    incident_statuses,
+    incident_types,
+    incidents,
+    severities,
+    utilities,
+)
 
 __all__ = ["HANDLERS"]
 
@@ -16,15 +24,15 @@ HANDLERS: dict[str, Callable[..., Any]] = {
     "Severities V1#Show": severities.show,
     "Severities V1#Update": severities.update,
     "Severities V1#Delete": severities.delete,
-    "Incident Types V1#List": settings.list_incident_types,
-    "Incident Types V1#Show": settings.show_incident_type,
-    "Incident Statuses V1#List": settings.list_incident_statuses,
-    "Incident Statuses V1#Show": settings.show_incident_status,
-    "Custom Fields V2#List": settings.list_custom_fields,
-    "Custom Fields V2#Show": settings.show_custom_field,
-    "Custom Field Options V1#List": settings.list_custom_field_options,
-    "Incident Roles V2#List": settings.list_incident_roles,
-    "Incident Roles V2#Show": settings.show_incident_role,
+    "Incident Types V1#List": incident_types.list_,
+    "Incident Types V1#Show": incident_types.show,
+    "Incident Statuses V1#List": incident_statuses.list_,
+    "Incident Statuses V1#Show": incident_statuses.show,
+    "Custom Fields V2#List": custom_fields.list_,
+    "Custom Fields V2#Show": custom_fields.show,
+    "Custom Field Options V1#List": custom_fields.list_options,
+    "Incident Roles V2#List": incident_roles.list_,
+    "Incident Roles V2#Show": incident_roles.show,
     "Incidents V2#List": incidents.list_,
     "Incidents V2#Create": incidents.create,
     "Incidents V2#Show": incidents.show,
