@@ -114,6 +114,11 @@ def _list_rules(fmt: str, rules: Any) -> None:
 )
 @click.option("--allow-settings-writes", is_flag=True, help="Also check severity create, update and delete.")
 @click.option(
+    "--schema-max-time",
+    type=click.IntRange(min=1),
+    help="Seconds the Schemathesis run may take. Default: 20 (quick), 180 (thorough).",
+)
+@click.option(
     "--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for each answer."
 )
 def cli(**params: Any) -> None:
@@ -150,7 +155,12 @@ def run(params: dict[str, Any], rules: Any, console: Console | None = None) -> i
     viewer = full.with_key(params["viewer_key"]) if params.get("viewer_key") else None
     if viewer is not None:
         _preflight(viewer, "--viewer-key", identity)
-    options = Options(params.get("profile", "quick"), seed, bool(params.get("allow_settings_writes")))
+    options = Options(
+        params.get("profile", "quick"),
+        seed,
+        bool(params.get("allow_settings_writes")),
+        params.get("schema_max_time"),
+    )
     ctx = RunContext(contract, full, viewer, options)
     progress = report.Progress(console, len(rules))
     try:
@@ -169,7 +179,8 @@ def run(params: dict[str, Any], rules: Any, console: Console | None = None) -> i
         created = {"incidents": list(budget.created), "mode": "test", "name_prefix": NAME_PREFIX,
                    "settings_writes_allowed": options.allow_settings_writes}  # fmt: skip
         meta = {"tool": "incident-conformance", "base_url": full.base_url, "profile": options.profile,
-                "seed": seed, "seconds": round(seconds, 3), "exit_code": int(failed), "created": created}  # fmt: skip
+                "seed": seed, "seconds": round(seconds, 3), "exit_code": int(failed),
+                "created": created}  # fmt: skip
         export.write_json(params["json_report"], export.json_report(outcomes, meta))
     return 1 if failed else 0
 

@@ -28,6 +28,7 @@ class Options:
     profile: str = "quick"
     seed: int = 0
     allow_settings_writes: bool = False
+    schema_max_time: int | None = None  # seconds for the Schemathesis run; None: the profile's
 
     @property
     def thorough(self) -> bool:

@@ -24,8 +24,8 @@ from conformance.target import REDACTED
 __all__ = ["SchemaRun", "run"]
 
 PROFILES = {  # max examples per operation, stateful steps, time cap in seconds
-    "quick": {"examples": 6, "steps": 6, "max_time": 30},
-    "thorough": {"examples": 60, "steps": 40, "max_time": 240},
+    "quick": {"examples": 6, "steps": 6, "max_time": 20},
+    "thorough": {"examples": 60, "steps": 40, "max_time": 180},
 }
 
 
@@ -45,7 +45,7 @@ def _config(ctx: RunContext, excluded: list[str]) -> SchemathesisConfig:
                or ctx.contract.body_schema(op) is not None]  # fmt: skip
     return SchemathesisConfig.from_dict({
         "seed": ctx.options.seed,
-        "max-time": profile["max_time"],
+        "max-time": ctx.options.schema_max_time or profile["max_time"],
         "suppress-health-check": ["all"],
         "headers": {"Authorization": f"Bearer {ctx.full.key}"},
         "request-timeout": 30,
