@@ -71,7 +71,13 @@ def _list_rules(fmt: str, rules: Any) -> None:
             click.echo(f"{r.id:<11} {r.level.value:<6} {r.name}")
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.command(
+    context_settings={
+        "help_option_names": ["-h", "--help"],
+        "max_content_width": 110,
+        "auto_envvar_prefix": ENV_PREFIX,
+    }
+)
 @click.option("--base-url", help="Base URL of the server under test, e.g. http://127.0.0.1:8080.")
 @click.option("--api-key", help="A key holding every role of the contract.")
 @click.option(
@@ -80,6 +86,7 @@ def _list_rules(fmt: str, rules: Any) -> None:
 @click.option(
     "--spec",
     "spec_file",
+    envvar=f"{ENV_PREFIX}_SPEC",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The contract to check against. Default: the packaged openapi.yaml (never the target's).",
 )
@@ -88,14 +95,22 @@ def _list_rules(fmt: str, rules: Any) -> None:
 @click.option(
     "--rules",
     "include",
+    envvar=f"{ENV_PREFIX}_RULES",
     multiple=True,
     help="Run only rules matching this glob (repeatable, comma-separated).",
 )
-@click.option("--skip-rules", "exclude", multiple=True, help="Skip rules matching this glob (repeatable).")
+@click.option(
+    "--skip-rules",
+    "exclude",
+    multiple=True,
+    envvar=f"{ENV_PREFIX}_SKIP_RULES",
+    help="Skip rules matching this glob (repeatable).",
+)
 @click.option("--list-rules", is_flag=True, help="List the selected rules and exit.")
 @click.option(
     "--format",
     "list_format",
+    envvar=f"{ENV_PREFIX}_FORMAT",
     type=click.Choice(["text", "markdown", "json"]),
     default="text",
     show_default=True,
@@ -151,10 +166,14 @@ def run(params: dict[str, Any], rules: Any, console: Console | None = None) -> i
     budget = Budget(params.get("max_creates", 500))
     full = Target(params["base_url"], params["api_key"], budget=budget, timeout=params.get("timeout", 30.0))
     identity = contract.path("Utilities V1#Identity")
-    _preflight(full, "--api-key", identity)
     viewer = full.with_key(params["viewer_key"]) if params.get("viewer_key") else None
-    if viewer is not None:
-        _preflight(viewer, "--viewer-key", identity)
+    try:
+        _preflight(full, "--api-key", identity)
+        if viewer is not None:
+            _preflight(viewer, "--viewer-key", identity)
+    except CannotRun:
+        full.close()
+        raise
     options = Options(
         params.get("profile", "quick"),
         seed,
