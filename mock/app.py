@@ -6,7 +6,6 @@ resolver table, the structured validators, the middleware, and one error path fo
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import re
@@ -16,7 +15,6 @@ from typing import Any
 
 import connexion
 import yaml
-from connexion import NoContent
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -28,9 +26,9 @@ from starlette.exceptions import HTTPException
 
 from mock.auth import Policy
 from mock.contract import Spec, load_spec, spec_path
+from mock.dispatch import Dispatch
 from mock.errors import ApiError, BadRequest, Internal, MethodNotAllowed, NotFound, error_body
 from mock.handlers import HANDLERS
-from mock.handlers.context import Ctx, Reply
 from mock.middleware import STATE, Envelope, Gate
 from mock.store import Store
 from mock.validation import BodyValidator, QueryValidator
@@ -58,33 +56,19 @@ class StoreHolder:
         self.store = self.build()
 
 
-def bind(fn: Callable[..., Reply], holder: StoreHolder, spec: Spec) -> Callable[..., Any]:
-    """Wrap a handler so Connexion sees only its HTTP arguments, and it receives a Ctx first."""
-    signature = inspect.signature(fn)
-
-    async def endpoint(**kwargs: Any) -> Any:
-        request = connexion.request
-        scope = request.scope
-        ctx = Ctx(
-            holder.store, scope["extensions"][STATE]["caller"], spec, scope["query_string"].decode("latin-1")
-        )
-        reply = fn(ctx, **kwargs)
-        if reply[0] is None:
-            return NoContent, reply[1]
-        return reply
-
-    endpoint.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])  # type: ignore[attr-defined]
-    endpoint.__name__ = fn.__name__
-    return endpoint
+def unreachable(**_: Any) -> Any:
+    """What Connexion resolves every operationId to. Requests never get here: `Dispatch` answers
+    every routed operation before Connexion's terminal app runs (see mock/dispatch.py)."""
+    raise Internal(errors.INTERNAL)
 
 
 class TableResolver(Resolver):  # type: ignore[misc]
-    def __init__(self, holder: StoreHolder, spec: Spec) -> None:
-        super().__init__()
-        self.holder, self.spec = holder, spec
+    """Connexion needs a callable per operationId; refuse to start if the table lacks one."""
 
     def resolve_function_from_operation_id(self, operation_id: str) -> Callable[..., Any]:
-        return bind(HANDLERS[operation_id], self.holder, self.spec)
+        if operation_id not in HANDLERS:
+            raise KeyError(f"no handler for {operation_id!r} in mock.handlers.HANDLERS")
+        return unreachable
 
 
 class TrustGate(AbstractSecurityHandler):  # type: ignore[misc]
@@ -140,13 +124,14 @@ def create_app(
     )
     app.add_api(
         spec_file or spec_path(),
-        resolver=TableResolver(holder, spec),
+        resolver=TableResolver(),
         strict_validation=True,
         validate_responses=validate_responses,
         validator_map={"body": MediaTypeDict({"*/*json": BodyValidator}), "parameter": QueryValidator},
     )
     gate = {"policy": Policy(spec), "store": lambda: holder.store, "rate_limit": rate_limit}
     app.add_middleware(Gate, MiddlewarePosition.BEFORE_SECURITY, **gate)
+    app.add_middleware(Dispatch, MiddlewarePosition.BEFORE_CONTEXT, store=lambda: holder.store, spec=spec)
     # Same position: the one added first ends up outermost.
     app.add_middleware(Envelope, MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(control.Control, MiddlewarePosition.BEFORE_EXCEPTION, holder=holder)
