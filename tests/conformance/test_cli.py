@@ -145,3 +145,10 @@ def test_failures_print_expected_received_and_curl(tmp_path: Path) -> None:
     assert "mock-key-full" not in output
     failure = next(ET.parse(junit).getroot().iter("testcase")).find("failure")
     assert failure is not None and "idempotency_key" in (failure.text or "")
+
+
+def test_readme_section_lists_the_rules_as_the_registry_does() -> None:
+    from conformance.report import rules_markdown
+
+    section = (Path(__file__).parents[2] / "conformance" / "README-section.md").read_text(encoding="utf-8")
+    assert rules_markdown(select()) in section
