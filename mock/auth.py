@@ -37,6 +37,7 @@ class Policy:
             opid: tuple(op.get("x-rbac-scopes", ())) for opid, (_, _, op) in operations(spec).items()
         }
         self.spec = spec
+        self.scopes: dict[tuple[str, ...], frozenset[str]] = {}  # roles -> the scopes they grant
 
     def authenticate(self, store: Store, authorization: str | None) -> Caller:
         scheme, _, token = (authorization or "").strip().partition(" ")
@@ -52,7 +53,11 @@ class Policy:
             raise Unauthorized(
                 errors.INVALID_KEY, code="invalid_authorization", headers={"WWW-Authenticate": "Bearer"}
             )
-        scopes = frozenset().union(*(self.grants.get(role, frozenset()) for role in key.roles))
+        scopes = self.scopes.get(key.roles)
+        if scopes is None:
+            scopes = self.scopes[key.roles] = frozenset().union(
+                *(self.grants.get(r, frozenset()) for r in key.roles)
+            )
         return Caller(key, scopes)
 
     def authorize(self, caller: Caller, operation_id: str) -> None:
