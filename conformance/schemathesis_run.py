@@ -83,7 +83,7 @@ def run(ctx: RunContext) -> SchemaRun:
     excluded = [] if ctx.options.allow_settings_writes else ctx.contract.settings_writes()
     if excluded:
         result.notes.append(f"settings writes left out (no --allow-settings-writes): {', '.join(excluded)}")
-    reserve = PROFILES[ctx.options.profile]["examples"] * 8
+    reserve = PROFILES[ctx.options.profile]["examples"] * 3  # generated creates mostly name unknown ids
     if ctx.full.budget.remaining < reserve:
         excluded.append(CREATE)
         result.notes.append(f"{CREATE} left out: fewer than {reserve} creates left of --max-creates")
