@@ -14,8 +14,9 @@ from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import parse_qsl
 
+from connexion.json_schema import Draft4RequestValidator
 from connexion.validators import JSONRequestBodyValidator, ParameterValidator
-from jsonschema import Draft4Validator, ValidationError
+from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from starlette.types import Scope
 
 from mock.errors import BadRequest, ValidationFailed
@@ -57,8 +58,19 @@ def describe(error: ValidationError) -> list[Json]:
     ]
 
 
+# jsonschema checks no int32/int64 ranges, and the contract's integers carry those formats.
+FORMATS = FormatChecker(formats=())
+FORMATS.checkers.update(Draft4Validator.FORMAT_CHECKER.checkers)
+for _name, _bits in (("int32", 31), ("int64", 63)):
+    FORMATS.checks(_name)(lambda v, b=_bits: not isinstance(v, int) or -(2**b) <= v < 2**b)
+
+
 class BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     """JSON request bodies: 400 when unreadable, 422 per invalid field."""
+
+    @property
+    def _validator(self) -> Any:
+        return Draft4RequestValidator(self._schema, format_checker=FORMATS)
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         raw = b"".join([chunk async for chunk in stream])

@@ -519,3 +519,26 @@ async def test_property_one_field_replaced_by_any_json_is_a_2xx_or_a_clean_4xx(
         assert snapshot(store) == before
     else:
         assert response.status_code in (200, 201)
+
+
+@pytest.mark.usefixtures("writes")
+@pytest.mark.parametrize(
+    "rank", [2**63, -(2**63) - 1, 10**30, -(10**30)], ids=["2^63", "-2^63-1", "1e30", "-1e30"]
+)
+@pytest.mark.parametrize(("method", "path"), [("POST", "/v1/severities"), ("PUT", f"/v1/severities/{MINOR}")])
+async def test_integer_outside_int64_is_422_naming_it(
+    client: httpx.AsyncClient, method: str, path: str, rank: int
+) -> None:
+    """`rank` is `format: int64` in the contract; a client in a typed language could not even hold these."""
+    response = await client.request(
+        method, path, json={"name": "Huge", "description": "x", "rank": rank}, headers=FULL
+    )
+    assert [e["source"]["field"] for e in assert_error(response, 422)["errors"]] == ["rank"]
+
+
+@pytest.mark.parametrize("rank", [2**63 - 1, -(2**63)])
+async def test_int64_bounds_themselves_are_accepted(client: httpx.AsyncClient, rank: int) -> None:
+    response = await client.post(
+        "/v1/severities", json={"name": "Edge", "description": "x", "rank": rank}, headers=FULL
+    )
+    assert response.status_code == 201 and response.json()["severity"]["rank"] == rank
