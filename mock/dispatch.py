@@ -94,7 +94,10 @@ async def _read(receive: Receive) -> bytes:
 async def _respond(send: Send, reply: Reply) -> None:
     body, status = reply[0], reply[1]
     extra: dict[str, str] = reply[2] if len(reply) > 2 else {}
-    data = b"" if body is None else json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    if body is None or isinstance(body, bytes):
+        data = body or b""
+    else:
+        data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     headers = [(b"content-length", str(len(data)).encode())]
     if body is not None:
         headers.append((b"content-type", b"application/json"))

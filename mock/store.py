@@ -52,7 +52,8 @@ class Store:
         self.idempotency: dict[str, tuple[str, str]] = {}  # key -> (canonical payload, incident id)
         self.counts: Counter[tuple[str, str]] = Counter()  # (mode, visibility) -> incidents
         self.settings_version = 0  # bumped whenever a setting that incidents embed changes
-        self.rendered: dict[str, tuple[int, int, Json]] = {}  # incident id -> (version, settings, IncidentV2)
+        # incident id -> (version, settings version, IncidentV2, its JSON once asked for)
+        self.rendered: dict[str, tuple[int, int, Json, bytes | None]] = {}
         for seed in fixtures.get("incidents", []):
             creator = next(k for k in self.keys if k.token == seed["created_by"])
             self.create_incident(seed["payload"], creator, incident_id=seed.get("id"))
@@ -136,8 +137,8 @@ class Store:
     # --- incidents ---------------------------------------------------------------------------------
     def create_incident(
         self, payload: Json, key: ApiKey, incident_id: str | None = None
-    ) -> tuple[Json, bool]:
-        """Create, or replay an earlier create with the same key. Returns (IncidentV2, replayed)."""
+    ) -> tuple[IncidentRecord, bool]:
+        """Create, or replay an earlier create with the same key. Returns (the incident, replayed)."""
         with self.lock:
             digest = canonical(payload)
             seen = self.idempotency.get(payload["idempotency_key"])
@@ -146,14 +147,14 @@ class Store:
                     raise ValidationFailed(
                         errors.REUSED, code="idempotency_key_reused", field="idempotency_key"
                     )
-                return self.render(self.by_id[seen[1]]), True
+                return self.by_id[seen[1]], True
             # Every check happens before anything is stored: a rejected create consumes nothing.
             record = incidents.build(self, payload, key, incident_id or str(ULID()), seq=len(self.incidents))
             self.incidents.append(record)
             self.by_id[record.id] = record
             self.idempotency[payload["idempotency_key"]] = (digest, record.id)
             self.counts[(record.mode, record.visibility)] += 1
-            return self.render(record), False
+            return record, False
 
     def find_incident(self, ref: str, private_ok: bool) -> IncidentRecord:
         """By id or by number. A private incident the caller may not see does not exist for it."""
@@ -164,10 +165,7 @@ class Store:
             raise NotFound(errors.NOT_FOUND.format(kind="incident", id=ref))
         return record
 
-    def show_incident(self, ref: str, private_ok: bool) -> Json:
-        return self.render(self.find_incident(ref, private_ok))
-
-    def edit_incident(self, ref: str, body: Json, private_ok: bool) -> Json:
+    def edit_incident(self, ref: str, body: Json, private_ok: bool) -> IncidentRecord:
         with self.lock:
             record = self.find_incident(ref, private_ok)
             draft = copy.deepcopy(record)
@@ -175,7 +173,7 @@ class Store:
             draft.updated_at = now()
             draft.version += 1
             record.__dict__.update(draft.__dict__)
-            return self.render(record)
+            return record
 
     def render(self, record: IncidentRecord) -> Json:
         """IncidentV2 for a record, cached until the record or an embedded setting changes.
@@ -183,16 +181,29 @@ class Store:
         A list page would otherwise render 25 incidents from scratch on every request. Callers must not
         mutate the result. The cache is bounded, so memory grows with the store, not with the reads.
         """
+        return self._cached(record)[2]
+
+    def encoded(self, record: IncidentRecord) -> bytes:
+        """The JSON of `render(record)`, cached with it: pages are assembled from these bytes."""
+        version, settings, body, data = self._cached(record)
+        if data is None:
+            data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            self.rendered[record.id] = (version, settings, body, data)
+        return data
+
+    def _cached(self, record: IncidentRecord) -> tuple[int, int, Json, bytes | None]:
         cached = self.rendered.get(record.id)
         if cached is not None and cached[0] == record.version and cached[1] == self.settings_version:
-            return cached[2]
+            return cached
         if len(self.rendered) >= RENDER_CACHE:
             self.rendered.clear()
-        body = incidents.render(self, record)
-        self.rendered[record.id] = (record.version, self.settings_version, body)
-        return body
+        entry = (record.version, self.settings_version, incidents.render(self, record), None)
+        self.rendered[record.id] = entry
+        return entry
 
-    def list_incidents(self, query: IncidentQuery, private_ok: bool) -> tuple[list[Json], str | None, int]:
+    def list_incidents(
+        self, query: IncidentQuery, private_ok: bool
+    ) -> tuple[list[IncidentRecord], str | None, int]:
         """One page, the cursor of the next page (None on the last), and the visible total."""
         query.check_references(self)
         modes = query.modes or LISTED_BY_DEFAULT
@@ -225,4 +236,4 @@ class Store:
         else:
             vis = ("public", "private") if private_ok else ("public",)
             total = sum(self.counts[(m, v)] for m in modes for v in vis)
-        return [self.render(r) for r in page], (page[-1].id if more else None), total
+        return page, (page[-1].id if more else None), total

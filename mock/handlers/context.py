@@ -12,7 +12,8 @@ from mock.store import Store
 __all__ = ["Ctx", "Json", "Reply"]
 
 Json = dict[str, Any]
-Reply = tuple[Json | None, int] | tuple[Json, int, dict[str, str]]
+# A body is a dict to encode, JSON bytes already encoded, or None for no body.
+Reply = tuple[Json | bytes | None, int] | tuple[Json | bytes, int, dict[str, str]]
 
 
 @dataclass(frozen=True)

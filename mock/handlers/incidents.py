@@ -1,10 +1,21 @@
-"""Incidents V2: the rules live in the store; these only translate."""
+"""Incidents V2: the rules live in the store; these only translate.
+
+Incident bodies are assembled from the store's cached JSON of each incident: encoding a 25-incident page
+from scratch was most of the cost of a list request.
+"""
 
 from __future__ import annotations
+
+import json
 
 from mock.contract import resolved_parameters
 from mock.handlers.context import Ctx, Json, Reply
 from mock.listing import parse_query
+from mock.records import IncidentRecord
+
+
+def _one(ctx: Ctx, record: IncidentRecord) -> bytes:
+    return b'{"incident":' + ctx.store.encoded(record) + b"}"
 
 
 def list_(ctx: Ctx) -> Reply:
@@ -13,17 +24,18 @@ def list_(ctx: Ctx) -> Reply:
     meta: Json = {"page_size": query.page_size, "total_record_count": total}
     if after is not None:
         meta["after"] = after
-    return {"incidents": page, "pagination_meta": meta}, 200
+    items = b",".join(ctx.store.encoded(record) for record in page)
+    return b'{"incidents":[' + items + b'],"pagination_meta":' + json.dumps(meta).encode() + b"}", 200
 
 
 def create(ctx: Ctx, body: Json) -> Reply:
-    incident, replayed = ctx.store.create_incident(body, ctx.caller.key)
-    return {"incident": incident}, 200, ({"Idempotent-Replayed": "true"} if replayed else {})
+    record, replayed = ctx.store.create_incident(body, ctx.caller.key)
+    return _one(ctx, record), 200, ({"Idempotent-Replayed": "true"} if replayed else {})
 
 
 def show(ctx: Ctx, id: str) -> Reply:
-    return {"incident": ctx.store.show_incident(id, ctx.caller.private_ok)}, 200
+    return _one(ctx, ctx.store.find_incident(id, ctx.caller.private_ok)), 200
 
 
 def edit(ctx: Ctx, id: str, body: Json) -> Reply:
-    return {"incident": ctx.store.edit_incident(id, body, ctx.caller.private_ok)}, 200
+    return _one(ctx, ctx.store.edit_incident(id, body, ctx.caller.private_ok)), 200
