@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ulid import ULID
 
@@ -57,17 +57,25 @@ class Envelope:
             return
         request_id = str(ULID())
         state(scope)["request_id"] = request_id
+        id_header = (b"x-request-id", request_id.encode())
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["X-Request-Id"] = request_id
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
-        headers = Headers(scope=scope)
-        if "content-type" in headers:  # media types are case-insensitive; Connexion matches them verbatim
-            kind, sep, params = headers["content-type"].partition(";")
-            MutableHeaders(scope=scope)["content-type"] = kind.strip().lower() + sep + params
-        if "content-length" in headers or "transfer-encoding" in headers:
+        # One pass over the raw headers: this runs on every request.
+        has_body = False
+        headers = []
+        for name, value in scope["headers"]:
+            if name == b"content-type":  # media types are case-insensitive; Connexion matches them verbatim
+                kind, sep, params = value.partition(b";")
+                value = kind.strip().lower() + sep + params
+            elif name in (b"content-length", b"transfer-encoding"):
+                has_body = True
+                continue
+            headers.append((name, value))
+        if has_body:
             body = await self._read(receive)
             if body is None:
                 await send_error(
@@ -75,7 +83,8 @@ class Envelope:
                 )
                 return
             receive = _replay(body)
-            MutableHeaders(scope=scope)["content-length"] = str(len(body))
+            headers.append((b"content-length", str(len(body)).encode()))
+        scope["headers"] = headers
         await self.app(scope, receive, send_with_id)
 
     @staticmethod
