@@ -1,9 +1,10 @@
 """ASGI middleware around Connexion's stack.
 
-`Envelope` sits outside everything: it gives each request an id, sends it back as X-Request-Id on every
-answer, and refuses bodies over the limit before any other layer reads them. `Gate` sits after routing
-and before Connexion's security and validation: it authenticates, checks scopes and applies the rate
-limit, so a key without the scope gets 403 whatever its body says.
+`Envelope` sits outside everything: it gives each request an id, sends it back as X-Request-Id on
+every answer, and reads the body once, stopping at the limit, so no layer ever holds more than 1 MiB.
+`Gate` sits after routing and before Connexion's security and validation: it authenticates, checks
+scopes, refuses a body over the limit (413) and applies the rate limit, so a bad key gets 401 and a
+key without the scope 403 whatever its body says.
 """
 
 from __future__ import annotations
@@ -77,11 +78,9 @@ class Envelope:
             headers.append((name, value))
         if has_body:
             body = await self._read(receive)
-            if body is None:
-                await send_error(
-                    scope, send_with_id, PayloadTooLarge(errors.TOO_LARGE.format(limit=MAX_BODY))
-                )
-                return
+            if body is None:  # over the limit: Gate answers 413, once auth and scope have had their say
+                state(scope)["too_large"] = True
+                body = b""
             receive = _replay(body)
             headers.append((b"content-length", str(len(body)).encode()))
         scope["headers"] = headers
@@ -131,6 +130,8 @@ class Gate:
             return
         caller = self.policy.authenticate(self.store(), Headers(scope=scope).get("authorization"))
         self.policy.authorize(caller, operation_id)
+        if state(scope).get("too_large"):
+            raise PayloadTooLarge(errors.TOO_LARGE.format(limit=MAX_BODY))
         if self.rate_limit:
             self._spend(caller.key.id)
         state(scope)["caller"] = caller
