@@ -18,13 +18,13 @@ run: $(STAMP)
 	$(VENV)/bin/incident-mock $(ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check mock conformance tests
-	$(VENV)/bin/ruff format --check mock conformance tests
+	$(VENV)/bin/ruff check mock conformance tests bench
+	$(VENV)/bin/ruff format --check mock conformance tests bench
 	$(VENV)/bin/mypy
 
 fmt: $(STAMP)
-	$(VENV)/bin/ruff format mock conformance tests
-	$(VENV)/bin/ruff check --fix mock conformance tests
+	$(VENV)/bin/ruff format mock conformance tests bench
+	$(VENV)/bin/ruff check --fix mock conformance tests bench
 
 test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
