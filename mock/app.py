@@ -120,7 +120,9 @@ def create_app(
     app = connexion.AsyncApp(
         "incident_mock",
         security_map={"bearer": TrustGate},
-        swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"),
+        # mock/control.py serves the docs and the contract; Connexion's own copies would put a router
+        # in front of every request.
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
     )
     app.add_api(
         spec_file or spec_path(),
@@ -134,7 +136,7 @@ def create_app(
     app.add_middleware(Dispatch, MiddlewarePosition.BEFORE_CONTEXT, store=lambda: holder.store, spec=spec)
     # Same position: the one added first ends up outermost.
     app.add_middleware(Envelope, MiddlewarePosition.BEFORE_EXCEPTION)
-    app.add_middleware(control.Control, MiddlewarePosition.BEFORE_EXCEPTION, holder=holder)
+    app.add_middleware(control.Control, MiddlewarePosition.BEFORE_EXCEPTION, holder=holder, spec=spec)
 
     def on_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         err = _as_api_error(exc, request, spec)
