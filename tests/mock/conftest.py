@@ -10,13 +10,12 @@ import pytest
 
 from mock.app import create_app
 from mock.store import Store
+from tests.mock.seed import MAJOR
 from tests.servers import serve
 
 FULL = {"Authorization": "Bearer mock-key-full"}
 CREATOR = {"Authorization": "Bearer mock-key-creator"}
 VIEWER = {"Authorization": "Bearer mock-key-viewer"}
-MAJOR = "01JGZ0SEV0000000000000MAJ0"
-SEEDED_INCIDENT = "01JGZ1NC000000000000000042"
 
 
 @pytest.fixture(scope="session")

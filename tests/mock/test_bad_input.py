@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mock.store import Store
-from tests.mock.conftest import CREATOR, FULL, MAJOR, SEEDED_INCIDENT, VIEWER, incident_body
+from tests.mock.conftest import CREATOR, FULL, VIEWER, incident_body
+from tests.mock.seed import MAJOR, SEEDED_INCIDENT
 
 MINOR = "01JGZ0SEV0000000000000M1N0"
 JSON = {"Content-Type": "application/json"}

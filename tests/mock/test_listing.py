@@ -9,17 +9,17 @@ import httpx
 import pytest
 
 from tests.mock.conftest import FULL, VIEWER, incident_body
-
-MINOR, MAJOR, CRITICAL = (
-    "01JGZ0SEV0000000000000M1N0",
-    "01JGZ0SEV0000000000000MAJ0",
-    "01JGZ0SEV00000000000CR1T00",
+from tests.mock.seed import (
+    CRITICAL,
+    INVESTIGATING,
+    LEAD,
+    MAJOR,
+    MINOR,
+    PLATFORM,
+    SECURITY,
+    SEEDED_INCIDENT,
+    TEAM_FIELD,
 )
-TRIAGE, LIVE = "01JGZ0STAT000000000TR1AGE0", "01JGZ0STAT00000000000NVEST"
-LEAD, TEAM, PAYMENTS, PLATFORM = (
-    "01JGZ0R0LE000000000000LEAD", "01JGZ0CF0000000000000TEAM0", "01JGZ0PT00000000000PAYMENT", "01JGZ0PT0000000000PLATF0RM",
-)  # fmt: skip
-SECURITY = "01JGZ0TYPE000000000000SEC0"
 
 
 async def make(client: httpx.AsyncClient, key: str, **extra: Any) -> str:
@@ -120,20 +120,20 @@ async def test_test_and_tutorial_incidents_are_left_out_unless_asked_for(client:
 
 
 async def test_every_filter(client: httpx.AsyncClient) -> None:
-    minor = await make(client, "f-minor", severity_id=MINOR, incident_status_id=LIVE)
+    minor = await make(client, "f-minor", severity_id=MINOR, incident_status_id=INVESTIGATING)
     critical = await make(
         client,
         "f-crit",
         severity_id=CRITICAL,
-        custom_field_entries=[{"custom_field_id": TEAM, "values": [{"value_option_id": PLATFORM}]}],
+        custom_field_entries=[{"custom_field_id": TEAM_FIELD, "values": [{"value_option_id": PLATFORM}]}],
         incident_role_assignments=[{"incident_role_id": LEAD, "assignee": {"email": "grace@example.com"}}],
     )
     secure = await make(client, "f-sec", incident_type_id=SECURITY, visibility="private")
-    seeded = "01JGZ1NC000000000000000042"  # Major, live, Payments, lead Ada
+    seeded = SEEDED_INCIDENT
     today = dt.datetime.now(dt.UTC).date()
     expectations = {
-        f"status[one_of]={LIVE}": {minor, seeded},
-        f"status[not_in]={LIVE}": {critical, secure},
+        f"status[one_of]={INVESTIGATING}": {minor, seeded},
+        f"status[not_in]={INVESTIGATING}": {critical, secure},
         "status_category[one_of]=triage": {critical, secure},
         f"severity[one_of]={MINOR}&severity[one_of]={CRITICAL}": {minor, critical},
         f"severity[not_in]={MAJOR}": {minor, critical},
@@ -148,8 +148,8 @@ async def test_every_filter(client: httpx.AsyncClient) -> None:
         f"incident_role[{LEAD}][is_set]=true": {critical, seeded},
         f"incident_role[{LEAD}][is_blank]=true": {minor, secure},
         f"incident_role[{LEAD}][one_of]=01JGZ0VSER0000000000GRACE0": {critical},
-        f"custom_field[{TEAM}][one_of]={PLATFORM}": {critical},
-        f"custom_field[{TEAM}][not_in]={PLATFORM}": {minor, seeded, secure},
+        f"custom_field[{TEAM_FIELD}][one_of]={PLATFORM}": {critical},
+        f"custom_field[{TEAM_FIELD}][not_in]={PLATFORM}": {minor, seeded, secure},
         f"severity[one_of]={MINOR}&status_category[one_of]=triage&filter_mode=any": {minor, critical, secure},
         f"severity[one_of]={MINOR}&status_category[one_of]=triage": set(),
     }
@@ -163,7 +163,7 @@ async def test_every_filter(client: httpx.AsyncClient) -> None:
         "status[bogus]=x",
         "status=x",
         "status[one_of][x]=y",
-        "status_category[one_of]=LIVE",
+        "status_category[one_of]=INVESTIGATING",
         "mode[one_of]=real",
         "created_at[gte]=yesterday",
         "created_at[date_range]=2026-01-01",
@@ -171,7 +171,7 @@ async def test_every_filter(client: httpx.AsyncClient) -> None:
         "severity[one_of]=not-a-severity",
         "incident_role[nope][is_set]=true",
         f"incident_role[{LEAD}][is_set]=maybe",
-        f"custom_field[{TEAM}][is_set]=true",
+        f"custom_field[{TEAM_FIELD}][is_set]=true",
         "sort_by=newest",
         "filter_mode=some",
         "colour=red",
@@ -187,13 +187,13 @@ async def test_malformed_filters_are_422_naming_the_parameter(client: httpx.Asyn
 
 async def test_custom_field_options_are_paginated_in_sort_order(client: httpx.AsyncClient) -> None:
     first = (
-        await client.get(f"/v1/custom_field_options?custom_field_id={TEAM}&page_size=2", headers=VIEWER)
+        await client.get(f"/v1/custom_field_options?custom_field_id={TEAM_FIELD}&page_size=2", headers=VIEWER)
     ).json()
     assert [o["value"] for o in first["custom_field_options"]] == ["Payments", "Platform"]
     after = first["pagination_meta"]["after"]
     second = (
         await client.get(
-            f"/v1/custom_field_options?custom_field_id={TEAM}&page_size=2&after={after}", headers=VIEWER
+            f"/v1/custom_field_options?custom_field_id={TEAM_FIELD}&page_size=2&after={after}", headers=VIEWER
         )
     ).json()
     assert [o["value"] for o in second["custom_field_options"]] == ["Identity"]

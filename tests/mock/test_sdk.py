@@ -65,7 +65,7 @@ from incident_io.models import (
 )
 from incident_io.types import UNSET, Response, Unset
 
-from tests.mock.conftest import MAJOR, SEEDED_INCIDENT
+from tests.mock.seed import MAJOR, SEEDED_INCIDENT
 
 T = TypeVar("T")
 PUBLIC, PRIVATE = IncidentsCreatePayloadV2Visibility.PUBLIC, IncidentsCreatePayloadV2Visibility.PRIVATE

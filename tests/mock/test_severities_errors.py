@@ -5,9 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.mock.conftest import FULL, MAJOR, VIEWER, incident_body
-
-MINOR = "01JGZ0SEV0000000000000M1N0"
+from tests.mock.conftest import FULL, VIEWER, incident_body
+from tests.mock.seed import MAJOR, MINOR
 
 
 async def test_severity_crud(client: httpx.AsyncClient) -> None:

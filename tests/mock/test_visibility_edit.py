@@ -8,14 +8,7 @@ import httpx
 import pytest
 
 from tests.mock.conftest import CREATOR, FULL, VIEWER, incident_body
-
-LIVE_A, LIVE_B = "01JGZ0STAT00000000000NVEST", "01JGZ0STAT0000000000F1X1NG"
-TRIAGE, LEARNING, CLOSED = (
-    "01JGZ0STAT000000000TR1AGE0",
-    "01JGZ0STAT00000000DEBR1EF0",
-    "01JGZ0STAT0000000000C10SED",
-)
-DECLINED, PAUSED = "01JGZ0STAT000000000DEC11NE", "01JGZ0STAT0000000000PAVSED"
+from tests.mock.seed import CLOSED, DECLINED, FIXING, INVESTIGATING, LEARNING, PAUSED, TRIAGE
 
 
 async def make(client: httpx.AsyncClient, key: str, **extra: Any) -> dict[str, Any]:
@@ -74,14 +67,14 @@ async def test_create_and_replay_return_the_private_incident_to_its_creator(
 
 
 async def test_edit_changes_only_the_fields_sent(client: httpx.AsyncClient) -> None:
-    incident = await make(client, "e1", name="Before", summary="Keep me", incident_status_id=LIVE_A)
+    incident = await make(client, "e1", name="Before", summary="Keep me", incident_status_id=INVESTIGATING)
     response = await client.post(
         f"/v2/incidents/{incident['id']}/actions/edit", json=edit_body(name="After"), headers=FULL
     )
     edited = response.json()["incident"]
     assert edited["name"] == "After"
     assert edited["summary"] == "Keep me"
-    assert edited["incident_status"]["id"] == LIVE_A
+    assert edited["incident_status"]["id"] == INVESTIGATING
     assert edited["updated_at"] > incident["updated_at"]
 
 
@@ -107,18 +100,18 @@ async def test_edit_requires_notify_incident_channel(client: httpx.AsyncClient) 
 @pytest.mark.parametrize(
     ("start", "target", "allowed"),
     [
-        (LIVE_A, LIVE_B, True),  # within a category
+        (INVESTIGATING, FIXING, True),  # within a category
         (TRIAGE, LEARNING, True),
         (TRIAGE, CLOSED, True),
-        (LIVE_A, LEARNING, True),
-        (LIVE_A, CLOSED, True),
+        (INVESTIGATING, LEARNING, True),
+        (INVESTIGATING, CLOSED, True),
         (LEARNING, CLOSED, True),
-        (TRIAGE, LIVE_A, False),
-        (LIVE_A, TRIAGE, False),
-        (LEARNING, LIVE_A, False),
-        (CLOSED, LIVE_A, False),
-        (LIVE_A, DECLINED, False),
-        (LIVE_A, PAUSED, False),
+        (TRIAGE, INVESTIGATING, False),
+        (INVESTIGATING, TRIAGE, False),
+        (LEARNING, INVESTIGATING, False),
+        (CLOSED, INVESTIGATING, False),
+        (INVESTIGATING, DECLINED, False),
+        (INVESTIGATING, PAUSED, False),
     ],
 )
 async def test_status_moves_follow_the_category_rules(
