@@ -23,6 +23,7 @@ from conformance.context import NAME_PREFIX, Options, RunContext
 from conformance.contract import Contract
 from conformance.rules import Status, select
 from conformance.runner import run_rules
+from conformance.settings import SettingsLedger, SnapshotFailed
 from conformance.target import Budget, Target
 from mock.contract import Spec, load_spec, spec_path
 
@@ -57,6 +58,17 @@ def _preflight(target: Target, label: str, identity_path: str) -> None:
         raise CannotRun(f"the target rejected {label} ({answer.describe()})")
     if answer.status != 200:
         raise CannotRun(f"GET {identity_path} with {label} answered {answer.describe()}")
+
+
+def _snapshot(ctx: RunContext) -> SettingsLedger:
+    """Protect the target's severities before any settings write (see conformance.settings)."""
+    try:
+        ledger = SettingsLedger.snapshot(ctx.contract, ctx.full, ctx.run_id)
+    except (SnapshotFailed, httpx.HTTPError) as exc:
+        raise CannotRun(f"--allow-settings-writes: cannot list the severities to protect: {exc}") from None
+    if ctx.viewer is not None:
+        ctx.viewer.guard = ledger.guard
+    return ledger
 
 
 def _list_rules(fmt: str, rules: Any) -> None:
@@ -127,7 +139,11 @@ def _list_rules(fmt: str, rules: Any) -> None:
     show_default=True,
     help="Create at most this many incidents.",
 )
-@click.option("--allow-settings-writes", is_flag=True, help="Also check severity create, update and delete.")
+@click.option(
+    "--allow-settings-writes",
+    is_flag=True,
+    help="Also check severity create, update and delete (only on severities the run creates and removes).",
+)
 @click.option(
     "--schema-max-time",
     type=click.IntRange(min=1),
@@ -167,13 +183,6 @@ def run(params: dict[str, Any], rules: Any, console: Console | None = None) -> i
     full = Target(params["base_url"], params["api_key"], budget=budget, timeout=params.get("timeout", 30.0))
     identity = contract.path("Utilities V1#Identity")
     viewer = full.with_key(params["viewer_key"]) if params.get("viewer_key") else None
-    try:
-        _preflight(full, "--api-key", identity)
-        if viewer is not None:
-            _preflight(viewer, "--viewer-key", identity)
-    except CannotRun:
-        full.close()
-        raise
     options = Options(
         params.get("profile", "quick"),
         seed,
@@ -181,22 +190,36 @@ def run(params: dict[str, Any], rules: Any, console: Console | None = None) -> i
         params.get("schema_max_time"),
     )
     ctx = RunContext(contract, full, viewer, options)
+    try:
+        _preflight(full, "--api-key", identity)
+        if viewer is not None:
+            _preflight(viewer, "--viewer-key", identity)
+        if options.allow_settings_writes:
+            ctx.settings = _snapshot(ctx)
+    except CannotRun:
+        full.close()
+        raise
     progress = report.Progress(console, len(rules))
     try:
         outcomes = run_rules(ctx, rules, progress.start, progress.done)
     finally:
-        full.close()
+        try:
+            if ctx.settings is not None:
+                ctx.settings.cleanup()
+        finally:
+            full.close()
     seconds = time.monotonic() - started
     failed = any(o.status in (Status.FAILED, Status.ERROR) for o in outcomes)
     report.print_table(console, outcomes)
     report.print_failures(console, outcomes)
-    report.print_summary(console, outcomes, budget.created, options.allow_settings_writes, seed)
+    report.print_summary(console, outcomes, budget.created, ctx.settings, seed)
     console.print(f"Finished in {seconds:.1f} s with {full.count} requests (plus Schemathesis').")
     if params.get("junit_xml"):
         export.write_junit(params["junit_xml"], outcomes, seconds)
     if params.get("json_report"):
         created = {"incidents": list(budget.created), "mode": "test", "name_prefix": NAME_PREFIX,
-                   "settings_writes_allowed": options.allow_settings_writes}  # fmt: skip
+                   "settings_writes_allowed": options.allow_settings_writes,
+                   "settings": ctx.settings.summary() if ctx.settings is not None else None}  # fmt: skip
         meta = {"tool": "incident-conformance", "base_url": full.base_url, "profile": options.profile,
                 "seed": seed, "seconds": round(seconds, 3), "exit_code": int(failed),
                 "created": created}  # fmt: skip

@@ -5,11 +5,14 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conformance.contract import Contract
 from conformance.rules import Failure, RuleSkipped
 from conformance.target import Exchange, Target
+
+if TYPE_CHECKING:
+    from conformance.settings import SettingsLedger
 
 __all__ = ["NAME_PREFIX", "TEST_MODE", "Options", "RunContext"]
 
@@ -47,6 +50,12 @@ class RunContext:
     cache: dict[str, Any] = field(default_factory=dict)  # results shared between rules of one run
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _refs: dict[str, str] = field(default_factory=dict)
+    settings: SettingsLedger | None = None  # with --allow-settings-writes: what may be written, and what was
+
+    def settings_ledger(self) -> SettingsLedger:
+        if self.settings is None:
+            raise RuleSkipped("settings writes not allowed (pass --allow-settings-writes)")
+        return self.settings
 
     # --- recording results -----------------------------------------------------------------------------
     def check(
@@ -90,14 +99,23 @@ class RunContext:
         return f"conformance-{self.run_id}-{label}-{next(self._counter)}"
 
     def reference(self, field_name: str) -> str:
-        """A valid id for a reference field, read from the target's own settings."""
+        """A valid id for a reference field, read from the target's own settings.
+
+        One that existed before the run, never one the run created: an incident that uses a severity would
+        keep the run from deleting that severity at the end.
+        """
         if field_name not in self._refs:
             op, member = REFERENCES[field_name]
             answer = self.full.request(self.contract.method(op), self.contract.path(op))
             items = (answer.json() or {}).get(member) if answer.status == 200 else None
-            if not items:
+            ours = set(self.settings.created) if self.settings is not None else set()
+            usable = [
+                i for i in items or []
+                if str(i["id"]) not in ours and not str(i.get("name", "")).startswith(NAME_PREFIX)
+            ]  # fmt: skip
+            if not usable:
                 raise RuleSkipped(f"the target lists no {member}; {field_name} cannot be filled in")
-            self._refs[field_name] = str(items[0]["id"])
+            self._refs[field_name] = str(usable[0]["id"])
         return self._refs[field_name]
 
     def create_payload(self, label: str, **extra: Any) -> dict[str, Any]:

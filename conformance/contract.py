@@ -86,6 +86,17 @@ class Contract:
             return None
         return self.resolve(self.resolve(body)["content"]["application/json"]["schema"])
 
+    def body_validator(self, operation_id: str) -> Draft4Validator | None:
+        """A validator for the request body of an operation (None when it takes no JSON body)."""
+        body = self.ops[operation_id][2].get("requestBody")
+        if body is None:
+            return None
+        schema = self.resolve(body)["content"]["application/json"]["schema"]
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            schema = {"$ref": f"{SPEC_URI}{ref}"}
+        return Draft4Validator(schema, registry=self.registry)
+
     def required_fields(self, operation_id: str) -> list[str]:
         schema = self.body_schema(operation_id)
         return list(schema.get("required", [])) if schema else []

@@ -11,8 +11,9 @@ from rich.table import Table
 
 from conformance.context import NAME_PREFIX
 from conformance.rules import Outcome, Rule, Status
+from conformance.settings import SettingsLedger
 
-__all__ = ["Progress", "print_failures", "print_summary", "print_table", "rules_markdown"]
+__all__ = ["Progress", "print_failures", "print_settings", "print_summary", "print_table", "rules_markdown"]
 
 STYLE = {
     Status.PASSED: "green",
@@ -80,7 +81,7 @@ def print_failures(console: Console, outcomes: list[Outcome]) -> None:
 
 
 def print_summary(
-    console: Console, outcomes: list[Outcome], created: list[str], settings: bool, seed: int
+    console: Console, outcomes: list[Outcome], created: list[str], settings: SettingsLedger | None, seed: int
 ) -> None:
     counts = {s: sum(1 for o in outcomes if o.status is s) for s in Status}
     line = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
@@ -90,9 +91,33 @@ def print_summary(
         f"{'' if settings else '; no settings were changed (settings writes not allowed)'}.",
         highlight=False,
     )
+    if settings is not None:
+        print_settings(console, settings)
     for o in outcomes:
         for note in o.notes:
             console.print(f"[dim]{o.rule.id}: {escape(note)}[/]")
+
+
+def print_settings(console: Console, settings: SettingsLedger) -> None:
+    """The settings writes of the run: what it created, updated, deleted and cleaned up."""
+    n = len(settings.created)
+    console.print(
+        f"Settings: created {n} severit{'y' if n == 1 else 'ies'}, each with a {escape(NAME_PREFIX)} name "
+        f"prefix; updated {len(settings.updated)} and deleted {len(settings.deleted)} of them in the run; "
+        f"cleaned up {len(settings.cleaned_up)} at the end ({len(settings.left_behind)} left behind). "
+        f"The {len(settings.protected)} severities that existed before were neither updated nor deleted.",
+        highlight=False,
+    )
+    for severity_id, why in settings.cleanup_failures.items():
+        console.print(
+            f"[bold yellow]Could not delete severity {escape(severity_id)} ({escape(why)}); "
+            "delete it by hand.[/]",
+            highlight=False,
+        )
+    for refused in settings.refused:
+        console.print(f"[bold yellow]Refused (pre-existing severity): {escape(refused)}[/]", highlight=False)
+    for note in settings.notes:
+        console.print(f"[dim]settings: {escape(note)}[/]", highlight=False)
 
 
 def rules_markdown(rules: list[Rule]) -> str:

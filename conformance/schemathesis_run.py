@@ -4,24 +4,41 @@ All built-in checks over every operation (examples, coverage and fuzzing phases)
 through the contract's links. Creates are kept safe: hooks force `mode: test` and the name prefix on
 every generated create and edit, settings writes are left out unless allowed, and every incident it
 creates counts against --max-creates.
+
+With --allow-settings-writes, severity creates get the name prefix too and are recorded in the run's
+SettingsLedger, and a `before_call` hook, run just before each request is sent (every phase, stateful
+included, whatever id a link or the dependency analysis supplied), aims every severity update and delete
+at a severity the run created itself. A negative case may keep a random id (a 404 answer), never the id
+of a severity that existed before the run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import schemathesis
+from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 
 from conformance.context import CREATE, EDIT, NAME_PREFIX, TEST_MODE, RunContext
-from conformance.rules import Failure
+from conformance.contract import Contract
+from conformance.rules import Failure, RuleSkipped
+from conformance.settings import (
+    SEVERITY_CREATE,
+    SEVERITY_DELETE,
+    SEVERITY_UPDATE,
+    ProtectedSetting,
+    SettingsLedger,
+    prefixed_name,
+)
 from conformance.target import REDACTED
 
-__all__ = ["SchemaRun", "run"]
+__all__ = ["SchemaRun", "SeverityHooks", "run"]
 
 PROFILES = {  # max examples per operation, stateful steps, time cap in seconds
     "quick": {"examples": 6, "steps": 6, "max_time": 20},
@@ -65,6 +82,54 @@ def _config(ctx: RunContext, excluded: list[str]) -> SchemathesisConfig:
     })  # fmt: skip
 
 
+class SeverityHooks:
+    """What the Schemathesis hooks do to severity requests, kept apart so it can be tested alone."""
+
+    def __init__(self, contract: Contract, ledger: SettingsLedger, run_id: str) -> None:
+        self.ledger = ledger
+        self.run_id = run_id
+        self.validators = {op: contract.body_validator(op) for op in (SEVERITY_CREATE, SEVERITY_UPDATE)}
+
+    def prefix_name(self, operation_id: str | None, body: Any) -> None:
+        """Give a generated severity name the prefix, unless that would make a body meant to fail valid."""
+        if operation_id not in self.validators or not isinstance(body, dict):
+            return
+        name = body.get("name")
+        if not isinstance(name, str) or name.startswith(NAME_PREFIX):
+            return
+        validator = self.validators[operation_id]
+        valid = validator is None or validator.is_valid(body)
+        for candidate in (prefixed_name(name, self.ledger.name_limit), prefixed_name(name, None)):
+            if validator is None or validator.is_valid({**body, "name": candidate}) == valid:
+                body["name"] = candidate
+                return
+
+    def aim(self, operation_id: str | None, case: Any) -> None:
+        """Point a severity update or delete at one of the run's own severities."""
+        if operation_id not in (SEVERITY_UPDATE, SEVERITY_DELETE):
+            return
+        params = case.path_parameters
+        current = params.get("id")
+        if not self.ledger.owns(current):
+            meta = getattr(case, "meta", None)
+            negative = meta is not None and meta.generation.mode == GenerationMode.NEGATIVE
+            if not negative or current is None or self.ledger.is_protected(current):
+                spare = self.ledger.spare()
+                params["id"] = spare if spare is not None else f"conformance-missing-{self.run_id}"
+        if self.ledger.is_protected(params.get("id")):  # cannot happen; if it ever does, send nothing
+            raise ProtectedSetting(f"refused {operation_id} on {params.get('id')!r}: it existed before")
+
+    def record(self, operation_id: str | None, case: Any, response: Any) -> None:
+        if operation_id == SEVERITY_CREATE:
+            try:
+                body = response.json()
+            except ValueError:
+                return
+            self.ledger.note_created(response.status_code, body)
+        elif operation_id in (SEVERITY_UPDATE, SEVERITY_DELETE):
+            self.ledger.note_write(operation_id, case.path_parameters.get("id"), response.status_code)
+
+
 def _curl(case: Any) -> str | None:
     try:
         return str(case.as_curl_command(headers={"Authorization": f"Bearer {REDACTED}"}))
@@ -80,9 +145,12 @@ def run(ctx: RunContext) -> SchemaRun:
     result = SchemaRun()
     ctx.cache["schemathesis"] = result
     started = time.monotonic()
-    excluded = [] if ctx.options.allow_settings_writes else ctx.contract.settings_writes()
+    ledger = ctx.settings if ctx.options.allow_settings_writes else None
+    excluded = [] if ledger is not None else ctx.contract.settings_writes()
     if excluded:
-        result.notes.append(f"settings writes left out (no --allow-settings-writes): {', '.join(excluded)}")
+        why = "no severity snapshot" if ctx.options.allow_settings_writes else "no --allow-settings-writes"
+        result.notes.append(f"settings writes left out ({why}): {', '.join(excluded)}")
+    severities = SeverityHooks(ctx.contract, ledger, ctx.run_id) if ledger is not None else None
     reserve = PROFILES[ctx.options.profile]["examples"] * 3  # generated creates mostly name unknown ids
     if ctx.full.budget.remaining < reserve:
         excluded.append(CREATE)
@@ -115,7 +183,24 @@ def run(ctx: RunContext) -> SchemaRun:
             inner = body["incident"]
             if isinstance(inner.get("name"), str) and not inner["name"].startswith(NAME_PREFIX):
                 inner["name"] = f"{NAME_PREFIX} {inner['name']}"
+        if severities is not None:
+            severities.prefix_name(op, body)
         return case
+
+    def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+        """At send time (every phase): prefixed severity names, updates and deletes on our own severities."""
+        if severities is None or case.operation.schema is not schema:
+            return
+        op = operation_of(case)
+        severities.prefix_name(op, case.body)
+        severities.aim(op, case)
+        if op in (CREATE, EDIT) and isinstance(case.body, dict):
+            # An incident that uses one of the run's severities would keep it from being deleted at the end.
+            inner = case.body.get("incident")
+            for holder in (case.body, inner if isinstance(inner, dict) else {}):
+                if holder.get("severity_id") in severities.ledger.created:
+                    with contextlib.suppress(RuleSkipped):  # no other severity: leave it, cleanup reports it
+                        holder["severity_id"] = ctx.reference("severity_id")
 
     @schema.hook
     def after_call(context: Any, case: Any, response: Any) -> None:
@@ -127,7 +212,21 @@ def run(ctx: RunContext) -> SchemaRun:
                 return
             ctx.full.budget.record(str(incident_id))
             result.created += 1
+        if severities is not None:
+            severities.record(operation_of(case), case, response)
 
+    # Schemathesis 4.32 dispatches `before_call` from its global hooks only: register it for this run,
+    # scoped to this schema, and take it out again whatever happens.
+    schemathesis.hook(before_call)
+    try:
+        _execute(schema, result)
+    finally:
+        schemathesis.hooks.unregister(before_call)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _execute(schema: Any, result: SchemaRun) -> None:
     seen: set[tuple[str, str, str]] = set()
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
@@ -139,8 +238,6 @@ def run(ctx: RunContext) -> SchemaRun:
                 f"{type(event.value).__name__}: {str(event.value)[:300]}"))  # fmt: skip
         elif isinstance(event, events.FatalError):
             raise RuntimeError(f"Schemathesis stopped: {event.exception}")
-    result.seconds = time.monotonic() - started
-    return result
 
 
 def _collect(event: events.ScenarioFinished, result: SchemaRun, seen: set[tuple[str, str, str]]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shlex
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,10 +112,13 @@ class Target:
         self.budget = budget
         self.client = httpx.Client(base_url=self.base_url, timeout=timeout, follow_redirects=False)
         self.count = 0
+        # Called with (method, path) before every request; raises to refuse it (see conformance.settings).
+        self.guard: Callable[[str, str], None] | None = None
 
     def with_key(self, key: str) -> Target:
         other = Target(self.base_url, key, budget=self.budget)
         other.client = self.client
+        other.guard = self.guard
         return other
 
     def close(self) -> None:
@@ -132,6 +136,8 @@ class Target:
         authorization: str | None = _UNSET,
     ) -> Exchange:
         """Send one request. `authorization=None` sends no Authorization header at all."""
+        if self.guard is not None:
+            self.guard(method, path)
         sent: dict[str, str] = {}
         if authorization is _UNSET:
             sent["Authorization"] = f"Bearer {self.key}"

@@ -22,13 +22,18 @@ def _bodies(ctx: RunContext) -> dict[str, tuple[Callable[[], Body], str | None]]
     incident = ctx.create_ok("required-edit-target")
     out[EDIT] = (lambda: {"incident": {"name": f"{NAME_PREFIX} renamed"}, "notify_incident_channel": False},
                  incident["id"])  # fmt: skip
-    if ctx.options.allow_settings_writes:
+    if ctx.settings is not None:
+        ledger = ctx.settings
         for op in ctx.contract.settings_writes():
-            if ctx.contract.method(op) == "POST" and ctx.contract.body_schema(op) is not None:
-                out[op] = (
-                    lambda: {"name": f"{NAME_PREFIX} {ctx.run_id}", "description": "conformance"},
-                    None,
-                )
+            if ctx.contract.body_schema(op) is None:
+                continue
+            # Updates only ever go to a severity this run created (the ledger's spare), never an existing one.
+            target = ledger.spare() if "{id}" in ctx.contract.ops[op][1] else None
+            if target is None and "{id}" in ctx.contract.ops[op][1]:
+                ctx.notes.append(f"{op} not checked: could not create a severity of the run's own")
+                continue
+            out[op] = (lambda: {"name": ledger.name(f"required {ctx.run_id}"), "description": "conformance"},
+                       target)  # fmt: skip
     else:
         ctx.notes.append("settings writes not checked (pass --allow-settings-writes)")
     return out
@@ -50,6 +55,8 @@ def missing_field(ctx: RunContext) -> None:
             answer = ctx.full.request(ctx.contract.method(operation_id), path, json_body=body)
             if operation_id == CREATE:
                 ctx.full.note_created(answer)
+            if ctx.settings is not None and operation_id in ctx.contract.settings_writes():
+                ctx.settings.note_exchange(operation_id, answer, object_id)  # a broken target may write
             title = f"{operation_id} without {name}"
             if ctx.expect_error(answer, title, 422, "is_required", name):
                 entries = [e for e in answer.json()["errors"] if (e.get("source") or {}).get("field") == name]
