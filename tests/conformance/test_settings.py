@@ -32,10 +32,11 @@ from conformance.settings import (
 from conformance.target import Budget, Target
 from mock.app import create_app
 from mock.contract import load_spec
+from tests.mock.seed import CRITICAL, MAJOR, MINOR
 from tests.servers import serve
 
 SEVERITIES = "/v1/severities"
-PROTECTED = ("01JGZ0SEV0000000000000M1N0", "01JGZ0SEV0000000000000MAJ0", "01JGZ0SEV00000000000CR1T00")
+PROTECTED = (MINOR, MAJOR, CRITICAL)  # the mock's seeded severities
 
 
 class Recorder:
