@@ -150,5 +150,5 @@ def test_failures_print_expected_received_and_curl(tmp_path: Path) -> None:
 def test_readme_section_lists_the_rules_as_the_registry_does() -> None:
     from conformance.report import rules_markdown
 
-    section = (Path(__file__).parents[2] / "conformance" / "README-section.md").read_text(encoding="utf-8")
+    section = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     assert rules_markdown(select()) in section
