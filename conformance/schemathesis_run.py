@@ -15,6 +15,7 @@ of a severity that existed before the run.
 from __future__ import annotations
 
 import contextlib
+import copy
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -158,7 +159,8 @@ def run(ctx: RunContext) -> SchemaRun:
     endpoints = {(m, p): op for op, (m, p, _) in ctx.contract.ops.items()}
     result.expected_labels = {f"{m} {p}" for op, (m, p, _) in ctx.contract.ops.items() if op not in excluded}
 
-    schema = schemathesis.openapi.from_dict(dict(ctx.contract.spec), config=_config(ctx, excluded))
+    # Schemathesis rewrites parts of the document in place (links among them): give it its own copy.
+    schema = schemathesis.openapi.from_dict(copy.deepcopy(ctx.contract.spec), config=_config(ctx, excluded))
     schema.config.update(base_url=ctx.full.base_url)
 
     def operation_of(case: Any) -> str | None:

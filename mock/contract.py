@@ -6,6 +6,7 @@ conformance suite can all use it.
 
 from __future__ import annotations
 
+import copy
 import functools
 from importlib import resources
 from pathlib import Path
@@ -33,8 +34,12 @@ def _load(path: str) -> Spec:
 
 
 def load_spec(path: Path | None = None) -> Spec:
-    """The contract as a dict. Cached per path: callers must not mutate it."""
-    return _load(str(path or spec_path()))
+    """The contract as a dict: the parsed file is cached, and each caller gets its own deep copy.
+
+    Libraries that take the document (Schemathesis among them) may rewrite parts of it in place;
+    a shared copy would let one consumer change what every other one reads.
+    """
+    return copy.deepcopy(_load(str(path or spec_path())))
 
 
 _OPERATIONS: dict[int, tuple[Spec, dict[str, tuple[str, str, dict[str, Any]]]]] = {}

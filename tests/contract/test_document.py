@@ -12,7 +12,7 @@ from connexion.resolver import Resolver
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
-from mock.contract import spec_path
+from mock.contract import load_spec, spec_path
 from tests.transport import WSGILikeASGI
 
 
@@ -104,3 +104,13 @@ def test_a_broken_example_is_caught(spec: dict[str, Any]) -> None:
     schema = spec["components"]["schemas"]["IncidentsCreatePayloadV2"]
     broken = dict(schema["example"], visibility="secret")
     assert list(_validator(spec, schema).iter_errors(broken))
+
+
+def test_each_load_spec_caller_gets_its_own_copy() -> None:
+    """Schemathesis rewrites the document in place; no caller may see another's changes."""
+    first = load_spec()
+    first["paths"]["/v2/incidents"]["post"]["responses"]["200"]["links"].clear()
+    first["components"]["schemas"].pop("IncidentV2")
+    second = load_spec()
+    assert second["paths"]["/v2/incidents"]["post"]["responses"]["200"]["links"]
+    assert "IncidentV2" in second["components"]["schemas"]
