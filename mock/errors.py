@@ -27,6 +27,9 @@ MISSING_AUTH = "No API key was sent: use the header Authorization: Bearer <API k
 INVALID_KEY = "The API key is not valid"
 MISSING_SCOPE = "This API key lacks the scope {scope}, granted by the role(s) {roles}"
 NOT_FOUND = "No {kind} with id {id!r}"
+NOT_FOUND_REFERENCE = (
+    "No incident with id {id!r}: use the incident's id or the number of its reference ({number})"
+)
 NO_ROUTE = "No operation at {path}"
 METHOD = "{method} is not allowed on {path}; allowed: {allowed}"
 TOO_LARGE = "Request bodies are limited to {limit} bytes"

@@ -162,6 +162,8 @@ class Store:
         if record is None and ref.isdigit() and 0 < int(ref) <= len(self.incidents):
             record = self.incidents[int(ref) - 1]
         if record is None or (record.visibility == "private" and not private_ok):
+            if ref.upper().startswith("INC-") and ref[4:].isdigit():
+                raise NotFound(errors.NOT_FOUND_REFERENCE.format(id=ref, number=ref[4:]))
             raise NotFound(errors.NOT_FOUND.format(kind="incident", id=ref))
         return record
 

@@ -138,7 +138,9 @@ class BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
                 errors.BAD_JSON.format(detail="nested too deeply"), code="invalid_json"
             ) from None
         if found:
-            raise ValidationFailed.many([entry for e in found for entry in describe(e)])
+            # jsonschema reports each missing field in its own error, and each names them all: one entry each.
+            entries = {json.dumps(entry, sort_keys=True): entry for e in found for entry in describe(e)}
+            raise ValidationFailed.many(list(entries.values()))
         return None
 
 

@@ -130,3 +130,12 @@ async def test_references_count_up_and_show_accepts_the_number(client: httpx.Asy
     by_number = (await client.get("/v2/incidents/3", headers=FULL)).json()["incident"]
     assert by_number["id"] == refs[1]["id"]
     assert (await client.get("/v2/incidents/99", headers=FULL)).status_code == 404
+    by_reference = await client.get("/v2/incidents/INC-3", headers=FULL)
+    assert by_reference.status_code == 404
+    assert "number of its reference (3)" in by_reference.json()["errors"][0]["message"]
+
+
+async def test_each_missing_field_is_reported_once(client: httpx.AsyncClient) -> None:
+    response = await create(client, {})
+    fields = [e["source"]["field"] for e in errors_of(response)]
+    assert sorted(fields) == ["idempotency_key", "severity_id", "visibility"]

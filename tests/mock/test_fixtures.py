@@ -37,9 +37,13 @@ def test_each_seeded_object_matches_its_schema(
     spec: dict[str, Any], fixtures: dict[str, Any], table: str
 ) -> None:
     check = validator(spec, SCHEMA_OF[table])
+    known = set(spec["components"]["schemas"][SCHEMA_OF[table]]["properties"])
     assert fixtures[table]
     for obj in fixtures[table]:
         assert list(check.iter_errors(obj)) == [], obj
+        # Response schemas are open, so a stray key would validate; in seed data it is always a mistake
+        # (an unquoted comma in a YAML flow mapping makes one).
+        assert set(obj) <= known, set(obj) - known
 
 
 def test_seeded_incidents_are_valid_create_payloads(spec: dict[str, Any], fixtures: dict[str, Any]) -> None:
