@@ -97,7 +97,7 @@ class Exchange:
                 if isinstance(e, dict):
                     src = e.get("source")
                     named = src.get("field", "") if isinstance(src, dict) else ""
-                    entries.append(f"{e.get('code')}({named})")
+                    entries.append(f"{e.get('code')}({named})" if named else str(e.get("code")))
             return f"{self.status} {data.get('type')} {', '.join(entries)}"
         text = self.body[:200].decode("utf-8", errors="replace")
         return f"{self.status} {self.headers.get('content-type', '')} {text}".strip()
