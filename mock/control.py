@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from .contract import Spec
+from .middleware import send_body
 
 if TYPE_CHECKING:
     from mock.app import StoreHolder
@@ -75,27 +76,27 @@ class Control:
     async def _control(self, scope: Scope, receive: Receive, send: Send, method: Any, route: str) -> None:
         if (method, route) == ("GET", "health"):
             body = json.dumps({"status": "ok", "incidents": len(self.holder.store.incidents)}).encode()
-            await _send(send, 200, body, b"application/json")
+            await send_body(send, 200, body, b"application/json")
         elif (method, route) == ("POST", "reset"):
             self.holder.reset()
-            await _send(send, 200, b'{"status":"reset"}', b"application/json")
+            await send_body(send, 200, b'{"status":"reset"}', b"application/json")
         else:
             await self.app(scope, receive, send)  # the router answers 404/405 in the contract's shape
 
     async def _docs(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         if path == "/docs":
-            await _send(send, 307, b"", b"text/plain", [(b"location", b"/docs/")])
+            await send_body(send, 307, b"", b"text/plain", [(b"location", b"/docs/")])
         elif path == "/docs/":
-            await _send(send, 200, INDEX, b"text/html; charset=utf-8")
+            await send_body(send, 200, INDEX, b"text/html; charset=utf-8")
         elif path == "/docs/incident-contract.js":
-            await _send(send, 200, INIT, b"text/javascript")
+            await send_body(send, 200, INIT, b"text/javascript")
         elif path in self.assets:
             guessed = mimetypes.guess_type(path)[0] or "application/octet-stream"
-            await _send(send, 200, self.assets[path].read_bytes(), guessed.encode())
+            await send_body(send, 200, self.assets[path].read_bytes(), guessed.encode())
         elif path in ("/openapi.json", "/openapi.yaml"):
             fmt = path.rsplit(".", 1)[1]
             kind = b"application/json" if fmt == "json" else b"application/yaml"
-            await _send(send, 200, self._contract(scope, fmt), kind)
+            await send_body(send, 200, self._contract(scope, fmt), kind)
         else:
             await self.app(scope, receive, send)
 
@@ -111,11 +112,3 @@ class Control:
             )
             self.contracts[(base, fmt)] = text.encode()
         return self.contracts[(base, fmt)]
-
-
-async def _send(
-    send: Send, status: int, body: bytes, kind: bytes, extra: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode()), *(extra or [])]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

@@ -6,8 +6,9 @@ context middleware) and answers. It replaces only Connexion's terminal app, whic
 second time, re-decorates the handler and re-parses its arguments on every request: more than half of
 the mock's time per request (see bench/results.md).
 
-Arguments come from the spec: path parameters from the route, plain query parameters coerced by their
-schema type with their defaults, and the already validated JSON body.
+Arguments come from the spec: path parameters from the route, and the plain query parameters and JSON
+body exactly as the validators parsed and checked them (mock/validation.py keeps them in the request
+state), with the schema's defaults for parameters left out.
 """
 
 from __future__ import annotations
@@ -17,14 +18,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .contract import Spec, resolved_parameters
 from .handlers import HANDLERS
 from .handlers.context import Ctx, Reply
-from .middleware import STATE
+from .middleware import send_body, state
 from .store import Store
 
 __all__ = ["Dispatch"]
@@ -38,7 +38,7 @@ class Plan:
 
     handler: Callable[..., Reply]
     path: tuple[str, ...]
-    query: tuple[tuple[str, str | None, Any], ...]  # name, schema type, default
+    query: tuple[tuple[str, Any], ...]  # name, default
     body: bool
 
 
@@ -49,7 +49,7 @@ def plans(spec: Spec) -> dict[str, Plan]:
         params = resolved_parameters(spec, operation_id)
         path = tuple(p["name"] for p in params if p["in"] == "path" and p["name"] in wanted)
         query = tuple(
-            (p["name"], p.get("schema", {}).get("type"), p.get("schema", {}).get("default"))
+            (p["name"], p.get("schema", {}).get("default"))
             for p in params
             if p["in"] == "query" and p["name"] in wanted
         )
@@ -69,26 +69,15 @@ class Dispatch:
             await self.app(scope, receive, send)
             return
         query_string = scope["query_string"].decode("latin-1")
+        parsed = state(scope)
         kwargs: Json = {name: scope["path_params"][name] for name in plan.path}
-        if plan.query:
-            raw = dict(parse_qsl(query_string, keep_blank_values=True))
-            for name, kind, default in plan.query:
-                value = raw.get(name, default)
-                kwargs[name] = int(value) if kind == "integer" and value is not None else value
+        for name, default in plan.query:
+            kwargs[name] = parsed.get("query", {}).get(name, default)
         if plan.body:
-            kwargs["body"] = json.loads(await _read(receive))
-        ctx = Ctx(self.store(), scope["extensions"][STATE]["caller"], self.spec, query_string)
+            kwargs["body"] = parsed["body"]
+        ctx = Ctx(self.store(), parsed["caller"], self.spec, query_string)
         reply = plan.handler(ctx, **kwargs)
         await _respond(send, reply)
-
-
-async def _read(receive: Receive) -> bytes:
-    chunks, more = [], True
-    while more:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
-    return b"".join(chunks)
 
 
 async def _respond(send: Send, reply: Reply) -> None:
@@ -98,9 +87,5 @@ async def _respond(send: Send, reply: Reply) -> None:
         data = body or b""
     else:
         data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-    headers = [(b"content-length", str(len(data)).encode())]
-    if body is not None:
-        headers.append((b"content-type", b"application/json"))
-    headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": data})
+    headers = [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+    await send_body(send, status, data, None if body is None else b"application/json", headers)

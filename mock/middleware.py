@@ -9,7 +9,6 @@ key without the scope 403 whatever its body says.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
@@ -20,12 +19,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ulid import ULID
 
 from mock.auth import Policy
-from mock.errors import ApiError, PayloadTooLarge, TooManyRequests, error_body
+from mock.errors import PayloadTooLarge, TooManyRequests
 from mock.store import Store
 
 from . import errors
 
-__all__ = ["MAX_BODY", "Envelope", "Gate", "send_error"]
+__all__ = ["MAX_BODY", "STATE", "Envelope", "Gate", "send_body", "state"]
 
 MAX_BODY = 1024 * 1024
 STATE = "incident_mock"  # our key in scope["extensions"]
@@ -35,15 +34,18 @@ def state(scope: Scope) -> dict[str, Any]:
     return scope.setdefault("extensions", {}).setdefault(STATE, {})  # type: ignore[no-any-return]
 
 
-def render(err: ApiError, request_id: str) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
-    body = json.dumps(error_body(err, request_id)).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    headers += [(k.lower().encode(), v.encode()) for k, v in err.headers.items()]
-    return err.status, body, headers
-
-
-async def send_error(scope: Scope, send: Send, err: ApiError) -> None:
-    status, body, headers = render(err, state(scope).get("request_id", ""))
+async def send_body(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes | None,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """Send a whole response: the one place that writes status, length, type and body."""
+    headers = [(b"content-length", str(len(body)).encode())]
+    if content_type is not None:
+        headers.append((b"content-type", content_type))
+    headers += extra or []
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -21,6 +21,7 @@ from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from starlette.types import Scope
 
 from mock.errors import BadRequest, ValidationFailed
+from mock.middleware import state
 
 from . import errors
 
@@ -114,7 +115,7 @@ class BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         if not text.strip():
             return None
         try:
-            return json.loads(text)
+            body = json.loads(text)
         except json.JSONDecodeError as exc:
             raise BadRequest(errors.BAD_JSON.format(detail=exc.msg), code="invalid_json") from None
         except ValueError:  # an integer longer than Python converts (4300 digits)
@@ -125,6 +126,8 @@ class BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
             raise BadRequest(
                 errors.BAD_JSON.format(detail="nested too deeply"), code="invalid_json"
             ) from None
+        state(scope)["body"] = body  # what Dispatch hands the handler, once _validate has passed it
+        return body
 
     def _validate(self, body: Any) -> Json | None:
         if body is None:
@@ -176,10 +179,14 @@ class QueryValidator(ParameterValidator):  # type: ignore[misc]
                     name = param["name"]
                     raise ValidationFailed(errors.REQUIRED.format(field=name), code="is_required", field=name)
                 continue
-            self._check(param, value)
+            if param["in"] == "query":  # what Dispatch hands the handler, coerced to the schema's type
+                state(scope).setdefault("query", {})[param["name"]] = self._check(param, value)
+            else:
+                self._check(param, value)
 
     @staticmethod
-    def _check(param: Json, raw: str) -> None:
+    def _check(param: Json, raw: str) -> Any:
+        """The value as its schema's type, or ValidationFailed naming the parameter."""
         schema = param.get("schema", {})
         value: Any = raw
         if schema.get("type") == "integer" and re.fullmatch(r"-?[0-9]{1,4000}", raw):
@@ -188,6 +195,7 @@ class QueryValidator(ParameterValidator):  # type: ignore[misc]
             raise ValidationFailed(
                 errors.INVALID.format(field=param["name"], detail=error.message), field=param["name"]
             )
+        return value
 
 
 def _depth(param: Json) -> int:
