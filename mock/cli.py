@@ -11,9 +11,9 @@ from types import FrameType
 
 import click
 import uvicorn
-import yaml
 
-from mock.app import DEFAULT_FIXTURES, create_app
+from mock.app import create_app
+from mock.records import ApiKey
 
 __all__ = ["main"]
 
@@ -25,9 +25,7 @@ Default keys (from the packaged fixtures):
 """
 
 
-def banner(host: str, port: int, fixtures: Path, started: float) -> str:
-    with open(fixtures, encoding="utf-8") as fh:
-        keys = yaml.safe_load(fh)["api_keys"]
+def banner(host: str, port: int, keys: list[ApiKey], started: float) -> str:
     base = f"http://{host}:{port}"
     lines = [
         f"incident-mock ready in {time.perf_counter() - started:.2f} s",
@@ -35,7 +33,7 @@ def banner(host: str, port: int, fixtures: Path, started: float) -> str:
         f"  docs       {base}/docs/   (contract: {base}/openapi.yaml, {base}/openapi.json)",
         f"  control    {base}/_mock/health, POST {base}/_mock/reset",
         "  API keys   (send as Authorization: Bearer <key>)",
-        *(f"    {k['token']:<18} {', '.join(k['roles'])}" for k in keys),
+        *(f"    {k.token:<18} {', '.join(k.roles)}" for k in keys),
     ]
     return "\n".join(lines)
 
@@ -81,7 +79,7 @@ def main(
         await original_startup(sockets=sockets)  # type: ignore[arg-type]
         if server.started:
             bound = server.servers[0].sockets[0].getsockname()[1] if server.servers else port
-            click.echo(banner(host, bound, fixtures or DEFAULT_FIXTURES, started))
+            click.echo(banner(host, bound, app.holder.store.keys, started))
 
     server.startup = startup  # type: ignore[method-assign]
     # uvicorn shuts down gracefully, then re-raises the signal it caught: treat that as a clean stop.
