@@ -107,6 +107,11 @@ class PayloadTooLarge(ApiError):
 class ValidationFailed(ApiError):
     status, type, default_code = 422, "validation_error", "invalid_value"
 
+    @classmethod
+    def invalid(cls, field: str, detail: str, pointer: str | None = None) -> ValidationFailed:
+        """422 invalid_value naming the field (or query parameter) and what is wrong with it."""
+        return cls(INVALID.format(field=field, detail=detail), field=field, pointer=pointer)
+
 
 class TooManyRequests(ApiError):
     status, type, default_code = 429, "too_many_requests", "too_many_requests"

@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Any
 from mock.errors import ValidationFailed
 from mock.records import ApiKey, IncidentRecord, now, timestamp
 
-from . import errors
-
 if TYPE_CHECKING:
     from mock.store import Store
 
@@ -24,8 +22,7 @@ Json = dict[str, Any]
 MOVES = {"triage": {"learning", "closed"}, "live": {"learning", "closed"}, "learning": {"closed"}}
 
 
-def invalid(field: str, detail: str, pointer: str | None = None) -> ValidationFailed:
-    return ValidationFailed(errors.INVALID.format(field=field, detail=detail), field=field, pointer=pointer)
+invalid = ValidationFailed.invalid
 
 
 def _ref(table: dict[str, Json], value: str, field: str, pointer: str | None = None) -> Json:

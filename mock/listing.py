@@ -15,8 +15,6 @@ from urllib.parse import parse_qsl
 
 from mock.errors import ValidationFailed
 
-from . import errors
-
 if TYPE_CHECKING:
     from mock.records import IncidentRecord
     from mock.store import Store
@@ -28,8 +26,7 @@ KEY = re.compile(r"^(?P<name>[a-z_]+)(?:\[(?P<a>[^\[\]]+)\])?(?:\[(?P<b>[^\[\]]+
 SCALARS = {"page_size", "after", "sort_by", "filter_mode"}
 
 
-def bad(param: str, detail: str) -> ValidationFailed:
-    return ValidationFailed(errors.INVALID.format(field=param, detail=detail), field=param)
+bad = ValidationFailed.invalid
 
 
 @dataclass(frozen=True)

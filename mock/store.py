@@ -85,10 +85,7 @@ class Store:
             if any(
                 s["name"].casefold() == name.casefold() and s is not current for s in self.severities.values()
             ):
-                raise ValidationFailed(
-                    errors.INVALID.format(field="name", detail=f"a severity named {name!r} exists"),
-                    field="name",
-                )
+                raise ValidationFailed.invalid("name", f"a severity named {name!r} exists")
             stamp = timestamp(now())
             if current is None:
                 rank = body.get("rank", max((s["rank"] for s in self.severities.values()), default=0) + 1)
@@ -104,9 +101,7 @@ class Store:
         with self.lock:
             self.get(self.severities, "severity", severity_id)
             if any(i.severity_id == severity_id for i in self.incidents):
-                raise ValidationFailed(
-                    errors.INVALID.format(field="id", detail="incidents still use this severity"), field="id"
-                )
+                raise ValidationFailed.invalid("id", "incidents still use this severity")
             del self.severities[severity_id]
             self.settings_version += 1
 
@@ -114,10 +109,7 @@ class Store:
         self, custom_field_id: str, page_size: int, after: str | None
     ) -> tuple[list[Json], str | None]:
         if custom_field_id not in self.custom_fields:
-            raise ValidationFailed(
-                errors.INVALID.format(field="custom_field_id", detail="no such custom field"),
-                field="custom_field_id",
-            )
+            raise ValidationFailed.invalid("custom_field_id", "no such custom field")
         ordered = sorted(
             (o for o in self.options.values() if o["custom_field_id"] == custom_field_id),
             key=lambda o: (o["sort_key"], o["id"]),
@@ -126,9 +118,7 @@ class Store:
         if after is not None:
             ids = [o["id"] for o in ordered]
             if after not in ids:
-                raise ValidationFailed(
-                    errors.INVALID.format(field="after", detail="unknown cursor"), field="after"
-                )
+                raise ValidationFailed.invalid("after", "unknown cursor")
             start = ids.index(after) + 1
         page = ordered[start : start + page_size]
         more = start + page_size < len(ordered)
@@ -218,9 +208,7 @@ class Store:
         if query.after is not None:
             anchor = self.by_id.get(query.after)
             if anchor is None or not visible(anchor):
-                raise ValidationFailed(
-                    errors.INVALID.format(field="after", detail="unknown cursor"), field="after"
-                )
+                raise ValidationFailed.invalid("after", "unknown cursor")
             order = (
                 range(anchor.seq - 1, -1, -1) if newest_first else range(anchor.seq + 1, len(self.incidents))
             )

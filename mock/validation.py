@@ -167,9 +167,7 @@ class QueryValidator(ParameterValidator):  # type: ignore[misc]
                 or (rest and rest.count("[") + 1 != _depth(param))
                 or (not rest and _depth(param))
             ):
-                raise ValidationFailed(
-                    errors.INVALID.format(field=key, detail="unknown query parameter"), field=key
-                )
+                raise ValidationFailed.invalid(key, "unknown query parameter")
             first.setdefault(name, value)
         checks = [(p, first.get(name)) for name, p in declared.items() if not _depth(p)]
         checks += [(p, scope.get("path_params", {}).get(p["name"])) for p in self.parameters.get("path", [])]
@@ -192,9 +190,7 @@ class QueryValidator(ParameterValidator):  # type: ignore[misc]
         if schema.get("type") == "integer" and re.fullmatch(r"-?[0-9]{1,4000}", raw):
             value = int(raw)  # ASCII digits only: int() would also take " 5", "1_0" and "\u0663"
         for error in Draft4Validator(schema).iter_errors(value):
-            raise ValidationFailed(
-                errors.INVALID.format(field=param["name"], detail=error.message), field=param["name"]
-            )
+            raise ValidationFailed.invalid(param["name"], error.message)
         return value
 
 
