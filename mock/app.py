@@ -25,7 +25,7 @@ from connexion.security import AbstractSecurityHandler
 from starlette.exceptions import HTTPException
 
 from mock.auth import Policy
-from mock.contract import Spec, load_spec, spec_path
+from mock.contract import HTTP_METHODS, Spec, load_spec, spec_path
 from mock.dispatch import Dispatch
 from mock.errors import ApiError, BadRequest, Internal, MethodNotAllowed, NotFound, error_body
 from mock.handlers import HANDLERS
@@ -85,7 +85,7 @@ class TrustGate(AbstractSecurityHandler):  # type: ignore[misc]
 def _allowed(spec: Spec, path: str) -> str | None:
     for template, item in spec["paths"].items():
         if re.fullmatch(re.sub(r"\{[^/]+\}", "[^/]+", template), path):
-            return ", ".join(m.upper() for m in ("get", "put", "post", "delete", "patch") if m in item)
+            return ", ".join(m.upper() for m in HTTP_METHODS if m in item)
     return None
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from conformance.context import CREATE, LIST, SHOW, RunContext
 from conformance.rules import Level, rule
 from conformance.target import Exchange
+from mock.contract import HTTP_METHODS
 
 Provoke = Callable[[RunContext], Exchange | None]
 
@@ -102,7 +103,7 @@ def request_ids(ctx: RunContext) -> None:
 )
 def allow_header(ctx: RunContext) -> None:
     for path, item in ctx.contract.spec["paths"].items():
-        offered = {m.upper() for m in ("get", "put", "post", "delete", "patch") if m in item}
+        offered = {m.upper() for m in HTTP_METHODS if m in item}
         method = next(m for m in ("PATCH", "DELETE", "PUT", "POST") if m not in offered)
         answer = ctx.full.request(method, path.replace("{id}", "conformance-unknown"))
         if ctx.expect_error(answer, f"{method} {path}", 405, "method_not_allowed"):
