@@ -18,19 +18,19 @@ run: $(STAMP)
 	$(VENV)/bin/incident-mock $(ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check mock conformance tests bench
-	$(VENV)/bin/ruff format --check mock conformance tests bench
+	$(VENV)/bin/ruff check contract mock conformance tests bench
+	$(VENV)/bin/ruff format --check contract mock conformance tests bench
 	$(VENV)/bin/mypy
 
 fmt: $(STAMP)
-	$(VENV)/bin/ruff format mock conformance tests bench
-	$(VENV)/bin/ruff check --fix mock conformance tests bench
+	$(VENV)/bin/ruff format contract mock conformance tests bench
+	$(VENV)/bin/ruff check --fix contract mock conformance tests bench
 
 test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 docs: $(STAMP)
-	$(PY) -m mock.docs --out site
+	$(PY) -m incident_contract.docs --out site
 
 bench: $(STAMP)
 	$(PY) bench/run.py

@@ -3,8 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from mock.contract import load_spec
+from incident_contract.document import load_spec
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mock.app import create_app
+from incident_mock.app import create_app
 
 Json = dict[str, Any]
 CREATE = ("POST", "/v2/incidents")

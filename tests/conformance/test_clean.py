@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import incident_conformance.checks  # noqa: F401  (registers the rules)
 from click.testing import CliRunner
+from incident_conformance.cli import cli
+from incident_conformance.rules import REGISTRY
+from incident_mock.app import create_app
 
-import conformance.checks  # noqa: F401  (registers the rules)
-from conformance.cli import cli
-from conformance.rules import REGISTRY
-from mock.app import create_app
 from tests.servers import serve
 
 

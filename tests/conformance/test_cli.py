@@ -8,14 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import incident_conformance.checks  # noqa: F401  (registers the rules)
 import pytest
 from click.testing import CliRunner
+from incident_conformance.cli import cli
+from incident_conformance.rules import REGISTRY, select
+from incident_conformance.target import Budget, Target
+from incident_mock.app import create_app
 
-import conformance.checks  # noqa: F401  (registers the rules)
-from conformance.cli import cli
-from conformance.rules import REGISTRY, select
-from conformance.target import Budget, Target
-from mock.app import create_app
 from tests.servers import free_port, serve
 
 FULL = ["--api-key", "mock-key-full", "--viewer-key", "mock-key-viewer", "--seed", "3"]
@@ -148,7 +148,7 @@ def test_failures_print_expected_received_and_curl(tmp_path: Path) -> None:
 
 
 def test_readme_section_lists_the_rules_as_the_registry_does() -> None:
-    from conformance.report import rules_markdown
+    from incident_conformance.report import rules_markdown
 
     section = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     assert rules_markdown(select()) in section

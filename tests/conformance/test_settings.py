@@ -13,25 +13,25 @@ from types import SimpleNamespace
 from typing import Any
 
 import httpx
+import incident_conformance.checks  # noqa: F401  (registers the rules)
 import pytest
 from click.testing import CliRunner
-from schemathesis import GenerationMode
-
-import conformance.checks  # noqa: F401  (registers the rules)
-from conformance.cli import cli
-from conformance.context import NAME_PREFIX
-from conformance.contract import Contract
-from conformance.schemathesis_run import SeverityHooks
-from conformance.settings import (
+from incident_conformance.cli import cli
+from incident_conformance.context import NAME_PREFIX
+from incident_conformance.contract import Contract
+from incident_conformance.schemathesis_run import SeverityHooks
+from incident_conformance.settings import (
     SEVERITY_CREATE,
     SEVERITY_DELETE,
     SEVERITY_UPDATE,
     ProtectedSetting,
     SettingsLedger,
 )
-from conformance.target import Budget, Target
-from mock.app import create_app
-from mock.contract import load_spec
+from incident_conformance.target import Budget, Target
+from incident_contract.document import load_spec
+from incident_mock.app import create_app
+from schemathesis import GenerationMode
+
 from tests.mock.seed import CRITICAL, MAJOR, MINOR
 from tests.servers import serve
 

@@ -7,8 +7,7 @@ from typing import Any
 import attrs
 import incident_io.models as sdk
 import pytest
-
-from mock.contract import operations
+from incident_contract.document import operations
 
 SCHEMAS_SDK_SENDS = [
     "IncidentsCreatePayloadV2",

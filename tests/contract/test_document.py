@@ -9,10 +9,10 @@ import connexion
 import httpx
 import pytest
 from connexion.resolver import Resolver
+from incident_contract.document import load_spec, spec_path
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
-from mock.contract import load_spec, spec_path
 from tests.transport import WSGILikeASGI
 
 
@@ -82,9 +82,7 @@ def test_every_operation_has_an_example_request_and_response(spec: dict[str, Any
     assert missing == []
 
 
-@pytest.mark.parametrize(
-    "label", [label for label, _, _ in _examples(__import__("mock.contract").contract.load_spec())]
-)
+@pytest.mark.parametrize("label", [label for label, _, _ in _examples(load_spec())])
 def test_example_validates_against_its_schema(spec: dict[str, Any], label: str) -> None:
     schema, example = next((s, e) for lbl, s, e in _examples(spec) if lbl == label)
     errors = sorted(_validator(spec, schema).iter_errors(example), key=str)

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from mock.contract import operations, role_scopes
+from incident_contract.document import operations, role_scopes
 
 # contract.md §2: the 19 operations, with upstream's exact operationIds.
 EXPECTED = {

@@ -10,13 +10,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
-import json, mock, mock.contract, conformance.cli
-from mock.app import create_app
-path = mock.contract.spec_path()
-spec = mock.contract.load_spec()
+import json, incident_mock, incident_contract.document, incident_conformance.cli
+from incident_mock.app import create_app
+path = incident_contract.document.spec_path()
+spec = incident_contract.document.load_spec()
 create_app()
-print(json.dumps({"mock": mock.__file__, "spec": str(path), "openapi": spec["openapi"],
-                  "operations": len(mock.contract.operations(spec))}))
+print(json.dumps({"mock": incident_mock.__file__, "spec": str(path), "openapi": spec["openapi"],
+                  "operations": len(incident_contract.document.operations(spec))}))
 """
 
 
@@ -40,9 +40,15 @@ def test_the_wheel_ships_the_contract_and_runs_from_a_plain_install(tmp_path: Pa
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = (tmp_path / "dist").glob("incident_contract-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"mock/openapi.yaml", "mock/fixtures.yaml", "mock/app.py", "conformance/cli.py"} <= names
-    assert any(n.startswith("mock/docs/") for n in names)
-    assert any(n.startswith("conformance/checks/") for n in names)
+    assert {
+        "incident_contract/openapi.yaml",
+        "incident_mock/fixtures.yaml",
+        "incident_mock/app.py",
+        "incident_conformance/cli.py",
+    } <= names
+    assert any(n.startswith("incident_contract/docs/") for n in names)
+    assert any(n.startswith("incident_conformance/checks/") for n in names)
+    assert not any(n.startswith(("mock/", "conformance/")) for n in names)
 
     target = tmp_path / "site"
     install = [

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from incident_contract.docs import build_site
 
-from mock.docs import build_site
 from tests.docs.browser import Browser, find_chromium, in_ci
 
 

@@ -6,9 +6,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mock.contract import operations
-from mock.docs import build_site
-from mock.docs.markup import slug
+from incident_contract.docs import build_site
+from incident_contract.docs.markup import slug
+from incident_contract.document import operations
+
 from tests.docs.browser import Browser
 
 SECTIONS = "Array.from(document.querySelectorAll('section.operation'))"

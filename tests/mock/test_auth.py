@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 import pytest
+from incident_contract.document import operations
 
-from mock.contract import operations
 from tests.mock.conftest import CREATOR, FULL, VIEWER, incident_body
 
 
@@ -97,7 +97,7 @@ async def test_identity_reports_the_key_roles(
 
 
 async def test_rate_limit_answers_429_with_retry_after() -> None:
-    from mock.app import create_app
+    from incident_mock.app import create_app
 
     app = create_app(rate_limit=2)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock") as c:

@@ -17,7 +17,7 @@ def test_start_prints_the_banner_serves_and_stops_cleanly_on_ctrl_c() -> None:
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mock", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "incident_mock", "--port", str(port), "--log-level", "warning"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -50,7 +50,7 @@ def test_start_prints_the_banner_serves_and_stops_cleanly_on_ctrl_c() -> None:
 
 def test_help_names_the_default_keys() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mock", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "incident_mock", "--help"], capture_output=True, text=True, check=True
     )
     for text in ("--host", "--port", "--fixtures", "--validate-responses", "--log-level", "mock-key-full"):
         assert text in result.stdout

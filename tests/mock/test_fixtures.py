@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 import yaml
+from incident_contract.document import role_scopes
+from incident_mock.app import DEFAULT_FIXTURES
 from openapi_schema_validator import OAS30Validator
-
-from mock.app import DEFAULT_FIXTURES
-from mock.contract import role_scopes
 
 SCHEMA_OF = {
     "severities": "SeverityV1",

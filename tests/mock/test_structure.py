@@ -6,10 +6,10 @@ import ast
 from pathlib import Path
 from typing import Any
 
-from mock.contract import operations
-from mock.handlers import HANDLERS
+from incident_contract.document import operations
+from incident_mock.handlers import HANDLERS
 
-MOCK = Path(__file__).resolve().parents[2] / "mock"
+MOCK = Path(__file__).resolve().parents[2] / "mock" / "incident_mock"
 FRAMEWORKS = ("connexion", "starlette", "uvicorn", "httpx")
 FRAMEWORK_FREE = [
     "store.py",
@@ -17,7 +17,6 @@ FRAMEWORK_FREE = [
     "incidents.py",
     "listing.py",
     "errors.py",
-    "contract.py",
     "auth.py",
 ]
 
@@ -46,7 +45,9 @@ def test_the_domain_layer_imports_no_web_framework() -> None:
 def test_handlers_do_not_reach_into_the_web_layer() -> None:
     for path in (MOCK / "handlers").glob("*.py"):
         found = {
-            i for i in imports(path) if i.split(".")[0] in FRAMEWORKS or i in ("mock.app", "mock.middleware")
+            i
+            for i in imports(path)
+            if i.split(".")[0] in FRAMEWORKS or i in ("incident_mock.app", "incident_mock.middleware")
         }
         assert found == set(), path.name
 

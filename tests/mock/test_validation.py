@@ -13,9 +13,8 @@ import pytest
 from connexion.json_schema import Draft4RequestValidator, resolve_refs
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from mock.contract import load_spec, operations
-from mock.validation import FORMATS, fast_check
+from incident_contract.document import load_spec, operations
+from incident_mock.validation import FORMATS, fast_check
 
 SPEC = resolve_refs(load_spec())
 BODIES = sorted(

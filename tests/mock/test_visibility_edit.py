@@ -46,7 +46,7 @@ async def test_hidden_private_incident_is_404_on_edit_even_for_an_editor(
 ) -> None:
     private = await make(client, "p2", visibility="private")
     # A key with incident_editor but not global_access: build it on the store directly.
-    from mock.records import ApiKey
+    from incident_mock.records import ApiKey
 
     app.holder.store.keys.append(ApiKey("01EDITOR", "editor-key", "Editor", ("incident_editor",)))
     editor = {"Authorization": "Bearer editor-key"}

@@ -1,0 +1,164 @@
+"""PAGE: cursor pagination. Walking `after` visits each record once, bounds hold, test incidents hide.
+
+The paginated operations are the ones with an `after` parameter in the contract; page_size bounds come
+from its schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from incident_conformance.context import EDIT, LIST, NAME_PREFIX, TEST_MODE, RunContext
+from incident_conformance.rules import Level, rule
+from incident_conformance.target import Exchange
+
+OPTIONS = "Custom Field Options V1#List"
+
+
+def items_key(ctx: RunContext, op: str) -> str:
+    """The array member of an operation's 200 body (`incidents`, `custom_field_options`)."""
+    response = ctx.contract.resolve(ctx.contract.ops[op][2]["responses"]["200"])
+    schema = ctx.contract.resolve(response["content"]["application/json"]["schema"])
+    props = schema["properties"]
+    return str(next(k for k, v in props.items() if ctx.contract.resolve(v).get("type") == "array"))
+
+
+def base_params(ctx: RunContext, op: str) -> dict[str, Any]:
+    if op == LIST:
+        return {"mode[one_of]": TEST_MODE}
+    params: dict[str, Any] = {}
+    if "custom_field_id" in ctx.contract.required_query(op):
+        fields = ctx.full.request("GET", ctx.path("Custom Fields V2#List")).json() or {}
+        chosen = [f for f in fields.get("custom_fields", []) if "select" in str(f.get("field_type"))]
+        params["custom_field_id"] = (chosen or fields.get("custom_fields") or [{"id": "x"}])[0]["id"]
+    return params
+
+
+def page(ctx: RunContext, op: str, **params: Any) -> tuple[Exchange, list[dict[str, Any]], dict[str, Any]]:
+    query = {k: v for k, v in (base_params(ctx, op) | params).items() if v is not None}
+    answer = ctx.full.request("GET", ctx.path(op), params=query)
+    data = answer.json() if answer.status == 200 else None
+    data = data if isinstance(data, dict) else {}
+    return answer, list(data.get(items_key(ctx, op)) or []), dict(data.get("pagination_meta") or {})
+
+
+def walk(
+    ctx: RunContext, op: str, page_size: int, limit: int, during: Any = None, **params: Any
+) -> list[str]:
+    """Follow `after` to the last page, checking each page; returns the ids in visiting order."""
+    seen: list[str] = []
+    after = None
+    for number in range(limit):
+        answer, items, meta = page(ctx, op, page_size=page_size, after=after, **params)
+        if not ctx.check(answer.status == 200, f"{op} page {number + 1}", "200", answer.describe(), answer):
+            return seen
+        seen += [str(i.get("id")) for i in items]
+        ctx.check(len(items) <= page_size, f"{op} page {number + 1} size", f"at most {page_size} records",
+                  f"{len(items)} records", answer)  # fmt: skip
+        after = meta.get("after")
+        if number == 0 and during is not None:
+            during()
+        if not after:
+            return seen
+        if not ctx.check(bool(items), f"{op} page {number + 1}", "records, since it has an after cursor",
+                         "an empty page with an after cursor", answer):  # fmt: skip
+            return seen
+    ctx.check(False, f"{op} walk", f"a last page (no after) within {limit} pages", "more pages")
+    return seen
+
+
+@rule(
+    "PAGE-1",
+    Level.MUST,
+    "walking_after_visits_each_record_once",
+    "Following pagination_meta.after visits every record that existed when the walk began exactly once, "
+    "even while incidents are created and edited during the walk; the last page has no after.",
+)
+def visits_once(ctx: RunContext) -> None:
+    ours = [ctx.create_ok(f"page-{n}")["id"] for n in range(8 if ctx.options.thorough else 5)]
+    since = {"created_at[gte]": (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()}
+    total = page(ctx, LIST, page_size=1, **since)[2].get("total_record_count") or len(ours)
+    size = max(2, min(250, math.ceil(int(total) / 40)))
+
+    def meanwhile() -> None:
+        ctx.create_ok("page-during")
+        body = {"incident": {"name": f"{NAME_PREFIX} page edited"}, "notify_incident_channel": False}
+        for incident_id in (ours[0], ours[-1]):
+            ctx.full.request("POST", ctx.path(EDIT, id=incident_id), json_body=body)
+
+    seen = walk(ctx, LIST, size, math.ceil(int(total) / size) + 10, during=meanwhile, **since)
+    repeated = sorted({i for i in seen if seen.count(i) > 1})
+    ctx.check(not repeated, "incident walk", "no incident twice", f"repeated: {repeated[:5]}")
+    missing = [i for i in ours if i not in seen]
+    ctx.check(not missing, "incident walk", f"all {len(ours)} incidents created before the walk",
+              f"missing: {missing}")  # fmt: skip
+    for op in ctx.contract.paginated():
+        if op == LIST:
+            continue
+        listed = walk(ctx, op, 1, 1000)
+        one_page = page(ctx, op, page_size=250)[1]
+        ctx.check(sorted(listed) == sorted(str(i.get("id")) for i in one_page), f"{op} walk with page_size=1",
+                  f"the {len(one_page)} records of one big page, once each", f"{listed}")  # fmt: skip
+
+
+@rule(
+    "PAGE-2",
+    Level.MUST,
+    "page_size_outside_bounds_is_rejected",
+    "page_size below the contract's minimum, above its maximum or not an integer is 422 invalid_value naming "
+    "page_size; the minimum and maximum themselves are accepted and respected.",
+)
+def page_size_bounds(ctx: RunContext) -> None:
+    for op in ctx.contract.paginated():
+        schema = ctx.contract.param_schema(op, "page_size")
+        low, high = int(schema.get("minimum", 1)), int(schema["maximum"])
+        for value in (low - 1, high + 1, "ten", "1.5"):
+            answer, _, _ = page(ctx, op, page_size=value)
+            ctx.expect_error(answer, f"{op} with page_size={value!r}", 422, "invalid_value", "page_size")
+        for value in (low, high):
+            answer, items, meta = page(ctx, op, page_size=value)
+            ok = answer.status == 200 and len(items) <= value and meta.get("page_size") == value
+            want = f"200 with at most {value} records and page_size {value}"
+            got = f"{answer.describe()[:120]}, {len(items)} records, meta {meta}"
+            ctx.check(ok, f"{op} with page_size={value}", want, got, answer)
+
+
+@rule(
+    "PAGE-3",
+    Level.MUST,
+    "unknown_after_cursor_is_rejected",
+    "An after value that is not the id of a listed record is 422 invalid_value naming after.",
+)
+def unknown_after(ctx: RunContext) -> None:
+    for op in ctx.contract.paginated():
+        answer, _, _ = page(ctx, op, after=f"conformance-unknown-{ctx.run_id}")
+        ctx.expect_error(answer, f"{op} with an unknown after", 422, "invalid_value", "after")
+
+
+@rule(
+    "PAGE-4",
+    Level.MUST,
+    "test_mode_incidents_are_excluded_by_default",
+    "Without mode[one_of], the incident list leaves out test-mode incidents; with mode[one_of]=test it "
+    "includes them.",
+)
+def test_mode_hidden(ctx: RunContext) -> None:
+    incident = ctx.create_ok("test-mode")
+    default = ctx.full.request("GET", ctx.path(LIST), params={"page_size": 50})
+    items = (default.json() or {}).get("incidents") or []
+    modes = sorted({str(i.get("mode")) for i in items if isinstance(i, dict)})
+    ctx.check(
+        default.status == 200
+        and incident["id"] not in {i.get("id") for i in items}
+        and TEST_MODE not in modes,
+        "list without mode[one_of]",
+        "no test-mode incidents",
+        f"{default.status}, modes listed: {modes}",
+        default,
+    )
+    asked = ctx.list_incidents(page_size=50)
+    ids = {i.get("id") for i in (asked.json() or {}).get("incidents") or []}
+    want = f"incident {incident['id']}"
+    ctx.check(incident["id"] in ids, "list with mode[one_of]=test", want, "not listed", asked)

@@ -1,0 +1,233 @@
+"""incident-conformance: check a running server against openapi.yaml, rule by rule.
+
+Exit codes: 0 every selected rule passed (skipped rules do not fail a run), 1 a rule failed or could not
+finish, 2 the suite could not run (bad arguments, target unreachable, key rejected, invalid spec).
+Every option can also be set as an environment variable INCIDENT_CONFORMANCE_<OPTION>.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+from incident_contract.document import Spec, load_spec, spec_path
+from rich.console import Console
+
+from incident_conformance import export, report
+from incident_conformance.context import NAME_PREFIX, Options, RunContext
+from incident_conformance.contract import Contract
+from incident_conformance.rules import Status, select
+from incident_conformance.runner import run_rules
+from incident_conformance.settings import SettingsLedger, SnapshotFailed
+from incident_conformance.target import Budget, Target
+
+__all__ = ["main", "run"]
+
+ENV_PREFIX = "INCIDENT_CONFORMANCE"
+
+
+class CannotRun(Exception):
+    """The suite cannot start; the message is the one-line reason (exit code 2)."""
+
+
+def _load(path: Path | None) -> Spec:
+    try:
+        spec = load_spec(path)
+        from openapi_spec_validator import validate
+
+        validate(spec)
+    except Exception as exc:
+        raise CannotRun(f"the spec {path or spec_path()} is not a valid OpenAPI document: {exc}") from None
+    if "x-api-key-roles" not in spec:
+        raise CannotRun("the spec has no x-api-key-roles table")
+    return spec
+
+
+def _preflight(target: Target, label: str, identity_path: str) -> None:
+    try:
+        answer = target.request("GET", identity_path)
+    except httpx.HTTPError as exc:
+        raise CannotRun(f"target {target.base_url} unreachable: {exc}") from None
+    if answer.status in (401, 403):
+        raise CannotRun(f"the target rejected {label} ({answer.describe()})")
+    if answer.status != 200:
+        raise CannotRun(f"GET {identity_path} with {label} answered {answer.describe()}")
+
+
+def _snapshot(ctx: RunContext) -> SettingsLedger:
+    """Protect the target's severities before any settings write (see conformance.settings)."""
+    try:
+        ledger = SettingsLedger.snapshot(ctx.contract, ctx.full, ctx.run_id)
+    except (SnapshotFailed, httpx.HTTPError) as exc:
+        raise CannotRun(f"--allow-settings-writes: cannot list the severities to protect: {exc}") from None
+    if ctx.viewer is not None:
+        ctx.viewer.guard = ledger.guard
+    return ledger
+
+
+def _list_rules(fmt: str, rules: Any) -> None:
+    if fmt == "markdown":
+        click.echo(report.rules_markdown(rules))
+    elif fmt == "json":
+        data = [{"id": r.id, "level": r.level.value, "name": r.name, "summary": r.summary,
+                 "needs_viewer_key": r.needs_viewer} for r in rules]  # fmt: skip
+        click.echo(json.dumps(data, indent=2))
+    else:
+        for r in rules:
+            click.echo(f"{r.id:<11} {r.level.value:<6} {r.name}")
+
+
+@click.command(
+    context_settings={
+        "help_option_names": ["-h", "--help"],
+        "max_content_width": 110,
+        "auto_envvar_prefix": ENV_PREFIX,
+    }
+)
+@click.option("--base-url", help="Base URL of the server under test, e.g. http://127.0.0.1:8080.")
+@click.option("--api-key", help="A key holding every role of the contract.")
+@click.option(
+    "--viewer-key", help="A key holding only the viewer role (enables the 403 and private-visibility rules)."
+)
+@click.option(
+    "--spec",
+    "spec_file",
+    envvar=f"{ENV_PREFIX}_SPEC",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The contract to check against. Default: the packaged openapi.yaml (never the target's).",
+)
+@click.option("--profile", type=click.Choice(["quick", "thorough"]), default="quick", show_default=True)
+@click.option("--seed", type=int, help="Seed for generated data (printed at the end; default random).")
+@click.option(
+    "--rules",
+    "include",
+    envvar=f"{ENV_PREFIX}_RULES",
+    multiple=True,
+    help="Run only rules matching this glob (repeatable, comma-separated).",
+)
+@click.option(
+    "--skip-rules",
+    "exclude",
+    multiple=True,
+    envvar=f"{ENV_PREFIX}_SKIP_RULES",
+    help="Skip rules matching this glob (repeatable).",
+)
+@click.option("--list-rules", is_flag=True, help="List the selected rules and exit.")
+@click.option(
+    "--format",
+    "list_format",
+    envvar=f"{ENV_PREFIX}_FORMAT",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="Format of --list-rules.",
+)
+@click.option(
+    "--junit-xml", type=click.Path(dir_okay=False, path_type=Path), help="Write a JUnit XML report."
+)
+@click.option("--json-report", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report.")
+@click.option(
+    "--max-creates",
+    type=click.IntRange(min=0),
+    default=500,
+    show_default=True,
+    help="Create at most this many incidents.",
+)
+@click.option(
+    "--allow-settings-writes",
+    is_flag=True,
+    help="Also check severity create, update and delete (only on severities the run creates and removes).",
+)
+@click.option(
+    "--schema-max-time",
+    type=click.IntRange(min=1),
+    help="Seconds the Schemathesis run may take. Default: 20 (quick), 180 (thorough).",
+)
+@click.option(
+    "--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for each answer."
+)
+def cli(**params: Any) -> None:
+    """Check a server against the incident-contract, rule by rule."""  # fmt: skip
+    rules = select(params["include"], params["exclude"])
+    if params["list_rules"]:
+        _list_rules(params["list_format"], rules)
+        return
+    if not params["base_url"] or not params["api_key"]:
+        raise click.UsageError(
+            "--base-url and --api-key are required (or INCIDENT_CONFORMANCE_BASE_URL / _API_KEY)"
+        )
+    if not rules:
+        raise click.UsageError("no rule matches --rules/--skip-rules")
+    try:
+        code = run(params, rules)
+    except CannotRun as exc:
+        click.echo(f"incident-conformance: cannot run: {exc}", err=True)
+        sys.exit(2)
+    sys.exit(code)
+
+
+def run(params: dict[str, Any], rules: Any, console: Console | None = None) -> int:
+    """Run the rules; returns the exit code (raises CannotRun for 2)."""
+    console = console or Console(highlight=False, width=None if sys.stdout.isatty() else 150)
+    started = time.monotonic()
+    spec = _load(params.get("spec_file"))
+    contract = Contract(spec)
+    seed = params["seed"] if params.get("seed") is not None else random.randrange(2**31)
+    budget = Budget(params.get("max_creates", 500))
+    full = Target(params["base_url"], params["api_key"], budget=budget, timeout=params.get("timeout", 30.0))
+    identity = contract.path("Utilities V1#Identity")
+    viewer = full.with_key(params["viewer_key"]) if params.get("viewer_key") else None
+    options = Options(
+        params.get("profile", "quick"),
+        seed,
+        bool(params.get("allow_settings_writes")),
+        params.get("schema_max_time"),
+    )
+    ctx = RunContext(contract, full, viewer, options)
+    try:
+        _preflight(full, "--api-key", identity)
+        if viewer is not None:
+            _preflight(viewer, "--viewer-key", identity)
+        if options.allow_settings_writes:
+            ctx.settings = _snapshot(ctx)
+    except CannotRun:
+        full.close()
+        raise
+    progress = report.Progress(console, len(rules))
+    try:
+        outcomes = run_rules(ctx, rules, progress.start, progress.done)
+    finally:
+        try:
+            if ctx.settings is not None:
+                ctx.settings.cleanup()
+        finally:
+            full.close()
+    seconds = time.monotonic() - started
+    failed = any(o.status in (Status.FAILED, Status.ERROR) for o in outcomes)
+    report.print_table(console, outcomes)
+    report.print_failures(console, outcomes)
+    report.print_summary(console, outcomes, budget.created, ctx.settings, seed)
+    console.print(f"Finished in {seconds:.1f} s with {full.count} requests (plus Schemathesis').")
+    if params.get("junit_xml"):
+        export.write_junit(params["junit_xml"], outcomes, seconds)
+    if params.get("json_report"):
+        created = {"incidents": list(budget.created), "mode": "test", "name_prefix": NAME_PREFIX,
+                   "settings_writes_allowed": options.allow_settings_writes,
+                   "settings": ctx.settings.summary() if ctx.settings is not None else None}  # fmt: skip
+        meta = {"tool": "incident-conformance", "base_url": full.base_url, "profile": options.profile,
+                "seed": seed, "seconds": round(seconds, 3), "exit_code": int(failed),
+                "created": created}  # fmt: skip
+        export.write_json(params["json_report"], export.json_report(outcomes, meta))
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    import incident_conformance.checks  # noqa: F401  (registers the rules)
+
+    cli.main(args=argv, prog_name="incident-conformance", auto_envvar_prefix=ENV_PREFIX)

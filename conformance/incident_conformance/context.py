@@ -1,0 +1,167 @@
+"""Everything a rule sees: the contract, the targets, the options, and the failures it records."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from incident_conformance.contract import Contract
+from incident_conformance.rules import Failure, RuleSkipped
+from incident_conformance.target import Exchange, Target
+
+if TYPE_CHECKING:
+    from incident_conformance.settings import SettingsLedger
+
+__all__ = ["NAME_PREFIX", "TEST_MODE", "Options", "RunContext"]
+
+NAME_PREFIX = "[conformance]"
+TEST_MODE = "test"
+CREATE = "Incidents V2#Create"
+LIST = "Incidents V2#List"
+SHOW = "Incidents V2#Show"
+EDIT = "Incidents V2#Edit"
+# A reference field of a create body -> the list operation and the result member that supply valid ids.
+REFERENCES = {"severity_id": ("Severities V1#List", "severities")}
+
+
+@dataclass(frozen=True)
+class Options:
+    profile: str = "quick"
+    seed: int = 0
+    allow_settings_writes: bool = False
+    schema_max_time: int | None = None  # seconds for the Schemathesis run; None: the profile's
+
+    @property
+    def thorough(self) -> bool:
+        return self.profile == "thorough"
+
+
+@dataclass
+class RunContext:
+    contract: Contract
+    full: Target
+    viewer: Target | None
+    options: Options
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
+    failures: list[Failure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)  # results shared between rules of one run
+    _counter: itertools.count[int] = field(default_factory=itertools.count)
+    _refs: dict[str, str] = field(default_factory=dict)
+    settings: SettingsLedger | None = None  # with --allow-settings-writes: what may be written, and what was
+
+    def settings_ledger(self) -> SettingsLedger:
+        if self.settings is None:
+            raise RuleSkipped("settings writes not allowed (pass --allow-settings-writes)")
+        return self.settings
+
+    # --- recording results -----------------------------------------------------------------------------
+    def check(
+        self, ok: bool, title: str, expected: str, received: str, exchange: Exchange | None = None
+    ) -> bool:
+        """Record a failure unless `ok`; returns `ok` so callers can stop early."""
+        if not ok:
+            self.failures.append(Failure(title, expected, received, exchange.curl if exchange else None))
+        return ok
+
+    def expect_error(
+        self,
+        exchange: Exchange,
+        title: str,
+        status: int,
+        code: str | None = None,
+        field_name: str | None = None,
+    ) -> bool:
+        """The answer is `status` with the contract's error type, and `code`/`field` among its errors."""
+        data = exchange.json()
+        kind = self.contract.error_types().get(status)
+        want = f"{status} {kind}" + (f" with code {code}" if code else "")
+        want += f" naming {field_name}" if field_name else ""
+        ok = exchange.status == status and isinstance(data, dict) and data.get("type") == kind
+        if ok and (code or field_name):
+            entries = [e for e in data.get("errors") or [] if isinstance(e, dict)]
+            ok = any(
+                (code is None or e.get("code") == code)
+                and (field_name is None or (e.get("source") or {}).get("field") == field_name)
+                for e in entries
+            )
+        return self.check(ok, title, want, exchange.describe(), exchange)
+
+    def viewer_target(self) -> Target:
+        if self.viewer is None:
+            raise RuleSkipped("needs --viewer-key (a key holding only the viewer role)")
+        return self.viewer
+
+    # --- building requests -----------------------------------------------------------------------------
+    def idempotency_key(self, label: str) -> str:
+        return f"conformance-{self.run_id}-{label}-{next(self._counter)}"
+
+    def reference(self, field_name: str) -> str:
+        """A valid id for a reference field, read from the target's own settings.
+
+        One that existed before the run, never one the run created: an incident that uses a severity would
+        keep the run from deleting that severity at the end.
+        """
+        if field_name not in self._refs:
+            op, member = REFERENCES[field_name]
+            answer = self.full.request(self.contract.method(op), self.contract.path(op))
+            items = (answer.json() or {}).get(member) if answer.status == 200 else None
+            ours = set(self.settings.created) if self.settings is not None else set()
+            usable = [
+                i for i in items or []
+                if str(i["id"]) not in ours and not str(i.get("name", "")).startswith(NAME_PREFIX)
+            ]  # fmt: skip
+            if not usable:
+                raise RuleSkipped(f"the target lists no {member}; {field_name} cannot be filled in")
+            self._refs[field_name] = str(usable[0]["id"])
+        return self._refs[field_name]
+
+    def create_payload(self, label: str, **extra: Any) -> dict[str, Any]:
+        """A valid create body: every required field, mode test and the name prefix."""
+        schema = self.contract.body_schema(CREATE) or {}
+        payload: dict[str, Any] = {}
+        for name in schema.get("required", []):
+            prop = self.contract.resolve(schema["properties"][name])
+            if name == "idempotency_key":
+                payload[name] = self.idempotency_key(label)
+            elif name in REFERENCES:
+                payload[name] = self.reference(name)
+            elif "enum" in prop:
+                payload[name] = prop["enum"][0]
+            else:
+                raise RuleSkipped(f"cannot fill in the required field {name}")
+        payload["mode"] = TEST_MODE
+        payload["name"] = f"{NAME_PREFIX} {label}"
+        payload.update(extra)
+        return payload
+
+    def create(self, label: str, **extra: Any) -> tuple[Exchange, dict[str, Any]]:
+        """Create a test incident; returns the exchange and the incident (empty when it failed)."""
+        exchange = self.full.create_incident(self.create_payload(label, **extra), path=self.path(CREATE))
+        data = exchange.json()
+        incident = data.get("incident") if isinstance(data, dict) else None
+        return exchange, incident if isinstance(incident, dict) else {}
+
+    def create_ok(self, label: str, **extra: Any) -> dict[str, Any]:
+        exchange, incident = self.create(label, **extra)
+        ok = exchange.status == self.contract.success_status(CREATE) and "id" in incident
+        if not ok:
+            raise RuleSkipped(f"could not create a test incident to check with: {exchange.describe()}")
+        return incident
+
+    def path(self, operation_id: str, **params: str) -> str:
+        return self.contract.path(operation_id, **params)
+
+    def list_incidents(self, target: Target | None = None, **params: Any) -> Exchange:
+        """GET the incident list; test-mode incidents are asked for unless `mode[one_of]` is given."""
+        query: dict[str, Any] = {"mode[one_of]": TEST_MODE, **params}
+        query = {k: v for k, v in query.items() if v is not None}
+        return (target or self.full).request("GET", self.path(LIST), params=query)
+
+    def total(self, target: Target | None = None, **params: Any) -> int | None:
+        answer = self.list_incidents(target, page_size=1, **params)
+        meta = (answer.json() or {}).get("pagination_meta") if answer.status == 200 else None
+        total = meta.get("total_record_count") if isinstance(meta, dict) else None
+        return total if isinstance(total, int) else None

@@ -1,0 +1,111 @@
+"""The rule registry: stable IDs, a MUST/SHOULD level, a name that states the rule, and its check.
+
+Each family module registers its rules with `@rule(...)`; the registry keeps them in registration
+order, which is also the order they run in. IDs never change meaning: a report read next month must
+mean what it meant today.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from incident_conformance.context import RunContext
+
+__all__ = ["REGISTRY", "Failure", "Level", "Outcome", "Rule", "RuleSkipped", "Status", "rule", "select"]
+
+
+class Level(StrEnum):
+    MUST = "MUST"
+    SHOULD = "SHOULD"
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    ERROR = "error"  # the rule itself could not finish (for example the target stopped answering)
+
+
+class RuleSkipped(Exception):
+    """Raised by a check that cannot run here; the message is the reason shown in the report."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One broken expectation: what the contract wants, what the target did, and how to see it again."""
+
+    title: str
+    expected: str
+    received: str
+    reproduce: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    level: Level
+    name: str
+    family: str
+    summary: str
+    check: Callable[[RunContext], None]
+    needs_viewer: bool = False
+    slow: bool = False  # runs Schemathesis
+
+
+@dataclass
+class Outcome:
+    rule: Rule
+    status: Status
+    seconds: float = 0.0
+    failures: list[Failure] = field(default_factory=list)
+    reason: str = ""  # why it was skipped or errored
+    notes: list[str] = field(default_factory=list)
+
+
+REGISTRY: dict[str, Rule] = {}
+# Families run in this order: cheap and fundamental first, Schemathesis last.
+FAMILIES = ("AUTH", "REQUIRED", "ENUM", "IDEMP", "VIS", "PAGE", "ERR", "SCHEMA")
+
+
+def _order(item: Rule) -> tuple[int, int]:
+    family = FAMILIES.index(item.family) if item.family in FAMILIES else len(FAMILIES)
+    return family, int(item.id.rsplit("-", 1)[1])
+
+
+def rule(
+    rule_id: str, level: Level, name: str, summary: str, *, needs_viewer: bool = False, slow: bool = False
+) -> Callable[[Callable[[RunContext], None]], Callable[[RunContext], None]]:
+    """Register a check as a rule. The family is the ID's prefix (`AUTH-1` belongs to AUTH)."""
+    if rule_id.rsplit("-", 1)[0] not in FAMILIES:
+        raise ValueError(f"unknown family in {rule_id}")
+
+    def register(check: Callable[[RunContext], None]) -> Callable[[RunContext], None]:
+        if rule_id in REGISTRY:
+            raise ValueError(f"duplicate rule id {rule_id}")
+        family = rule_id.rsplit("-", 1)[0]
+        REGISTRY[rule_id] = Rule(rule_id, level, name, family, summary, check, needs_viewer, slow)
+        return check
+
+    return register
+
+
+def _matches(item: Rule, patterns: Iterable[str]) -> bool:
+    return any(
+        fnmatch.fnmatchcase(item.id.upper(), p.upper()) or fnmatch.fnmatchcase(item.name, p) for p in patterns
+    )
+
+
+def select(include: Iterable[str] = (), exclude: Iterable[str] = ()) -> list[Rule]:
+    """Rules whose ID (or name) matches any include pattern (all when none) and no exclude pattern.
+
+    Patterns are fnmatch globs, case-insensitive on IDs, and may be comma-separated: `AUTH-*,IDEMP-2`.
+    """
+    inc = [p.strip() for chunk in include for p in chunk.split(",") if p.strip()]
+    exc = [p.strip() for chunk in exclude for p in chunk.split(",") if p.strip()]
+    chosen = [r for r in REGISTRY.values() if (not inc or _matches(r, inc)) and not _matches(r, exc)]
+    return sorted(chosen, key=_order)

@@ -1,0 +1,60 @@
+"""Runs the selected rules one after another and turns each into an Outcome."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+
+import httpx
+
+from incident_conformance.context import RunContext
+from incident_conformance.rules import Outcome, Rule, RuleSkipped, Status
+from incident_conformance.target import BudgetExhausted
+
+__all__ = ["run_rule", "run_rules"]
+
+
+def run_rule(ctx: RunContext, rule: Rule) -> Outcome:
+    ctx.failures, ctx.notes = [], []
+    started = time.monotonic()
+    outcome = Outcome(rule, Status.PASSED)
+    if rule.needs_viewer and ctx.viewer is None:
+        outcome.status, outcome.reason = (
+            Status.SKIPPED,
+            "needs --viewer-key (a key holding only the viewer role)",
+        )
+        return outcome
+    try:
+        rule.check(ctx)
+    except RuleSkipped as exc:
+        outcome.status, outcome.reason = Status.SKIPPED, str(exc)
+    except BudgetExhausted as exc:
+        outcome.status, outcome.reason = Status.SKIPPED, str(exc)
+    except httpx.HTTPError as exc:
+        outcome.status, outcome.reason = Status.ERROR, f"the target stopped answering: {exc!r}"
+    except Exception as exc:  # a bug in a check, or an answer so odd the check could not read it
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
+        outcome.status, outcome.reason = Status.ERROR, f"{type(exc).__name__}: {exc} (at {where})"
+    outcome.failures = list(ctx.failures)
+    outcome.notes = list(ctx.notes)
+    if outcome.failures:
+        outcome.status = Status.FAILED
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def run_rules(
+    ctx: RunContext,
+    rules: list[Rule],
+    on_start: Callable[[Rule], None] = lambda _: None,
+    on_done: Callable[[Outcome], None] = lambda _: None,
+) -> list[Outcome]:
+    outcomes = []
+    for rule in rules:
+        on_start(rule)
+        outcome = run_rule(ctx, rule)
+        on_done(outcome)
+        outcomes.append(outcome)
+    return outcomes

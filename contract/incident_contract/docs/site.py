@@ -1,0 +1,108 @@
+"""Writes the static site: ``index.html`` (the reference) and ``guide.html`` (auth, idempotency, ...).
+
+Self-contained on purpose: inline CSS, a few lines of inline JS, and a Content-Security-Policy that
+forbids every fetch, so the pages work from ``file://`` and a stray external reference shows up as a
+console error in the browser test rather than as a silent dependency on the network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from incident_contract.docs.guide import guide_sections
+from incident_contract.docs.markup import Spec, esc, markdown, slug
+from incident_contract.docs.reference import operation_section, operations_by_tag
+from incident_contract.docs.schema_view import schema_section
+from incident_contract.document import load_spec, operations
+
+__all__ = ["build_site"]
+
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+
+_CSS = """
+body{margin:0;font:15px/1.5 system-ui,sans-serif;color:#1d2330;display:flex}
+nav{position:sticky;top:0;height:100vh;overflow:auto;width:17rem;flex:none;padding:1rem;
+background:#f3f5f8;border-right:1px solid #dde2ea;box-sizing:border-box}
+nav a{display:block;color:#24406e;text-decoration:none;font-size:.9em;padding:.1rem 0}
+nav h2{font-size:.8em;text-transform:uppercase;color:#5c6576;margin:1rem 0 .2rem}
+main{padding:1rem 2rem;max-width:62rem;min-width:0}
+section.operation,article.schema,section.guide{border-top:1px solid #dde2ea;padding:.5rem 0 1rem}
+.method{display:inline-block;min-width:4.2em;text-align:center;border-radius:4px;color:#fff;
+font:bold .8em monospace;padding:.15em .4em;background:#5c6576}
+.method-get{background:#1f7a4d}.method-post{background:#24406e}.method-put{background:#8a5a00}
+.method-delete{background:#a12a2a}.method-patch{background:#6b3fa0}
+code{background:#f3f5f8;padding:0 .2em;border-radius:3px}
+pre.example{background:#1d2330;color:#e8ecf2;padding:.7rem;overflow:auto;border-radius:4px}
+pre.example code{background:none}
+table{border-collapse:collapse;margin:.5rem 0;font-size:.92em}
+td,th{border:1px solid #dde2ea;padding:.25rem .5rem;vertical-align:top;text-align:left}
+details.response{margin:.3rem 0}summary{cursor:pointer}
+.status{font:bold 1em monospace}.notes{color:#5c6576;font-size:.9em;margin:.2rem 0}
+#filter{width:100%;box-sizing:border-box;padding:.3rem}
+"""
+
+# Filters the operations by text; the page is complete without it.
+_JS = """
+(function () {
+  var input = document.getElementById("filter");
+  if (!input) { return; }
+  var sections = document.querySelectorAll("section.operation");
+  input.addEventListener("input", function () {
+    var q = input.value.toLowerCase();
+    sections.forEach(function (s) {
+      s.hidden = q !== "" && s.textContent.toLowerCase().indexOf(q) === -1;
+    });
+  });
+})();
+"""
+
+
+def _page(spec: Spec, title: str, nav: str, body: str) -> str:
+    info = spec.get("info", {})
+    heading = f"{info.get('title', 'API')} {info.get('version', '')}".strip()
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" '
+        f'content="{_CSP}"><meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<link rel="icon" href="data:,"><title>{esc(title)} · {esc(heading)}</title>'
+        f"<style>{_CSS}</style></head><body><nav><p><strong>{esc(heading)}</strong></p>"
+        '<p><a href="index.html">Reference</a><a href="guide.html">Guide</a></p>'
+        f"{nav}</nav><main>{body}</main><script>{_JS}</script></body></html>\n"
+    )
+
+
+def _index(spec: Spec) -> str:
+    groups = operations_by_tag(spec)
+    tag_text = {tag["name"]: tag.get("description", "") for tag in spec.get("tags", [])}
+    ops = operations(spec)
+    nav = ['<input id="filter" type="search" placeholder="Filter operations" aria-label="Filter operations">']
+    body = [f"<h1>API reference</h1><p>{len(ops)} operations.</p>"]
+    for tag, op_ids in groups.items():
+        nav.append(f"<h2>{esc(tag)}</h2>")
+        nav.extend(f'<a href="#{esc(slug(o))}">{esc(ops[o][0])} {esc(ops[o][1])}</a>' for o in op_ids)
+        body.append(f'<h2 class="tag" id="tag-{esc(slug(tag))}">{esc(tag)}</h2>{markdown(tag_text.get(tag))}')
+        body.extend(operation_section(spec, o) for o in op_ids)
+    nav.append('<h2>Schemas</h2><a href="#schemas">All schemas</a>')
+    body.append(schema_section(spec))
+    return _page(spec, "Reference", "".join(nav), "".join(body))
+
+
+def _guide(spec: Spec) -> str:
+    sections = guide_sections(spec)
+    nav = "<h2>Guide</h2>" + "".join(f'<a href="#{esc(a)}">{esc(t)}</a>' for a, t, _ in sections)
+    body = "<h1>Guide</h1>" + "".join(
+        f'<section class="guide" id="{esc(a)}"><h2>{esc(t)}</h2>{html}</section>' for a, t, html in sections
+    )
+    return _page(spec, "Guide", nav, body)
+
+
+def build_site(out_dir: Path, spec: Spec | None = None) -> list[Path]:
+    """Write the site into out_dir (created if needed) and return the files written."""
+    spec = spec if spec is not None else load_spec()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in (("index.html", _index(spec)), ("guide.html", _guide(spec))):
+        path = out_dir / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

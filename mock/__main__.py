@@ -1,3 +1,0 @@
-from mock.cli import main
-
-main()

@@ -1,0 +1,3 @@
+from incident_mock.cli import main
+
+main()

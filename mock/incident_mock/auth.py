@@ -1,0 +1,68 @@
+"""Who is calling, and may they call this operation. One function plus the spec's two tables.
+
+Scopes per operation come from `x-rbac-scopes` and scopes per role from `x-api-key-roles`; no handler
+compares role strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from incident_contract.document import Spec, operations, role_scopes, roles_granting
+
+from incident_mock.errors import Forbidden, Unauthorized
+from incident_mock.records import ApiKey
+from incident_mock.store import Store
+
+from . import errors
+
+__all__ = ["Caller", "Policy"]
+
+
+@dataclass(frozen=True)
+class Caller:
+    key: ApiKey
+    scopes: frozenset[str]
+
+    @property
+    def private_ok(self) -> bool:
+        return "incidents.view_private" in self.scopes
+
+
+class Policy:
+    """Decides 401/403 for an operation, before anything reads the request body."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.grants = role_scopes(spec)
+        self.required = {
+            opid: tuple(op.get("x-rbac-scopes", ())) for opid, (_, _, op) in operations(spec).items()
+        }
+        self.spec = spec
+        self.scopes: dict[tuple[str, ...], frozenset[str]] = {}  # roles -> the scopes they grant
+
+    def authenticate(self, store: Store, authorization: str | None) -> Caller:
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized(
+                errors.MISSING_AUTH,
+                code="missing_authorization_material",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        key = store.key_for(token)
+        if key is None:
+            raise Unauthorized(
+                errors.INVALID_KEY, code="invalid_authorization", headers={"WWW-Authenticate": "Bearer"}
+            )
+        scopes = self.scopes.get(key.roles)
+        if scopes is None:
+            scopes = self.scopes[key.roles] = frozenset().union(
+                *(self.grants.get(r, frozenset()) for r in key.roles)
+            )
+        return Caller(key, scopes)
+
+    def authorize(self, caller: Caller, operation_id: str) -> None:
+        for scope in self.required.get(operation_id, ()):
+            if scope not in caller.scopes:
+                roles = ", ".join(roles_granting(self.spec, scope)) or "none"
+                raise Forbidden(errors.MISSING_SCOPE.format(scope=scope, roles=roles))

@@ -1,0 +1,13 @@
+"""Incident Roles V2 (read-only)."""
+
+from __future__ import annotations
+
+from incident_mock.handlers.context import Ctx, Reply
+
+
+def list_(ctx: Ctx) -> Reply:
+    return {"incident_roles": list(ctx.store.roles.values())}, 200
+
+
+def show(ctx: Ctx, id: str) -> Reply:
+    return {"incident_role": ctx.store.get(ctx.store.roles, "incident role", id)}, 200

@@ -1,0 +1,13 @@
+"""Incident Types V1 (read-only)."""
+
+from __future__ import annotations
+
+from incident_mock.handlers.context import Ctx, Reply
+
+
+def list_(ctx: Ctx) -> Reply:
+    return {"incident_types": list(ctx.store.types.values())}, 200
+
+
+def show(ctx: Ctx, id: str) -> Reply:
+    return {"incident_type": ctx.store.get(ctx.store.types, "incident type", id)}, 200

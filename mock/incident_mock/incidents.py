@@ -1,0 +1,216 @@
+"""Incident rules: turning a create payload into a record, applying an edit, rendering IncidentV2.
+
+Every function raises `ValidationFailed` before it changes anything, so a rejected request leaves the
+store as it was.
+"""
+
+from __future__ import annotations
+
+import decimal
+from typing import TYPE_CHECKING, Any
+
+from incident_mock.errors import ValidationFailed
+from incident_mock.records import ApiKey, IncidentRecord, now, timestamp
+
+if TYPE_CHECKING:
+    from incident_mock.store import Store
+
+__all__ = ["apply_edit", "build", "render"]
+
+Json = dict[str, Any]
+# Which status categories an incident may move to from each category (contract.md §4, Edit).
+MOVES = {"triage": {"learning", "closed"}, "live": {"learning", "closed"}, "learning": {"closed"}}
+
+
+invalid = ValidationFailed.invalid
+
+
+def _ref(table: dict[str, Json], value: str, field: str, pointer: str | None = None) -> Json:
+    if value not in table:
+        raise invalid(field, f"no such {field.removesuffix('_id').replace('_', ' ')} {value!r}", pointer)
+    return table[value]
+
+
+def _first(store: Store, category: str) -> str | None:
+    ranked = sorted(
+        (s for s in store.statuses.values() if s["category"] == category), key=lambda s: s["rank"]
+    )
+    return ranked[0]["id"] if ranked else None
+
+
+def build(store: Store, body: Json, key: ApiKey, incident_id: str, seq: int) -> IncidentRecord:
+    severity = _ref(store.severities, body["severity_id"], "severity_id")
+    if "incident_type_id" in body:
+        kind = _ref(store.types, body["incident_type_id"], "incident_type_id")
+    else:
+        kind = next((t for t in store.types.values() if t["is_default"]), next(iter(store.types.values())))
+    if kind["private_incidents_only"] and body["visibility"] != "private":
+        raise invalid("visibility", "this incident type only allows private incidents")
+    status_id = body.get("incident_status_id")
+    if status_id is not None:
+        _ref(store.statuses, status_id, "incident_status_id")
+    triage = _first(store, "triage")
+    if triage and (kind["create_in_triage"] == "always" or status_id is None):
+        status_id = triage
+    status_id = status_id or _first(store, "live") or next(iter(store.statuses))
+    moment = now()
+    number = seq + 1
+    record = IncidentRecord(
+        id=incident_id,
+        number=number,
+        seq=seq,
+        name=body.get("name") or f"Incident INC-{number}",
+        visibility=body["visibility"],
+        mode=body.get("mode", "standard"),
+        status_id=status_id,
+        severity_id=severity["id"],
+        type_id=kind["id"],
+        creator={"api_key": {"id": key.id, "name": key.name}},
+        created_at=moment,
+        updated_at=moment,
+        summary=body.get("summary"),
+        slack_channel_name_override=body.get("slack_channel_name_override"),
+    )
+    if record.mode == "retrospective":
+        options = body.get("retrospective_incident_options", {})
+        record.postmortem_document_url = options.get("postmortem_document_url")
+        record.slack_channel_id = options.get("slack_channel_id", "")
+    _set_fields(store, record, body, creating=True)
+    return record
+
+
+def _set_fields(store: Store, record: IncidentRecord, body: Json, creating: bool) -> None:
+    for i, entry in enumerate(body.get("custom_field_entries", [])):
+        at = f"/custom_field_entries/{i}"
+        field = _ref(
+            store.custom_fields, entry["custom_field_id"], "custom_field_id", f"{at}/custom_field_id"
+        )
+        record.custom_fields[field["id"]] = _values(store, field, entry["values"], at)
+    for i, assignment in enumerate(body.get("incident_role_assignments", [])):
+        at = f"/incident_role_assignments/{i}"
+        role = _ref(store.roles, assignment["incident_role_id"], "incident_role_id", f"{at}/incident_role_id")
+        if role["role_type"] == "reporter" and not creating:
+            raise invalid("incident_role_id", "the reporter can only be set when the incident is created", at)
+        if "assignee" in assignment:
+            record.roles[role["id"]] = _user(store, assignment["assignee"], f"{at}/assignee")
+        else:
+            record.roles.pop(role["id"], None)
+    for i, value in enumerate(body.get("incident_timestamp_values", [])):
+        at = f"/incident_timestamp_values/{i}/incident_timestamp_id"
+        stamp = _ref(store.timestamps, value["incident_timestamp_id"], "incident_timestamp_id", at)
+        if "value" in value:
+            record.timestamps[stamp["id"]] = value["value"]
+        else:
+            record.timestamps.pop(stamp["id"], None)
+
+
+VALUE_MEMBER = {"single_select": "value_option_id", "multi_select": "value_option_id", "text": "value_text",
+                "link": "value_link", "numeric": "value_numeric"}  # fmt: skip
+
+
+def _values(store: Store, field: Json, values: list[Json], at: str) -> list[Json]:
+    member = VALUE_MEMBER.get(field["field_type"], "value_text")
+    if field["field_type"] != "multi_select" and len(values) > 1:
+        raise invalid("values", f"{field['name']} takes one value", f"{at}/values")
+    for j, value in enumerate(values):
+        pointer = f"{at}/values/{j}/{member}"
+        if member not in value:
+            raise invalid(member, f"{field['name']} is a {field['field_type']} field", pointer)
+        if member == "value_option_id":
+            option = store.options.get(value[member])
+            if option is None or option["custom_field_id"] != field["id"]:
+                raise invalid(member, f"no such option of {field['name']}", pointer)
+        if member == "value_numeric":
+            try:
+                decimal.Decimal(value[member])
+            except decimal.InvalidOperation:
+                raise invalid(member, "not a decimal number", pointer) from None
+    return [{member: v[member]} for v in values]
+
+
+def _user(store: Store, ref: Json, at: str) -> str:
+    for user in store.users.values():
+        if any(
+            ref.get(k) is not None and ref.get(k) == user.get(k) for k in ("id", "email", "slack_user_id")
+        ):
+            return str(user["id"])
+    raise invalid("assignee", "no such user", at)
+
+
+def apply_edit(store: Store, record: IncidentRecord, changes: Json) -> None:
+    for name in ("name", "summary", "call_url", "slack_channel_name_override"):
+        if name in changes:
+            setattr(record, name, changes[name])
+    if "severity_id" in changes:
+        record.severity_id = _ref(store.severities, changes["severity_id"], "severity_id")["id"]
+    if "incident_status_id" in changes:
+        target = _ref(store.statuses, changes["incident_status_id"], "incident_status_id")
+        current = store.statuses[record.status_id]["category"]
+        if target["category"] != current and target["category"] not in MOVES.get(current, set()):
+            detail = f"an incident cannot move from {current} to {target['category']}"
+            raise invalid("incident_status_id", detail, "/incident/incident_status_id")
+        record.status_id = target["id"]
+    _set_fields(store, record, changes, creating=False)
+
+
+def _embedded(obj: Json, drop: tuple[str, ...] = ()) -> Json:
+    return {k: v for k, v in obj.items() if k not in drop}
+
+
+def render(store: Store, rec: IncidentRecord) -> Json:
+    """IncidentV2, embedding the current state of every referenced setting."""
+    base = store.organisation["dashboard_url"]
+    out: Json = {
+        "id": rec.id,
+        "reference": f"INC-{rec.number}",
+        "name": rec.name,
+        "visibility": rec.visibility,
+        "mode": rec.mode,
+        "incident_status": store.statuses[rec.status_id],
+        "severity": store.severities[rec.severity_id],
+        "incident_type": _embedded(store.types[rec.type_id], ("owning_team_ids",)),
+        "creator": rec.creator,
+        "custom_field_entries": [
+            {"custom_field": _field_info(store, fid), "values": [_value(store, v) for v in values]}
+            for fid, values in rec.custom_fields.items()
+            if fid in store.custom_fields
+        ],
+        "incident_role_assignments": [
+            {"role": role, **({"assignee": store.users[rec.roles[rid]]} if rid in rec.roles else {})}
+            for rid, role in store.roles.items()
+        ],
+        "incident_timestamp_values": [
+            {
+                "incident_timestamp": ts,
+                **({"value": {"value": rec.timestamps[tid]}} if tid in rec.timestamps else {}),
+            }
+            for tid, ts in store.timestamps.items()
+        ],
+        "slack_channel_id": rec.slack_channel_id,
+        "slack_team_id": store.organisation["slack_team_id"],
+        "permalink": f"{base}/incidents/{rec.number}",
+        "team_ids": [],
+        "last_activity_at": timestamp(rec.updated_at),
+        "created_at": timestamp(rec.created_at),
+        "updated_at": timestamp(rec.updated_at),
+    }
+    for name in ("summary", "call_url", "postmortem_document_url"):
+        if getattr(rec, name) is not None:
+            out[name] = getattr(rec, name)
+    if rec.slack_channel_name_override:
+        out["slack_channel_name"] = rec.slack_channel_name_override
+    return out
+
+
+def _field_info(store: Store, field_id: str) -> Json:
+    field = store.custom_fields[field_id]
+    options = sorted(
+        (o for o in store.options.values() if o["custom_field_id"] == field_id), key=lambda o: o["sort_key"]
+    )
+    return {k: field[k] for k in ("id", "name", "description", "field_type")} | {"options": options}
+
+
+def _value(store: Store, value: Json) -> Json:
+    if "value_option_id" in value:
+        return {"value_option": store.options[value["value_option_id"]]}
+    return dict(value)
