@@ -1,0 +1,56 @@
+"""Facts of the contract that both the mock and the suite need, each read from where the document states it.
+
+A value a schema states (page-size bounds) is read from that schema. A fact no schema can state is an
+`x-` extension of the contract:
+- `x-error-types` (top level): the ErrorResponse `type` of each error status;
+- `x-max-body-bytes` (top level): the largest request body the API reads;
+- `x-status-category-moves` (on the incident edit operation): the status categories an incident may move
+  to from each category;
+- `x-listed-by-default` (on the incident list's `mode` parameter): the modes listed when no mode filter
+  is given.
+"""
+
+from __future__ import annotations
+
+from incident_contract.document import Spec
+from incident_contract.operations import operations
+
+__all__ = [
+    "EDIT_INCIDENT",
+    "LIST_INCIDENTS",
+    "error_types",
+    "listed_by_default",
+    "max_body_bytes",
+    "page_size_bounds",
+    "status_moves",
+]
+
+LIST_INCIDENTS = "Incidents V2#List"
+EDIT_INCIDENT = "Incidents V2#Edit"
+
+
+def error_types(spec: Spec) -> dict[int, str]:
+    """Error status -> the `type` its ErrorResponse carries."""
+    return {int(status): entry["type"] for status, entry in spec["x-error-types"].items()}
+
+
+def max_body_bytes(spec: Spec) -> int:
+    return int(spec["x-max-body-bytes"])
+
+
+def status_moves(spec: Spec) -> dict[str, frozenset[str]]:
+    """Status category -> the other categories an edit may move an incident to."""
+    moves = operations(spec)[EDIT_INCIDENT].raw["x-status-category-moves"]
+    return {category: frozenset(targets) for category, targets in moves.items()}
+
+
+def listed_by_default(spec: Spec) -> tuple[str, ...]:
+    """The incident modes the list returns when the query names none."""
+    mode = operations(spec)[LIST_INCIDENTS].parameter("mode")
+    return tuple(mode["x-listed-by-default"])
+
+
+def page_size_bounds(spec: Spec, operation_id: str) -> tuple[int, int, int]:
+    """(minimum, maximum, default) of an operation's page_size parameter."""
+    schema = operations(spec)[operation_id].parameter("page_size")["schema"]
+    return int(schema["minimum"]), int(schema["maximum"]), int(schema["default"])

@@ -1,0 +1,154 @@
+"""The one grammar of query strings: plain parameters and deepObject keys, as the contract declares them.
+
+OpenAPI 3.0 cannot describe `incident_role[ROLE_ID][one_of]=...` exactly, and repeated deepObject keys are
+easy to get wrong, so the incident list's query is read here from the raw string. Which parameters and
+operators exist, and which values an enum allows, come from the operation's parameter schemas.
+
+A key is `name`, `name[a]` or `name[a][b]`; `depth(param)` says how many bracket groups a parameter takes
+(0 plain, 1 deepObject, 2 deepObject of objects). Errors are `QueryError`s naming the parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+__all__ = ["Filter", "ListQuery", "QueryError", "depth", "key_parts", "parse_list_query", "split"]
+
+Json = dict[str, Any]
+KEY = re.compile(r"^(?P<name>[a-z_]+)(?:\[(?P<a>[^\[\]]+)\])?(?:\[(?P<b>[^\[\]]+)\])?$")
+SCALARS = ("page_size", "after", "sort_by", "filter_mode")
+
+
+class QueryError(Exception):
+    """A query parameter the contract does not accept: `field` names it, `detail` says why."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(f"{field}: {detail}")
+        self.field, self.detail = field, detail
+
+
+def split(raw: str) -> list[tuple[str, str]]:
+    """The (key, value) pairs of a raw query string, blank values kept, in order."""
+    return parse_qsl(raw, keep_blank_values=True)
+
+
+def key_parts(key: str) -> tuple[str, str | None, str | None] | None:
+    """`name[a][b]` -> (name, a, b); None for a key the grammar does not allow."""
+    m = KEY.match(key)
+    return None if m is None else (m["name"], m["a"], m["b"])
+
+
+def depth(param: Json) -> int:
+    """How many [..] groups a key of this parameter has: 0 plain, 1 deepObject, 2 deepObject of objects."""
+    if param.get("style") != "deepObject":
+        return 0
+    return 2 if isinstance(param.get("schema", {}).get("additionalProperties"), dict) else 1
+
+
+def check_key(key: str, declared: dict[str, Json]) -> str:
+    """The parameter name of a well-formed key of a declared parameter; QueryError otherwise."""
+    parts = key_parts(key)
+    param = declared.get(parts[0]) if parts else None
+    if parts is None or param is None:
+        raise QueryError(key, "is not a known query parameter")
+    groups = sum(part is not None for part in parts[1:])
+    if groups != depth(param):
+        raise QueryError(key, "is not a known query parameter")
+    return parts[0]
+
+
+@dataclass(frozen=True)
+class Filter:
+    param: str
+    op: str
+    values: tuple[str, ...]
+    key: str | None = None  # the role or custom field id of two-level filters
+
+
+@dataclass
+class ListQuery:
+    """The incident list's query, parsed and checked; defaults are the schemas' defaults."""
+
+    page_size: int
+    sort_by: str
+    filter_mode: str
+    after: str | None = None
+    modes: tuple[str, ...] = ()
+    filters: list[Filter] = field(default_factory=list)
+
+
+def _operators(param: Json) -> Json:
+    schema = param["schema"]
+    inner = schema.get("additionalProperties")
+    return dict((inner if isinstance(inner, dict) else schema).get("properties", {}))
+
+
+def _check_value(param: str, schema: Json, value: str) -> None:
+    item = schema.get("items", schema)
+    if "enum" in item and value not in item["enum"]:
+        raise QueryError(param, f"{value!r} is not one of {', '.join(item['enum'])}")
+    if item.get("format") == "date":
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise QueryError(param, f"{value!r} is not a date (YYYY-MM-DD)") from None
+    if "pattern" in item and not re.fullmatch(item["pattern"], value):
+        raise QueryError(param, f"{value!r} does not match {item['pattern']}")
+    if not value:
+        raise QueryError(param, "is empty")
+
+
+def _plain(param: Json, value: str) -> Any:
+    """A plain value as its schema's type (integers as int), unchecked."""
+    if param.get("schema", {}).get("type") == "integer" and re.fullmatch(r"-?[0-9]{1,18}", value):
+        return int(value)
+    return value
+
+
+def _default(by_name: dict[str, Json], name: str) -> Any:
+    return by_name[name].get("schema", {}).get("default")
+
+
+def parse_list_query(raw: str, params: Iterable[Json], scalars: Json | None = None) -> ListQuery:
+    """Parse and check a raw list query. `params` are the operation's resolved parameters.
+
+    `scalars` are the plain parameters already parsed and checked against their schemas (the mock's
+    validator does that); without them, plain values are taken as sent.
+    """
+    by_name = {p["name"]: p for p in params}
+    grouped: dict[tuple[str, str | None, str | None], list[str]] = {}
+    for key, value in split(raw):
+        check_key(key, by_name)
+        parts = key_parts(key)
+        assert parts is not None
+        grouped.setdefault(parts, []).append(value)
+    plain = {name: _default(by_name, name) for name in SCALARS if name in by_name}
+    query = ListQuery(plain["page_size"], plain["sort_by"], plain["filter_mode"])
+    for (name, a, b), values in grouped.items():
+        if depth(by_name[name]) == 0:
+            if len(values) > 1:
+                raise QueryError(name, "takes one plain value")
+            if name in SCALARS:
+                setattr(query, name, (scalars or {}).get(name, _plain(by_name[name], values[0])))
+            continue
+        two_level = depth(by_name[name]) == 2
+        op = b if two_level else a
+        target = a if two_level else None
+        assert op is not None
+        operators = _operators(by_name[name])
+        if op not in operators:
+            raise QueryError(name, f"{op!r} is not an operator; use {', '.join(operators)}")
+        if operators[op].get("type") != "array" and len(values) > 1:
+            raise QueryError(name, f"[{op}] takes one value")
+        for value in values:
+            _check_value(name, operators[op], value)
+        if name == "mode":
+            query.modes = tuple(values)
+        else:
+            query.filters.append(Filter(name, op, tuple(values), target))
+    return query
