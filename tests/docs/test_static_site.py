@@ -79,10 +79,15 @@ def test_guide_loads_without_console_errors_and_covers_each_section(
         )
         roles = page.evaluate("Array.from(document.querySelectorAll('table.roles tr[id]')).length")
         tables = page.evaluate("document.querySelectorAll('section.guide table').length")
+        error_rows = page.evaluate(
+            "Array.from(document.querySelectorAll('table.error-responses tr td:first-child'))"
+            ".map(td => Number(td.textContent))"
+        )
         assert page.errors() == []
     assert set(headings) <= set(titles)
     assert roles == len(spec["x-api-key-roles"])
-    assert tables >= 4  # the contract's errors table, roles, scopes, shared error responses
+    assert tables >= 3  # roles, scopes, error types
+    assert error_rows == [int(status) for status in spec["x-error-types"]]
 
 
 def test_filter_box_hides_operations_that_do_not_match(browser: Browser, site: Path):

@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from incident_contract.docs.markup import Spec, esc, markdown, resolve, slug
-from incident_contract.document import operations, role_scopes
+from incident_contract.access import role_scopes
+from incident_contract.docs.markup import Spec, esc, markdown, slug
+from incident_contract.facts import error_types
+from incident_contract.operations import operations
+from incident_contract.refs import resolve
 
 __all__ = ["guide_sections"]
 
@@ -48,9 +51,9 @@ def _roles_table(spec: Spec) -> str:
     )
     grants = role_scopes(spec)
     needed: dict[str, list[str]] = {}
-    for op_id, (_method, _path, op) in operations(spec).items():
-        for scope in op.get("x-rbac-scopes", []):
-            needed.setdefault(scope, []).append(op_id)
+    for op in operations(spec).values():
+        for scope in op.scopes:
+            needed.setdefault(scope, []).append(op.id)
     scope_rows = "".join(
         f"<tr><td><code>{esc(scope)}</code></td>"
         f"<td>{_codes(r for r, s in grants.items() if scope in s) or 'none'}</td>"
@@ -66,20 +69,22 @@ def _roles_table(spec: Spec) -> str:
 
 
 def _error_responses(spec: Spec) -> str:
-    """The shared responses of components.responses: name, status example and description."""
+    """Each error status of `x-error-types`: its type, the shared response and what that says."""
     rows = []
-    for name, raw in spec.get("components", {}).get("responses", {}).items():
-        response = resolve(spec, raw)
-        media: dict[str, Any] = next(iter(response.get("content", {}).values()), {})
-        example = media.get("example", {})
-        status = esc(example.get("status", "")) if isinstance(example, dict) else ""
-        kind = esc(example.get("type", "")) if isinstance(example, dict) else ""
+    responses: dict[str, Any] = spec.get("components", {}).get("responses", {})
+    for status, kind in error_types(spec).items():
+        name = spec["x-error-types"][str(status)].get("response")
+        response = resolve(spec, responses[name]) if name in responses else {}
         rows.append(
-            f"<tr><td>{status}</td><td><code>{kind}</code></td><td><code>{esc(name)}</code></td>"
+            f"<tr><td>{status}</td><td><code>{esc(kind)}</code></td>"
+            f"<td>{f'<code>{esc(name)}</code>' if name else ''}</td>"
             f"<td>{markdown(response.get('description'))}</td></tr>"
         )
     head = "<tr><th>status</th><th>type</th><th>response</th><th>description</th></tr>"
-    return f'<table class="error-responses">{head}{"".join(rows)}</table>'
+    return (
+        "<p>From the <code>x-error-types</code> extension of the contract.</p>"
+        f'<table class="error-responses">{head}{"".join(rows)}</table>'
+    )
 
 
 def guide_sections(spec: Spec) -> list[tuple[str, str, str]]:
@@ -94,5 +99,5 @@ def guide_sections(spec: Spec) -> list[tuple[str, str, str]]:
             roles_placed = True
     if not roles_placed:
         out.append(("roles-and-scopes", "Roles and scopes", _roles_table(spec)))
-    out.append(("error-responses", "Shared error responses", _error_responses(spec)))
+    out.append(("error-responses", "Error types", _error_responses(spec)))
     return out

@@ -1,4 +1,4 @@
-"""Small HTML helpers shared by the pages: escaping, Markdown, $ref resolution and stable anchors.
+"""Small HTML helpers shared by the pages: escaping, Markdown and stable anchors.
 
 Markdown goes through markdown-it-py (CommonMark plus tables) with raw HTML switched off, so a
 description can never inject markup into the page.
@@ -14,7 +14,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-__all__ = ["Spec", "esc", "json_block", "markdown", "ref_name", "resolve", "schema_anchor", "slug"]
+__all__ = ["Spec", "esc", "json_block", "markdown", "schema_anchor", "slug"]
 
 Spec = dict[str, Any]
 
@@ -45,25 +45,5 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def ref_name(ref: str) -> str:
-    """The last segment of a local $ref: '#/components/schemas/Foo' -> 'Foo'."""
-    return ref.rsplit("/", 1)[-1]
-
-
 def schema_anchor(name: str) -> str:
     return "schema-" + slug(name)
-
-
-def resolve(spec: Spec, node: Any) -> Any:
-    """Follow local $refs (repeatedly) until a concrete object is reached."""
-    seen: set[str] = set()
-    while isinstance(node, dict) and "$ref" in node:
-        ref = str(node["$ref"])
-        if not ref.startswith("#/") or ref in seen:
-            raise ValueError(f"cannot resolve $ref {ref!r}")
-        seen.add(ref)
-        target: Any = spec
-        for part in ref[2:].split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from incident_contract.docs.markup import Spec, esc, json_block, markdown, resolve, slug
+from incident_contract.access import roles_granting
+from incident_contract.docs.markup import Spec, esc, json_block, markdown, slug
 from incident_contract.docs.schema_view import constraint_notes, properties_table, type_label
-from incident_contract.document import operations, roles_granting
+from incident_contract.operations import operations
+from incident_contract.refs import resolve
 
 __all__ = ["operation_section", "operations_by_tag"]
 
@@ -18,7 +20,7 @@ __all__ = ["operation_section", "operations_by_tag"]
 def operations_by_tag(spec: Spec) -> dict[str, list[str]]:
     """Tag name -> operationIds, tags in document order, untagged operations last."""
     groups: dict[str, list[str]] = {tag["name"]: [] for tag in spec.get("tags", [])}
-    for op_id, (_method, _path, op) in operations(spec).items():
+    for op_id, op in ((o.id, o.raw) for o in operations(spec).values()):
         groups.setdefault((op.get("tags") or ["Other"])[0], []).append(op_id)
     return {tag: ids for tag, ids in groups.items() if ids}
 
@@ -112,7 +114,8 @@ def _responses(spec: Spec, op: dict[str, Any]) -> str:
 
 
 def operation_section(spec: Spec, op_id: str) -> str:
-    method, path, op = operations(spec)[op_id]
+    found = operations(spec)[op_id]
+    method, path, op = found.method, found.path, found.raw
     return (
         f'<section class="operation" id="{esc(slug(op_id))}" data-operation-id="{esc(op_id)}">'
         f'<h3><span class="method method-{esc(method.lower())}">{esc(method)}</span> '

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from incident_contract.docs.markup import Spec, esc, markdown, ref_name, schema_anchor
+from incident_contract.docs.markup import Spec, esc, markdown, schema_anchor
+from incident_contract.refs import ref_name
 
 __all__ = ["constraint_notes", "properties_table", "schema_section", "type_label"]
 

@@ -13,7 +13,8 @@ from incident_contract.docs.guide import guide_sections
 from incident_contract.docs.markup import Spec, esc, markdown, slug
 from incident_contract.docs.reference import operation_section, operations_by_tag
 from incident_contract.docs.schema_view import schema_section
-from incident_contract.document import load_spec, operations
+from incident_contract.document import load_spec
+from incident_contract.operations import operations
 
 __all__ = ["build_site"]
 
@@ -79,7 +80,7 @@ def _index(spec: Spec) -> str:
     body = [f"<h1>API reference</h1><p>{len(ops)} operations.</p>"]
     for tag, op_ids in groups.items():
         nav.append(f"<h2>{esc(tag)}</h2>")
-        nav.extend(f'<a href="#{esc(slug(o))}">{esc(ops[o][0])} {esc(ops[o][1])}</a>' for o in op_ids)
+        nav.extend(f'<a href="#{esc(slug(o))}">{esc(ops[o].method)} {esc(ops[o].path)}</a>' for o in op_ids)
         body.append(f'<h2 class="tag" id="tag-{esc(slug(tag))}">{esc(tag)}</h2>{markdown(tag_text.get(tag))}')
         body.extend(operation_section(spec, o) for o in op_ids)
     nav.append('<h2>Schemas</h2><a href="#schemas">All schemas</a>')
