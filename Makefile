@@ -2,6 +2,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Wheels of every dependency plus PyPI's `mock`, for the packaging test's offline install (tests reach no registry).
+WHEELHOUSE := $(VENV)/wheelhouse
 PYTHON ?= python3
 
 .PHONY: install run test lint fmt clean docs bench
@@ -10,6 +12,10 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+	  print('\n'.join(p['dependencies'] + p['optional-dependencies']['mock'] + p['optional-dependencies']['conformance']))" \
+	  > $(VENV)/wheelhouse.txt
+	$(PY) -m pip download --quiet --only-binary=:all: -d $(WHEELHOUSE) -r $(VENV)/wheelhouse.txt mock==5.2.0
 	touch $(STAMP)
 
 install: $(STAMP)

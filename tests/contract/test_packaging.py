@@ -1,75 +1,132 @@
-"""A plain, non-editable install works: the wheel carries the contract and finds it at run time."""
+"""The built wheel, installed as a user would: into a fresh venv, next to PyPI's `mock`, one extra at a time.
+
+The venv installs from the local wheelhouse that `make install` prepares (`pip download`), with
+`--no-index`: the test reaches no registry.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PROBE = """
-import json, incident_mock, incident_contract.document, incident_conformance.cli
+import pytest
 from incident_mock.app import create_app
-path = incident_contract.document.spec_path()
-spec = incident_contract.document.load_spec()
+
+from tests.servers import serve
+
+ROOT = Path(__file__).resolve().parents[2]
+WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
+OURS = ("incident_contract", "incident_mock", "incident_conformance")
+
+# Runs the suite in the fresh venv, then says which packages the run had loaded.
+SUITE = """
+import json, sys
+from incident_conformance.launch import main
+sys.argv = ["incident-conformance", "--base-url", sys.argv[1], "--api-key", "mock-key-full", "--rules", "AUTH-*"]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+loaded = sorted({name.split(".")[0] for name in sys.modules})
+print(json.dumps({"code": code, "loaded": loaded}))
+"""
+PROBE = """
+import json, incident_contract, incident_mock
+from incident_contract.document import load_spec, spec_path
+from incident_contract.operations import operations
+from incident_mock.app import create_app
 create_app()
-print(json.dumps({"mock": incident_mock.__file__, "spec": str(path), "openapi": spec["openapi"],
-                  "operations": len(incident_contract.document.operations(spec))}))
+spec = load_spec()
+print(json.dumps({"contract": incident_contract.__file__, "mock": incident_mock.__file__, "spec": str(spec_path()),
+                  "openapi": spec["openapi"], "operations": len(operations(spec))}))
 """
 
 
-def test_the_wheel_ships_the_contract_and_runs_from_a_plain_install(tmp_path: Path) -> None:
-    build = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--quiet",
-            "-w",
-            str(tmp_path / "dist"),
-            str(ROOT),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert build.returncode == 0, build.stderr[-2000:]
-    (wheel,) = (tmp_path / "dist").glob("incident_contract-*.whl")
+def run(*argv: str | Path, check: bool = True, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    done = subprocess.run([str(a) for a in argv], capture_output=True, text=True, env=env, **kwargs)  # type: ignore[call-overload]
+    if check:
+        assert done.returncode == 0, f"{argv}: {done.stdout[-1500:]}{done.stderr[-1500:]}"
+    return done  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", out, ROOT)
+    (built,) = out.glob("incident_contract-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    assert WHEELHOUSE.is_dir(), f"no wheelhouse at {WHEELHOUSE}: run `make install`"
+    where = tmp_path_factory.mktemp("venv") / "fresh"
+    run(sys.executable, "-m", "venv", where)
+    yield where / "bin"
+
+
+def pip_install(bin_dir: Path, *requirements: str | Path) -> None:
+    run(bin_dir / "python", "-m", "pip", "install", "--quiet", "--no-index", "--find-links", WHEELHOUSE,
+        *requirements)  # fmt: skip
+
+
+def test_the_wheel_holds_three_packages_named_after_the_project(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
+    tops = {name.split("/")[0] for name in names if not name.startswith("incident_contract-")}
+    assert tops == set(OURS)
     assert {
         "incident_contract/openapi.yaml",
         "incident_mock/fixtures.yaml",
-        "incident_mock/app.py",
         "incident_conformance/cli.py",
     } <= names
     assert any(n.startswith("incident_contract/docs/") for n in names)
-    assert any(n.startswith("incident_conformance/checks/") for n in names)
-    assert not any(n.startswith(("mock/", "conformance/")) for n in names)
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("/METADATA"))).decode()
+    assert "Provides-Extra: mock" in metadata and "Provides-Extra: conformance" in metadata
 
-    target = tmp_path / "site"
-    install = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--no-deps",
-        "--quiet",
-        "--target",
-        str(target),
-        str(wheel),
-    ]
-    subprocess.run(install, check=True, capture_output=True)
-    # Run outside the checkout, with the installed copy first on the path: the repo's files are not used.
-    env = {**os.environ, "PYTHONPATH": str(target)}
-    probe = subprocess.run(
-        [sys.executable, "-c", PROBE], capture_output=True, text=True, cwd=tmp_path, env=env, check=False
+
+def test_installed_beside_pypi_mock_one_extra_at_a_time(wheel: Path, venv: Path) -> None:
+    # The suite alone, next to PyPI's mock: both import, and no web framework comes with the suite.
+    pip_install(venv, "mock==5.2.0", f"{wheel}[conformance]")
+    run(venv / "python", "-c", "from mock import MagicMock; MagicMock()(); import incident_conformance.cli")
+    assert run(venv / "python", "-c", "import connexion", check=False).returncode == 1
+
+    missing = run(venv / "incident-mock", "--help", check=False)
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines()[-1].endswith("pip install 'incident-contract[mock]'")
+
+    with serve(create_app()) as url:
+        result = json.loads(run(venv / "python", "-c", SUITE, url).stdout.strip().splitlines()[-1])
+        assert result["code"] == 0
+        assert "incident_mock" not in result["loaded"] and "connexion" not in result["loaded"]
+
+        # Then the mock too: both console scripts run, and the suite still never loads the mock.
+        pip_install(venv, f"{wheel}[mock]")
+        assert "incident-mock" in run(venv / "incident-mock", "--help").stdout
+        assert "--base-url" in run(venv / "incident-conformance", "--help").stdout
+        result = json.loads(run(venv / "python", "-c", SUITE, url).stdout.strip().splitlines()[-1])
+        assert result["code"] == 0 and "incident_mock" not in result["loaded"]
+
+    # A plain install finds the contract in the wheel, not in the checkout.
+    probe = json.loads(run(venv / "python", "-c", PROBE, cwd=venv).stdout.strip().splitlines()[-1])
+    site = str(venv.parent / "lib")
+    assert (
+        probe["contract"].startswith(site)
+        and probe["mock"].startswith(site)
+        and probe["spec"].startswith(site)
     )
-    assert probe.returncode == 0, probe.stderr[-2000:]
-    found = __import__("json").loads(probe.stdout.strip().splitlines()[-1])
-    assert found["mock"].startswith(str(target))
-    assert found["spec"].startswith(str(target))
-    assert (found["openapi"], found["operations"]) == ("3.0.3", 19)
+    assert (probe["openapi"], probe["operations"]) == ("3.0.3", 19)
+
+    # Uninstalling PyPI's mock leaves ours intact.
+    run(venv / "python", "-m", "pip", "uninstall", "--yes", "--quiet", "mock")
+    assert run(venv / "python", "-c", "import mock", check=False).returncode == 1
+    run(
+        venv / "python",
+        "-c",
+        "import incident_mock.app, incident_contract.document, incident_conformance.cli",
+    )
