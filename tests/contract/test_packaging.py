@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -64,11 +63,11 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert WHEELHOUSE.is_dir(), f"no wheelhouse at {WHEELHOUSE}: run `make install`"
     where = tmp_path_factory.mktemp("venv") / "fresh"
     run(sys.executable, "-m", "venv", where)
-    yield where / "bin"
+    return where / "bin"
 
 
 def pip_install(bin_dir: Path, *requirements: str | Path) -> None:
