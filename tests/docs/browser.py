@@ -36,6 +36,10 @@ CHROMIUM_FLAGS = (
 )
 
 
+CHROMIUM_MISSING = "chromium is not installed"
+INSTALL_CHROMIUM = "apt-get install -y chromium"
+
+
 def find_chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -4,9 +4,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from incident_contract.docs import build_site
 
-from tests.docs.browser import Browser, find_chromium, in_ci
+from incident_contract.docs import build_site
+from tests.docs.browser import CHROMIUM_MISSING, INSTALL_CHROMIUM, Browser, find_chromium, in_ci
 
 
 @pytest.fixture(scope="session")
@@ -14,7 +14,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     """One headless Chromium for the session. Missing chromium skips locally but fails in CI."""
     executable = find_chromium()
     if executable is None:
-        message = "chromium is not installed (apt-get install -y chromium)"
+        message = f"{CHROMIUM_MISSING} ({INSTALL_CHROMIUM})"
         if in_ci():
             pytest.fail(message + "; CI must run the browser tests")
         pytest.skip(message)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from incident_contract.docs import build_site
 
+from incident_contract.docs import build_site
 from tests.docs.browser import Browser
 
 CLEAN = (

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+
 from incident_contract.document import load_spec, operations
 from incident_mock.app import create_app
-
 from tests.docs.browser import Browser
 from tests.servers import serve
 

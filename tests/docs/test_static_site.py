@@ -9,7 +9,6 @@ from typing import Any
 from incident_contract.docs import build_site
 from incident_contract.docs.markup import slug
 from incident_contract.document import operations
-
 from tests.docs.browser import Browser
 
 SECTIONS = "Array.from(document.querySelectorAll('section.operation'))"
