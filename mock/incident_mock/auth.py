@@ -1,15 +1,16 @@
-"""Who is calling, and may they call this operation. One function plus the spec's two tables.
+"""Who is calling, and may they call this operation: one policy over the contract's two tables.
 
 Scopes per operation come from `x-rbac-scopes` and scopes per role from `x-api-key-roles`; no handler
-compares role strings.
+compares role strings. Framework-free: `authentication` and `admission` apply it to requests.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from incident_contract.document import Spec, operations, role_scopes, roles_granting
-
+from incident_contract.access import role_scopes, roles_granting
+from incident_contract.document import Spec
+from incident_contract.operations import operations
 from incident_mock.errors import Forbidden, Unauthorized
 from incident_mock.records import ApiKey
 from incident_mock.store import Store
@@ -30,17 +31,16 @@ class Caller:
 
 
 class Policy:
-    """Decides 401/403 for an operation, before anything reads the request body."""
+    """Decides 401 and 403 for an operation, before anything reads the request body."""
 
     def __init__(self, spec: Spec) -> None:
         self.grants = role_scopes(spec)
-        self.required = {
-            opid: tuple(op.get("x-rbac-scopes", ())) for opid, (_, _, op) in operations(spec).items()
-        }
+        self.required = {op.id: op.scopes for op in operations(spec).values()}
         self.spec = spec
         self.scopes: dict[tuple[str, ...], frozenset[str]] = {}  # roles -> the scopes they grant
 
     def authenticate(self, store: Store, authorization: str | None) -> Caller:
+        """The caller an Authorization header names, or Unauthorized."""
         scheme, _, token = (authorization or "").strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
@@ -62,6 +62,7 @@ class Policy:
         return Caller(key, scopes)
 
     def authorize(self, caller: Caller, operation_id: str) -> None:
+        """Forbidden naming the first scope of the operation the caller lacks, and the roles granting it."""
         for scope in self.required.get(operation_id, ()):
             if scope not in caller.scopes:
                 roles = ", ".join(roles_granting(self.spec, scope)) or "none"

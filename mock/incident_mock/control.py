@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from incident_contract.document import Spec
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
-from .middleware import send_body
+from incident_contract.document import Spec
+from incident_mock.responses import send_body
 
 if TYPE_CHECKING:
     from incident_mock.app import StoreHolder

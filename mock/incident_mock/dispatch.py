@@ -1,83 +1,120 @@
-"""The last step of the request: call the handler for the operation Connexion routed to.
+"""Stage 6, dispatch: call the handler Connexion resolved for the routed operation.
 
-Connexion still does the contract's work here: it routes by openapi.yaml, runs security, validates the
-request and, when asked, the response; this middleware sits after all of that (just before Connexion's
-context middleware) and answers. It replaces only Connexion's terminal app, which matches the route a
-second time, re-decorates the handler and re-parses its arguments on every request: more than half of
-the mock's time per request (see bench/results.md).
+`HandlerResolver` is the resolver Connexion asks for each operationId: it answers from the one table
+(`incident_mock.handlers.HANDLERS`), refuses to start if an operation has no handler, and records what
+it resolved. `Dispatch` calls exactly those functions (tests/mock/test_dispatch.py checks they are the
+very objects Connexion's operations hold).
+
+Connexion does the contract's work before this stage: it routes by openapi.yaml, runs security,
+validates the request and, when asked, the response. `Dispatch` sits after all of that (just before
+Connexion's context middleware) and answers, in place of Connexion's terminal app, which matches the
+route a second time, re-decorates the handler and re-parses its arguments on every request: more than
+half of the mock's time per request (see bench/results.md). The terminal app is never reached for a
+routed operation.
 
 Arguments come from the spec: path parameters from the route, and the plain query parameters and JSON
-body exactly as the validators parsed and checked them (mock/validation.py keeps them in the request
-state), with the schema's defaults for parameters left out.
+body exactly as the validators parsed and checked them (kept in the request state), with the schema's
+defaults for parameters left out.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from incident_contract.document import Spec, resolved_parameters
+from connexion.resolver import Resolver
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .handlers import HANDLERS
-from .handlers.context import Ctx, Reply
-from .middleware import send_body, state
-from .store import Store
+from incident_contract.document import Spec
+from incident_contract.operations import operations
+from incident_mock.errors import Internal
+from incident_mock.handlers.context import Ctx, Reply
+from incident_mock.request_state import request_state
+from incident_mock.responses import send_body
+from incident_mock.store import Store
 
-__all__ = ["Dispatch"]
+from . import errors
+
+__all__ = ["Dispatch", "HandlerResolver", "Plan", "plan"]
 
 Json = dict[str, Any]
+Handler = Callable[..., Reply]
+
+
+class HandlerResolver(Resolver):  # type: ignore[misc]
+    """operationId -> its handler in the table; `resolved` records every answer given to Connexion."""
+
+    def __init__(self, table: Mapping[str, Handler]) -> None:
+        super().__init__(function_resolver=self.lookup)
+        self.table = table
+        self.resolved: dict[str, Handler] = {}
+
+    def lookup(self, operation_id: str) -> Handler:
+        if operation_id not in self.table:
+            raise KeyError(f"no handler for {operation_id!r} in incident_mock.handlers.HANDLERS")
+        handler = self.resolved[operation_id] = self.table[operation_id]
+        return handler
 
 
 @dataclass(frozen=True)
 class Plan:
     """How to call one handler."""
 
-    handler: Callable[..., Reply]
+    handler: Handler
     path: tuple[str, ...]
     query: tuple[tuple[str, Any], ...]  # name, default
     body: bool
 
 
-def plans(spec: Spec) -> dict[str, Plan]:
-    out = {}
-    for operation_id, handler in HANDLERS.items():
-        wanted = set(inspect.signature(handler).parameters) - {"ctx"}
-        params = resolved_parameters(spec, operation_id)
-        path = tuple(p["name"] for p in params if p["in"] == "path" and p["name"] in wanted)
-        query = tuple(
-            (p["name"], p.get("schema", {}).get("default"))
-            for p in params
-            if p["in"] == "query" and p["name"] in wanted
-        )
-        out[operation_id] = Plan(handler, path, query, "body" in wanted)
-    return out
+def plan(spec: Spec, operation_id: str, handler: Handler) -> Plan:
+    """Which of the operation's parameters the handler takes, by name, with their schema defaults."""
+    wanted = set(inspect.signature(handler).parameters) - {"ctx"}
+    params = operations(spec)[operation_id].parameters
+    path = tuple(p["name"] for p in params if p["in"] == "path" and p["name"] in wanted)
+    query = tuple(
+        (p["name"], p.get("schema", {}).get("default"))
+        for p in params
+        if p["in"] == "query" and p["name"] in wanted
+    )
+    return Plan(handler, path, query, "body" in wanted)
 
 
 class Dispatch:
-    def __init__(self, app: ASGIApp, *, store: Callable[[], Store], spec: Spec) -> None:
-        self.app, self.store, self.spec = app, store, spec
-        self.plans = plans(spec)
+    def __init__(
+        self, app: ASGIApp, *, resolver: HandlerResolver, store: Callable[[], Store], spec: Spec
+    ) -> None:
+        self.app, self.resolver, self.store, self.spec = app, resolver, store, spec
+        # Connexion resolves when it builds its stack, after constructing this stage: plan on first use.
+        self.plans: dict[str, Plan] = {}
+
+    def plan_for(self, operation_id: str) -> Plan | None:
+        found = self.plans.get(operation_id)
+        if found is None:
+            handler = self.resolver.resolved.get(operation_id)
+            if handler is None:
+                return None
+            found = self.plans[operation_id] = plan(self.spec, operation_id, handler)
+        return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         operation_id = scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
-        plan = self.plans.get(operation_id) if scope["type"] == "http" else None
-        if plan is None:
+        found = self.plan_for(operation_id) if scope["type"] == "http" and operation_id else None
+        if found is None:
             await self.app(scope, receive, send)
             return
-        query_string = scope["query_string"].decode("latin-1")
-        parsed = state(scope)
-        kwargs: Json = {name: scope["path_params"][name] for name in plan.path}
-        for name, default in plan.query:
-            kwargs[name] = parsed.get("query", {}).get(name, default)
-        if plan.body:
-            kwargs["body"] = parsed["body"]
-        ctx = Ctx(self.store(), parsed["caller"], self.spec, query_string)
-        reply = plan.handler(ctx, **kwargs)
-        await _respond(send, reply)
+        state = request_state(scope)
+        if state.caller is None:
+            raise Internal(errors.INTERNAL)
+        kwargs: Json = {name: scope["path_params"][name] for name in found.path}
+        for name, default in found.query:
+            kwargs[name] = state.query.get(name, default)
+        if found.body:
+            kwargs["body"] = state.body
+        ctx = Ctx(self.store(), state.caller, self.spec, scope["query_string"].decode("latin-1"))
+        await _respond(send, found.handler(ctx, **kwargs))
 
 
 async def _respond(send: Send, reply: Reply) -> None:

@@ -1,11 +1,14 @@
 """One error path: a small exception tree and one renderer for the contract's ErrorResponse.
 
-Every layer (our middleware, the validators, the handlers, Connexion's problems, Starlette's HTTP
-exceptions, the catch-all) ends up in `error_body`, so every non-2xx answer has the same shape.
+Every layer (our stages, the validators, the handlers, Connexion's problems, Starlette's HTTP
+exceptions, the catch-all) ends up in `error_body`, so every non-2xx answer has the same shape. A class
+fixes the status and the default code; the `type` of each status is the contract's (`x-error-types` in
+openapi.yaml, read by `incident_contract.facts.error_types`), never restated here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 __all__ = [
@@ -45,10 +48,9 @@ BAD_CONTENT_TYPE = "Send the request body as application/json"
 
 
 class ApiError(Exception):
-    """An error answer. Subclasses fix the status and type; instances carry the entries."""
+    """An error answer. Subclasses fix the status and default code; instances carry the entries."""
 
     status: ClassVar[int] = 500
-    type: ClassVar[str] = "api_error"
     default_code: ClassVar[str] = "api_error"
 
     def __init__(
@@ -81,31 +83,31 @@ class ApiError(Exception):
 
 
 class BadRequest(ApiError):
-    status, type, default_code = 400, "invalid_request_error", "invalid_request"
+    status, default_code = 400, "invalid_request"
 
 
 class Unauthorized(ApiError):
-    status, type, default_code = 401, "authentication_error", "invalid_authorization"
+    status, default_code = 401, "invalid_authorization"
 
 
 class Forbidden(ApiError):
-    status, type, default_code = 403, "resource_forbidden", "missing_scope"
+    status, default_code = 403, "missing_scope"
 
 
 class NotFound(ApiError):
-    status, type, default_code = 404, "not_found", "not_found"
+    status, default_code = 404, "not_found"
 
 
 class MethodNotAllowed(ApiError):
-    status, type, default_code = 405, "method_not_allowed", "method_not_allowed"
+    status, default_code = 405, "method_not_allowed"
 
 
 class PayloadTooLarge(ApiError):
-    status, type, default_code = 413, "payload_too_large", "payload_too_large"
+    status, default_code = 413, "payload_too_large"
 
 
 class ValidationFailed(ApiError):
-    status, type, default_code = 422, "validation_error", "invalid_value"
+    status, default_code = 422, "invalid_value"
 
     @classmethod
     def invalid(cls, field: str, detail: str, pointer: str | None = None) -> ValidationFailed:
@@ -114,17 +116,17 @@ class ValidationFailed(ApiError):
 
 
 class TooManyRequests(ApiError):
-    status, type, default_code = 429, "too_many_requests", "too_many_requests"
+    status, default_code = 429, "too_many_requests"
 
 
 class Internal(ApiError):
-    status, type, default_code = 500, "api_error", "api_error"
+    status, default_code = 500, "api_error"
 
 
-def error_body(err: ApiError, request_id: str) -> dict[str, Any]:
-    """The ErrorResponse body for an error."""
+def error_body(err: ApiError, request_id: str, types: Mapping[int, str]) -> dict[str, Any]:
+    """The ErrorResponse body for an error; `types` is the contract's status -> type table."""
     return {
-        "type": err.type,
+        "type": types[err.status],
         "status": err.status,
         "request_id": request_id,
         "errors": err.errors,

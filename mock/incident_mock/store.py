@@ -1,8 +1,9 @@
-"""The mock's state and its domain rules: idempotency, visibility, severities, cursors.
+"""The mock's state and the lock: keys, the settings catalog, incidents, idempotency keys and cursors.
 
-Framework-free on purpose: handlers translate HTTP to calls on a `Store`, and the rules live here,
-where a test can reach them without a server. Every public method runs without awaiting, so on one
-event loop each call is atomic; the lock makes that hold for threads too.
+Framework-free on purpose: handlers translate HTTP to calls on a `Store`, and a test can reach every
+rule here without a server (tests/mock/test_store.py). The rules for one incident live in `incidents`,
+list matching in `listing`; both read a `Catalog` snapshot and never see the store. Every public method
+runs without awaiting, so on one event loop each call is atomic; the lock makes that hold for threads too.
 """
 
 from __future__ import annotations
@@ -12,21 +13,26 @@ import hmac
 import json
 import threading
 from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ulid import ULID
 
+from incident_contract.document import Spec, load_spec
+from incident_contract.facts import listed_by_default, status_moves
+from incident_contract.query import ListQuery
+from incident_mock import incidents, listing
+from incident_mock.catalog import Catalog, find
 from incident_mock.errors import NotFound, ValidationFailed
-from incident_mock.listing import IncidentQuery
 from incident_mock.records import ApiKey, IncidentRecord, now, timestamp
+from incident_mock.render_cache import RenderCache
 
-from . import errors, incidents
+from . import errors
 
-__all__ = ["Store"]
+__all__ = ["Rules", "Store", "canonical"]
 
 Json = dict[str, Any]
-LISTED_BY_DEFAULT = ("standard", "retrospective")
-RENDER_CACHE = 4096
 
 
 def canonical(payload: Json) -> str:
@@ -34,29 +40,36 @@ def canonical(payload: Json) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+@dataclass(frozen=True)
+class Rules:
+    """The contract's domain facts the store applies, read from openapi.yaml."""
+
+    moves: Mapping[str, frozenset[str]]  # x-status-category-moves
+    listed_by_default: tuple[str, ...]  # x-listed-by-default of the incident list's `mode`
+
+    @classmethod
+    def from_spec(cls, spec: Spec) -> Rules:
+        return cls(status_moves(spec), listed_by_default(spec))
+
+
 class Store:
-    def __init__(self, fixtures: Json) -> None:
+    def __init__(self, fixtures: Json, rules: Rules | None = None) -> None:
         self.lock = threading.RLock()
-        self.organisation: Json = dict(fixtures["organisation"])
+        self.rules = rules or Rules.from_spec(load_spec())
         self.keys = [ApiKey(k["id"], k["token"], k["name"], tuple(k["roles"])) for k in fixtures["api_keys"]]
-        self.severities: dict[str, Json] = {s["id"]: dict(s) for s in fixtures["severities"]}
-        self.types: dict[str, Json] = {t["id"]: dict(t) for t in fixtures["incident_types"]}
-        self.statuses: dict[str, Json] = {s["id"]: dict(s) for s in fixtures["incident_statuses"]}
-        self.custom_fields: dict[str, Json] = {f["id"]: dict(f) for f in fixtures["custom_fields"]}
-        self.options: dict[str, Json] = {o["id"]: dict(o) for o in fixtures["custom_field_options"]}
-        self.roles: dict[str, Json] = {r["id"]: dict(r) for r in fixtures["incident_roles"]}
-        self.users: dict[str, Json] = {u["id"]: dict(u) for u in fixtures["users"]}
-        self.timestamps: dict[str, Json] = {t["id"]: dict(t) for t in fixtures["incident_timestamps"]}
+        self.catalog = Catalog.from_fixtures(fixtures)
         self.incidents: list[IncidentRecord] = []  # creation order; index == seq
         self.by_id: dict[str, IncidentRecord] = {}
         self.idempotency: dict[str, tuple[str, str]] = {}  # key -> (canonical payload, incident id)
         self.counts: Counter[tuple[str, str]] = Counter()  # (mode, visibility) -> incidents
-        self.settings_version = 0  # bumped whenever a setting that incidents embed changes
-        # incident id -> (version, settings version, IncidentV2, its JSON once asked for)
-        self.rendered: dict[str, tuple[int, int, Json, bytes | None]] = {}
+        self.rendered = RenderCache(incidents.render)
         for seed in fixtures.get("incidents", []):
             creator = next(k for k in self.keys if k.token == seed["created_by"])
             self.create_incident(seed["payload"], creator, incident_id=seed.get("id"))
+
+    @property
+    def severities(self) -> Mapping[str, Json]:
+        return self.catalog.severities
 
     # --- keys --------------------------------------------------------------------------------------
     def key_for(self, token: str) -> ApiKey | None:
@@ -68,52 +81,43 @@ class Store:
         return found
 
     # --- settings ----------------------------------------------------------------------------------
-    def get(self, table: dict[str, Json], kind: str, object_id: str) -> Json:
-        try:
-            found: Json = table[object_id]
-        except KeyError:
-            raise NotFound(errors.NOT_FOUND.format(kind=kind, id=object_id)) from None
-        return found
-
     def list_severities(self) -> list[Json]:
-        return sorted(self.severities.values(), key=lambda s: (s["rank"], s["created_at"]))
+        return sorted(self.catalog.severities.values(), key=lambda s: (s["rank"], s["created_at"]))
 
     def save_severity(self, body: Json, severity_id: str | None = None) -> Json:
+        """Create a severity, or update one (every field the body leaves out keeps its value)."""
         with self.lock:
-            current = self.get(self.severities, "severity", severity_id) if severity_id else None
+            table = self.catalog.severities
+            current = find(table, "severity", severity_id) if severity_id else None
             name = body["name"]
-            if any(
-                s["name"].casefold() == name.casefold() and s is not current for s in self.severities.values()
-            ):
+            if any(s["name"].casefold() == name.casefold() and s is not current for s in table.values()):
                 raise ValidationFailed.invalid("name", f"a severity named {name!r} exists")
             stamp = timestamp(now())
             if current is None:
-                rank = body.get("rank", max((s["rank"] for s in self.severities.values()), default=0) + 1)
-                current = {"id": str(ULID()), "created_at": stamp}
-                self.severities[current["id"]] = current
+                rank = body.get("rank", max((s["rank"] for s in table.values()), default=0) + 1)
+                saved = {"id": str(ULID()), "created_at": stamp}
             else:
                 rank = body.get("rank", current["rank"])
-            current.update(name=name, description=body["description"], rank=rank, updated_at=stamp)
-            self.settings_version += 1
-            return current
+                saved = dict(current)
+            saved.update(name=name, description=body["description"], rank=rank, updated_at=stamp)
+            self.catalog = self.catalog.with_severities({**table, saved["id"]: saved})
+            return saved
 
     def delete_severity(self, severity_id: str) -> None:
         with self.lock:
-            self.get(self.severities, "severity", severity_id)
+            find(self.catalog.severities, "severity", severity_id)
             if any(i.severity_id == severity_id for i in self.incidents):
                 raise ValidationFailed.invalid("id", "incidents still use this severity")
-            del self.severities[severity_id]
-            self.settings_version += 1
+            rest = {k: v for k, v in self.catalog.severities.items() if k != severity_id}
+            self.catalog = self.catalog.with_severities(rest)
 
     def list_options(
         self, custom_field_id: str, page_size: int, after: str | None
     ) -> tuple[list[Json], str | None]:
-        if custom_field_id not in self.custom_fields:
+        """One page of a custom field's options, and the cursor of the next page (None on the last)."""
+        if custom_field_id not in self.catalog.custom_fields:
             raise ValidationFailed.invalid("custom_field_id", "no such custom field")
-        ordered = sorted(
-            (o for o in self.options.values() if o["custom_field_id"] == custom_field_id),
-            key=lambda o: (o["sort_key"], o["id"]),
-        )
+        ordered = self.catalog.options_of(custom_field_id)
         start = 0
         if after is not None:
             ids = [o["id"] for o in ordered]
@@ -139,7 +143,9 @@ class Store:
                     )
                 return self.by_id[seen[1]], True
             # Every check happens before anything is stored: a rejected create consumes nothing.
-            record = incidents.build(self, payload, key, incident_id or str(ULID()), seq=len(self.incidents))
+            record = incidents.build(
+                self.catalog, payload, key, incident_id or str(ULID()), seq=len(self.incidents)
+            )
             self.incidents.append(record)
             self.by_id[record.id] = record
             self.idempotency[payload["idempotency_key"]] = (digest, record.id)
@@ -158,47 +164,27 @@ class Store:
         return record
 
     def edit_incident(self, ref: str, body: Json, private_ok: bool) -> IncidentRecord:
+        """Apply an edit; nothing changes unless all of it is valid."""
         with self.lock:
             record = self.find_incident(ref, private_ok)
             draft = copy.deepcopy(record)
-            incidents.apply_edit(self, draft, body["incident"])  # raises before anything changes
+            incidents.apply_edit(self.catalog, self.rules.moves, draft, body["incident"])
             draft.updated_at = now()
             draft.version += 1
             record.__dict__.update(draft.__dict__)
             return record
 
-    def render(self, record: IncidentRecord) -> Json:
-        """IncidentV2 for a record, cached until the record or an embedded setting changes.
-
-        A list page would otherwise render 25 incidents from scratch on every request. Callers must not
-        mutate the result. The cache is bounded, so memory grows with the store, not with the reads.
-        """
-        return self._cached(record)[2]
-
     def encoded(self, record: IncidentRecord) -> bytes:
-        """The JSON of `render(record)`, cached with it: pages are assembled from these bytes."""
-        version, settings, body, data = self._cached(record)
-        if data is None:
-            data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-            self.rendered[record.id] = (version, settings, body, data)
-        return data
-
-    def _cached(self, record: IncidentRecord) -> tuple[int, int, Json, bytes | None]:
-        cached = self.rendered.get(record.id)
-        if cached is not None and cached[0] == record.version and cached[1] == self.settings_version:
-            return cached
-        if len(self.rendered) >= RENDER_CACHE:
-            self.rendered.clear()
-        entry = (record.version, self.settings_version, incidents.render(self, record), None)
-        self.rendered[record.id] = entry
-        return entry
+        """The record's IncidentV2 as JSON, from the render cache: pages are assembled from these bytes."""
+        return self.rendered.encoded(record, self.catalog)
 
     def list_incidents(
-        self, query: IncidentQuery, private_ok: bool
+        self, query: ListQuery, private_ok: bool
     ) -> tuple[list[IncidentRecord], str | None, int]:
         """One page, the cursor of the next page (None on the last), and the visible total."""
-        query.check_references(self)
-        modes = query.modes or LISTED_BY_DEFAULT
+        catalog = self.catalog
+        listing.check_references(query, catalog)
+        modes = query.modes or self.rules.listed_by_default
 
         def visible(rec: IncidentRecord) -> bool:
             return rec.mode in modes and (private_ok or rec.visibility == "public")
@@ -216,13 +202,13 @@ class Store:
         more = False
         for index in order:
             rec = self.incidents[index]
-            if visible(rec) and query.matches(self, rec):
+            if visible(rec) and listing.matches(query, catalog, rec):
                 if len(page) == query.page_size:
                     more = True
                     break
                 page.append(rec)
-        if query.has_filters():
-            total = sum(1 for rec in self.incidents if visible(rec) and query.matches(self, rec))
+        if query.filters:
+            total = sum(1 for rec in self.incidents if visible(rec) and listing.matches(query, catalog, rec))
         else:
             vis = ("public", "private") if private_ok else ("public",)
             total = sum(self.counts[(m, v)] for m in modes for v in vis)

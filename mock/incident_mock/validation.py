@@ -1,4 +1,4 @@
-"""Request validation that answers in the contract's terms.
+"""Stage 5, request validation: Connexion's, with validators that answer in the contract's terms.
 
 Connexion still validates every request against openapi.yaml; these subclasses only change what a
 failure looks like. Connexion reports one flat string per failure, and the contract needs a 422 per
@@ -12,7 +12,6 @@ import json
 import re
 from collections.abc import AsyncGenerator
 from typing import Any
-from urllib.parse import parse_qsl
 
 import jsonschema_rs
 from connexion.json_schema import Draft4RequestValidator
@@ -20,8 +19,9 @@ from connexion.validators import JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from starlette.types import Scope
 
+from incident_contract.query import QueryError, check_key, depth, split
 from incident_mock.errors import BadRequest, ValidationFailed
-from incident_mock.middleware import state
+from incident_mock.request_state import request_state
 
 from . import errors
 
@@ -126,7 +126,7 @@ class BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
             raise BadRequest(
                 errors.BAD_JSON.format(detail="nested too deeply"), code="invalid_json"
             ) from None
-        state(scope)["body"] = body  # what Dispatch hands the handler, once _validate has passed it
+        request_state(scope).body = body  # what Dispatch hands the handler, once _validate has passed it
         return body
 
     def _validate(self, body: Any) -> Json | None:
@@ -150,35 +150,34 @@ class BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
 class QueryValidator(ParameterValidator):  # type: ignore[misc]
     """Parameters: unknown names and invalid values are 422 naming the parameter.
 
-    Reads the raw query string: Connexion's own parser raises on brackets deeper than the schema
-    (`status[one_of][x]=y`), so malformed keys must be refused before anything asks it. deepObject
-    values are left to the handler, which reads them from the raw query string too.
+    Reads the raw query string with the contract's one query grammar (`incident_contract.query`):
+    Connexion's own parser raises on brackets deeper than the schema (`status[one_of][x]=y`), so
+    malformed keys must be refused before anything asks it. deepObject values are left to the handler,
+    which reads them from the raw query string with the same grammar.
     """
 
     def validate(self, scope: Scope) -> None:
         declared = {p["name"]: p for p in self.parameters.get("query", [])}
-        raw = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         first: dict[str, str] = {}
-        for key, value in raw:
-            name, _, rest = key.partition("[")
-            param = declared.get(name)
-            if (
-                param is None
-                or (rest and rest.count("[") + 1 != _depth(param))
-                or (not rest and _depth(param))
-            ):
-                raise ValidationFailed.invalid(key, "unknown query parameter")
-            first.setdefault(name, value)
-        checks = [(p, first.get(name)) for name, p in declared.items() if not _depth(p)]
+        for key, sent in split(scope.get("query_string", b"").decode("latin-1")):
+            try:
+                name = check_key(key, declared)
+            except QueryError:
+                raise ValidationFailed.invalid(key, "unknown query parameter") from None
+            first.setdefault(name, sent)
+        checks = [(p, first.get(n)) for n, p in declared.items() if not depth(p)]
         checks += [(p, scope.get("path_params", {}).get(p["name"])) for p in self.parameters.get("path", [])]
+        query = request_state(scope).query
         for param, value in checks:
             if value is None:
                 if param.get("required"):
-                    name = param["name"]
-                    raise ValidationFailed(errors.REQUIRED.format(field=name), code="is_required", field=name)
+                    missing = str(param["name"])
+                    raise ValidationFailed(
+                        errors.REQUIRED.format(field=missing), code="is_required", field=missing
+                    )
                 continue
             if param["in"] == "query":  # what Dispatch hands the handler, coerced to the schema's type
-                state(scope).setdefault("query", {})[param["name"]] = self._check(param, value)
+                query[param["name"]] = self._check(param, value)
             else:
                 self._check(param, value)
 
@@ -192,10 +191,3 @@ class QueryValidator(ParameterValidator):  # type: ignore[misc]
         for error in Draft4Validator(schema).iter_errors(value):
             raise ValidationFailed.invalid(param["name"], error.message)
         return value
-
-
-def _depth(param: Json) -> int:
-    """How many [..] groups a key of this parameter has: 0 plain, 1 deepObject, 2 deepObject of objects."""
-    if param.get("style") != "deepObject":
-        return 0
-    return 2 if isinstance(param.get("schema", {}).get("additionalProperties"), dict) else 1

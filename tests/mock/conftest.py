@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
+
 from incident_mock.app import create_app
 from incident_mock.store import Store
-
 from tests.mock.seed import MAJOR
 from tests.servers import serve
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 import pytest
-from incident_contract.document import operations
 
+from incident_contract.document import operations
 from tests.mock.conftest import CREATOR, FULL, VIEWER, incident_body
 
 

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 import yaml
+from openapi_schema_validator import OAS30Validator
+
 from incident_contract.document import role_scopes
 from incident_mock.app import DEFAULT_FIXTURES
-from openapi_schema_validator import OAS30Validator
 
 SCHEMA_OF = {
     "severities": "SeverityV1",

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 
 import pytest
 import schemathesis
-from incident_contract.document import load_spec, operations
-from incident_mock.app import create_app
 from schemathesis.checks import CHECKS
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
+
+from incident_contract.document import load_spec, operations
+from incident_mock.app import create_app
 
 SEED = 20260101
 MAX_EXAMPLES = 60  # per operation and phase; about 20 s on 2 cores

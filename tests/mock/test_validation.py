@@ -13,6 +13,7 @@ import pytest
 from connexion.json_schema import Draft4RequestValidator, resolve_refs
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from incident_contract.document import load_spec, operations
 from incident_mock.validation import FORMATS, fast_check
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from incident_contract.document import Spec
-
 from incident_mock.auth import Caller
 from incident_mock.store import Store
 

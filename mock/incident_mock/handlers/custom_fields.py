@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from incident_mock.catalog import find
 from incident_mock.handlers.context import Ctx, Reply
 
 
 def list_(ctx: Ctx) -> Reply:
-    return {"custom_fields": list(ctx.store.custom_fields.values())}, 200
+    return {"custom_fields": list(ctx.store.catalog.custom_fields.values())}, 200
 
 
 def show(ctx: Ctx, id: str) -> Reply:
-    return {"custom_field": ctx.store.get(ctx.store.custom_fields, "custom field", id)}, 200
+    return {"custom_field": find(ctx.store.catalog.custom_fields, "custom field", id)}, 200
 
 
 def list_options(ctx: Ctx, custom_field_id: str, page_size: int = 25, after: str | None = None) -> Reply:

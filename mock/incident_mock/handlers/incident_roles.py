@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from incident_mock.catalog import find
 from incident_mock.handlers.context import Ctx, Reply
 
 
 def list_(ctx: Ctx) -> Reply:
-    return {"incident_roles": list(ctx.store.roles.values())}, 200
+    return {"incident_roles": list(ctx.store.catalog.roles.values())}, 200
 
 
 def show(ctx: Ctx, id: str) -> Reply:
-    return {"incident_role": ctx.store.get(ctx.store.roles, "incident role", id)}, 200
+    return {"incident_role": find(ctx.store.catalog.roles, "incident role", id)}, 200

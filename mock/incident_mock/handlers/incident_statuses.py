@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from incident_mock.catalog import find
 from incident_mock.handlers.context import Ctx, Reply
 
 
 def list_(ctx: Ctx) -> Reply:
-    return {"incident_statuses": sorted(ctx.store.statuses.values(), key=lambda s: s["rank"])}, 200
+    return {"incident_statuses": sorted(ctx.store.catalog.statuses.values(), key=lambda s: s["rank"])}, 200
 
 
 def show(ctx: Ctx, id: str) -> Reply:
-    return {"incident_status": ctx.store.get(ctx.store.statuses, "incident status", id)}, 200
+    return {"incident_status": find(ctx.store.catalog.statuses, "incident status", id)}, 200

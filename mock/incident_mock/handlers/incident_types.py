@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from incident_mock.catalog import find
 from incident_mock.handlers.context import Ctx, Reply
 
 
 def list_(ctx: Ctx) -> Reply:
-    return {"incident_types": list(ctx.store.types.values())}, 200
+    return {"incident_types": list(ctx.store.catalog.types.values())}, 200
 
 
 def show(ctx: Ctx, id: str) -> Reply:
-    return {"incident_type": ctx.store.get(ctx.store.types, "incident type", id)}, 200
+    return {"incident_type": find(ctx.store.catalog.types, "incident type", id)}, 200

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import json
 
-from incident_contract.document import resolved_parameters
-
+from incident_contract.operations import operations
+from incident_mock import listing
 from incident_mock.handlers.context import Ctx, Json, Reply
-from incident_mock.listing import parse_query
 from incident_mock.records import IncidentRecord
 
 
@@ -19,12 +18,14 @@ def _one(ctx: Ctx, record: IncidentRecord) -> bytes:
     return b'{"incident":' + ctx.store.encoded(record) + b"}"
 
 
-def list_(ctx: Ctx) -> Reply:
-    query = parse_query(ctx.query_string, resolved_parameters(ctx.spec, "Incidents V2#List"))
-    page, after, total = ctx.store.list_incidents(query, ctx.caller.private_ok)
+def list_(ctx: Ctx, page_size: int, sort_by: str, filter_mode: str, after: str | None = None) -> Reply:
+    """The plain parameters arrive checked; the filters are parsed from the raw query string."""
+    scalars = {"page_size": page_size, "sort_by": sort_by, "filter_mode": filter_mode, "after": after}
+    query = listing.parse(ctx.query_string, operations(ctx.spec)["Incidents V2#List"].parameters, scalars)
+    page, next_after, total = ctx.store.list_incidents(query, ctx.caller.private_ok)
     meta: Json = {"page_size": query.page_size, "total_record_count": total}
-    if after is not None:
-        meta["after"] = after
+    if next_after is not None:
+        meta["after"] = next_after
     items = b",".join(ctx.store.encoded(record) for record in page)
     return b'{"incidents":[' + items + b'],"pagination_meta":' + json.dumps(meta).encode() + b"}", 200
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from incident_mock.catalog import find
 from incident_mock.handlers.context import Ctx, Json, Reply
 
 
@@ -10,7 +11,7 @@ def list_(ctx: Ctx) -> Reply:
 
 
 def show(ctx: Ctx, id: str) -> Reply:
-    return {"severity": ctx.store.get(ctx.store.severities, "severity", id)}, 200
+    return {"severity": find(ctx.store.catalog.severities, "severity", id)}, 200
 
 
 def create(ctx: Ctx, body: Json) -> Reply:

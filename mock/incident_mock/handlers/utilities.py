@@ -7,7 +7,7 @@ from incident_mock.handlers.context import Ctx, Reply
 
 def identity(ctx: Ctx) -> Reply:
     key = ctx.caller.key
-    org = ctx.store.organisation
+    org = ctx.store.catalog.organisation
     body = {
         "name": key.name,
         "roles": list(key.roles),

@@ -1,0 +1,37 @@
+"""The one typed object a request carries through the stages, stored in the ASGI scope under one key.
+
+`Intake` creates it; authentication sets `caller`; the validators set `body` and `query`; `Admission`
+reads `too_large`; `Dispatch` hands `caller`, `body` and `query` to the handler; the error handler reads
+`request_id`. Nothing else is passed between stages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.types import Scope
+
+from incident_mock.auth import Caller
+
+__all__ = ["KEY", "RequestState", "request_state"]
+
+KEY = "incident_mock"  # our key in scope["extensions"]
+
+
+@dataclass
+class RequestState:
+    request_id: str = ""
+    too_large: bool = False  # the body passed the contract's limit; Admission answers 413 after auth
+    caller: Caller | None = None  # who sent it, once authentication has run
+    body: Any = None  # the JSON body as the body validator parsed it
+    query: dict[str, Any] = field(default_factory=dict)  # plain query parameters, typed by their schemas
+
+
+def request_state(scope: Scope) -> RequestState:
+    """The request's state; created empty if no stage has made it yet (a stage tested on its own)."""
+    extensions = scope.setdefault("extensions", {})
+    found = extensions.get(KEY)
+    if found is None:
+        found = extensions[KEY] = RequestState()
+    return found  # type: ignore[no-any-return]
