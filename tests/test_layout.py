@@ -5,6 +5,9 @@ The graph comes from tests/imports.py (`python -m tests.imports` prints it).
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from tests.imports import cycles, external, graph, imported_names, modules
@@ -74,3 +77,29 @@ def test_the_mock_domain_imports_no_web_framework() -> None:
     assert len(domain) >= 5
     wrong = {m: external(m) & WEB for m in domain}
     assert {m: names for m, names in wrong.items() if names} == {}
+
+
+OUTSIDE = (
+    "contract.md",
+    "testing-kit.md",
+    "webhooks.md",
+    "gotchas.md",
+    "style.md",
+    "shared/design",
+    "shared/reference",
+)
+
+
+def test_nothing_in_the_repo_points_at_files_outside_it() -> None:
+    """Code and docs cite openapi.yaml or a doc in the repo, never the design notes the project grew from."""
+    root = Path(__file__).resolve().parents[1]
+    tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True, check=True).stdout
+    found = [
+        f"{name}:{n}"
+        for name in tracked.splitlines()
+        if name.endswith((".py", ".md", ".yaml", ".toml", ".lua")) and name != "tests/test_layout.py"
+        and (root / name).is_file()
+        for n, line in enumerate((root / name).read_text(encoding="utf-8").splitlines(), 1)
+        if any(marker in line for marker in OUTSIDE)
+    ]  # fmt: skip
+    assert found == []

@@ -7,7 +7,8 @@ from typing import Any
 import attrs
 import incident_io.models as sdk
 import pytest
-from incident_contract.document import operations
+
+from incident_contract.operations import operations
 
 SCHEMAS_SDK_SENDS = [
     "IncidentsCreatePayloadV2",
@@ -54,7 +55,7 @@ def test_every_request_body_schema_is_closed(spec: dict[str, Any]) -> None:
     schemas = spec["components"]["schemas"]
     bodies = {
         op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
-        for _, _, op in operations(spec).values()
+        for op in (o.raw for o in operations(spec).values())
         if "requestBody" in op
     }
     assert bodies

@@ -9,10 +9,10 @@ import connexion
 import httpx
 import pytest
 from connexion.resolver import Resolver
-from incident_contract.document import load_spec, spec_path
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
+from incident_contract.document import load_spec, spec_path
 from tests.transport import WSGILikeASGI
 
 

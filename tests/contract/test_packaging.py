@@ -14,8 +14,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from incident_mock.app import create_app
 
+from incident_mock.app import create_app
 from tests.servers import serve
 
 ROOT = Path(__file__).resolve().parents[2]

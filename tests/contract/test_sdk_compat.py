@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 import incident_io.models as sdk
 import pytest
+
 from incident_contract.document import load_spec
 
 PRIMITIVES = {"str": "string", "int": "integer", "bool": "boolean", "float": "number"}

@@ -11,7 +11,8 @@ import httpx
 import pytest
 import yaml
 
-from incident_contract.document import load_spec, operations
+from incident_contract.document import load_spec
+from incident_contract.operations import operations
 from incident_mock.app import create_app
 from tests.docs.browser import Browser
 from tests.servers import serve

@@ -8,7 +8,7 @@ from typing import Any
 
 from incident_contract.docs import build_site
 from incident_contract.docs.markup import slug
-from incident_contract.document import operations
+from incident_contract.operations import operations
 from tests.docs.browser import Browser
 
 SECTIONS = "Array.from(document.querySelectorAll('section.operation'))"
@@ -45,11 +45,11 @@ def test_reference_loads_without_console_errors_and_shows_every_operation(
     assert sorted(shown) == sorted(expected)
     assert visible == 19
     assert anchors == [slug(op_id) for op_id in shown]
-    for op_id, (method, path, op) in expected.items():
-        assert op_id in text
-        assert f"{method} {path}" in text
-        assert op["summary"] in text
-        for scope in op.get("x-rbac-scopes", []):
+    for op in expected.values():
+        assert op.id in text
+        assert f"{op.method} {op.path}" in text
+        assert op.raw["summary"] in text
+        for scope in op.scopes:
             assert scope in text
 
 
@@ -61,8 +61,8 @@ def test_every_response_status_and_example_is_rendered(browser: Browser, site: P
             " Array.from(s.querySelectorAll('.response')).map(r => r.dataset.status)]))"
         )
         examples = page.evaluate("document.querySelectorAll('section.operation pre.example').length")
-    assert statuses == {op_id: list(op["responses"]) for op_id, (_m, _p, op) in operations(spec).items()}
-    assert examples >= sum(len(op["responses"]) for _m, _p, op in operations(spec).values())
+    assert statuses == {op.id: list(op.raw["responses"]) for op in operations(spec).values()}
+    assert examples >= sum(len(op.raw["responses"]) for op in operations(spec).values())
 
 
 def test_guide_loads_without_console_errors_and_covers_each_section(
