@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,25 @@ def test_build_site_writes_the_reference_and_the_guide(tmp_path: Path):
     written = build_site(tmp_path / "out")
     assert sorted(p.name for p in written) == ["guide.html", "index.html"]
     assert all(p.is_file() and p.stat().st_size > 1000 for p in written)
+
+
+def test_the_core_writes_the_site_from_the_document_it_is_given(tmp_path: Path, spec: dict[str, Any]):
+    spec["info"]["title"] = "Renamed API"
+    build_site(tmp_path, spec)
+    assert "Renamed API" in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_python_m_incident_contract_docs_needs_only_the_core(tmp_path: Path):
+    # The mock's and the suite's packages are made unimportable: the docs generator is the core's.
+    blocker = (
+        "import sys; sys.modules.update(incident_mock=None, incident_conformance=None, connexion=None)\n"
+    )
+    script = blocker + "from incident_contract.docs.__main__ import main; main(['--out', sys.argv[1]])"
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["guide.html", "index.html"]
 
 
 def test_site_references_nothing_outside_itself(site: Path):
