@@ -1,4 +1,4 @@
-"""contract.md §3: keys, roles and scopes, checked before the body."""
+"""openapi.yaml, Authentication: keys, roles (`x-api-key-roles`) and scopes (`x-rbac-scopes`), before the body."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from incident_contract.document import operations
+from incident_contract.operations import operations
 from tests.mock.conftest import CREATOR, FULL, VIEWER, incident_body
 
 
@@ -28,9 +28,9 @@ def concrete(path: str) -> str:
 async def test_missing_authorization_material_is_401_with_challenge(
     client: httpx.AsyncClient, spec: dict[str, Any], headers: dict[str, str]
 ) -> None:
-    for method, path, _ in operations(spec).values():
-        response = await client.request(method, concrete(path), headers=headers)
-        assert response.status_code == 401, (method, path)
+    for op in operations(spec).values():
+        response = await client.request(op.method, concrete(op.path), headers=headers)
+        assert response.status_code == 401, (op.method, op.path)
         assert response.headers["www-authenticate"] == "Bearer"
         body = response.json()
         assert (body["type"], body["errors"][0]["code"]) == (
@@ -48,9 +48,9 @@ async def test_unknown_key_is_401_invalid_authorization(client: httpx.AsyncClien
 async def test_scopes_come_from_the_roles_table(client: httpx.AsyncClient, spec: dict[str, Any]) -> None:
     """The viewer key gets 403 on exactly the operations whose scope its role does not grant."""
     viewer_scopes = set(spec["x-api-key-roles"]["viewer"]["scopes"])
-    for opid, (method, path, op) in operations(spec).items():
-        response = await client.request(method, concrete(path), headers=VIEWER, json={})
-        needed = set(op.get("x-rbac-scopes", []))
+    for opid, op in operations(spec).items():
+        response = await client.request(op.method, concrete(op.path), headers=VIEWER, json={})
+        needed = set(op.scopes)
         if needed <= viewer_scopes:
             assert response.status_code != 403, opid
         else:

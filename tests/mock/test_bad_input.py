@@ -1,6 +1,6 @@
 """Bad input: every malformed, oversized or hostile request gets a 4xx in the contract's shape.
 
-contract.md §6: never a 500, always `application/json` with `{type, status, request_id, errors}`,
+openapi.yaml, Errors: never a 500, always `application/json` with `{type, status, request_id, errors}`,
 `status` equal to the HTTP status and `request_id` equal to `X-Request-Id`. And a rejected request
 changes nothing: the incidents, the idempotency table and the severities are compared before and after.
 Most tests run in-process; a few go over a real socket, where uvicorn's own parsing is in the way too.
@@ -431,7 +431,7 @@ def test_bad_bodies_over_the_socket(live_url: str, raw: bytes, status: int) -> N
     bad_key = httpx.post(
         f"{live_url}/v2/incidents", content=raw, headers={"Authorization": "Bearer nope", **JSON}
     )
-    # contract.md §3: the key is checked before the body, so a bad key is 401 even with a 2 MiB body.
+    # openapi.yaml, Authentication: the key is checked before the body, so a bad key is 401 even with a 2 MiB body.
     assert_error(bad_key, 401)
     viewer = httpx.post(
         f"{live_url}/v2/incidents", content=raw, headers={"Authorization": "Bearer mock-key-viewer", **JSON}

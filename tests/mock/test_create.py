@@ -1,4 +1,4 @@
-"""contract.md §4, Create: required fields, the visibility enum, references, initial status, references."""
+"""openapi.yaml, Incidents V2#Create: required fields, the visibility enum, references, initial status, references."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from openapi_schema_validator import OAS30Validator
 
-from incident_contract.document import role_scopes
+from incident_contract.access import role_scopes
 from incident_mock.app import DEFAULT_FIXTURES
 
 SCHEMA_OF = {
@@ -60,7 +60,7 @@ def test_default_keys_hold_roles_of_the_contract(spec: dict[str, Any], fixtures:
     assert keys["mock-key-viewer"] == ["viewer"]
 
 
-def test_seed_covers_what_contract_md_asks(fixtures: dict[str, Any]) -> None:
+def test_seed_covers_what_the_readme_promises(fixtures: dict[str, Any]) -> None:
     assert [(s["name"], s["rank"]) for s in fixtures["severities"]] == [
         ("Minor", 1),
         ("Major", 2),

@@ -1,4 +1,4 @@
-"""contract.md §4, Idempotency: replay, reuse, concurrency, rejected creates, distinct keys."""
+"""openapi.yaml, Idempotent creation: replay, reuse, concurrency, rejected creates, distinct keys."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""contract.md §4, List and pagination: cursors, totals, modes, every filter."""
+"""openapi.yaml, Pagination and Incidents V2#List: cursors, totals, modes, every filter."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
+from incident_contract.operations import operations
+from incident_contract.query import ListQuery
+from incident_mock import listing
+from incident_mock.app import DEFAULT_FIXTURES
+from incident_mock.catalog import Catalog
+from incident_mock.errors import ValidationFailed
+from incident_mock.records import IncidentRecord
 from tests.mock.conftest import FULL, VIEWER, incident_body
 from tests.mock.seed import (
     CRITICAL,
@@ -203,3 +211,89 @@ async def test_custom_field_options_are_paginated_in_sort_order(client: httpx.As
     missing = await client.get("/v1/custom_field_options", headers=VIEWER)
     assert missing.status_code == 422
     assert missing.json()["errors"][0]["code"] == "is_required"
+
+
+# --- listing.py on its own: the matcher, with no store and no HTTP ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    with open(DEFAULT_FIXTURES, encoding="utf-8") as fh:
+        return Catalog.from_fixtures(yaml.safe_load(fh))
+
+
+def record(**fields: Any) -> IncidentRecord:
+    moment = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+    base: dict[str, Any] = {
+        "id": "01TESTRECORD",
+        "number": 1,
+        "seq": 0,
+        "name": "r",
+        "visibility": "public",
+        "mode": "standard",
+        "status_id": INVESTIGATING,
+        "severity_id": MAJOR,
+        "type_id": "01JGZ0TYPE00000000000DEFA0",
+        "creator": {},
+        "created_at": moment,
+        "updated_at": moment,
+    }
+    return IncidentRecord(**(base | fields))
+
+
+def parsed(raw: str, spec: dict[str, Any]) -> ListQuery:
+    return listing.parse(raw, operations(spec)["Incidents V2#List"].parameters)
+
+
+@pytest.mark.parametrize(
+    ("raw", "hit"),
+    [
+        (f"status[one_of]={INVESTIGATING}", True),
+        (f"status[not_in]={INVESTIGATING}", False),
+        ("status_category[one_of]=live", True),
+        ("status_category[one_of]=triage&status_category[one_of]=closed", False),
+        (f"severity[one_of]={MINOR}&severity[one_of]={MAJOR}", True),
+        (f"severity[gte]={MAJOR}", True),
+        (f"severity[gte]={CRITICAL}", False),
+        (f"severity[lte]={MINOR}", False),
+        ("created_at[gte]=2026-03-10", True),
+        ("created_at[gte]=2026-03-11", False),
+        ("created_at[lte]=2026-03-09", False),
+        ("created_at[date_range]=2026-03-01~2026-03-10", True),
+        ("updated_at[date_range]=2026-03-11~2026-03-12", False),
+        (f"incident_role[{LEAD}][one_of]=01JGZ0VSER000000000000ADA0", True),
+        (f"incident_role[{LEAD}][is_set]=true", True),
+        (f"incident_role[{LEAD}][is_set]=false", False),
+        (f"custom_field[{TEAM_FIELD}][one_of]={PLATFORM}", True),
+        (f"custom_field[{TEAM_FIELD}][not_in]={PLATFORM}", False),
+    ],
+)
+def test_one_filter_matches_a_record(catalog: Catalog, spec: dict[str, Any], raw: str, hit: bool) -> None:
+    rec = record(
+        roles={LEAD: "01JGZ0VSER000000000000ADA0"},
+        custom_fields={TEAM_FIELD: [{"value_option_id": PLATFORM}]},
+    )
+    assert listing.matches(parsed(raw, spec), catalog, rec) is hit
+
+
+def test_filter_mode_any_needs_one_filter_and_all_needs_every_one(
+    catalog: Catalog, spec: dict[str, Any]
+) -> None:
+    both = f"status_category[one_of]=live&severity[one_of]={CRITICAL}"
+    assert not listing.matches(parsed(both, spec), catalog, record())
+    assert listing.matches(parsed(both + "&filter_mode=any", spec), catalog, record())
+    assert listing.matches(parsed("", spec), catalog, record())  # no filters: everything
+
+
+def test_filters_naming_unknown_ids_are_422(catalog: Catalog, spec: dict[str, Any]) -> None:
+    for raw in ("status[one_of]=nope", "severity[gte]=nope", "incident_role[nope][is_set]=true"):
+        with pytest.raises(ValidationFailed) as caught:
+            listing.check_references(parsed(raw, spec), catalog)
+        assert caught.value.errors[0]["source"]["field"] == raw.split("[")[0]
+    listing.check_references(parsed(f"severity[gte]={MINOR}&mode[one_of]=test", spec), catalog)
+
+
+def test_a_query_the_grammar_refuses_is_422_naming_the_parameter(spec: dict[str, Any]) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        parsed("status_category[one_of]=sideways", spec)
+    assert caught.value.errors[0]["source"]["field"] == "status_category"

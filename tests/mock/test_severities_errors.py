@@ -1,4 +1,4 @@
-"""contract.md §5 (severities) and §6 (one error shape from every layer)."""
+"""openapi.yaml: Severities V1, and Errors (one error shape from every layer)."""
 
 from __future__ import annotations
 

@@ -14,14 +14,15 @@ from connexion.json_schema import Draft4RequestValidator, resolve_refs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from incident_contract.document import load_spec, operations
+from incident_contract.document import load_spec
+from incident_contract.operations import operations
 from incident_mock.validation import FORMATS, fast_check
 
 SPEC = resolve_refs(load_spec())
 BODIES = sorted(
-    op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
-    for _, _, op in operations(load_spec()).values()
-    if "requestBody" in op
+    op.raw["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    for op in operations(load_spec()).values()
+    if "requestBody" in op.raw
 )
 
 scalars = st.one_of(

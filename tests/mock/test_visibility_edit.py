@@ -1,4 +1,4 @@
-"""contract.md §4, Visibility and Edit."""
+"""openapi.yaml, Private incidents and Incidents V2#Edit."""
 
 from __future__ import annotations
 

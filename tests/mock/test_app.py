@@ -1,0 +1,74 @@
+"""app.py: the stages run in the order create_app lists them, and each request is authenticated once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from connexion.apps.asynchronous import AsyncASGIApp
+from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.security import SecurityMiddleware
+
+from incident_mock.admission import Admission
+from incident_mock.control import Control
+from incident_mock.dispatch import Dispatch
+from incident_mock.intake import Intake
+from incident_mock.store import Store
+from tests.mock.conftest import FULL, VIEWER, incident_body
+from tests.mock.test_dispatch import stack
+
+
+async def test_the_stages_run_in_the_documented_order(app: Any, client: httpx.AsyncClient) -> None:
+    assert (await client.get("/_mock/health")).status_code == 200
+    order = [
+        Intake,
+        Control,
+        RoutingMiddleware,
+        SecurityMiddleware,  # runs incident_mock.authentication.BearerAuthentication
+        Admission,
+        RequestValidationMiddleware,  # runs incident_mock.validation's validators
+        Dispatch,
+        AsyncASGIApp,  # Connexion's terminal app: never reached by a routed operation
+    ]
+    layers = stack(app)
+    positions = [next(i for i, layer in enumerate(layers) if isinstance(layer, kind)) for kind in order]
+    assert positions == sorted(positions)
+
+
+class CountingStore:
+    """Counts key lookups: each authentication looks the key up exactly once."""
+
+    def __init__(self, store: Store) -> None:
+        self.calls = 0
+        self.lookup = store.key_for
+        store.key_for = self.key_for  # type: ignore[method-assign]
+
+    def key_for(self, token: str) -> Any:
+        self.calls += 1
+        return self.lookup(token)
+
+
+async def test_a_request_is_authenticated_once(client: httpx.AsyncClient, store: Store) -> None:
+    counter = CountingStore(store)
+    for method, url, body in [
+        ("GET", "/v1/severities", None),
+        ("GET", "/v2/incidents", None),
+        ("POST", "/v2/incidents", incident_body("auth-once")),
+    ]:
+        counter.calls = 0
+        response = await client.request(method, url, headers=FULL, json=body)
+        assert response.status_code == 200, response.text
+        assert counter.calls == 1, (method, url)
+
+
+async def test_a_refused_key_is_looked_up_once_and_nothing_after_runs(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    counter = CountingStore(store)
+    bad = {"Authorization": "Bearer not-a-key"}
+    response = await client.post("/v2/incidents", headers=bad, content=b"{not json")
+    assert (response.status_code, counter.calls) == (401, 1)
+    counter.calls = 0
+    response = await client.post("/v1/severities", headers=VIEWER, content=b"{not json")
+    assert (response.status_code, counter.calls) == (403, 1)
