@@ -1,14 +1,15 @@
 """create_app(): Connexion serves openapi.yaml over a fresh in-memory store.
 
-The spec owns routing, validation and the security wiring. A request goes through these stages, in this
-order, each one module named for its job; they share one typed `RequestState` (request_state.py):
+The spec owns routing, validation and the security wiring. `create_app` adds our stages around
+Connexion's; a request goes through them in this order, each one module named for its job, and they
+share one typed `RequestState` (request_state.py). tests/mock/test_app.py checks the order.
 
 1. intake          request id, X-Request-Id on every answer, the body read once up to the limit
 2. control         the control plane (/_mock/) and the live docs, outside the contract
    (Connexion)     routing by openapi.yaml
-3. authentication  Connexion's security runs our bearer handler: 401, or the caller
+3. authentication  Connexion's security middleware runs our bearer handler: 401, or the caller
 4. admission       403 for a missing scope, then 413, then the rate limit (429)
-5. validation      Connexion's request validation with our validators: 400 and 422 per field
+5. validation      Connexion's request validation with our validators: 400, and 422 per field
    (Connexion)     response validation, when asked
 6. dispatch        the handler Connexion resolved for the operation, called with the parsed arguments
 
@@ -19,10 +20,8 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import connexion
-import yaml
 from connexion.datastructures import MediaTypeDict
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
@@ -37,27 +36,10 @@ from incident_mock.dispatch import Dispatch, HandlerResolver
 from incident_mock.error_handler import HANDLED, error_handler
 from incident_mock.handlers import HANDLERS
 from incident_mock.intake import Intake
-from incident_mock.store import Rules, Store
+from incident_mock.store import DEFAULT_FIXTURES, Rules, Store, StoreHolder
 from incident_mock.validation import BodyValidator, QueryValidator
 
 __all__ = ["DEFAULT_FIXTURES", "StoreHolder", "create_app"]
-
-DEFAULT_FIXTURES = Path(__file__).with_name("fixtures.yaml")
-
-
-class StoreHolder:
-    """The app's current store; `reset()` swaps in a fresh one built from the fixtures."""
-
-    def __init__(self, fixtures: Path, rules: Rules) -> None:
-        self.fixtures, self.rules = fixtures, rules
-        self.store = self.build()
-
-    def build(self) -> Store:
-        with open(self.fixtures, encoding="utf-8") as fh:
-            return Store(yaml.safe_load(fh), self.rules)
-
-    def reset(self) -> None:
-        self.store = self.build()
 
 
 def create_app(
@@ -77,7 +59,7 @@ def create_app(
     resolver = HandlerResolver(HANDLERS)
     app = connexion.AsyncApp(
         "incident_mock",
-        security_map={"bearer": partial(BearerAuthentication, policy, store)},
+        security_map={"bearer": partial(BearerAuthentication, policy, store)},  # stage 3
         # control.py serves the docs and the contract; Connexion's own copies would put a router in front
         # of every request.
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
@@ -87,21 +69,19 @@ def create_app(
         resolver=resolver,
         strict_validation=True,
         validate_responses=validate_responses,
-        validator_map={"body": MediaTypeDict({"*/*json": BodyValidator}), "parameter": QueryValidator},
+        validator_map={"body": MediaTypeDict({"*/*json": BodyValidator}), "parameter": QueryValidator},  # 5
     )
-    # The stages we add, in request order. At one position, the one added first ends up outermost.
-    stages: list[tuple[type, MiddlewarePosition, dict[str, Any]]] = [
-        (Intake, MiddlewarePosition.BEFORE_EXCEPTION, {"max_body": limit}),
-        (Control, MiddlewarePosition.BEFORE_EXCEPTION, {"holder": holder, "spec": spec}),
-        (
-            Admission,
-            MiddlewarePosition.BEFORE_VALIDATION,
-            {"policy": policy, "max_body": limit, "rate_limit": rate_limit},
-        ),
-        (Dispatch, MiddlewarePosition.BEFORE_CONTEXT, {"resolver": resolver, "store": store, "spec": spec}),
-    ]
-    for stage, position, options in stages:
-        app.add_middleware(stage, position, **options)
+    # The stages, in request order. At one position, the one added first ends up outermost.
+    app.add_middleware(Intake, MiddlewarePosition.BEFORE_EXCEPTION, max_body=limit)  # 1
+    app.add_middleware(Control, MiddlewarePosition.BEFORE_EXCEPTION, holder=holder, spec=spec)  # 2
+    # Connexion: routing, then security (stage 3, BearerAuthentication).
+    app.add_middleware(  # 4
+        Admission, MiddlewarePosition.BEFORE_VALIDATION, policy=policy, max_body=limit, rate_limit=rate_limit
+    )
+    # Connexion: request validation (stage 5, our validators), then response validation when asked.
+    app.add_middleware(  # 6
+        Dispatch, MiddlewarePosition.BEFORE_CONTEXT, resolver=resolver, store=store, spec=spec
+    )
     on_error = error_handler(spec)
     for kind in HANDLED:
         app.add_error_handler(kind, on_error)

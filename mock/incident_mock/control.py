@@ -12,7 +12,7 @@ import copy
 import json
 import mimetypes
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 from starlette.datastructures import Headers
@@ -21,9 +21,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from incident_contract.document import Spec
 from incident_mock.responses import send_body
-
-if TYPE_CHECKING:
-    from incident_mock.app import StoreHolder
+from incident_mock.store import StoreHolder
 
 __all__ = ["Control"]
 

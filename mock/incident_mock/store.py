@@ -15,8 +15,10 @@ import threading
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import yaml
 from ulid import ULID
 
 from incident_contract.document import Spec, load_spec
@@ -30,9 +32,10 @@ from incident_mock.render_cache import RenderCache
 
 from . import errors
 
-__all__ = ["Rules", "Store", "canonical"]
+__all__ = ["DEFAULT_FIXTURES", "Rules", "Store", "StoreHolder", "canonical"]
 
 Json = dict[str, Any]
+DEFAULT_FIXTURES = Path(__file__).with_name("fixtures.yaml")
 
 
 def canonical(payload: Json) -> str:
@@ -213,3 +216,18 @@ class Store:
             vis = ("public", "private") if private_ok else ("public",)
             total = sum(self.counts[(m, v)] for m in modes for v in vis)
         return page, (page[-1].id if more else None), total
+
+
+class StoreHolder:
+    """The app's current store; `reset()` swaps in a fresh one built from the fixtures file."""
+
+    def __init__(self, fixtures: Path, rules: Rules) -> None:
+        self.fixtures, self.rules = fixtures, rules
+        self.store = self.build()
+
+    def build(self) -> Store:
+        with open(self.fixtures, encoding="utf-8") as fh:
+            return Store(yaml.safe_load(fh), self.rules)
+
+    def reset(self) -> None:
+        self.store = self.build()

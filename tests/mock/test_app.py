@@ -72,3 +72,13 @@ async def test_a_refused_key_is_looked_up_once_and_nothing_after_runs(
     counter.calls = 0
     response = await client.post("/v1/severities", headers=VIEWER, content=b"{not json")
     assert (response.status_code, counter.calls) == (403, 1)
+
+
+def test_the_package_exports_its_public_surface() -> None:
+    import incident_mock
+    from incident_mock import app, store
+
+    assert incident_mock.create_app is app.create_app
+    assert (incident_mock.Store, incident_mock.StoreHolder) == (store.Store, store.StoreHolder)
+    assert incident_mock.DEFAULT_FIXTURES == store.DEFAULT_FIXTURES
+    assert set(incident_mock.__all__) == {"DEFAULT_FIXTURES", "Store", "StoreHolder", "create_app"}
