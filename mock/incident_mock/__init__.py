@@ -1,22 +1,20 @@
 """The incident-contract mock: Connexion serves openapi.yaml over a stateful in-memory store.
 
-The public surface is `create_app()` (an ASGI app; `app.holder.store` is its `Store`, `app.holder.reset()`
-reloads the fixtures) and `DEFAULT_FIXTURES`. They are imported on first use, so that the console script
-(`incident_mock.launch`) can name a missing `[mock]` extra before anything imports Connexion.
+The public surface: `create_app()` (an ASGI app; `app.holder.store` is its `Store`, `app.holder.reset()`
+reloads the fixtures), `Store`, `StoreHolder` and `DEFAULT_FIXTURES`. They are imported on first use, by
+name rather than by an import statement, so the console script (`incident_mock.launch`) can name a
+missing `[mock]` extra before anything imports Connexion, and no module of the package imports back
+into it.
 """
 
 from __future__ import annotations
 
 import importlib
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 # Connexion 3.3 imports starlette.testclient, which warns about httpx at import time; it is not ours to fix.
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-
-if TYPE_CHECKING:
-    from incident_mock.app import create_app
-    from incident_mock.store import DEFAULT_FIXTURES, Store, StoreHolder
 
 __all__ = ["DEFAULT_FIXTURES", "Store", "StoreHolder", "create_app"]
 
