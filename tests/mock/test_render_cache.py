@@ -1,4 +1,4 @@
-"""render_cache.py and catalog.py: a rendering is reused until its record or the catalog changes; bounded."""
+"""render_cache.py: a rendering is reused until its record or the catalog changes; the cache is bounded."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ import pytest
 import yaml
 
 from incident_mock.app import DEFAULT_FIXTURES
-from incident_mock.catalog import Catalog, find
-from incident_mock.errors import NotFound
+from incident_mock.catalog import Catalog
 from incident_mock.records import IncidentRecord, now
 from incident_mock.render_cache import RenderCache
-from tests.mock.seed import INVESTIGATING, MAJOR, TRIAGE
+from tests.mock.seed import INVESTIGATING, MAJOR
 
 
 @pytest.fixture
@@ -76,13 +75,3 @@ def test_the_cache_is_bounded_and_drops_its_oldest_entry(catalog: Catalog) -> No
         cache.encoded(rec, catalog)
     assert len(cache) == 3
     assert list(cache.entries) == [r.id for r in records[2:]]
-
-
-def test_the_catalog_answers_the_questions_incident_rules_ask(catalog: Catalog) -> None:
-    assert catalog.first_status("triage") == TRIAGE
-    assert catalog.first_status("live") == INVESTIGATING
-    assert catalog.first_status("no-such-category") is None
-    assert catalog.default_type()["is_default"] is True
-    assert find(catalog.severities, "severity", MAJOR)["name"] == "Major"
-    with pytest.raises(NotFound, match="No severity with id 'nope'"):
-        find(catalog.severities, "severity", "nope")
