@@ -1,4 +1,5 @@
-"""Everything a rule sees: the contract, the targets, the options, and the failures it records."""
+"""Everything a rule sees: the contract, the targets and the options. Rules return what they find; nothing
+here collects it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from incident_conformance.contract import Contract
-from incident_conformance.rules import Failure, RuleSkipped
+from incident_conformance.rules import Failure, RuleSkipped, expect
 from incident_conformance.target import Exchange, Target
 
 if TYPE_CHECKING:
@@ -31,7 +32,8 @@ class Options:
     profile: str = "quick"
     seed: int = 0
     allow_settings_writes: bool = False
-    schema_max_time: int | None = None  # seconds for the Schemathesis run; None: the profile's
+    schema_max_examples: int | None = None  # examples per operation for Schemathesis; None: the profile's
+    schema_max_time: int | None = None  # seconds Schemathesis keeps generating for; None: bounded by examples
 
     @property
     def thorough(self) -> bool:
@@ -45,27 +47,12 @@ class RunContext:
     viewer: Target | None
     options: Options
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
-    failures: list[Failure] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)  # results shared between rules of one run
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _refs: dict[str, str] = field(default_factory=dict)
     settings: SettingsLedger | None = None  # with --allow-settings-writes: what may be written, and what was
 
-    def settings_ledger(self) -> SettingsLedger:
-        if self.settings is None:
-            raise RuleSkipped("settings writes not allowed (pass --allow-settings-writes)")
-        return self.settings
-
-    # --- recording results -----------------------------------------------------------------------------
-    def check(
-        self, ok: bool, title: str, expected: str, received: str, exchange: Exchange | None = None
-    ) -> bool:
-        """Record a failure unless `ok`; returns `ok` so callers can stop early."""
-        if not ok:
-            self.failures.append(Failure(title, expected, received, exchange.curl if exchange else None))
-        return ok
-
+    # --- judging answers -------------------------------------------------------------------------------
     def expect_error(
         self,
         exchange: Exchange,
@@ -73,10 +60,10 @@ class RunContext:
         status: int,
         code: str | None = None,
         field_name: str | None = None,
-    ) -> bool:
-        """The answer is `status` with the contract's error type, and `code`/`field` among its errors."""
+    ) -> Failure | None:
+        """A Failure unless the answer is `status` with the contract's error type and `code`/`field`."""
         data = exchange.json()
-        kind = self.contract.error_types().get(status)
+        kind = self.contract.error_types.get(status)
         want = f"{status} {kind}" + (f" with code {code}" if code else "")
         want += f" naming {field_name}" if field_name else ""
         ok = exchange.status == status and isinstance(data, dict) and data.get("type") == kind
@@ -87,11 +74,12 @@ class RunContext:
                 and (field_name is None or (e.get("source") or {}).get("field") == field_name)
                 for e in entries
             )
-        return self.check(ok, title, want, exchange.describe(), exchange)
+        return expect(ok, title, want, exchange.describe(), exchange.curl)
 
     def viewer_target(self) -> Target:
+        """The viewer key's target, for rules registered with `needs_viewer` (the runner skips those)."""
         if self.viewer is None:
-            raise RuleSkipped("needs --viewer-key (a key holding only the viewer role)")
+            raise RuntimeError("a rule without needs_viewer asked for the viewer key")
         return self.viewer
 
     # --- building requests -----------------------------------------------------------------------------
@@ -123,7 +111,7 @@ class RunContext:
         schema = self.contract.body_schema(CREATE) or {}
         payload: dict[str, Any] = {}
         for name in schema.get("required", []):
-            prop = self.contract.resolve(schema["properties"][name])
+            prop = self.contract.property_schema(CREATE, name)
             if name == "idempotency_key":
                 payload[name] = self.idempotency_key(label)
             elif name in REFERENCES:
@@ -137,9 +125,13 @@ class RunContext:
         payload.update(extra)
         return payload
 
+    def send_create(self, payload: dict[str, Any]) -> Exchange:
+        """POST a create body as given (counted against --max-creates)."""
+        return self.full.create_incident(payload, self.path(CREATE))
+
     def create(self, label: str, **extra: Any) -> tuple[Exchange, dict[str, Any]]:
         """Create a test incident; returns the exchange and the incident (empty when it failed)."""
-        exchange = self.full.create_incident(self.create_payload(label, **extra), path=self.path(CREATE))
+        exchange = self.send_create(self.create_payload(label, **extra))
         data = exchange.json()
         incident = data.get("incident") if isinstance(data, dict) else None
         return exchange, incident if isinstance(incident, dict) else {}

@@ -1,26 +1,26 @@
-"""What the rules need to know about the contract, read from the document, never restated.
+"""What the rules need to know about the contract, asked of the core (`incident_contract`), never restated.
 
-Required fields, enums, scopes, roles, page-size bounds and the status-to-error-type table all come
-from openapi.yaml (the table from the Errors section of `info.description`), so a change to the contract
-changes what the suite checks.
+Required fields, enums, scopes, roles, page-size bounds, the body limit and the status-to-error-type table
+all come from openapi.yaml through the core, so a change to the contract changes what the suite checks.
+This module only adds the questions that are the suite's own (which enums to try, which operations page).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from incident_contract.document import Spec, operations, resolved_parameters, role_scopes
 from jsonschema import Draft4Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
+
+from incident_contract import access, facts, refs
+from incident_contract.document import Spec
+from incident_contract.operations import Operation, operations
 
 __all__ = ["BodyEnum", "Contract", "QueryEnum"]
 
 Json = dict[str, Any]
-SPEC_URI = "urn:incident-contract:openapi"
-_ERROR_ROW = re.compile(r"^\|\s*(\d{3})\s*\|\s*([a-z_]+)\s*\|", re.MULTILINE)
+SETTINGS_SCOPE = "organisation_settings"
 
 
 @dataclass(frozen=True)
@@ -40,61 +40,65 @@ class QueryEnum:
 class Contract:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
-        self.ops = operations(spec)
-        resource = Resource.from_contents(spec, default_specification=DRAFT4)
-        self.registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
+        self.ops: dict[str, Operation] = operations(spec)
 
     # --- operations and paths --------------------------------------------------------------------------
     def method(self, operation_id: str) -> str:
-        return self.ops[operation_id][0]
+        return self.ops[operation_id].method
 
     def path(self, operation_id: str, **params: str) -> str:
-        template = self.ops[operation_id][1]
-        return re.sub(r"\{(\w+)\}", lambda m: params.get(m[1], "x"), template)
+        """The operation's path; every `{name}` not given is filled with `x`."""
+        op = self.ops[operation_id]
+        names = [part[1:-1] for part in op.path.split("/") if part.startswith("{") and part.endswith("}")]
+        return op.url(**{name: params.get(name, "x") for name in names})
 
     def scopes(self, operation_id: str) -> list[str]:
-        return list(self.ops[operation_id][2].get("x-rbac-scopes", []))
+        return list(self.ops[operation_id].scopes)
 
     def roles(self) -> dict[str, frozenset[str]]:
-        return role_scopes(self.spec)
+        return access.role_scopes(self.spec)
+
+    def roles_granting(self, scope: str) -> list[str]:
+        return access.roles_granting(self.spec, scope)
 
     def success_status(self, operation_id: str) -> int:
-        return min(int(s) for s in self.ops[operation_id][2]["responses"] if s.startswith("2"))
+        return self.ops[operation_id].success_status
 
     def writes(self) -> list[str]:
-        return [op for op, (method, _, _) in self.ops.items() if method != "GET"]
+        return [op.id for op in self.ops.values() if op.method != "GET"]
 
     def settings_writes(self) -> list[str]:
         """Writes that change organisation settings (need organisation_settings.update)."""
-        return [
-            op for op in self.writes() if any(s.startswith("organisation_settings") for s in self.scopes(op))
-        ]
+        return [op for op in self.writes() if any(s.startswith(SETTINGS_SCOPE) for s in self.scopes(op))]
+
+    # --- facts -----------------------------------------------------------------------------------------
+    @cached_property
+    def error_types(self) -> dict[int, str]:
+        """Error status -> the ErrorResponse `type` (the contract's `x-error-types`)."""
+        return facts.error_types(self.spec)
+
+    @cached_property
+    def max_body_bytes(self) -> int:
+        return facts.max_body_bytes(self.spec)
+
+    def page_size_bounds(self, operation_id: str) -> tuple[int, int, int]:
+        """(minimum, maximum, default) of an operation's page_size."""
+        return facts.page_size_bounds(self.spec, operation_id)
 
     # --- schemas ---------------------------------------------------------------------------------------
-    def resolve(self, schema: Json) -> Json:
-        while "$ref" in schema:
-            node: Any = self.spec
-            for part in schema["$ref"].removeprefix("#/").split("/"):
-                node = node[part]
-            schema = node
-        return schema
-
     def body_schema(self, operation_id: str) -> Json | None:
-        body = self.ops[operation_id][2].get("requestBody")
-        if body is None:
-            return None
-        return self.resolve(self.resolve(body)["content"]["application/json"]["schema"])
+        return self.ops[operation_id].body_schema
+
+    def property_schema(self, operation_id: str, name: str) -> Json:
+        """The resolved schema of a top-level field of an operation's request body."""
+        schema = self.body_schema(operation_id) or {}
+        prop: Json = refs.resolve(self.spec, schema.get("properties", {}).get(name, {}))
+        return prop
 
     def body_validator(self, operation_id: str) -> Draft4Validator | None:
         """A validator for the request body of an operation (None when it takes no JSON body)."""
-        body = self.ops[operation_id][2].get("requestBody")
-        if body is None:
-            return None
-        schema = self.resolve(body)["content"]["application/json"]["schema"]
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/"):
-            schema = {"$ref": f"{SPEC_URI}{ref}"}
-        return Draft4Validator(schema, registry=self.registry)
+        schema = self.body_schema(operation_id)
+        return None if schema is None else refs.validator(self.spec, schema)
 
     def required_fields(self, operation_id: str) -> list[str]:
         schema = self.body_schema(operation_id)
@@ -105,7 +109,7 @@ class Contract:
         schema = self.body_schema(operation_id) or {}
         found = []
         for name, prop in schema.get("properties", {}).items():
-            prop = self.resolve(prop)
+            prop = refs.resolve(self.spec, prop)
             if "enum" in prop:
                 found.append(BodyEnum(operation_id, name, tuple(prop["enum"])))
         return found
@@ -113,7 +117,7 @@ class Contract:
     def query_enums(self, operation_id: str) -> list[QueryEnum]:
         """Closed enums of query parameters, plain (`sort_by`) or one level deep (`mode[one_of]`)."""
         found = []
-        for param in resolved_parameters(self.spec, operation_id):
+        for param in self.ops[operation_id].parameters:
             if param.get("in") != "query":
                 continue
             schema = param.get("schema", {})
@@ -126,30 +130,21 @@ class Contract:
         return found
 
     def paginated(self) -> list[str]:
-        return [
-            op for op in self.ops if any(p["name"] == "after" for p in resolved_parameters(self.spec, op))
-        ]
-
-    def param_schema(self, operation_id: str, name: str) -> Json:
-        for param in resolved_parameters(self.spec, operation_id):
-            if param["name"] == name:
-                return dict(param.get("schema", {}))
-        raise KeyError(name)
+        return [op.id for op in self.ops.values() if any(p["name"] == "after" for p in op.parameters)]
 
     def required_query(self, operation_id: str) -> list[str]:
-        params = resolved_parameters(self.spec, operation_id)
+        params = self.ops[operation_id].parameters
         return [p["name"] for p in params if p.get("in") == "query" and p.get("required")]
 
-    def validator(self, schema_name: str) -> Draft4Validator:
-        ref = {"$ref": f"{SPEC_URI}#/components/schemas/{schema_name}"}
-        return Draft4Validator(ref, registry=self.registry)
+    def success_schema(self, operation_id: str) -> Json:
+        """The resolved JSON schema of an operation's success answer."""
+        op = self.ops[operation_id]
+        response = refs.resolve(self.spec, op.raw["responses"][str(op.success_status)])
+        schema: Json = refs.resolve(self.spec, response["content"]["application/json"]["schema"])
+        return schema
 
     def schema_errors(self, schema_name: str, instance: Any) -> list[str]:
         """Why an instance does not match a component schema; empty when it does."""
-        found = sorted(self.validator(schema_name).iter_errors(instance), key=lambda e: list(e.absolute_path))
+        errors = refs.validator(self.spec, schema_name).iter_errors(instance)
+        found = sorted(errors, key=lambda e: list(e.absolute_path))
         return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:160]}" for e in found[:5]]
-
-    def error_types(self) -> dict[int, str]:
-        """Status -> error type, from the table in the contract's description."""
-        rows = _ERROR_ROW.findall(self.spec["info"].get("description", ""))
-        return {int(status): kind for status, kind in rows}

@@ -8,7 +8,7 @@ mean what it meant today.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -16,7 +16,23 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from incident_conformance.context import RunContext
 
-__all__ = ["REGISTRY", "Failure", "Level", "Outcome", "Rule", "RuleSkipped", "Status", "rule", "select"]
+__all__ = [
+    "REGISTRY",
+    "VIEWER_KEY_MISSING",
+    "Check",
+    "Failure",
+    "Finding",
+    "Level",
+    "Note",
+    "Outcome",
+    "Rule",
+    "RuleSkipped",
+    "Status",
+    "expect",
+    "found",
+    "rule",
+    "select",
+]
 
 
 class Level(StrEnum):
@@ -46,15 +62,38 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class Note:
+    """Something the report should say about a rule that is not a failure (what it left out, and why)."""
+
+    text: str
+
+
+Finding = Failure | Note
+# A rule's check: yields what it finds, so a rule is a function from the run's context to its findings.
+Check = Callable[["RunContext"], Iterable[Finding]]
+
+
+def expect(
+    ok: bool, title: str, expected: str, received: str, reproduce: str | None = None
+) -> Failure | None:
+    """A Failure unless `ok`: `if failure := expect(...): yield failure`."""
+    return None if ok else Failure(title, expected, received, reproduce)
+
+
+def found(*failures: Failure | None) -> Iterator[Failure]:
+    """The failures among several `expect`s: `yield from found(expect(...), expect(...))`."""
+    return (f for f in failures if f is not None)
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     level: Level
     name: str
     family: str
     summary: str
-    check: Callable[[RunContext], None]
-    needs_viewer: bool = False
-    slow: bool = False  # runs Schemathesis
+    check: Check
+    needs_viewer: bool = False  # the runner skips it (with the reason) when no --viewer-key is given
 
 
 @dataclass
@@ -67,6 +106,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
+VIEWER_KEY_MISSING = "needs --viewer-key (a key holding only the viewer role)"
 REGISTRY: dict[str, Rule] = {}
 # Families run in this order: cheap and fundamental first, Schemathesis last.
 FAMILIES = ("AUTH", "REQUIRED", "ENUM", "IDEMP", "VIS", "PAGE", "ERR", "SCHEMA")
@@ -78,17 +118,17 @@ def _order(item: Rule) -> tuple[int, int]:
 
 
 def rule(
-    rule_id: str, level: Level, name: str, summary: str, *, needs_viewer: bool = False, slow: bool = False
-) -> Callable[[Callable[[RunContext], None]], Callable[[RunContext], None]]:
+    rule_id: str, level: Level, name: str, summary: str, *, needs_viewer: bool = False
+) -> Callable[[Check], Check]:
     """Register a check as a rule. The family is the ID's prefix (`AUTH-1` belongs to AUTH)."""
     if rule_id.rsplit("-", 1)[0] not in FAMILIES:
         raise ValueError(f"unknown family in {rule_id}")
 
-    def register(check: Callable[[RunContext], None]) -> Callable[[RunContext], None]:
+    def register(check: Check) -> Check:
         if rule_id in REGISTRY:
             raise ValueError(f"duplicate rule id {rule_id}")
         family = rule_id.rsplit("-", 1)[0]
-        REGISTRY[rule_id] = Rule(rule_id, level, name, family, summary, check, needs_viewer, slow)
+        REGISTRY[rule_id] = Rule(rule_id, level, name, family, summary, check, needs_viewer)
         return check
 
     return register

@@ -108,8 +108,7 @@ class SettingsLedger:
 
     @property
     def name_limit(self) -> int | None:
-        schema = self.contract.body_schema(SEVERITY_CREATE) or {}
-        limit = self.contract.resolve(schema.get("properties", {}).get("name", {})).get("maxLength")
+        limit = self.contract.property_schema(SEVERITY_CREATE, "name").get("maxLength")
         return limit if isinstance(limit, int) else None
 
     def name(self, label: str) -> str:

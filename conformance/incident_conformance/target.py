@@ -155,8 +155,8 @@ class Target:
             method, str(request.url), sent, body, response.status_code, response.headers, response.content
         )
 
-    def create_incident(self, payload: dict[str, Any], *, path: str = "/v2/incidents") -> Exchange:
-        """POST a create, within the budget; remembers the incident when one was made."""
+    def create_incident(self, payload: dict[str, Any], path: str) -> Exchange:
+        """POST a create to `path` (the contract's), within the budget; remembers the incident it made."""
         self.budget.reserve(1)
         exchange = self.request("POST", path, json_body=payload)
         self.note_created(exchange)

@@ -8,14 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import incident_conformance.checks  # noqa: F401  (registers the rules)
 import pytest
 from click.testing import CliRunner
+
+import incident_conformance.checks  # noqa: F401  (registers the rules)
 from incident_conformance.cli import cli
 from incident_conformance.rules import REGISTRY, select
 from incident_conformance.target import Budget, Target
 from incident_mock.app import create_app
-
 from tests.servers import free_port, serve
 
 FULL = ["--api-key", "mock-key-full", "--viewer-key", "mock-key-viewer", "--seed", "3"]

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import incident_conformance.checks  # noqa: F401  (registers the rules)
 import pytest
 from click.testing import CliRunner
-from incident_conformance.cli import cli
 
+import incident_conformance.checks  # noqa: F401  (registers the rules)
+from incident_conformance.cli import cli
 from tests.conformance.defects import CATALOGUE, Defect
 from tests.servers import serve
 

@@ -13,13 +13,15 @@ from types import SimpleNamespace
 from typing import Any
 
 import httpx
-import incident_conformance.checks  # noqa: F401  (registers the rules)
 import pytest
 from click.testing import CliRunner
+from schemathesis import GenerationMode
+
+import incident_conformance.checks  # noqa: F401  (registers the rules)
 from incident_conformance.cli import cli
 from incident_conformance.context import NAME_PREFIX
 from incident_conformance.contract import Contract
-from incident_conformance.schemathesis_run import SeverityHooks
+from incident_conformance.schemathesis_hooks import SeverityHooks
 from incident_conformance.settings import (
     SEVERITY_CREATE,
     SEVERITY_DELETE,
@@ -30,8 +32,6 @@ from incident_conformance.settings import (
 from incident_conformance.target import Budget, Target
 from incident_contract.document import load_spec
 from incident_mock.app import create_app
-from schemathesis import GenerationMode
-
 from tests.mock.seed import CRITICAL, MAJOR, MINOR
 from tests.servers import serve
 
@@ -77,7 +77,7 @@ def test_settings_writes_touch_only_the_runs_own_severities(tmp_path: Path) -> N
     report = tmp_path / "report.json"
     with serve(recorder) as url:
         args = ["--base-url", url, "--api-key", "mock-key-full", "--viewer-key", "mock-key-viewer", "--seed", "5",
-                "--allow-settings-writes", "--schema-max-time", "10", "--json-report", str(report)]  # fmt: skip
+                "--allow-settings-writes", "--schema-max-examples", "4", "--json-report", str(report)]  # fmt: skip
         result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
 

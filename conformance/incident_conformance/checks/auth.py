@@ -7,12 +7,11 @@ The operations, their scopes and the roles that grant them are read from the con
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
-from incident_contract.document import roles_granting
-
 from incident_conformance.context import RunContext
-from incident_conformance.rules import Level, rule
+from incident_conformance.rules import Finding, Level, Note, expect, rule
 from incident_conformance.target import Exchange, Target
 
 IDENTITY = "Utilities V1#Identity"
@@ -40,21 +39,23 @@ def call(ctx: RunContext, target: Target, operation_id: str, **kwargs: Any) -> E
     "No Authorization header, another scheme or an empty bearer token: 401 authentication_error, code "
     "missing_authorization_material, with WWW-Authenticate: Bearer, on every operation.",
 )
-def missing_authorization(ctx: RunContext) -> None:
+def missing_authorization(ctx: RunContext) -> Iterator[Finding]:
     variants: dict[str, str | None] = {"no header": None, "Basic scheme": "Basic Y29uZm9ybWFuY2U6eA==",
                                        "empty bearer token": "Bearer"}  # fmt: skip
     for operation_id in ctx.contract.ops:
         for label, value in variants.items():
             answer = call(ctx, ctx.full, operation_id, authorization=value)
             title = f"{operation_id} with {label}"
-            if ctx.expect_error(answer, title, 401, MISSING):
-                ctx.check(
+            if (failure := ctx.expect_error(answer, title, 401, MISSING)) or (
+                failure := expect(
                     answer.headers.get("www-authenticate", "").lower().startswith("bearer"),
                     title,
                     "WWW-Authenticate: Bearer",
                     f"WWW-Authenticate: {answer.headers.get('www-authenticate')!r}",
-                    answer,
+                    answer.curl,
                 )
+            ):
+                yield failure
 
 
 @rule(
@@ -64,11 +65,12 @@ def missing_authorization(ctx: RunContext) -> None:
     "A bearer token that is not a known key: 401 authentication_error, code invalid_authorization, on every "
     "operation, even when the body is invalid too (auth is checked first).",
 )
-def unknown_key(ctx: RunContext) -> None:
+def unknown_key(ctx: RunContext) -> Iterator[Finding]:
     token = f"Bearer conformance-{secrets.token_hex(12)}"
     for operation_id in ctx.contract.ops:
         answer = call(ctx, ctx.full, operation_id, authorization=token)
-        ctx.expect_error(answer, f"{operation_id} with an unknown key", 401, UNKNOWN)
+        if failure := ctx.expect_error(answer, f"{operation_id} with an unknown key", 401, UNKNOWN):
+            yield failure
 
 
 def key_scopes(ctx: RunContext, target: Target) -> tuple[list[str], frozenset[str]]:
@@ -88,7 +90,7 @@ def key_scopes(ctx: RunContext, target: Target) -> tuple[list[str], frozenset[st
     "cover are not refused with 401 or 403.",
     needs_viewer=True,
 )
-def missing_scope(ctx: RunContext) -> None:
+def missing_scope(ctx: RunContext) -> Iterator[Finding]:
     viewer = ctx.viewer_target()
     roles, scopes = key_scopes(ctx, viewer)
     for operation_id in ctx.contract.ops:
@@ -96,18 +98,22 @@ def missing_scope(ctx: RunContext) -> None:
         answer = call(ctx, viewer, operation_id)
         title = f"{operation_id} with the viewer key (roles {', '.join(roles) or 'none'})"
         if not needed:
-            ctx.check(answer.status not in (401, 403), title, "not 401 or 403", answer.describe(), answer)
-            continue
-        if ctx.expect_error(answer, title, 403, "missing_scope"):
+            ok = answer.status not in (401, 403)
+            if failure := expect(ok, title, "not 401 or 403", answer.describe(), answer.curl):
+                yield failure
+        elif failure := ctx.expect_error(answer, title, 403, "missing_scope"):
+            yield failure
+        else:
             message = " ".join(str(e.get("message", "")) for e in (answer.json() or {}).get("errors", []))
-            names = [needed[0], *roles_granting(ctx.contract.spec, needed[0])]
-            ctx.check(
+            names = [needed[0], *ctx.contract.roles_granting(needed[0])]
+            if failure := expect(
                 all(n in message for n in names),
                 f"{title}: message",
                 f"a message naming {', '.join(names)}",
                 repr(message),
-                answer,
-            )
+                answer.curl,
+            ):
+                yield failure
 
 
 @rule(
@@ -117,21 +123,25 @@ def missing_scope(ctx: RunContext) -> None:
     "GET /v1/identity answers 200 with the roles the key holds: every role of x-api-key-roles for --api-key, "
     "exactly viewer for --viewer-key.",
 )
-def identity_roles(ctx: RunContext) -> None:
+def identity_roles(ctx: RunContext) -> Iterator[Finding]:
     expected = sorted(ctx.contract.roles())
     keys = [("--api-key", ctx.full, expected)]
     if ctx.viewer is not None:
         keys.append(("--viewer-key", ctx.viewer, ["viewer"]))
     else:
-        ctx.notes.append("--viewer-key not given: only the full key's identity was checked")
+        yield Note("--viewer-key not given: only the full key's identity was checked")
     for label, target, want in keys:
         answer = target.request("GET", ctx.path(IDENTITY))
         body = answer.json() or {}
         errors = ctx.contract.schema_errors("UtilitiesIdentityResultV1", body)
-        if not ctx.check(
+        if failure := expect(
             answer.status == 200 and not errors, f"identity of {label}", "200 UtilitiesIdentityResultV1",
-            f"{answer.describe()} {'; '.join(errors)}", answer,
+            f"{answer.describe()} {'; '.join(errors)}", answer.curl,
         ):  # fmt: skip
+            yield failure
             continue
         roles = sorted(body["identity"]["roles"])
-        ctx.check(roles == want, f"roles of {label}", f"roles {want}", f"roles {roles}", answer)
+        if failure := expect(
+            roles == want, f"roles of {label}", f"roles {want}", f"roles {roles}", answer.curl
+        ):
+            yield failure

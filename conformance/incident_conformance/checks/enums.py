@@ -7,13 +7,14 @@ non-strings, and strings Hypothesis generates.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from incident_conformance.context import CREATE, TEST_MODE, RunContext
-from incident_conformance.rules import Level, rule
+from incident_conformance.rules import Finding, Level, expect, rule
 
 
 def outside_values(ctx: RunContext, values: tuple[Any, ...], *, strings_only: bool = False) -> list[Any]:
@@ -53,14 +54,18 @@ def outside_values(ctx: RunContext, values: tuple[Any, ...], *, strings_only: bo
     "whitespace, empty, non-strings, generated strings) is 422 validation_error naming the field, and "
     "creates nothing; for every enum-valued query parameter, 422 naming the parameter.",
 )
-def outside_rejected(ctx: RunContext) -> None:
+def outside_rejected(ctx: RunContext) -> Iterator[Finding]:
     before = ctx.total()
     for enum in ctx.contract.body_enums(CREATE):
         for value in outside_values(ctx, enum.values):
-            answer = ctx.full.create_incident(ctx.create_payload("enum", **{enum.field: value}))
-            ctx.expect_error(answer, f"create with {enum.field}={value!r}", 422, "invalid_value", enum.field)
+            answer = ctx.send_create(ctx.create_payload("enum", **{enum.field: value}))
+            title = f"create with {enum.field}={value!r}"
+            if failure := ctx.expect_error(answer, title, 422, "invalid_value", enum.field):
+                yield failure
     after = ctx.total()
-    ctx.check(before == after, "test-mode incident total after rejected creates", f"{before}", f"{after}")
+    if failure := expect(before == after, "test-mode incident total after rejected creates", f"{before}",
+                         f"{after}"):  # fmt: skip
+        yield failure
     for op in ctx.contract.paginated():
         for query in ctx.contract.query_enums(op):
             base = query.param.split("[", 1)[0]
@@ -68,12 +73,13 @@ def outside_rejected(ctx: RunContext) -> None:
                 params = _required_query(ctx, op) | {query.param: value}
                 answer = ctx.full.request("GET", ctx.path(op), params=params)
                 title = f"{op} with {query.param}={value!r}"
-                if not ctx.expect_error(answer, title, 422, "invalid_value"):
+                if failure := ctx.expect_error(answer, title, 422, "invalid_value"):
+                    yield failure
                     continue
                 fields = {(e.get("source") or {}).get("field") for e in answer.json()["errors"]}
-                ctx.check(
-                    bool(fields & {base, query.param}), title, f"naming {base}", f"naming {fields}", answer
-                )
+                named = bool(fields & {base, query.param})
+                if failure := expect(named, title, f"naming {base}", f"naming {fields}", answer.curl):
+                    yield failure
 
 
 def _required_query(ctx: RunContext, op: str) -> dict[str, Any]:
@@ -93,28 +99,25 @@ def _required_query(ctx: RunContext, op: str) -> dict[str, Any]:
     "Every value a closed enum lists is accepted: each create-body enum value (mode only as test, so that "
     "the suite never creates a real incident) and each query-parameter enum value.",
 )
-def listed_accepted(ctx: RunContext) -> None:
+def listed_accepted(ctx: RunContext) -> Iterator[Finding]:
     for enum in ctx.contract.body_enums(CREATE):
         values = [TEST_MODE] if enum.field == "mode" else list(enum.values)
         for value in values:
             answer, incident = ctx.create("enum-accepted", **{enum.field: value})
-            ctx.check(
+            if failure := expect(
                 answer.status == ctx.contract.success_status(CREATE) and incident.get(enum.field) == value,
                 f"create with {enum.field}={value!r}",
                 f"{ctx.contract.success_status(CREATE)} with {enum.field} {value!r}",
                 answer.describe(),
-                answer,
-            )
+                answer.curl,
+            ):
+                yield failure
     for op in ctx.contract.paginated():
         for query in ctx.contract.query_enums(op):
             for value in query.values:
                 answer = ctx.full.request(
                     "GET", ctx.path(op), params=_required_query(ctx, op) | {query.param: value}
                 )
-                ctx.check(
-                    answer.status == 200,
-                    f"{op} with {query.param}={value!r}",
-                    "200",
-                    answer.describe(),
-                    answer,
-                )
+                title = f"{op} with {query.param}={value!r}"
+                if failure := expect(answer.status == 200, title, "200", answer.describe(), answer.curl):
+                    yield failure

@@ -1,28 +1,28 @@
 """ERR: every error answer, from every layer, has the contract's shape.
 
-Each status of the contract's error table (in `info.description`) is provoked on purpose and its
+Each status of the contract's error table (its `x-error-types`) is provoked on purpose and its
 answer checked: JSON ErrorResponse, the table's `type`, `status` equal to the HTTP status, and an
 X-Request-Id header equal to `request_id`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-from incident_contract.document import HTTP_METHODS
-
-from incident_conformance.context import CREATE, LIST, SHOW, RunContext
-from incident_conformance.rules import Level, rule
+from incident_conformance.context import CREATE, EDIT, LIST, NAME_PREFIX, SHOW, RunContext
+from incident_conformance.rules import Finding, Level, Note, expect, rule
 from incident_conformance.target import Exchange
+from incident_contract.document import HTTP_METHODS
 
 Provoke = Callable[[RunContext], Exchange | None]
 
 
-def _provocations() -> dict[str, tuple[int, Provoke]]:
+def _provocations(ctx: RunContext) -> dict[str, tuple[int, Provoke]]:
     def viewer_create(ctx: RunContext) -> Exchange | None:
         return ctx.viewer.request("POST", ctx.path(CREATE), json_body={}) if ctx.viewer else None
 
     json_type = {"Content-Type": "application/json"}
+    limit = ctx.contract.max_body_bytes
 
     def post(ctx: RunContext, content: bytes, headers: dict[str, str]) -> Exchange:
         return ctx.full.request("POST", ctx.path(CREATE), content=content, headers=headers)
@@ -34,22 +34,20 @@ def _provocations() -> dict[str, tuple[int, Provoke]]:
         "no API key": (401, lambda c: c.full.request("GET", c.path(LIST), authorization=None)),
         "a viewer create": (403, viewer_create),
         "an unknown incident": (404, lambda c: c.full.request("GET", c.path(SHOW, id=f"missing-{c.run_id}"))),
-        "an unknown path": (404, lambda c: c.full.request("GET", f"/v2/conformance-{c.run_id}")),
+        "an unknown path": (404, lambda c: c.full.request("GET", f"{c.path(SHOW)}/conformance-{c.run_id}")),
         "a method the path does not offer": (405, lambda c: c.full.request("DELETE", c.path(LIST))),
-        "a body over 1 MiB": (413, lambda c: post(c, b" " * (1024 * 1024 + 16), json_type)),
+        f"a body over {limit} bytes": (413, lambda c: post(c, b" " * (limit + 16), json_type)),
         "an empty create body object": (422, lambda c: c.full.request("POST", c.path(CREATE), json_body={})),
     }
 
 
-def _answers(ctx: RunContext) -> list[tuple[str, int, Exchange]]:
-    out = []
-    for label, (status, provoke) in _provocations().items():
+def _answers(ctx: RunContext) -> Iterator[tuple[str, int, Exchange] | Note]:
+    """(label, the status the contract wants, the answer) for each provocation; a Note for those left out."""
+    for label, (status, provoke) in _provocations(ctx).items():
         answer = provoke(ctx)
-        if answer is None:
-            ctx.notes.append(f"not provoked without --viewer-key: {label}")
-            continue
-        out.append((label, status, answer))
-    return out
+        yield (
+            Note(f"not provoked without --viewer-key: {label}") if answer is None else (label, status, answer)
+        )
 
 
 @rule(
@@ -59,21 +57,25 @@ def _answers(ctx: RunContext) -> list[tuple[str, int, Exchange]]:
     "Each error status of the contract's table (400, 401, 403, 404, 405, 413, 422) is application/json with "
     "an ErrorResponse body whose type is the table's type for that status and whose status field equals it.",
 )
-def error_shape(ctx: RunContext) -> None:
-    table = ctx.contract.error_types()
-    for label, status, answer in _answers(ctx):
-        title = f"error for {label}"
+def error_shape(ctx: RunContext) -> Iterator[Finding]:
+    table = ctx.contract.error_types
+    for provoked in _answers(ctx):
+        if isinstance(provoked, Note):
+            yield provoked
+            continue
+        label, status, answer = provoked
         body = answer.json()
         problems = ctx.contract.schema_errors("ErrorResponse", body) if body is not None else ["not JSON"]
         ctype = answer.headers.get("content-type", "")
-        ctx.check(
+        if failure := expect(
             answer.status == status and ctype.startswith("application/json") and not problems
             and body.get("type") == table.get(status) and body.get("status") == status,
-            title,
+            f"error for {label}",
             f"{status} application/json ErrorResponse with type {table.get(status)} and status {status}",
             f"{answer.status} {ctype}: {'; '.join(problems) or answer.describe()}",
-            answer,
-        )  # fmt: skip
+            answer.curl,
+        ):  # fmt: skip
+            yield failure
 
 
 @rule(
@@ -83,15 +85,24 @@ def error_shape(ctx: RunContext) -> None:
     "Every error answer carries a request_id that is unique per request and equal to its X-Request-Id "
     "header.",
 )
-def request_ids(ctx: RunContext) -> None:
+def request_ids(ctx: RunContext) -> Iterator[Finding]:
     seen: set[str] = set()
-    for label, _, answer in _answers(ctx):
+    for provoked in _answers(ctx):
+        if isinstance(provoked, Note):
+            yield provoked
+            continue
+        label, _, answer = provoked
         body = answer.json()
         rid = body.get("request_id") if isinstance(body, dict) else None
         header = answer.headers.get("x-request-id")
-        ctx.check(bool(rid) and rid == header, f"error for {label}", "X-Request-Id equal to request_id",
-                  f"request_id {rid!r}, X-Request-Id {header!r}", answer)  # fmt: skip
-        ctx.check(rid not in seen, f"error for {label}", "a new request_id", f"{rid!r} seen before", answer)
+        title = f"error for {label}"
+        got = f"request_id {rid!r}, X-Request-Id {header!r}"
+        if failure := expect(
+            bool(rid) and rid == header, title, "X-Request-Id equal to request_id", got, answer.curl
+        ):
+            yield failure
+        if failure := expect(rid not in seen, title, "a new request_id", f"{rid!r} seen before", answer.curl):
+            yield failure
         seen.add(str(rid))
 
 
@@ -102,15 +113,18 @@ def request_ids(ctx: RunContext) -> None:
     "A method a known path does not offer is 405 method_not_allowed with an Allow header listing exactly the "
     "methods the contract offers on that path.",
 )
-def allow_header(ctx: RunContext) -> None:
+def allow_header(ctx: RunContext) -> Iterator[Finding]:
     for path, item in ctx.contract.spec["paths"].items():
         offered = {m.upper() for m in HTTP_METHODS if m in item}
         method = next(m for m in ("PATCH", "DELETE", "PUT", "POST") if m not in offered)
         answer = ctx.full.request(method, path.replace("{id}", "conformance-unknown"))
-        if ctx.expect_error(answer, f"{method} {path}", 405, "method_not_allowed"):
-            allow = {m.strip().upper() for m in answer.headers.get("allow", "").split(",") if m.strip()}
-            ctx.check(allow == offered, f"{method} {path}", f"Allow: {', '.join(sorted(offered))}",
-                      f"Allow: {answer.headers.get('allow')!r}", answer)  # fmt: skip
+        if failure := ctx.expect_error(answer, f"{method} {path}", 405, "method_not_allowed"):
+            yield failure
+            continue
+        allow = {m.strip().upper() for m in answer.headers.get("allow", "").split(",") if m.strip()}
+        if failure := expect(allow == offered, f"{method} {path}", f"Allow: {', '.join(sorted(offered))}",
+                             f"Allow: {answer.headers.get('allow')!r}", answer.curl):  # fmt: skip
+            yield failure
 
 
 @rule(
@@ -120,7 +134,7 @@ def allow_header(ctx: RunContext) -> None:
     "Names and summaries in any script (accents, CJK, right-to-left, emoji) are accepted on create and edit, "
     "and read back unchanged; no answer is a 5xx.",
 )
-def non_ascii(ctx: RunContext) -> None:
+def non_ascii(ctx: RunContext) -> Iterator[Finding]:
     samples = [
         "Zahlungsausfall \u2013 Größe",
         "支付超时",
@@ -129,17 +143,19 @@ def non_ascii(ctx: RunContext) -> None:
         "Ñandú\u00a0naïve",
     ]
     for text in samples:
-        exchange, incident = ctx.create("non-ascii", name=f"[conformance] {text}", summary=text)
-        if not ctx.check(
-            exchange.status < 500 and incident.get("name") == f"[conformance] {text}",
+        exchange, incident = ctx.create("non-ascii", name=f"{NAME_PREFIX} {text}", summary=text)
+        if failure := expect(
+            exchange.status < 500 and incident.get("name") == f"{NAME_PREFIX} {text}",
             f"create named {text!r}",
             "the incident, name unchanged",
             exchange.describe(),
-            exchange,
+            exchange.curl,
         ):
-            continue  # fmt: skip
+            yield failure
+            continue
         body = {"incident": {"summary": text[::-1]}, "notify_incident_channel": False}
-        edit = ctx.full.request("POST", ctx.path("Incidents V2#Edit", id=incident["id"]), json_body=body)
+        edit = ctx.full.request("POST", ctx.path(EDIT, id=incident["id"]), json_body=body)
         summary = ((edit.json() or {}).get("incident") or {}).get("summary")
-        ctx.check(edit.status == 200 and summary == text[::-1], f"edit summary to {text[::-1]!r}",
-                  "200 with the new summary", edit.describe(), edit)  # fmt: skip
+        if failure := expect(edit.status == 200 and summary == text[::-1], f"edit summary to {text[::-1]!r}",
+                             "200 with the new summary", edit.describe(), edit.curl):  # fmt: skip
+            yield failure

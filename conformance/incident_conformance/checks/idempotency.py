@@ -7,11 +7,12 @@ incident, and a rejected create does not use up its key.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from incident_conformance.context import CREATE, SHOW, RunContext
-from incident_conformance.rules import Level, rule
+from incident_conformance.rules import Finding, Level, expect, found, rule
 from incident_conformance.target import Exchange
 
 REPLAYED = "idempotent-replayed"
@@ -36,33 +37,44 @@ def _reordered(payload: dict[str, Any]) -> dict[str, Any]:
     "Sending a create again with the same idempotency_key and an equal payload (keys reordered) answers 200 "
     "with the first incident and Idempotent-Replayed: true, and creates no second incident.",
 )
-def replay(ctx: RunContext) -> None:
+def replay(ctx: RunContext) -> Iterator[Finding]:
     payload = ctx.create_payload("replay")
-    first = ctx.full.create_incident(payload)
+    first = ctx.send_create(payload)
     original = _incident(first)
-    if not ctx.check("id" in original, "first create", "an incident", first.describe(), first):
+    if failure := expect("id" in original, "first create", "an incident", first.describe(), first.curl):
+        yield failure
         return
     before = ctx.total()
-    again = ctx.full.create_incident(_reordered(payload))
+    again = ctx.send_create(_reordered(payload))
     success = ctx.contract.success_status(CREATE)
-    ctx.check(
-        again.status == success and _incident(again).get("id") == original["id"],
-        "replay of the create",
-        f"{success} with incident {original['id']}",
-        f"{again.status} with incident {_incident(again).get('id')}",
-        again,
+    yield from found(
+        expect(
+            again.status == success and _incident(again).get("id") == original["id"],
+            "replay of the create",
+            f"{success} with incident {original['id']}",
+            f"{again.status} with incident {_incident(again).get('id')}",
+            again.curl,
+        ),
+        expect(
+            again.headers.get(REPLAYED) == "true",
+            "Idempotent-Replayed header on the replay",
+            "Idempotent-Replayed: true",
+            f"Idempotent-Replayed: {again.headers.get(REPLAYED)!r}",
+            again.curl,
+        ),
+        expect(
+            REPLAYED not in first.headers,
+            "first create",
+            "no Idempotent-Replayed header",
+            f"Idempotent-Replayed: {first.headers.get(REPLAYED)!r}",
+            first.curl,
+        ),
     )
-    ctx.check(
-        again.headers.get(REPLAYED) == "true",
-        "Idempotent-Replayed header on the replay",
-        "Idempotent-Replayed: true",
-        f"Idempotent-Replayed: {again.headers.get(REPLAYED)!r}",
-        again,
-    )
-    ctx.check(REPLAYED not in first.headers, "first create", "no Idempotent-Replayed header",
-              f"Idempotent-Replayed: {first.headers.get(REPLAYED)!r}", first)  # fmt: skip
     after = ctx.total()
-    ctx.check(before == after, "test-mode total after the replay", f"{before} (no duplicate)", f"{after}")
+    if failure := expect(
+        before == after, "test-mode total after the replay", f"{before} (no duplicate)", f"{after}"
+    ):
+        yield failure
 
 
 @rule(
@@ -72,20 +84,25 @@ def replay(ctx: RunContext) -> None:
     "Reusing an idempotency_key with a different payload is 422 validation_error, code "
     "idempotency_key_reused, field idempotency_key, and the original incident is unchanged.",
 )
-def reuse(ctx: RunContext) -> None:
+def reuse(ctx: RunContext) -> Iterator[Finding]:
     payload = ctx.create_payload("reuse")
-    original = _incident(ctx.full.create_incident(payload))
-    if not ctx.check("id" in original, "first create", "an incident", "no incident"):
+    first = ctx.send_create(payload)
+    original = _incident(first)
+    if failure := expect("id" in original, "first create", "an incident", first.describe(), first.curl):
+        yield failure
         return
     changed = {**payload, "name": f"{payload['name']} (changed)"}
-    answer = ctx.full.create_incident(changed)
-    ctx.expect_error(answer, "create reusing the key with another name", 422, "idempotency_key_reused",
-                     "idempotency_key")  # fmt: skip
+    answer = ctx.send_create(changed)
+    title = "create reusing the key with another name"
+    if failure := ctx.expect_error(answer, title, 422, "idempotency_key_reused", "idempotency_key"):
+        yield failure
     shown = ctx.full.request("GET", ctx.path(SHOW, id=original["id"]))
     name = _incident(shown).get("name")
-    ctx.check(
-        name == payload["name"], "the original incident", f"name {payload['name']!r}", f"name {name!r}", shown
-    )
+    want = f"name {payload['name']!r}"
+    if failure := expect(
+        name == payload["name"], "the original incident", want, f"name {name!r}", shown.curl
+    ):
+        yield failure
 
 
 @rule(
@@ -95,28 +112,30 @@ def reuse(ctx: RunContext) -> None:
     "N creates sent at once with one idempotency_key and an equal payload create exactly one incident, and "
     "every successful answer carries its id.",
 )
-def concurrent(ctx: RunContext) -> None:
+def concurrent(ctx: RunContext) -> Iterator[Finding]:
     count = 40 if ctx.options.thorough else 12
     payload = ctx.create_payload("concurrent")
     ctx.full.budget.reserve(count)  # a broken server may create one per request
     before = ctx.total()
     with ThreadPoolExecutor(max_workers=count) as pool:
-        answers = list(pool.map(lambda _: ctx.full.create_incident(payload), range(count)))
+        answers = list(pool.map(lambda _: ctx.send_create(payload), range(count)))
     ids = {_incident(a).get("id") for a in answers if 200 <= a.status < 300}
     statuses = sorted({a.status for a in answers})
-    ctx.check(
-        len(ids) == 1 and None not in ids,
-        f"{count} concurrent creates with one key",
-        "every 2xx answer carries the same incident id",
-        f"{len(ids)} distinct ids {sorted(map(str, ids))[:5]}, statuses {statuses}",
-        answers[0],
-    )
     after = ctx.total()
-    ctx.check(
-        before is not None and after == before + 1,
-        "test-mode total after the concurrent creates",
-        f"{(before or 0) + 1} (one new incident)",
-        f"{after} (was {before})",
+    yield from found(
+        expect(
+            len(ids) == 1 and None not in ids,
+            f"{count} concurrent creates with one key",
+            "every 2xx answer carries the same incident id",
+            f"{len(ids)} distinct ids {sorted(map(str, ids))[:5]}, statuses {statuses}",
+            answers[0].curl,
+        ),
+        expect(
+            before is not None and after == before + 1,
+            "test-mode total after the concurrent creates",
+            f"{(before or 0) + 1} (one new incident)",
+            f"{after} (was {before})",
+        ),
     )
 
 
@@ -127,19 +146,23 @@ def concurrent(ctx: RunContext) -> None:
     "A create rejected with a 4xx (here an unknown severity_id) does not use up its idempotency_key: the "
     "corrected retry with the same key creates the incident (not a replay).",
 )
-def rejected_then_retry(ctx: RunContext) -> None:
+def rejected_then_retry(ctx: RunContext) -> Iterator[Finding]:
     payload = ctx.create_payload("retry")
-    bad = ctx.full.create_incident({**payload, "severity_id": f"conformance-unknown-{ctx.run_id}"})
-    ctx.expect_error(bad, "create with an unknown severity_id", 422, "invalid_value", "severity_id")
-    retry = ctx.full.create_incident(payload)
+    bad = ctx.send_create({**payload, "severity_id": f"conformance-unknown-{ctx.run_id}"})
+    if failure := ctx.expect_error(
+        bad, "create with an unknown severity_id", 422, "invalid_value", "severity_id"
+    ):
+        yield failure
+    retry = ctx.send_create(payload)
     success = ctx.contract.success_status(CREATE)
-    ctx.check(
+    if failure := expect(
         retry.status == success and "id" in _incident(retry) and retry.headers.get(REPLAYED) != "true",
         "corrected retry with the same key",
         f"{success}, a new incident, no Idempotent-Replayed",
         f"{retry.describe()} Idempotent-Replayed={retry.headers.get(REPLAYED)!r}",
-        retry,
-    )
+        retry.curl,
+    ):
+        yield failure
 
 
 @rule(
@@ -148,16 +171,15 @@ def rejected_then_retry(ctx: RunContext) -> None:
     "distinct_keys_create_distinct_incidents",
     "Creates with different idempotency_keys and otherwise equal payloads create different incidents.",
 )
-def distinct(ctx: RunContext) -> None:
+def distinct(ctx: RunContext) -> Iterator[Finding]:
     base = ctx.create_payload("distinct")
-    answers = [
-        ctx.full.create_incident({**base, "idempotency_key": ctx.idempotency_key("d")}) for _ in range(3)
-    ]
+    answers = [ctx.send_create({**base, "idempotency_key": ctx.idempotency_key("d")}) for _ in range(3)]
     ids = [_incident(a).get("id") for a in answers]
-    ctx.check(
+    if failure := expect(
         None not in ids and len(set(ids)) == 3 and all(REPLAYED not in a.headers for a in answers),
         "three creates with three keys",
         "three different incidents, none replayed",
         f"ids {ids}",
-        answers[-1],
-    )
+        answers[-1].curl,
+    ):
+        yield failure

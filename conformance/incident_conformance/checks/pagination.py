@@ -1,28 +1,28 @@
 """PAGE: cursor pagination. Walking `after` visits each record once, bounds hold, test incidents hide.
 
 The paginated operations are the ones with an `after` parameter in the contract; page_size bounds come
-from its schema.
+from its schema (through the core's `page_size_bounds`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from incident_conformance.context import EDIT, LIST, NAME_PREFIX, TEST_MODE, RunContext
-from incident_conformance.rules import Level, rule
+from incident_conformance.rules import Finding, Level, expect, found, rule
 from incident_conformance.target import Exchange
+from incident_contract.refs import resolve
 
 OPTIONS = "Custom Field Options V1#List"
 
 
 def items_key(ctx: RunContext, op: str) -> str:
-    """The array member of an operation's 200 body (`incidents`, `custom_field_options`)."""
-    response = ctx.contract.resolve(ctx.contract.ops[op][2]["responses"]["200"])
-    schema = ctx.contract.resolve(response["content"]["application/json"]["schema"])
-    props = schema["properties"]
-    return str(next(k for k, v in props.items() if ctx.contract.resolve(v).get("type") == "array"))
+    """The array member of an operation's success body (`incidents`, `custom_field_options`)."""
+    props = ctx.contract.success_schema(op)["properties"]
+    return str(next(k for k, v in props.items() if resolve(ctx.contract.spec, v).get("type") == "array"))
 
 
 def base_params(ctx: RunContext, op: str) -> dict[str, Any]:
@@ -45,27 +45,37 @@ def page(ctx: RunContext, op: str, **params: Any) -> tuple[Exchange, list[dict[s
 
 
 def walk(
-    ctx: RunContext, op: str, page_size: int, limit: int, during: Any = None, **params: Any
-) -> list[str]:
+    ctx: RunContext,
+    op: str,
+    page_size: int,
+    limit: int,
+    during: Callable[[], None] | None = None,
+    **params: Any,
+) -> Generator[Finding, None, list[str]]:
     """Follow `after` to the last page, checking each page; returns the ids in visiting order."""
     seen: list[str] = []
     after = None
     for number in range(limit):
         answer, items, meta = page(ctx, op, page_size=page_size, after=after, **params)
-        if not ctx.check(answer.status == 200, f"{op} page {number + 1}", "200", answer.describe(), answer):
+        title = f"{op} page {number + 1}"
+        if failure := expect(answer.status == 200, title, "200", answer.describe(), answer.curl):
+            yield failure
             return seen
         seen += [str(i.get("id")) for i in items]
-        ctx.check(len(items) <= page_size, f"{op} page {number + 1} size", f"at most {page_size} records",
-                  f"{len(items)} records", answer)  # fmt: skip
+        yield from found(expect(len(items) <= page_size, f"{title} size", f"at most {page_size} records",
+                                f"{len(items)} records", answer.curl))  # fmt: skip
         after = meta.get("after")
         if number == 0 and during is not None:
             during()
         if not after:
             return seen
-        if not ctx.check(bool(items), f"{op} page {number + 1}", "records, since it has an after cursor",
-                         "an empty page with an after cursor", answer):  # fmt: skip
+        if failure := expect(bool(items), title, "records, since it has an after cursor",
+                             "an empty page with an after cursor", answer.curl):  # fmt: skip
+            yield failure
             return seen
-    ctx.check(False, f"{op} walk", f"a last page (no after) within {limit} pages", "more pages")
+    yield from found(
+        expect(False, f"{op} walk", f"a last page (no after) within {limit} pages", "more pages")
+    )
     return seen
 
 
@@ -76,11 +86,13 @@ def walk(
     "Following pagination_meta.after visits every record that existed when the walk began exactly once, "
     "even while incidents are created and edited during the walk; the last page has no after.",
 )
-def visits_once(ctx: RunContext) -> None:
+def visits_once(ctx: RunContext) -> Iterator[Finding]:
     ours = [ctx.create_ok(f"page-{n}")["id"] for n in range(8 if ctx.options.thorough else 5)]
+    # Only recent incidents, so that the walk stays short on a deployment with years of test incidents.
     since = {"created_at[gte]": (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()}
     total = page(ctx, LIST, page_size=1, **since)[2].get("total_record_count") or len(ours)
-    size = max(2, min(250, math.ceil(int(total) / 40)))
+    _, largest, _ = ctx.contract.page_size_bounds(LIST)
+    size = max(2, min(largest, math.ceil(int(total) / 40)))
 
     def meanwhile() -> None:
         ctx.create_ok("page-during")
@@ -88,19 +100,23 @@ def visits_once(ctx: RunContext) -> None:
         for incident_id in (ours[0], ours[-1]):
             ctx.full.request("POST", ctx.path(EDIT, id=incident_id), json_body=body)
 
-    seen = walk(ctx, LIST, size, math.ceil(int(total) / size) + 10, during=meanwhile, **since)
+    seen = yield from walk(ctx, LIST, size, math.ceil(int(total) / size) + 10, during=meanwhile, **since)
     repeated = sorted({i for i in seen if seen.count(i) > 1})
-    ctx.check(not repeated, "incident walk", "no incident twice", f"repeated: {repeated[:5]}")
     missing = [i for i in ours if i not in seen]
-    ctx.check(not missing, "incident walk", f"all {len(ours)} incidents created before the walk",
-              f"missing: {missing}")  # fmt: skip
+    yield from found(
+        expect(not repeated, "incident walk", "no incident twice", f"repeated: {repeated[:5]}"),
+        expect(not missing, "incident walk", f"all {len(ours)} incidents created before the walk",
+               f"missing: {missing}"),
+    )  # fmt: skip
     for op in ctx.contract.paginated():
         if op == LIST:
             continue
-        listed = walk(ctx, op, 1, 1000)
-        one_page = page(ctx, op, page_size=250)[1]
-        ctx.check(sorted(listed) == sorted(str(i.get("id")) for i in one_page), f"{op} walk with page_size=1",
-                  f"the {len(one_page)} records of one big page, once each", f"{listed}")  # fmt: skip
+        listed = yield from walk(ctx, op, 1, 1000)
+        one_page = page(ctx, op, page_size=ctx.contract.page_size_bounds(op)[1])[1]
+        yield from found(expect(
+            sorted(listed) == sorted(str(i.get("id")) for i in one_page), f"{op} walk with page_size=1",
+            f"the {len(one_page)} records of one big page, once each", f"{listed}",
+        ))  # fmt: skip
 
 
 @rule(
@@ -110,19 +126,19 @@ def visits_once(ctx: RunContext) -> None:
     "page_size below the contract's minimum, above its maximum or not an integer is 422 invalid_value naming "
     "page_size; the minimum and maximum themselves are accepted and respected.",
 )
-def page_size_bounds(ctx: RunContext) -> None:
+def page_size_bounds(ctx: RunContext) -> Iterator[Finding]:
     for op in ctx.contract.paginated():
-        schema = ctx.contract.param_schema(op, "page_size")
-        low, high = int(schema.get("minimum", 1)), int(schema["maximum"])
+        low, high, _ = ctx.contract.page_size_bounds(op)
         for value in (low - 1, high + 1, "ten", "1.5"):
             answer, _, _ = page(ctx, op, page_size=value)
-            ctx.expect_error(answer, f"{op} with page_size={value!r}", 422, "invalid_value", "page_size")
-        for value in (low, high):
-            answer, items, meta = page(ctx, op, page_size=value)
-            ok = answer.status == 200 and len(items) <= value and meta.get("page_size") == value
-            want = f"200 with at most {value} records and page_size {value}"
+            title = f"{op} with page_size={value!r}"
+            yield from found(ctx.expect_error(answer, title, 422, "invalid_value", "page_size"))
+        for size in (low, high):
+            answer, items, meta = page(ctx, op, page_size=size)
+            ok = answer.status == 200 and len(items) <= size and meta.get("page_size") == size
+            want = f"200 with at most {size} records and page_size {size}"
             got = f"{answer.describe()[:120]}, {len(items)} records, meta {meta}"
-            ctx.check(ok, f"{op} with page_size={value}", want, got, answer)
+            yield from found(expect(ok, f"{op} with page_size={size}", want, got, answer.curl))
 
 
 @rule(
@@ -131,10 +147,12 @@ def page_size_bounds(ctx: RunContext) -> None:
     "unknown_after_cursor_is_rejected",
     "An after value that is not the id of a listed record is 422 invalid_value naming after.",
 )
-def unknown_after(ctx: RunContext) -> None:
+def unknown_after(ctx: RunContext) -> Iterator[Finding]:
     for op in ctx.contract.paginated():
         answer, _, _ = page(ctx, op, after=f"conformance-unknown-{ctx.run_id}")
-        ctx.expect_error(answer, f"{op} with an unknown after", 422, "invalid_value", "after")
+        yield from found(
+            ctx.expect_error(answer, f"{op} with an unknown after", 422, "invalid_value", "after")
+        )
 
 
 @rule(
@@ -144,21 +162,17 @@ def unknown_after(ctx: RunContext) -> None:
     "Without mode[one_of], the incident list leaves out test-mode incidents; with mode[one_of]=test it "
     "includes them.",
 )
-def test_mode_hidden(ctx: RunContext) -> None:
+def test_mode_hidden(ctx: RunContext) -> Iterator[Finding]:
     incident = ctx.create_ok("test-mode")
     default = ctx.full.request("GET", ctx.path(LIST), params={"page_size": 50})
     items = (default.json() or {}).get("incidents") or []
     modes = sorted({str(i.get("mode")) for i in items if isinstance(i, dict)})
-    ctx.check(
-        default.status == 200
-        and incident["id"] not in {i.get("id") for i in items}
-        and TEST_MODE not in modes,
-        "list without mode[one_of]",
-        "no test-mode incidents",
-        f"{default.status}, modes listed: {modes}",
-        default,
-    )
     asked = ctx.list_incidents(page_size=50)
     ids = {i.get("id") for i in (asked.json() or {}).get("incidents") or []}
-    want = f"incident {incident['id']}"
-    ctx.check(incident["id"] in ids, "list with mode[one_of]=test", want, "not listed", asked)
+    hidden = incident["id"] not in {i.get("id") for i in items} and TEST_MODE not in modes
+    listed = incident["id"] in ids
+    yield from found(
+        expect(default.status == 200 and hidden, "list without mode[one_of]", "no test-mode incidents",
+               f"{default.status}, modes listed: {modes}", default.curl),
+        expect(listed, "list with mode[one_of]=test", f"incident {incident['id']}", "not listed", asked.curl),
+    )  # fmt: skip

@@ -6,10 +6,11 @@ does not exist (a 403 would leak that the incident exists). The full key sees th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from incident_conformance.context import EDIT, NAME_PREFIX, SHOW, RunContext
-from incident_conformance.rules import Level, rule
+from incident_conformance.rules import Finding, Level, expect, found, rule
 from incident_conformance.target import Target
 
 PRIVATE = "private"
@@ -37,16 +38,18 @@ def _ids(ctx: RunContext, target: Target, pages: int = 4) -> set[str]:
     "incidents.view_private.",
     needs_viewer=True,
 )
-def hidden_from_lists(ctx: RunContext) -> None:
+def hidden_from_lists(ctx: RunContext) -> Iterator[Finding]:
     viewer = ctx.viewer_target()
     before = ctx.total(viewer)
     incident = ctx.create_ok("private-list", visibility=PRIVATE)
     after = ctx.total(viewer)
-    ctx.check(before is not None and before == after, "viewer's test-mode total after a private create",
-              f"{before} (unchanged)", f"{after}")  # fmt: skip
     listed = _ids(ctx, viewer)
-    ctx.check(incident["id"] not in listed, "viewer's test-mode list", f"no incident {incident['id']}",
-              f"incident {incident['id']} listed")  # fmt: skip
+    yield from found(
+        expect(before is not None and before == after, "viewer's test-mode total after a private create",
+               f"{before} (unchanged)", f"{after}"),
+        expect(incident["id"] not in listed, "viewer's test-mode list", f"no incident {incident['id']}",
+               f"incident {incident['id']} listed"),
+    )  # fmt: skip
 
 
 @rule(
@@ -57,24 +60,24 @@ def hidden_from_lists(ctx: RunContext) -> None:
     "404 not_found, and edit answers exactly what it answers for an id that does not exist.",
     needs_viewer=True,
 )
-def not_found(ctx: RunContext) -> None:
+def not_found(ctx: RunContext) -> Iterator[Finding]:
     viewer = ctx.viewer_target()
     incident = ctx.create_ok("private-show", visibility=PRIVATE)
     number = str(incident.get("reference", "")).rpartition("-")[2]
     for ref in [incident["id"], *([number] if number.isdigit() else [])]:
         answer = viewer.request("GET", ctx.path(SHOW, id=ref))
-        ctx.expect_error(answer, f"viewer shows private incident {ref}", 404, "not_found")
+        yield from found(ctx.expect_error(answer, f"viewer shows private incident {ref}", 404, "not_found"))
     body = {"incident": {"name": f"{NAME_PREFIX} leaked"}, "notify_incident_channel": False}
     hidden = viewer.request("POST", ctx.path(EDIT, id=incident["id"]), json_body=body)
     missing = viewer.request("POST", ctx.path(EDIT, id=f"conformance-missing-{ctx.run_id}"), json_body=body)
     codes = [(a.status, (a.json() or {}).get("type")) for a in (hidden, missing)]
-    ctx.check(
+    yield from found(expect(
         codes[0] == codes[1] and codes[0][0] in (403, 404),
         "viewer edits a private incident",
         f"the answer for an unknown id: {missing.describe()}",
         hidden.describe(),
-        hidden,
-    )
+        hidden.curl,
+    ))  # fmt: skip
 
 
 @rule(
@@ -84,19 +87,23 @@ def not_found(ctx: RunContext) -> None:
     "The create answer returns the private incident to its creator, and a key with incidents.view_private "
     "sees it in show, in the list and in total_record_count.",
 )
-def visible_to_full(ctx: RunContext) -> None:
+def visible_to_full(ctx: RunContext) -> Iterator[Finding]:
     before = ctx.total()
     exchange, incident = ctx.create("private-visible", visibility=PRIVATE)
-    if not ctx.check(incident.get("visibility") == PRIVATE, "create answer", "the private incident",
-                     exchange.describe(), exchange):  # fmt: skip
+    if failure := expect(incident.get("visibility") == PRIVATE, "create answer", "the private incident",
+                         exchange.describe(), exchange.curl):  # fmt: skip
+        yield failure
         return
     shown = ctx.full.request("GET", ctx.path(SHOW, id=incident["id"]))
-    ctx.check(shown.status == 200, "full key shows the private incident", "200", shown.describe(), shown)
     listed = incident["id"] in _ids(ctx, ctx.full)
-    ctx.check(listed, "full key's test-mode list", f"incident {incident['id']}", "not listed")
     after = ctx.total()
-    ctx.check(before is not None and after == before + 1, "full key's test-mode total",
-              f"{(before or 0) + 1}", f"{after} (was {before})")  # fmt: skip
+    yield from found(
+        expect(shown.status == 200, "full key shows the private incident", "200", shown.describe(),
+               shown.curl),
+        expect(listed, "full key's test-mode list", f"incident {incident['id']}", "not listed"),
+        expect(before is not None and after == before + 1, "full key's test-mode total",
+               f"{(before or 0) + 1}", f"{after} (was {before})"),
+    )  # fmt: skip
 
 
 @rule(
@@ -105,11 +112,15 @@ def visible_to_full(ctx: RunContext) -> None:
     "visibility_cannot_be_changed_by_edit",
     "Sending visibility in an edit is 422 naming visibility, and the incident stays private.",
 )
-def immutable(ctx: RunContext) -> None:
+def immutable(ctx: RunContext) -> Iterator[Finding]:
     incident = ctx.create_ok("private-edit", visibility=PRIVATE)
     body = {"incident": {"visibility": "public"}, "notify_incident_channel": False}
     answer = ctx.full.request("POST", ctx.path(EDIT, id=incident["id"]), json_body=body)
-    ctx.expect_error(answer, "edit setting visibility to public", 422, None, "visibility")
     shown = ctx.full.request("GET", ctx.path(SHOW, id=incident["id"]))
     now = ((shown.json() or {}).get("incident") or {}).get("visibility")
-    ctx.check(now == PRIVATE, "incident after the edit", "visibility private", f"visibility {now!r}", shown)
+    yield from found(
+        ctx.expect_error(answer, "edit setting visibility to public", 422, None, "visibility"),
+        expect(
+            now == PRIVATE, "incident after the edit", "visibility private", f"visibility {now!r}", shown.curl
+        ),
+    )
