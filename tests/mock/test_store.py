@@ -13,6 +13,7 @@ from incident_mock.app import DEFAULT_FIXTURES
 from incident_mock.errors import NotFound, ValidationFailed
 from incident_mock.records import ApiKey
 from incident_mock.store import Rules, Store
+from tests import imports
 from tests.mock.seed import (
     CLOSED,
     CRITICAL,
@@ -260,3 +261,10 @@ def test_an_unknown_or_invisible_cursor_is_422(store: Store) -> None:
     for cursor in ("nope", private.id):
         with pytest.raises(ValidationFailed):
             store.list_incidents(query(after=cursor), private_ok=False)
+
+
+def test_incident_rules_list_matching_and_the_render_cache_never_see_the_store() -> None:
+    """They take a Catalog snapshot; not even a TYPE_CHECKING import of the store."""
+    graph = imports.graph()
+    for name in ("incidents", "listing", "render_cache", "catalog"):
+        assert "incident_mock.store" not in graph[f"incident_mock.{name}"], name
