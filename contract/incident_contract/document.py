@@ -52,29 +52,3 @@ def validate(spec: Spec) -> None:
     missing = [name for name in ("x-api-key-roles", "x-error-types", "x-max-body-bytes") if name not in spec]
     if missing:
         raise ValueError(f"the document lacks {', '.join(missing)}")
-
-
-# --- kept until the mock and the suite have moved to incident_contract.operations / .access ----------------
-def operations(spec: Spec) -> dict[str, tuple[str, str, dict[str, Any]]]:
-    """operationId -> (METHOD, path, operation object)."""
-    from incident_contract.operations import operations as ops
-
-    return {op.id: (op.method, op.path, op.raw) for op in ops(spec).values()}
-
-
-def resolved_parameters(spec: Spec, operation_id: str) -> list[dict[str, Any]]:
-    from incident_contract.operations import operations as ops
-
-    return list(ops(spec)[operation_id].parameters)
-
-
-def role_scopes(spec: Spec) -> dict[str, frozenset[str]]:
-    from incident_contract.access import role_scopes as scopes
-
-    return scopes(spec)
-
-
-def roles_granting(spec: Spec, scope: str) -> list[str]:
-    from incident_contract.access import roles_granting as granting
-
-    return granting(spec, scope)
