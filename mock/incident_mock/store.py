@@ -219,15 +219,22 @@ class Store:
 
 
 class StoreHolder:
-    """The app's current store; `reset()` swaps in a fresh one built from the fixtures file."""
+    """The app's current store; `reset()` swaps in a fresh one built from the fixtures file.
 
-    def __init__(self, fixtures: Path, rules: Rules) -> None:
-        self.fixtures, self.rules = fixtures, rules
+    `dashboard_url`, when given, replaces the fixtures': it comes from the address the mock really serves
+    (or `--public-url`), and the identity's `dashboard_url` and every incident's `permalink` derive from it.
+    """
+
+    def __init__(self, fixtures: Path, rules: Rules, dashboard_url: str | None = None) -> None:
+        self.fixtures, self.rules, self.dashboard_url = fixtures, rules, dashboard_url
         self.store = self.build()
 
     def build(self) -> Store:
         with open(self.fixtures, encoding="utf-8") as fh:
-            return Store(yaml.safe_load(fh), self.rules)
+            data = yaml.safe_load(fh)
+        if self.dashboard_url is not None:
+            data["organisation"]["dashboard_url"] = self.dashboard_url
+        return Store(data, self.rules)
 
     def reset(self) -> None:
         self.store = self.build()
