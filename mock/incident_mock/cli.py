@@ -5,15 +5,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
+import sys
 import time
 from pathlib import Path
 from types import FrameType
 
 import click
-import uvicorn
 
-from incident_mock.app import create_app
 from incident_mock.records import ApiKey
+from incident_mock.server import ADMIN_TOKEN_ENV, MockServer, Refused
+from incident_mock.transport import TransportLimits
 
 __all__ = ["main"]
 
@@ -25,13 +26,16 @@ Default keys (from the packaged fixtures):
 """
 
 
-def banner(host: str, port: int, keys: list[ApiKey], started: float) -> str:
-    base = f"http://{host}:{port}"
+TRANSPORT = TransportLimits()
+
+
+def banner(base: str, keys: list[ApiKey], started: float, admin: bool = False) -> str:
     lines = [
         f"incident-mock ready in {time.perf_counter() - started:.2f} s",
         f"  base URL   {base}",
         f"  docs       {base}/docs/   (contract: {base}/openapi.yaml, {base}/openapi.json)",
-        f"  control    {base}/_mock/health, POST {base}/_mock/reset",
+        f"  control    {base}/_mock/health, POST {base}/_mock/reset"
+        + ("   (Authorization: Bearer <admin token>)" if admin else ""),
         "  API keys   (send as Authorization: Bearer <key>)",
         *(f"    {k.token:<18} {', '.join(k.roles)}" for k in keys),
     ]
@@ -41,6 +45,63 @@ def banner(host: str, port: int, keys: list[ApiKey], started: float) -> str:
 @click.group(invoke_without_command=True, epilog=KEYS_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to bind.")
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="Where clients reach the mock (served contract's servers, permalinks, dashboard_url); "
+    "default: the bound address and port.",
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    metavar="NAME",
+    multiple=True,
+    help="Also accept this Host header (repeatable); localhost, 127.0.0.1, [::1], the bound host and "
+    "the public URL's host always are. Others get 421.",
+)
+@click.option(
+    "--admin-token",
+    envvar=ADMIN_TOKEN_ENV,
+    metavar="TOKEN",
+    help=f"Require Authorization: Bearer TOKEN on /_mock/ (env {ADMIN_TOKEN_ENV}); "
+    "needed to bind beyond loopback.",
+)
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    metavar="ORIGIN",
+    multiple=True,
+    help="Let browser pages on ORIGIN (e.g. http://localhost:3000, or *) call the API (repeatable); "
+    "off by default, never on /_mock/.",
+)
+@click.option(
+    "--max-header-bytes",
+    default=TRANSPORT.max_head_bytes,
+    show_default=True,
+    type=click.IntRange(min=1024),
+    help="Largest request line plus headers; 431 beyond.",
+)
+@click.option(
+    "--max-headers",
+    default=TRANSPORT.max_headers,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Most headers in one request; 431 beyond.",
+)
+@click.option(
+    "--request-timeout",
+    default=TRANSPORT.request_timeout,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds to send a whole request (from its first byte, or from connecting); 408 and close beyond.",
+)
+@click.option(
+    "--keep-alive-timeout",
+    default=TRANSPORT.keep_alive_timeout,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds an idle kept-alive connection stays open.",
+)
 @click.option(
     "--fixtures",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -59,6 +120,14 @@ def main(
     ctx: click.Context,
     host: str,
     port: int,
+    public_url: str | None,
+    allowed_hosts: tuple[str, ...],
+    admin_token: str | None,
+    cors_origins: tuple[str, ...],
+    max_header_bytes: int,
+    max_headers: int,
+    request_timeout: float,
+    keep_alive_timeout: float,
     fixtures: Path | None,
     validate_responses: bool,
     rate_limit: int | None,
@@ -69,23 +138,31 @@ def main(
         return
     started = time.perf_counter()
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    app = create_app(fixtures, validate_responses=validate_responses, rate_limit=rate_limit)
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=log_level == "debug")
-    server = uvicorn.Server(config)
-
-    original_startup = server.startup
-
-    async def startup(sockets: object = None) -> None:
-        await original_startup(sockets=sockets)  # type: ignore[arg-type]
-        if server.started:
-            bound = server.servers[0].sockets[0].getsockname()[1] if server.servers else port
-            click.echo(banner(host, bound, app.holder.store.keys, started))
-
-    server.startup = startup  # type: ignore[method-assign]
+    transport = TransportLimits(max_header_bytes, max_headers, request_timeout, keep_alive_timeout)
+    try:
+        mock = MockServer(
+            host=host,
+            port=port,
+            public_url=public_url,
+            allowed_hosts=allowed_hosts,
+            admin_token=admin_token,
+            cors_origins=cors_origins,
+            transport=transport,
+            log_level=log_level,
+            access_log=log_level == "debug",
+            fixtures=fixtures,
+            validate_responses=validate_responses,
+            rate_limit=rate_limit,
+        )
+    except Refused as exc:
+        click.echo(f"incident-mock: {exc}", err=True)
+        sys.exit(2)
+    # The socket listens already: a client that connects now is served as soon as uvicorn runs.
+    click.echo(banner(mock.url, mock.app.holder.store.keys, started, admin=bool(admin_token)))
     # uvicorn shuts down gracefully, then re-raises the signal it caught: treat that as a clean stop.
     signal.signal(signal.SIGTERM, _interrupt)
     with contextlib.suppress(KeyboardInterrupt):
-        server.run()
+        mock.run()
     click.echo("incident-mock stopped")
 
 

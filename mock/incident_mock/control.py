@@ -1,112 +1,138 @@
-"""Routes outside the contract: the control plane under /_mock/, and the live docs.
+"""Stage 4, control: the control plane under /_mock/ and the live docs, outside the contract.
 
-The live docs are Swagger UI from the pinned swagger-ui-bundle package (offline assets, no CDN) at
-/docs/, and the contract at /openapi.json and /openapi.yaml with `servers` set to the address the
-request came to, so "try it out" calls this mock. They are served here by one dictionary lookup rather
-than by Connexion's Swagger UI middleware, whose router every API request would otherwise pass through.
+The control plane can wipe the state, so a web page the developer happens to visit must not reach it:
+- with an admin token (`--admin-token`), every /_mock/ request must carry `Authorization: Bearer
+  <token>` (401 otherwise, compared in constant time);
+- a request a browser sent from another origin (an `Origin` that is not this mock's own, or
+  `Sec-Fetch-Site: cross-site`/`same-site`) is 403 `cross_origin_request`;
+- a request with a body, or with a Content-Type, must be `application/json` holding an object (400
+  `invalid_content_type` otherwise): a form post or a `text/plain` beacon never reaches an operation.
+  A bodiless POST without a Content-Type is what curl and test clients send; browsers always add an
+  Origin to those.
+These run before any route, so they carry over to whatever the control plane grows into. The docs are
+`live_docs.LiveDocs`. `/_mock/health` tells liveness and the mock's version, nothing about the data.
 """
 
 from __future__ import annotations
 
-import copy
+import hmac
 import json
-import mimetypes
-from pathlib import Path
-from typing import Any
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
+from urllib.parse import urlsplit
 
-import yaml
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
-from swagger_ui_bundle import swagger_ui_path
 
 from incident_contract.document import Spec
-from incident_mock.responses import send_body
+from incident_mock.errors import ApiError, BadRequest, Forbidden, PayloadTooLarge, Unauthorized
+from incident_mock.intake import replay
+from incident_mock.live_docs import LiveDocs
+from incident_mock.request_state import request_state
+from incident_mock.responses import send_body, send_error
 from incident_mock.store import StoreHolder
 
-__all__ = ["Control"]
+from . import errors
+
+__all__ = ["PREFIX", "Control", "mock_version"]
 
 PREFIX = "/_mock/"
-ASSETS = Path(swagger_ui_path)
-INDEX = b"""<!DOCTYPE html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>incident-contract API</title>
-  <link rel="stylesheet" href="./swagger-ui.css">
-  <link rel="icon" type="image/png" href="./favicon-32x32.png">
-</head>
-<body>
-  <div id="swagger-ui"></div>
-  <script src="./swagger-ui-bundle.js"></script>
-  <script src="./swagger-ui-standalone-preset.js"></script>
-  <script src="./incident-contract.js"></script>
-</body>
-</html>
-"""
-INIT = b"""window.ui = SwaggerUIBundle({
-  url: "../openapi.json",
-  dom_id: "#swagger-ui",
-  deepLinking: true,
-  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-  layout: "StandaloneLayout"
-});
-"""
+NO_ADMIN_TOKEN = "The control plane needs the admin token: send Authorization: Bearer <admin token>"
+BAD_ADMIN_TOKEN = "The admin token is not valid"
+CROSS_ORIGIN = "The control plane does not answer requests that a browser sent from another origin ({origin})"
+NOT_AN_OBJECT = "The request body must be a JSON object"
+JSON_TYPES = (b"application/json",)
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def mock_version() -> str:
+    try:
+        return version("incident-contract")
+    except PackageNotFoundError:  # run from a source tree without installing
+        return "unknown"
 
 
 class Control:
-    def __init__(self, app: ASGIApp, holder: StoreHolder, spec: Spec) -> None:
-        self.app, self.holder, self.spec = app, holder, spec
-        self.assets = {f"/docs/{p.name}": p for p in ASSETS.iterdir() if p.is_file() and p.suffix != ".j2"}
-        self.contracts: dict[tuple[str, str], bytes] = {}  # (base URL, format) -> document
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        holder: StoreHolder,
+        spec: Spec,
+        types: Mapping[int, str],
+        max_body: int,
+        public_url: str | None = None,
+        admin_token: str | None = None,
+    ) -> None:
+        self.app, self.holder, self.types, self.max_body = app, holder, types, max_body
+        self.docs = LiveDocs(spec, public_url)
+        self.admin_token = admin_token.encode() if admin_token else None
+        self.health = json.dumps({"status": "ok", "version": mock_version()}).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "") if scope["type"] == "http" else ""
-        method = scope.get("method")
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, method = scope["path"], scope["method"]
         if path.startswith(PREFIX):
-            await self._control(scope, receive, send, method, path[len(PREFIX) :])
-        elif method in ("GET", "HEAD") and (
-            path in ("/openapi.json", "/openapi.yaml") or path.startswith("/docs")
-        ):
-            await self._docs(scope, receive, send, path)
-        else:
+            refusal = self.refusal(scope)
+            if refusal is None:
+                body = await self._body(scope, receive)
+                refusal, receive = _not_an_object(body), replay(body)
+            if refusal is not None:
+                await send_error(send, scope, refusal, self.types)
+            elif (method, path) == ("GET", PREFIX + "health"):
+                await send_body(send, 200, self.health, b"application/json")
+            elif (method, path) == ("POST", PREFIX + "reset"):
+                self.holder.reset()
+                await send_body(send, 200, b'{"status":"reset"}', b"application/json")
+            else:
+                await self.app(scope, receive, send)  # the router answers 404/405 in the contract's shape
+        elif not (LiveDocs.serves(method, path) and await self.docs.answer(scope, send, path)):
             await self.app(scope, receive, send)
 
-    async def _control(self, scope: Scope, receive: Receive, send: Send, method: Any, route: str) -> None:
-        if (method, route) == ("GET", "health"):
-            body = json.dumps({"status": "ok", "incidents": len(self.holder.store.incidents)}).encode()
-            await send_body(send, 200, body, b"application/json")
-        elif (method, route) == ("POST", "reset"):
-            self.holder.reset()
-            await send_body(send, 200, b'{"status":"reset"}', b"application/json")
-        else:
-            await self.app(scope, receive, send)  # the router answers 404/405 in the contract's shape
+    def refusal(self, scope: Scope) -> ApiError | None:
+        """Why a /_mock/ request may not go on (its headers alone), or None."""
+        headers = Headers(scope=scope)
+        if self.admin_token is not None:
+            scheme, _, token = headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                return Unauthorized(NO_ADMIN_TOKEN, code="missing_authorization_material", headers=CHALLENGE)
+            if not hmac.compare_digest(token.strip().encode(), self.admin_token):
+                return Unauthorized(BAD_ADMIN_TOKEN, headers=CHALLENGE)
+        origin = headers.get("origin")
+        site = headers.get("sec-fetch-site", "")
+        if site in ("cross-site", "same-site") or (origin is not None and not _same_origin(origin, headers)):
+            return Forbidden(CROSS_ORIGIN.format(origin=(origin or site)[:100]), code="cross_origin_request")
+        kind = headers.get("content-type")
+        has_body = headers.get("content-length", "0") != "0"  # Intake turned any body into a length
+        if (kind is not None or has_body) and (kind or "").encode().partition(b";")[0] not in JSON_TYPES:
+            return BadRequest(errors.BAD_CONTENT_TYPE, code="invalid_content_type")
+        if request_state(scope).too_large:
+            return PayloadTooLarge(errors.TOO_LARGE.format(limit=self.max_body))
+        return None
 
-    async def _docs(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
-        if path == "/docs":
-            await send_body(send, 307, b"", b"text/plain", [(b"location", b"/docs/")])
-        elif path == "/docs/":
-            await send_body(send, 200, INDEX, b"text/html; charset=utf-8")
-        elif path == "/docs/incident-contract.js":
-            await send_body(send, 200, INIT, b"text/javascript")
-        elif path in self.assets:
-            guessed = mimetypes.guess_type(path)[0] or "application/octet-stream"
-            await send_body(send, 200, self.assets[path].read_bytes(), guessed.encode())
-        elif path in ("/openapi.json", "/openapi.yaml"):
-            fmt = path.rsplit(".", 1)[1]
-            kind = b"application/json" if fmt == "json" else b"application/yaml"
-            await send_body(send, 200, self._contract(scope, fmt), kind)
-        else:
-            await self.app(scope, receive, send)
+    @staticmethod
+    async def _body(scope: Scope, receive: Receive) -> bytes:
+        """The body Intake read (and replays), or nothing when none was sent."""
+        if Headers(scope=scope).get("content-length", "0") == "0":
+            return b""
+        message = await receive()
+        return bytes(message.get("body", b""))
 
-    def _contract(self, scope: Scope, fmt: str) -> bytes:
-        """The contract, with `servers` naming the address this request came to."""
-        host = Headers(scope=scope).get("host") or "{}:{}".format(*scope.get("server") or ("127.0.0.1", 8080))
-        base = f"{scope.get('scheme', 'http')}://{host}"
-        if (base, fmt) not in self.contracts:
-            doc = copy.deepcopy(self.spec)
-            doc["servers"] = [{"url": base, "description": "This mock."}]
-            text = (
-                json.dumps(doc) if fmt == "json" else yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
-            )
-            self.contracts[(base, fmt)] = text.encode()
-        return self.contracts[(base, fmt)]
+
+def _not_an_object(body: bytes) -> ApiError | None:
+    """A body, when there is one, must be a JSON object."""
+    if not body:
+        return None
+    try:
+        parsed = json.loads(body)
+    except ValueError as exc:  # UnicodeDecodeError included
+        return BadRequest(errors.BAD_JSON.format(detail=exc))
+    return None if isinstance(parsed, dict) else BadRequest(NOT_AN_OBJECT)
+
+
+def _same_origin(origin: str, headers: Headers) -> bool:
+    """Whether an Origin header names the host the request was sent to (the Host check has vetted that)."""
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and parts.netloc.lower() == headers.get("host", "").lower()

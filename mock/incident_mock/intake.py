@@ -1,9 +1,13 @@
 """Stage 1, intake: give the request its id and its state, and read its body once, up to the limit.
 
 It sits outside everything, so every answer (the control plane's, every error's) carries the
-X-Request-Id it chose. The body is read here, stopping as soon as it passes the contract's
+X-Request-Id it chose, `Cache-Control: no-store` (unless the answer set its own) and
+`X-Content-Type-Options: nosniff`. The body is read here, stopping as soon as it passes the contract's
 `x-max-body-bytes`, so no later layer ever holds more; a body over the limit is replaced by an empty one
-and marked `too_large`, and `Admission` answers 413 once authentication and scopes have had their say.
+and marked `too_large`, and `Admission` answers 413 once authentication and scopes have had their say;
+that answer closes the connection, since the rest of the body is never read. A client that disconnects
+before its body is complete (or that the transport's deadline cut off) gets nothing: the request never
+reaches a later stage, so half a body is never taken for a whole one.
 """
 
 from __future__ import annotations
@@ -13,7 +17,15 @@ from ulid import ULID
 
 from incident_mock.request_state import KEY, RequestState
 
-__all__ = ["Intake"]
+__all__ = ["Intake", "replay"]
+
+SAFETY = [(b"x-content-type-options", b"nosniff")]
+NO_STORE = (b"cache-control", b"no-store")
+CLOSE = (b"connection", b"close")
+
+
+class _Gone(Exception):
+    """The client disconnected before its body was complete."""
 
 
 class Intake:
@@ -26,11 +38,14 @@ class Intake:
             return
         state = RequestState(str(ULID()))
         scope.setdefault("extensions", {})[KEY] = state
-        id_header = (b"x-request-id", state.request_id.encode())
+        added = [(b"x-request-id", state.request_id.encode()), *SAFETY]
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), id_header]
+                headers = list(message.get("headers", ()))
+                if not any(name.lower() == b"cache-control" for name, _ in headers):
+                    headers.append(NO_STORE)
+                message["headers"] = [*headers, *added]
             await send(message)
 
         # One pass over the raw headers: this runs on every request.
@@ -45,11 +60,15 @@ class Intake:
                 continue
             headers.append((name, value))
         if has_body:
-            body = await self._read(receive)
+            try:
+                body = await self._read(receive)
+            except _Gone:
+                return
             if body is None:
                 state.too_large = True
+                added.append(CLOSE)
                 body = b""
-            receive = _replay(body)
+            receive = replay(body)
             headers.append((b"content-length", str(len(body)).encode()))
         scope["headers"] = headers
         await self.app(scope, receive, send_with_id)
@@ -60,7 +79,7 @@ class Intake:
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                raise _Gone
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
@@ -70,7 +89,8 @@ class Intake:
         return b"".join(chunks)
 
 
-def _replay(body: bytes) -> Receive:
+def replay(body: bytes) -> Receive:
+    """A `receive` that gives `body` once, then a disconnect."""
     sent = False
 
     async def receive() -> Message:

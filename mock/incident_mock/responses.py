@@ -1,10 +1,16 @@
-"""Writing a whole response outside Connexion: the control plane, the docs and `Dispatch` answer this way."""
+"""Writing a whole response outside Connexion: the stages before routing, the control plane and `Dispatch`."""
 
 from __future__ import annotations
 
-from starlette.types import Send
+import json
+from collections.abc import Mapping
 
-__all__ = ["send_body"]
+from starlette.types import Scope, Send
+
+from incident_mock.errors import ApiError, error_body
+from incident_mock.request_state import request_state
+
+__all__ = ["send_body", "send_error"]
 
 
 async def send_body(
@@ -21,3 +27,10 @@ async def send_body(
     headers += extra or []
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def send_error(send: Send, scope: Scope, err: ApiError, types: Mapping[int, str]) -> None:
+    """An error answered before Connexion's error handling (which only wraps the stages after routing)."""
+    body = error_body(err, request_state(scope).request_id, types)
+    extra = [(name.lower().encode(), value.encode()) for name, value in err.headers.items()]
+    await send_body(send, err.status, json.dumps(body).encode(), b"application/json", extra)

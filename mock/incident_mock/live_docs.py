@@ -1,0 +1,104 @@
+"""The live docs: Swagger UI at /docs/, the contract at /openapi.json and /openapi.yaml, and `GET /`.
+
+Swagger UI comes from the pinned swagger-ui-bundle package (offline assets, no CDN). The contract is
+served with `servers` naming the mock's public URL (`--public-url`, by default the address it is bound
+to), so "try it out" calls this mock. It is never built from a client's Host header: each format is
+rendered once. An app built without a public URL (in-process, or behind a plain uvicorn) names the
+socket address of the first request it serves, the server's own and never the client's choice.
+`GET /` redirects to the docs, with the links in a JSON body for clients that do not follow redirects.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import mimetypes
+from pathlib import Path
+
+import yaml
+from starlette.types import Scope, Send
+from swagger_ui_bundle import swagger_ui_path
+
+from incident_contract.document import Spec
+from incident_mock.responses import send_body
+
+__all__ = ["LiveDocs"]
+
+ASSETS = Path(swagger_ui_path)
+CONTRACTS = ("/openapi.json", "/openapi.yaml")
+TO_DOCS = [(b"location", b"/docs/")]  # relative: a redirect never repeats the client's Host
+INDEX = b"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>incident-contract API</title>
+  <link rel="stylesheet" href="./swagger-ui.css">
+  <link rel="icon" type="image/png" href="./favicon-32x32.png">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="./swagger-ui-bundle.js"></script>
+  <script src="./swagger-ui-standalone-preset.js"></script>
+  <script src="./incident-contract.js"></script>
+</body>
+</html>
+"""
+INIT = b"""window.ui = SwaggerUIBundle({
+  url: "../openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+  layout: "StandaloneLayout"
+});
+"""
+
+
+class LiveDocs:
+    def __init__(self, spec: Spec, public_url: str | None) -> None:
+        self.spec, self.public_url = spec, public_url
+        self.assets = {f"/docs/{p.name}": p for p in ASSETS.iterdir() if p.is_file() and p.suffix != ".j2"}
+        self.contracts: dict[str, bytes] = {}  # format -> document: two entries at most
+
+    @staticmethod
+    def serves(method: str, path: str) -> bool:
+        return method in ("GET", "HEAD") and (path in ("/", *CONTRACTS) or path.startswith("/docs"))
+
+    async def answer(self, scope: Scope, send: Send, path: str) -> bool:
+        """Answer a docs path; False if it is none of ours (the router answers 404)."""
+        if path == "/":
+            base = self._base(scope)
+            links = {"docs": f"{base}/docs/", "openapi": [f"{base}{c}" for c in CONTRACTS]}
+            await send_body(send, 307, json.dumps(links).encode(), b"application/json", TO_DOCS)
+        elif path == "/docs":
+            await send_body(send, 307, b"", b"text/plain", TO_DOCS)
+        elif path == "/docs/":
+            await send_body(send, 200, INDEX, b"text/html; charset=utf-8")
+        elif path == "/docs/incident-contract.js":
+            await send_body(send, 200, INIT, b"text/javascript")
+        elif path in self.assets:
+            guessed = mimetypes.guess_type(path)[0] or "application/octet-stream"
+            await send_body(send, 200, self.assets[path].read_bytes(), guessed.encode())
+        elif path in CONTRACTS:
+            fmt = path.rsplit(".", 1)[1]
+            kind = b"application/json" if fmt == "json" else b"application/yaml"
+            await send_body(send, 200, self._contract(scope, fmt), kind)
+        else:
+            return False
+        return True
+
+    def _base(self, scope: Scope) -> str:
+        if self.public_url is None:  # the socket's address: the server's, never the client's choice
+            host, port = scope.get("server") or ("127.0.0.1", 80)
+            self.public_url = f"{scope.get('scheme', 'http')}://{f'[{host}]' if ':' in host else host}:{port}"
+        return self.public_url
+
+    def _contract(self, scope: Scope, fmt: str) -> bytes:
+        """The contract, with `servers` naming this mock; rendered once per format."""
+        if fmt not in self.contracts:
+            doc = copy.deepcopy(self.spec)
+            doc["servers"] = [{"url": self._base(scope), "description": "This mock."}]
+            text = (
+                json.dumps(doc) if fmt == "json" else yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+            )
+            self.contracts[fmt] = text.encode()
+        return self.contracts[fmt]

@@ -1,0 +1,137 @@
+"""The mock on a socket: one construction for `incident-mock` and for tests that need a real server.
+
+`MockServer` refuses an exposed address without an admin token, binds the socket first (so the real port
+is known, even for port 0), derives the public URL from it unless one is given, builds the app with the
+Host check, the admin token and CORS, and runs it under uvicorn with the transport limits of
+`incident_mock.transport`. `run()` blocks (the CLI); `running()` serves from a background thread and
+stops on exit (tests, and the testing kit's Python API to come).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from incident_contract.document import load_spec
+from incident_contract.facts import error_types
+from incident_mock.app import create_app
+from incident_mock.transport import TransportLimits, protocol_class
+
+__all__ = ["MockServer", "Refused", "bind", "is_loopback", "public_url_for", "uvicorn_server"]
+
+EXPOSED = (
+    "refusing to listen on {host} without an admin token: pass --admin-token (or set {env}) or bind 127.0.0.1"
+)
+ADMIN_TOKEN_ENV = "INCIDENT_MOCK_ADMIN_TOKEN"
+
+
+class Refused(Exception):
+    """The mock will not start so; the message is the one-line reason."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach an address bound to `host`."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # any other name may resolve anywhere
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (port 0: a free one)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host.strip("[]"), port), family=family, backlog=2048)
+    except OSError as exc:
+        raise Refused(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def public_url_for(sock: socket.socket) -> str:
+    """The URL of a bound socket; a wildcard address is named by its loopback equivalent."""
+    host, port = sock.getsockname()[:2]
+    address = ipaddress.ip_address(host)
+    if address.is_unspecified:
+        address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
+    name = f"[{address}]" if address.version == 6 else str(address)
+    return f"http://{name}:{port}"
+
+
+def uvicorn_server(
+    app: ASGIApp, limits: TransportLimits, *, log_level: str = "warning", access_log: bool = False
+) -> uvicorn.Server:
+    """uvicorn with our protocol: any ASGI app (the mock, or a test's variant of it) gets the limits."""
+    config = uvicorn.Config(
+        app,
+        http=protocol_class(limits, error_types(load_spec())),
+        ws="none",
+        lifespan="on",
+        log_level=log_level,
+        access_log=access_log,
+    )
+    return uvicorn.Server(config)
+
+
+class MockServer:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        public_url: str | None = None,
+        allowed_hosts: Sequence[str] = (),
+        admin_token: str | None = None,
+        cors_origins: Sequence[str] = (),
+        transport: TransportLimits | None = None,
+        log_level: str = "warning",
+        access_log: bool = False,
+        **app_options: Any,
+    ) -> None:
+        """`app_options` go to `create_app` (fixtures, validate_responses, rate_limit, the store's caps)."""
+        if not admin_token and not is_loopback(host):
+            raise Refused(EXPOSED.format(host=host, env=ADMIN_TOKEN_ENV))
+        self.socket = bind(host, port)
+        self.port = int(self.socket.getsockname()[1])
+        self.url = (public_url or public_url_for(self.socket)).rstrip("/")
+        hosts = [host, urlsplit(self.url).hostname or "", *allowed_hosts]
+        self.app = create_app(
+            public_url=self.url,
+            allowed_hosts=[h for h in hosts if h],
+            admin_token=admin_token or None,
+            cors_origins=cors_origins,
+            **app_options,
+        )
+        self.server = uvicorn_server(
+            self.app, transport or TransportLimits(), log_level=log_level, access_log=access_log
+        )
+
+    def run(self) -> None:
+        """Serve until the process is interrupted."""
+        self.server.run(sockets=[self.socket])
+
+    @contextmanager
+    def running(self, timeout: float = 15) -> Iterator[MockServer]:
+        """Serve from a background thread; stops the server on exit."""
+        thread = threading.Thread(target=self.run, name="incident-mock", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("incident-mock did not start")
+            time.sleep(0.01)
+        try:
+            yield self
+        finally:
+            self.server.should_exit = True
+            thread.join(timeout=timeout)
+            self.socket.close()
