@@ -32,6 +32,9 @@ __all__ = ["PROFILES", "STATEFUL", "STATELESS", "SchemaRun", "run"]
 STATELESS = ("examples", "coverage", "fuzzing")
 STATEFUL = ("stateful",)
 PHASES = (*STATELESS, *STATEFUL)
+# A stateful scenario costs about what one example costs over every operation's unit phases, and one
+# scenario follows few links: run several per example, so SCHEMA-2 meets its floor on a quick profile.
+SCENARIOS_PER_EXAMPLE = 5
 PROFILES = {  # examples per operation (and stateful scenarios), steps per stateful scenario
     "quick": {"examples": 6, "steps": 6},
     "thorough": {"examples": 60, "steps": 40},
@@ -66,7 +69,8 @@ def _config(ctx: RunContext, phases: tuple[str, ...], excluded: list[str]) -> Sc
     timing = {"max-time": ctx.options.schema_max_time} if ctx.options.schema_max_time else {}
     phase_config: dict[str, Any] = {name: {"enabled": name in phases} for name in PHASES}
     # Chains are for valid data: a negative step ends its chain, and the unit phases already send negatives.
-    phase_config["stateful"].update({"max-steps": profile["steps"], "generation": {"mode": "positive"}})
+    stateful = {"max-examples": max_examples(ctx) * SCENARIOS_PER_EXAMPLE, "mode": "positive"}
+    phase_config["stateful"].update({"max-steps": profile["steps"], "generation": stateful})
     return SchemathesisConfig.from_dict({
         "seed": ctx.options.seed,
         **timing,

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from click.testing import CliRunner
-
-import incident_conformance.checks  # noqa: F401  (registers the rules)
-from incident_conformance.cli import cli
 from incident_conformance.rules import REGISTRY
-from incident_mock.app import create_app
-from tests.servers import serve
+from tests.conformance.conftest import CleanRun
 
 
-def test_clean_mock_passes_every_rule(tmp_path: Path) -> None:
-    report = tmp_path / "report.json"
-    junit = tmp_path / "junit.xml"
-    with serve(create_app(validate_responses=True)) as url:
-        args = ["--base-url", url, "--api-key", "mock-key-full", "--viewer-key", "mock-key-viewer", "--seed", "11",
-                "--schema-max-examples", "6", "--json-report", str(report), "--junit-xml", str(junit)]  # fmt: skip
-        result = CliRunner().invoke(cli, args, catch_exceptions=False)
-    data = json.loads(report.read_text())
-    statuses = {r["id"]: r["status"] for r in data["rules"]}
-    assert result.exit_code == 0, result.output
+def test_clean_mock_passes_every_rule(clean_run: CleanRun) -> None:
+    statuses = {r["id"]: r["status"] for r in clean_run.report["rules"]}
+    assert clean_run.code == 0, clean_run.output
     assert statuses == dict.fromkeys(REGISTRY, "passed")
-    assert junit.read_text().count("<testcase ") == len(REGISTRY)
-    assert data["created"]["incidents"]
+    assert clean_run.junit.count("<testcase ") == len(REGISTRY)
+    assert clean_run.report["created"]["incidents"]
+
+
+def test_each_schema_rule_reports_its_own_run(clean_run: CleanRun) -> None:
+    """SCHEMA-1 pays for the unit phases, SCHEMA-2 for the stateful phase; SCHEMA-3 reuses SCHEMA-1's run."""
+    seconds = {r["id"]: r["seconds"] for r in clean_run.report["rules"]}
+    notes = {r["id"]: " ".join(r["notes"]) for r in clean_run.report["rules"]}
+    assert seconds["SCHEMA-1"] > 1 and seconds["SCHEMA-2"] > 0.1
+    assert seconds["SCHEMA-3"] < 0.5, "SCHEMA-3 ran Schemathesis again instead of reading SCHEMA-1's run"
+    assert "stateful phase:" in notes["SCHEMA-2"] and "stateful" not in notes["SCHEMA-1"]

@@ -135,10 +135,10 @@ def test_failure_reproduction_redacts_the_key_but_not_idempotency_keys() -> None
 
 
 def test_failures_print_expected_received_and_curl(tmp_path: Path) -> None:
-    from tests.conformance.defects import ignores_idempotency
+    from tests.conformance.defects import ReplayWithoutHeader
 
     junit = tmp_path / "j.xml"
-    with serve(ignores_idempotency()) as url:
+    with serve(ReplayWithoutHeader(create_app())) as url:
         code, output = invoke("--base-url", url, *FULL, "--rules", "IDEMP-1", "--junit-xml", str(junit))
     assert code == 1
     assert "Expected:" in output and "Received:" in output and "curl" in output

@@ -1,12 +1,11 @@
 """--allow-settings-writes is safe against a real deployment: only the run's own severities are written.
 
-The full run goes over a real socket through a recorder that sees every severity request the suite and
-Schemathesis send; the unit tests show the id guard at work (and that it refuses, not just swaps).
+The clean run (conftest) goes over a real socket through a recorder that sees every severity request the
+suite and Schemathesis send; the unit tests show the id guard at work (and that it refuses, not just swaps).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -32,67 +31,30 @@ from incident_conformance.settings import (
 from incident_conformance.target import Budget, Target
 from incident_contract.document import load_spec
 from incident_mock.app import create_app
+from tests.conformance.conftest import SEVERITIES, CleanRun
 from tests.mock.seed import CRITICAL, MAJOR, MINOR
 from tests.servers import serve
 
-SEVERITIES = "/v1/severities"
 PROTECTED = (MINOR, MAJOR, CRITICAL)  # the mock's seeded severities
 
 
-class Recorder:
-    """ASGI wrapper that keeps (method, path, status, answer) of every severity request."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.seen: list[tuple[str, str, int, bytes]] = []
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(SEVERITIES):
-            await self.app(scope, receive, send)
-            return
-        status: list[int] = []
-        body: list[bytes] = []
-
-        async def capture(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                status.append(message["status"])
-            elif message["type"] == "http.response.body":
-                body.append(message.get("body", b""))
-            await send(message)
-
-        await self.app(scope, receive, capture)
-        self.seen.append((scope["method"], scope["path"], status[0] if status else 0, b"".join(body)))
-
-
-def _view(severities: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
-    return {k: (v["name"], v["description"], v["rank"], v["updated_at"]) for k, v in severities.items()}
-
-
-def test_settings_writes_touch_only_the_runs_own_severities(tmp_path: Path) -> None:
-    app = create_app(validate_responses=True)
-    store = app.holder.store
-    before = _view(copy.deepcopy(store.severities))
+def test_settings_writes_touch_only_the_runs_own_severities(clean_run: CleanRun) -> None:
+    assert clean_run.code == 0, clean_run.output
+    before = {k: _view(v) for k, v in clean_run.before.items()}
+    after = {k: _view(v) for k, v in clean_run.after.items()}
     assert set(before) == set(PROTECTED)
-    recorder = Recorder(app)
-    report = tmp_path / "report.json"
-    with serve(recorder) as url:
-        args = ["--base-url", url, "--api-key", "mock-key-full", "--viewer-key", "mock-key-viewer", "--seed", "5",
-                "--allow-settings-writes", "--schema-max-examples", "4", "--json-report", str(report)]  # fmt: skip
-        result = CliRunner().invoke(cli, args, catch_exceptions=False)
-    assert result.exit_code == 0, result.output
 
     # (b) the severities that existed before are all there, unchanged; (c) nothing of the run's is left.
-    after = _view(store.severities)
     assert {k: after.get(k) for k in before} == before
     assert set(after) == set(before), "a severity was left behind"
     assert not any(v[0].startswith(NAME_PREFIX) for v in after.values())
 
     # No write ever reached a pre-existing severity; every severity created carries the prefix.
-    writes = [(m, p, s) for m, p, s, _ in recorder.seen if m in ("PUT", "PATCH", "DELETE")]
+    writes = [(m, p, s) for m, p, s, _ in clean_run.seen if m in ("PUT", "PATCH", "DELETE")]
     assert writes, "the run sent no severity update or delete"
     assert not [w for w in writes if any(i in w[1] for i in PROTECTED)]
     created = {}
-    for method, path, status, answer in recorder.seen:
+    for method, path, status, answer in clean_run.seen:
         if method == "POST" and path == SEVERITIES and status == 201:
             severity = json.loads(answer)["severity"]
             created[severity["id"]] = severity["name"]
@@ -103,17 +65,21 @@ def test_settings_writes_touch_only_the_runs_own_severities(tmp_path: Path) -> N
     )
 
     # (d) the summary and the JSON report state the settings writes.
-    settings = json.loads(report.read_text())["created"]["settings"]
+    settings = clean_run.report["created"]["settings"]
     assert set(settings["severities_created"]) == set(created)
     assert settings["severities_updated"] and settings["severities_deleted"]
     gone = set(settings["severities_deleted"]) | set(settings["severities_cleaned_up"])
     assert gone == set(created)
     assert settings["severities_left_behind"] == [] and settings["cleanup_failures"] == {}
     assert settings["protected_severities"] == 3 and settings["refused_writes"] == []
-    output = " ".join(result.output.split())  # the console wraps long lines
+    output = " ".join(clean_run.output.split())  # the console wraps long lines
     assert f"Settings: created {len(created)} severities" in output
     assert f"updated {len(settings['severities_updated'])} and deleted" in output
     assert "(0 left behind)" in output and "The 3 severities that existed before" in output
+
+
+def _view(severity: dict[str, Any]) -> tuple[Any, ...]:
+    return (severity["name"], severity["description"], severity["rank"], severity["updated_at"])
 
 
 # --- the guard, unit by unit ---------------------------------------------------------------------------
