@@ -4,6 +4,9 @@ A value a schema states (page-size bounds) is read from that schema. A fact no s
 `x-` extension of the contract:
 - `x-error-types` (top level): the ErrorResponse `type` of each error status;
 - `x-max-body-bytes` (top level): the largest request body the API reads;
+- `x-max-query-parameters` (top level): the most key=value pairs a query string may hold;
+- `x-idempotency-window-seconds` (on the incident create operation): how long an idempotency key is
+  remembered;
 - `x-status-category-moves` (on the incident edit operation): the status categories an incident may move
   to from each category;
 - `x-listed-by-default` (on the incident list's `mode` parameter): the modes listed when no mode filter
@@ -16,16 +19,20 @@ from incident_contract.document import Spec
 from incident_contract.operations import operations
 
 __all__ = [
+    "CREATE_INCIDENT",
     "EDIT_INCIDENT",
     "LIST_INCIDENTS",
     "error_types",
+    "idempotency_window_seconds",
     "listed_by_default",
     "max_body_bytes",
+    "max_query_parameters",
     "page_size_bounds",
     "status_moves",
 ]
 
 LIST_INCIDENTS = "Incidents V2#List"
+CREATE_INCIDENT = "Incidents V2#Create"
 EDIT_INCIDENT = "Incidents V2#Edit"
 
 
@@ -36,6 +43,15 @@ def error_types(spec: Spec) -> dict[int, str]:
 
 def max_body_bytes(spec: Spec) -> int:
     return int(spec["x-max-body-bytes"])
+
+
+def max_query_parameters(spec: Spec) -> int:
+    return int(spec["x-max-query-parameters"])
+
+
+def idempotency_window_seconds(spec: Spec) -> int:
+    """How long an API key's idempotency key is remembered after its create."""
+    return int(operations(spec)[CREATE_INCIDENT].raw["x-idempotency-window-seconds"])
 
 
 def status_moves(spec: Spec) -> dict[str, frozenset[str]]:

@@ -6,6 +6,11 @@ operators exist, and which values an enum allows, come from the operation's para
 
 A key is `name`, `name[a]` or `name[a][b]`; `depth(param)` says how many bracket groups a parameter takes
 (0 plain, 1 deepObject, 2 deepObject of objects). Errors are `QueryError`s naming the parameter.
+
+Bounds come from the document too: `maxItems` of an operator's array caps the values of one filter,
+`minLength` refuses blank values, and the top-level `x-max-query-parameters` caps the pairs of a whole
+query string (`split(raw, limit)`), so the work a query can ask for is bounded before anything is parsed.
+A `date_range` (`START~END`) holds two real dates, START on or before END.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 __all__ = ["Filter", "ListQuery", "QueryError", "depth", "key_parts", "parse_list_query", "split"]
 
@@ -32,8 +37,19 @@ class QueryError(Exception):
         self.field, self.detail = field, detail
 
 
-def split(raw: str) -> list[tuple[str, str]]:
-    """The (key, value) pairs of a raw query string, blank values kept, in order."""
+def split(raw: str, limit: int | None = None) -> list[tuple[str, str]]:
+    """The (key, value) pairs of a raw query string, blank values kept, in order.
+
+    With a `limit`, more pairs than that is a QueryError naming the first key past it (counted before
+    anything is decoded, so an oversized query costs one scan of the string).
+    """
+    if limit is not None and raw.count("&") >= limit:
+        pairs = [p for p in raw.split("&") if p]
+        if len(pairs) > limit:
+            key = unquote_plus(pairs[limit].partition("=")[0])
+            parts = key_parts(key)
+            field = parts[0] if parts else key[:100] or "query"
+            raise QueryError(field, f"a query takes at most {limit} parameters; this one has {len(pairs)}")
     return parse_qsl(raw, keep_blank_values=True)
 
 
@@ -88,19 +104,27 @@ def _operators(param: Json) -> Json:
     return dict((inner if isinstance(inner, dict) else schema).get("properties", {}))
 
 
-def _check_value(param: str, schema: Json, value: str) -> None:
+def _date(param: str, value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise QueryError(param, f"{value[:40]!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _check_value(param: str, op: str, schema: Json, value: str) -> None:
     item = schema.get("items", schema)
-    if "enum" in item and value not in item["enum"]:
-        raise QueryError(param, f"{value!r} is not one of {', '.join(item['enum'])}")
-    if item.get("format") == "date":
-        try:
-            dt.date.fromisoformat(value)
-        except ValueError:
-            raise QueryError(param, f"{value!r} is not a date (YYYY-MM-DD)") from None
-    if "pattern" in item and not re.fullmatch(item["pattern"], value):
-        raise QueryError(param, f"{value!r} does not match {item['pattern']}")
-    if not value:
+    if len(value) < item.get("minLength", 1):
         raise QueryError(param, "is empty")
+    if "enum" in item and value not in item["enum"]:
+        raise QueryError(param, f"{value[:40]!r} is not one of {', '.join(item['enum'])}")
+    if item.get("format") == "date":
+        _date(param, value)
+    if "pattern" in item and not re.fullmatch(item["pattern"], value):
+        raise QueryError(param, f"{value[:40]!r} does not match {item['pattern']}")
+    if op == "date_range":
+        start, _, end = value.partition("~")
+        if _date(param, start) > _date(param, end):
+            raise QueryError(param, f"{value!r} starts after it ends (START~END)")
 
 
 def _plain(param: Json, value: str) -> Any:
@@ -114,15 +138,18 @@ def _default(by_name: dict[str, Json], name: str) -> Any:
     return by_name[name].get("schema", {}).get("default")
 
 
-def parse_list_query(raw: str, params: Iterable[Json], scalars: Json | None = None) -> ListQuery:
+def parse_list_query(
+    raw: str, params: Iterable[Json], scalars: Json | None = None, max_pairs: int | None = None
+) -> ListQuery:
     """Parse and check a raw list query. `params` are the operation's resolved parameters.
 
     `scalars` are the plain parameters already parsed and checked against their schemas (the mock's
-    validator does that); without them, plain values are taken as sent.
+    validator does that); without them, plain values are taken as sent. `max_pairs` is the document's
+    `x-max-query-parameters` (`incident_contract.facts.max_query_parameters`).
     """
     by_name = {p["name"]: p for p in params}
     grouped: dict[tuple[str, str | None, str | None], list[str]] = {}
-    for key, value in split(raw):
+    for key, value in split(raw, max_pairs):
         check_key(key, by_name)
         parts = key_parts(key)
         assert parts is not None
@@ -145,8 +172,11 @@ def parse_list_query(raw: str, params: Iterable[Json], scalars: Json | None = No
             raise QueryError(name, f"{op!r} is not an operator; use {', '.join(operators)}")
         if operators[op].get("type") != "array" and len(values) > 1:
             raise QueryError(name, f"[{op}] takes one value")
+        most = operators[op].get("maxItems")
+        if most is not None and len(values) > most:
+            raise QueryError(name, f"[{op}] takes at most {most} values")
         for value in values:
-            _check_value(name, operators[op], value)
+            _check_value(name, op, operators[op], value)
         if name == "mode":
             query.modes = tuple(values)
         else:

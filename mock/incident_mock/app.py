@@ -31,11 +31,13 @@ from incident_contract.facts import max_body_bytes
 from incident_mock.admission import Admission
 from incident_mock.auth import Policy
 from incident_mock.authentication import BearerAuthentication
+from incident_mock.clock import Clock
 from incident_mock.control import Control
 from incident_mock.dispatch import Dispatch, HandlerResolver
 from incident_mock.error_handler import HANDLED, error_handler
 from incident_mock.handlers import HANDLERS
 from incident_mock.intake import Intake
+from incident_mock.limits import DEFAULTS, Limits
 from incident_mock.store import DEFAULT_FIXTURES, Rules, Store, StoreHolder
 from incident_mock.validation import BodyValidator, QueryValidator
 
@@ -48,9 +50,11 @@ def create_app(
     validate_responses: bool = False,
     rate_limit: int | None = None,
     spec_file: Path | None = None,
+    limits: Limits = DEFAULTS,
+    clock: Clock | None = None,
 ) -> connexion.AsyncApp:
     spec = load_spec(spec_file)
-    holder = StoreHolder(fixtures or DEFAULT_FIXTURES, Rules.from_spec(spec))
+    holder = StoreHolder(fixtures or DEFAULT_FIXTURES, Rules.from_spec(spec), limits=limits, clock=clock)
 
     def store() -> Store:
         return holder.store
@@ -69,7 +73,10 @@ def create_app(
         resolver=resolver,
         strict_validation=True,
         validate_responses=validate_responses,
-        validator_map={"body": MediaTypeDict({"*/*json": BodyValidator}), "parameter": QueryValidator},  # 5
+        validator_map={  # 5
+            "body": MediaTypeDict({"*/*json": BodyValidator}),
+            "parameter": QueryValidator.bound(spec),
+        },
     )
     # The stages, in request order. At one position, the one added first ends up outermost.
     app.add_middleware(Intake, MiddlewarePosition.BEFORE_EXCEPTION, max_body=limit)  # 1

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +41,7 @@ from . import errors
 __all__ = ["Dispatch", "HandlerResolver", "Plan", "plan"]
 
 Json = dict[str, Any]
-Handler = Callable[..., Reply]
+Handler = Callable[..., Reply | Awaitable[Reply]]
 
 
 class HandlerResolver(Resolver):  # type: ignore[misc]
@@ -114,7 +114,10 @@ class Dispatch:
         if found.body:
             kwargs["body"] = state.body
         ctx = Ctx(self.store(), state.caller, self.spec, scope["query_string"].decode("latin-1"))
-        await _respond(send, found.handler(ctx, **kwargs))
+        reply = found.handler(ctx, **kwargs)
+        if inspect.isawaitable(reply):  # a handler that yields to the loop while it works (a list)
+            reply = await reply
+        await _respond(send, reply)
 
 
 async def _respond(send: Send, reply: Reply) -> None:

@@ -45,6 +45,11 @@ REUSED = "This idempotency key was already used with a different payload"
 BAD_JSON = "The request body is not valid JSON: {detail}"
 BAD_ENCODING = "The request body is not valid UTF-8"
 BAD_CONTENT_TYPE = "Send the request body as application/json"
+CAPACITY = (
+    "The server holds its maximum of {limit} {what} ({cap}): nothing was stored. "
+    "Reset the mock (POST /_mock/reset) or start it with a larger {option}"
+)
+LONE_SURROGATE = "{field} is invalid: it holds a lone surrogate (\\u{code:04x}), which is not valid Unicode"
 
 
 class ApiError(Exception):

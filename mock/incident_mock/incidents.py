@@ -7,6 +7,7 @@ it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 from collections.abc import Mapping
 from typing import Any
@@ -32,7 +33,10 @@ def _ref(table: Mapping[str, Json], value: str, field: str, pointer: str | None 
     return table[value]
 
 
-def build(catalog: Catalog, body: Json, key: ApiKey, incident_id: str, seq: int) -> IncidentRecord:
+def build(
+    catalog: Catalog, body: Json, key: ApiKey, incident_id: str, seq: int, moment: dt.datetime | None = None
+) -> IncidentRecord:
+    """A new record from a create payload; `moment` is the store's clock (real time when left out)."""
     severity = _ref(catalog.severities, body["severity_id"], "severity_id")
     if "incident_type_id" in body:
         kind = _ref(catalog.types, body["incident_type_id"], "incident_type_id")
@@ -47,7 +51,7 @@ def build(catalog: Catalog, body: Json, key: ApiKey, incident_id: str, seq: int)
     if triage and (kind["create_in_triage"] == "always" or status_id is None):
         status_id = triage
     status_id = status_id or catalog.first_status("live") or next(iter(catalog.statuses))
-    moment = now()
+    moment = moment or now()
     number = seq + 1
     record = IncidentRecord(
         id=incident_id,

@@ -3,11 +3,18 @@
 The query itself is parsed by the contract's one grammar (`incident_contract.query.parse_list_query`);
 this module turns its `QueryError` into our 422 and matches records against the parsed filters, reading
 settings (severity ranks, status categories, which ids exist) from a `Catalog` snapshot.
+
+`matcher(query, catalog)` compiles the filters once per request into one predicate: every filter's
+values become a set (a rank or category filter becomes the set of ids it admits, a date filter two
+datetimes), so testing a record costs the same whatever the number of values, and a list is one pass
+over the incidents with one call per incident.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import Any
 
 from incident_contract.query import Filter, ListQuery, QueryError, parse_list_query
@@ -15,15 +22,20 @@ from incident_mock.catalog import Catalog
 from incident_mock.errors import ValidationFailed
 from incident_mock.records import IncidentRecord
 
-__all__ = ["check_references", "matches", "parse"]
+__all__ = ["Predicate", "check_references", "matcher", "matches", "parse"]
 
 Json = dict[str, Any]
+Predicate = Callable[[IncidentRecord], bool]
+ATTRIBUTE = {"status": "status_id", "status_category": "status_id", "severity": "severity_id",
+             "incident_type": "type_id"}  # fmt: skip
 
 
-def parse(raw: str, params: Iterable[Json], scalars: Json | None = None) -> ListQuery:
+def parse(
+    raw: str, params: Iterable[Json], scalars: Json | None = None, max_pairs: int | None = None
+) -> ListQuery:
     """The parsed query, or 422 invalid_value naming the parameter."""
     try:
-        return parse_list_query(raw, params, scalars)
+        return parse_list_query(raw, params, scalars, max_pairs)
     except QueryError as exc:
         raise ValidationFailed.invalid(exc.field, exc.detail) from None
 
@@ -43,33 +55,57 @@ def check_references(query: ListQuery, catalog: Catalog) -> None:
 
 def matches(query: ListQuery, catalog: Catalog, rec: IncidentRecord) -> bool:
     """Whether the record passes the filters: all of them, or any with `filter_mode=any`."""
-    if not query.filters:
-        return True
-    results = (match(catalog, rec, f) for f in query.filters)
-    return any(results) if query.filter_mode == "any" else all(results)
+    test = matcher(query, catalog)
+    return test is None or test(rec)
 
 
-def match(catalog: Catalog, rec: IncidentRecord, f: Filter) -> bool:
-    """Whether the record passes one filter."""
+def matcher(query: ListQuery, catalog: Catalog) -> Predicate | None:
+    """One predicate for all the query's filters (None when it has none: everything matches)."""
+    tests = [_compile(catalog, f) for f in query.filters]
+    if not tests:
+        return None
+    if len(tests) == 1:
+        return tests[0]
+    if query.filter_mode == "any":
+        return lambda rec: any(test(rec) for test in tests)
+    return lambda rec: all(test(rec) for test in tests)
+
+
+def _day(value: str) -> dt.datetime:
+    return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), dt.UTC)
+
+
+def _compile(catalog: Catalog, f: Filter) -> Predicate:
+    """One filter as a predicate; its values are turned into sets and bounds here, once."""
+    values = frozenset(f.values)
     if f.param in ("created_at", "updated_at"):
-        day = (rec.created_at if f.param == "created_at" else rec.updated_at).date().isoformat()
-        lo, _, hi = f.values[0].partition("~") if f.op == "date_range" else (f.values[0], "", f.values[0])
-        return (f.op == "lte" or day >= lo) and (f.op == "gte" or day <= hi)
+        lo_text, _, hi_text = f.values[0].partition("~") if f.op == "date_range" else (f.values[0],) * 3
+        lo = _day(lo_text) if f.op != "lte" else dt.datetime.min.replace(tzinfo=dt.UTC)
+        hi = _day(hi_text) + dt.timedelta(days=1) if f.op != "gte" else dt.datetime.max.replace(tzinfo=dt.UTC)
+        if f.param == "created_at":
+            return lambda rec: lo <= rec.created_at < hi
+        return lambda rec: lo <= rec.updated_at < hi
     if f.param == "severity" and f.op in ("gte", "lte"):
-        mine, other = catalog.severities[rec.severity_id]["rank"], catalog.severities[f.values[0]]["rank"]
-        return bool(mine >= other if f.op == "gte" else mine <= other)
+        rank = catalog.severities[f.values[0]]["rank"]
+        ranks = {sid: s["rank"] for sid, s in catalog.severities.items()}
+        ids = frozenset(sid for sid, r in ranks.items() if (r >= rank if f.op == "gte" else r <= rank))
+        return lambda rec: rec.severity_id in ids
     if f.param == "incident_role":
-        holder = rec.roles.get(f.key or "")
+        role = f.key or ""
         if f.op == "one_of":
-            return holder in f.values
+            return lambda rec: rec.roles.get(role) in values
         wants_set = (f.values[0] == "true") == (f.op == "is_set")
-        return (holder is not None) == wants_set
-    current: set[str] = {
-        "status": {rec.status_id},
-        "status_category": {catalog.statuses[rec.status_id]["category"]},
-        "severity": {rec.severity_id},
-        "incident_type": {rec.type_id},
-        "custom_field": {v.get("value_option_id", "") for v in rec.custom_fields.get(f.key or "", [])},
-    }[f.param]
-    hit = bool(current & set(f.values))
-    return hit if f.op == "one_of" else not hit
+        return lambda rec: (role in rec.roles) == wants_set
+    if f.param == "custom_field":
+        field = f.key or ""
+
+        def hit(rec: IncidentRecord) -> bool:
+            return any(v.get("value_option_id") in values for v in rec.custom_fields.get(field, ()))
+
+        return hit if f.op == "one_of" else lambda rec: not hit(rec)
+    if f.param == "status_category":
+        values = frozenset(sid for sid, s in catalog.statuses.items() if s["category"] in values)
+    get = attrgetter(ATTRIBUTE[f.param])
+    if f.op == "one_of":
+        return lambda rec: get(rec) in values
+    return lambda rec: get(rec) not in values

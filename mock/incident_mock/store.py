@@ -2,15 +2,20 @@
 
 Framework-free on purpose: handlers translate HTTP to calls on a `Store`, and a test can reach every
 rule here without a server (tests/mock/test_store.py). The rules for one incident live in `incidents`,
-list matching in `listing`; both read a `Catalog` snapshot and never see the store. Every public method
-runs without awaiting, so on one event loop each call is atomic; the lock makes that hold for threads too.
+list matching in `listing`, a list's pass over the incidents in `scan`, remembered idempotency keys in
+`idempotency`; they read a `Catalog` snapshot and never see the store. Every public method runs without
+awaiting, so on one event loop each call is atomic; the lock makes that hold for threads too.
+
+The store reads time from its `Clock` (clock.py) and holds at most what its `Limits` allow (limits.py).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import datetime as dt
 import hmac
-import json
+import re
 import threading
 from collections import Counter
 from collections.abc import Mapping
@@ -22,25 +27,25 @@ import yaml
 from ulid import ULID
 
 from incident_contract.document import Spec, load_spec
-from incident_contract.facts import listed_by_default, status_moves
+from incident_contract.facts import idempotency_window_seconds, listed_by_default, status_moves
 from incident_contract.query import ListQuery
 from incident_mock import incidents, listing
 from incident_mock.catalog import Catalog, find
+from incident_mock.clock import Clock, SystemClock
 from incident_mock.errors import NotFound, ValidationFailed
-from incident_mock.records import ApiKey, IncidentRecord, now, timestamp
+from incident_mock.idempotency import IdempotencyKeys, Remembered, digest
+from incident_mock.limits import DEFAULTS, Limits, capacity_reached
+from incident_mock.records import ApiKey, IncidentRecord, timestamp
 from incident_mock.render_cache import RenderCache
+from incident_mock.scan import Scan
 
 from . import errors
 
-__all__ = ["DEFAULT_FIXTURES", "Rules", "Store", "StoreHolder", "canonical"]
+__all__ = ["DEFAULT_FIXTURES", "Rules", "Store", "StoreHolder"]
 
 Json = dict[str, Any]
 DEFAULT_FIXTURES = Path(__file__).with_name("fixtures.yaml")
-
-
-def canonical(payload: Json) -> str:
-    """Payloads are equal when they are equal as JSON, whatever their key order."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+NUMBER = re.compile(r"[0-9]{1,18}")  # an incident number in a path: ASCII digits, at most 18 of them
 
 
 @dataclass(frozen=True)
@@ -49,23 +54,34 @@ class Rules:
 
     moves: Mapping[str, frozenset[str]]  # x-status-category-moves
     listed_by_default: tuple[str, ...]  # x-listed-by-default of the incident list's `mode`
+    idempotency_window: dt.timedelta = dt.timedelta(hours=24)  # x-idempotency-window-seconds
 
     @classmethod
     def from_spec(cls, spec: Spec) -> Rules:
-        return cls(status_moves(spec), listed_by_default(spec))
+        window = dt.timedelta(seconds=idempotency_window_seconds(spec))
+        return cls(status_moves(spec), listed_by_default(spec), window)
 
 
 class Store:
-    def __init__(self, fixtures: Json, rules: Rules | None = None) -> None:
+    def __init__(
+        self,
+        fixtures: Json,
+        rules: Rules | None = None,
+        *,
+        clock: Clock | None = None,
+        limits: Limits = DEFAULTS,
+    ) -> None:
         self.lock = threading.RLock()
         self.rules = rules or Rules.from_spec(load_spec())
+        self.clock: Clock = clock or SystemClock()
+        self.limits = limits
         self.keys = [ApiKey(k["id"], k["token"], k["name"], tuple(k["roles"])) for k in fixtures["api_keys"]]
         self.catalog = Catalog.from_fixtures(fixtures)
         self.incidents: list[IncidentRecord] = []  # creation order; index == seq
         self.by_id: dict[str, IncidentRecord] = {}
-        self.idempotency: dict[str, tuple[str, str]] = {}  # key -> (canonical payload, incident id)
+        self.idempotency = IdempotencyKeys(self.rules.idempotency_window)
         self.counts: Counter[tuple[str, str]] = Counter()  # (mode, visibility) -> incidents
-        self.rendered = RenderCache(incidents.render)
+        self.rendered = RenderCache(incidents.render, max_bytes=limits.render_cache_bytes)
         for seed in fixtures.get("incidents", []):
             creator = next(k for k in self.keys if k.token == seed["created_by"])
             self.create_incident(seed["payload"], creator, incident_id=seed.get("id"))
@@ -95,7 +111,9 @@ class Store:
             name = body["name"]
             if any(s["name"].casefold() == name.casefold() and s is not current for s in table.values()):
                 raise ValidationFailed.invalid("name", f"a severity named {name!r} exists")
-            stamp = timestamp(now())
+            if current is None and len(table) >= self.limits.max_severities:
+                raise capacity_reached("severities", "max_severities", self.limits.max_severities)
+            stamp = timestamp(self.clock.now())
             if current is None:
                 rank = body.get("rank", max((s["rank"] for s in table.values()), default=0) + 1)
                 saved = {"id": str(ULID()), "created_at": stamp}
@@ -135,35 +153,44 @@ class Store:
     def create_incident(
         self, payload: Json, key: ApiKey, incident_id: str | None = None
     ) -> tuple[IncidentRecord, bool]:
-        """Create, or replay an earlier create with the same key. Returns (the incident, replayed)."""
+        """Create, or replay this API key's earlier create with the same idempotency key.
+
+        Returns (the incident, replayed). Idempotency keys are the API key's own (idempotency.py): the
+        same `idempotency_key` from another API key is a different create.
+        """
         with self.lock:
-            digest = canonical(payload)
-            seen = self.idempotency.get(payload["idempotency_key"])
-            if seen is not None:
-                if seen[0] != digest:
+            moment = self.clock.now()
+            sent = digest(payload)
+            seen = self.idempotency.recall(key.id, payload["idempotency_key"], moment)
+            if seen is not None and seen.incident_id in self.by_id:
+                if seen.digest != sent:
                     raise ValidationFailed(
                         errors.REUSED, code="idempotency_key_reused", field="idempotency_key"
                     )
-                return self.by_id[seen[1]], True
+                return self.by_id[seen.incident_id], True
+            if len(self.incidents) >= self.limits.max_incidents:
+                raise capacity_reached("incidents", "max_incidents", self.limits.max_incidents)
             # Every check happens before anything is stored: a rejected create consumes nothing.
             record = incidents.build(
-                self.catalog, payload, key, incident_id or str(ULID()), seq=len(self.incidents)
+                self.catalog, payload, key, incident_id or str(ULID()), seq=len(self.incidents), moment=moment
             )
             self.incidents.append(record)
             self.by_id[record.id] = record
-            self.idempotency[payload["idempotency_key"]] = (digest, record.id)
+            self.idempotency.remember(key.id, payload["idempotency_key"], Remembered(sent, record.id, moment))
             self.counts[(record.mode, record.visibility)] += 1
             return record, False
 
     def find_incident(self, ref: str, private_ok: bool) -> IncidentRecord:
-        """By id or by number. A private incident the caller may not see does not exist for it."""
+        """By id or by number (ASCII digits only). A private incident the caller may not see does not exist
+        for it."""
         record = self.by_id.get(ref)
-        if record is None and ref.isdigit() and 0 < int(ref) <= len(self.incidents):
+        if record is None and NUMBER.fullmatch(ref) and 0 < int(ref) <= len(self.incidents):
             record = self.incidents[int(ref) - 1]
         if record is None or (record.visibility == "private" and not private_ok):
-            if ref.upper().startswith("INC-") and ref[4:].isdigit():
-                raise NotFound(errors.NOT_FOUND_REFERENCE.format(id=ref, number=ref[4:]))
-            raise NotFound(errors.NOT_FOUND.format(kind="incident", id=ref))
+            shown = ref if len(ref) <= 100 else f"{ref[:100]}..."
+            if ref[:4].upper() == "INC-" and NUMBER.fullmatch(ref[4:]):
+                raise NotFound(errors.NOT_FOUND_REFERENCE.format(id=shown, number=ref[4:]))
+            raise NotFound(errors.NOT_FOUND.format(kind="incident", id=shown))
         return record
 
     def edit_incident(self, ref: str, body: Json, private_ok: bool) -> IncidentRecord:
@@ -172,50 +199,56 @@ class Store:
             record = self.find_incident(ref, private_ok)
             draft = copy.deepcopy(record)
             incidents.apply_edit(self.catalog, self.rules.moves, draft, body["incident"])
-            draft.updated_at = now()
+            draft.updated_at = self.clock.now()
             draft.version += 1
-            record.__dict__.update(draft.__dict__)
+            for f in dataclasses.fields(record):
+                setattr(record, f.name, getattr(draft, f.name))
             return record
 
     def encoded(self, record: IncidentRecord) -> bytes:
         """The record's IncidentV2 as JSON, from the render cache: pages are assembled from these bytes."""
         return self.rendered.encoded(record, self.catalog)
 
+    def scan(self, query: ListQuery, private_ok: bool) -> Scan:
+        """A list request's pass over the incidents, to be run in steps (`Scan.step`) by the caller."""
+        catalog = self.catalog
+        listing.check_references(query, catalog)
+        modes = frozenset(query.modes or self.rules.listed_by_default)
+        found = Scan(self.incidents, modes, private_ok, listing.matcher(query, catalog), query)
+        if query.after is not None:
+            anchor = self.by_id.get(query.after)
+            if anchor is None or not found.visible(anchor):
+                raise ValidationFailed.invalid("after", "unknown cursor")
+            found.start_after(anchor.seq)
+        if found.test is None:  # no filters: the counters know the total, and the page is all the work
+            vis = ("public", "private") if private_ok else ("public",)
+            found.total = sum(self.counts[(m, v)] for m in modes for v in vis)
+        return found
+
     def list_incidents(
         self, query: ListQuery, private_ok: bool
     ) -> tuple[list[IncidentRecord], str | None, int]:
-        """One page, the cursor of the next page (None on the last), and the visible total."""
-        catalog = self.catalog
-        listing.check_references(query, catalog)
-        modes = query.modes or self.rules.listed_by_default
+        """One page, the cursor of the next page (None on the last), and the visible total, in one go."""
+        found = self.scan(query, private_ok)
+        while not found.step():
+            pass
+        return found.result()
 
-        def visible(rec: IncidentRecord) -> bool:
-            return rec.mode in modes and (private_ok or rec.visibility == "public")
-
-        newest_first = query.sort_by != "created_at_oldest_first"
-        order = range(len(self.incidents) - 1, -1, -1) if newest_first else range(len(self.incidents))
-        if query.after is not None:
-            anchor = self.by_id.get(query.after)
-            if anchor is None or not visible(anchor):
-                raise ValidationFailed.invalid("after", "unknown cursor")
-            order = (
-                range(anchor.seq - 1, -1, -1) if newest_first else range(anchor.seq + 1, len(self.incidents))
-            )
-        page: list[IncidentRecord] = []
-        more = False
-        for index in order:
-            rec = self.incidents[index]
-            if visible(rec) and listing.matches(query, catalog, rec):
-                if len(page) == query.page_size:
-                    more = True
-                    break
-                page.append(rec)
-        if query.filters:
-            total = sum(1 for rec in self.incidents if visible(rec) and listing.matches(query, catalog, rec))
-        else:
-            vis = ("public", "private") if private_ok else ("public",)
-            total = sum(self.counts[(m, v)] for m in modes for v in vis)
-        return page, (page[-1].id if more else None), total
+    def dispose(self, step: int = 2_000) -> None:
+        """Let go of everything, a slice at a time: freeing a big store in one go holds the interpreter
+        for tens of milliseconds, so `StoreHolder.reset` runs this in a thread after the swap. It takes no
+        lock: nothing new reaches a store once it is swapped out, and a list still walking it skips what
+        is gone."""
+        while self.incidents:
+            del self.incidents[-step:]
+        while self.by_id:
+            for _ in range(min(step, len(self.by_id))):
+                self.by_id.popitem()
+        entries = self.idempotency.entries
+        while entries:
+            for _ in range(min(step, len(entries))):
+                entries.popitem()
+        self.rendered.entries.clear()
 
 
 class StoreHolder:
@@ -223,10 +256,21 @@ class StoreHolder:
 
     `dashboard_url`, when given, replaces the fixtures': it comes from the address the mock really serves
     (or `--public-url`), and the identity's `dashboard_url` and every incident's `permalink` derive from it.
+    Every store it builds gets the same `limits` and `clock`. A reset frees the old store in a thread, a
+    slice at a time, so the reset of a big store does not freeze other clients.
     """
 
-    def __init__(self, fixtures: Path, rules: Rules, dashboard_url: str | None = None) -> None:
+    def __init__(
+        self,
+        fixtures: Path,
+        rules: Rules,
+        dashboard_url: str | None = None,
+        *,
+        limits: Limits = DEFAULTS,
+        clock: Clock | None = None,
+    ) -> None:
         self.fixtures, self.rules, self.dashboard_url = fixtures, rules, dashboard_url
+        self.limits, self.clock = limits, clock
         self.store = self.build()
 
     def build(self) -> Store:
@@ -234,7 +278,11 @@ class StoreHolder:
             data = yaml.safe_load(fh)
         if self.dashboard_url is not None:
             data["organisation"]["dashboard_url"] = self.dashboard_url
-        return Store(data, self.rules)
+        return Store(data, self.rules, limits=self.limits, clock=self.clock)
 
-    def reset(self) -> None:
-        self.store = self.build()
+    def reset(self) -> threading.Thread:
+        """Swap in a fresh store; returns the thread that frees the old one (tests join it)."""
+        old, self.store = self.store, self.build()
+        freeing = threading.Thread(target=old.dispose, name="incident-mock-dispose", daemon=True)
+        freeing.start()
+        return freeing

@@ -4,6 +4,11 @@ Connexion still validates every request against openapi.yaml; these subclasses o
 failure looks like. Connexion reports one flat string per failure, and the contract needs a 422 per
 field with `source.field` and `source.pointer`, so the body validator reports jsonschema's own errors,
 and reading the body fails with a 400 rather than the 500 Connexion 3.3 gives for non-UTF-8 input.
+
+JSON may spell a lone surrogate (`"\ud800"`), which parses into a Python string that is not valid
+Unicode and cannot be encoded again: stored, it would turn every later answer that shows it into a 500.
+The body validator refuses it (422 invalid_value naming the field) before anything can store it. The
+query validator caps the query string at the contract's `x-max-query-parameters` pairs.
 """
 
 from __future__ import annotations
@@ -19,15 +24,38 @@ from connexion.validators import JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from starlette.types import Scope
 
+from incident_contract.document import Spec
+from incident_contract.facts import max_query_parameters
 from incident_contract.query import QueryError, check_key, depth, split
 from incident_mock.errors import BadRequest, ValidationFailed
 from incident_mock.request_state import request_state
 
 from . import errors
 
-__all__ = ["BodyValidator", "QueryValidator", "describe"]
+__all__ = ["BodyValidator", "QueryValidator", "describe", "lone_surrogate"]
 
 Json = dict[str, Any]
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(body: Any) -> tuple[str, str, int] | None:
+    """(field, pointer, code point) of the first string or name in a parsed body holding a lone
+    surrogate, or None. A name holding one is reported at the object that holds it."""
+    stack: list[tuple[Any, list[Any]]] = [(body, [])]
+    while stack:
+        value, path = stack.pop()
+        found = None
+        if isinstance(value, str):
+            found = SURROGATE.search(value)
+        elif isinstance(value, dict):
+            found = next((m for m in map(SURROGATE.search, value) if m is not None), None)
+            stack.extend((v, [*path, k]) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, [*path, i]) for i, v in enumerate(value))
+        if found is not None:
+            named = [p for p in path if isinstance(p, str)]
+            return (named[-1] if named else "body"), _pointer(path), ord(found.group())
+    return None
 
 
 def _pointer(parts: list[Any]) -> str:
@@ -126,6 +154,12 @@ class BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
             raise BadRequest(
                 errors.BAD_JSON.format(detail="nested too deeply"), code="invalid_json"
             ) from None
+        if "\\u" in text:  # a surrogate can only arrive escaped: the text itself is valid UTF-8
+            bad = lone_surrogate(body)
+            if bad is not None:
+                field, pointer, code = bad
+                message = errors.LONE_SURROGATE.format(field=field, code=code)
+                raise ValidationFailed(message, field=field, pointer=pointer)
         request_state(scope).body = body  # what Dispatch hands the handler, once _validate has passed it
         return body
 
@@ -153,13 +187,25 @@ class QueryValidator(ParameterValidator):  # type: ignore[misc]
     Reads the raw query string with the contract's one query grammar (`incident_contract.query`):
     Connexion's own parser raises on brackets deeper than the schema (`status[one_of][x]=y`), so
     malformed keys must be refused before anything asks it. deepObject values are left to the handler,
-    which reads them from the raw query string with the same grammar.
+    which reads them from the raw query string with the same grammar. `bound(spec)` is this validator with
+    the contract's cap on the number of query parameters.
     """
+
+    max_pairs: int | None = None
+
+    @classmethod
+    def bound(cls, spec: Spec) -> type[QueryValidator]:
+        """This validator, refusing more query parameters than the contract's `x-max-query-parameters`."""
+        return type(cls.__name__, (cls,), {"max_pairs": max_query_parameters(spec)})
 
     def validate(self, scope: Scope) -> None:
         declared = {p["name"]: p for p in self.parameters.get("query", [])}
         first: dict[str, str] = {}
-        for key, sent in split(scope.get("query_string", b"").decode("latin-1")):
+        try:
+            pairs = split(scope.get("query_string", b"").decode("latin-1"), self.max_pairs)
+        except QueryError as exc:
+            raise ValidationFailed.invalid(exc.field, exc.detail) from None
+        for key, sent in pairs:
             try:
                 name = check_key(key, declared)
             except QueryError:

@@ -54,7 +54,7 @@ def snapshot(store: Store) -> dict[str, Any]:
     return copy.deepcopy(
         {
             "incidents": store.incidents,
-            "idempotency": store.idempotency,
+            "idempotency": dict(store.idempotency.entries),
             "severities": store.severities,
             "counts": store.counts,
         }
@@ -340,7 +340,8 @@ async def test_null_bytes_and_emoji_round_trip_through_create_and_replay(
     assert (
         replay.headers["idempotent-replayed"] == "true" and replay.json()["incident"]["id"] == incident["id"]
     )
-    assert store.idempotency[text][1] == incident["id"]
+    full = store.key_for("mock-key-full")
+    assert full is not None and store.idempotency.entries[(full.id, text)].incident_id == incident["id"]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,49 @@
+"""How much one store may hold: the mock's caps, with their defaults, and the error for reaching one.
+
+The contract declares that a server bounds what it holds and how a create past a bound is answered
+(422 `validation_error`, code `capacity_reached`, the message naming the bound: openapi.yaml, the
+incident and severity create operations). The numbers are the mock's own, options of `incident-mock`
+and of `create_app(limits=...)`, never contract facts.
+
+What bounds the rest of the memory:
+- remembered idempotency keys: one per incident created in the window, so at most `max_incidents`
+  (incidents are never deleted, and a key is remembered only by a create that stored an incident);
+  each holds a 32-byte digest of the payload, never the payload;
+- the render cache: `render_cache_bytes` of encoded JSON, and no entry over 1/64 of it;
+- one stored incident: its fields as sent, at most the contract's `x-max-body-bytes` per request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from incident_mock.errors import ValidationFailed
+
+from . import errors
+
+__all__ = ["DEFAULTS", "Limits", "capacity_reached"]
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_incidents: int = 100_000  # per store: RSS about 240 MiB at the cap (bench/results.md)
+    max_severities: int = 1_000  # per store
+    render_cache_bytes: int = 32 * MIB  # encoded IncidentV2 JSON kept for list pages
+
+    def __post_init__(self) -> None:
+        for name in ("max_incidents", "max_severities", "render_cache_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+
+
+DEFAULTS = Limits()
+
+
+def capacity_reached(what: str, cap: str, limit: int) -> ValidationFailed:
+    """422 capacity_reached, naming the cap (the `incident-mock` option) in the message."""
+    option = "--" + cap.replace("_", "-")
+    return ValidationFailed(
+        errors.CAPACITY.format(limit=limit, what=what, cap=cap, option=option), code="capacity_reached"
+    )
