@@ -12,6 +12,7 @@ from types import FrameType
 
 import click
 
+from incident_mock.limits import DEFAULTS, Limits
 from incident_mock.records import ApiKey
 from incident_mock.server import ADMIN_TOKEN_ENV, MockServer, Refused
 from incident_mock.transport import TransportLimits
@@ -29,10 +30,11 @@ Default keys (from the packaged fixtures):
 TRANSPORT = TransportLimits()
 
 
-def banner(base: str, keys: list[ApiKey], started: float, admin: bool = False) -> str:
+def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: bool = False) -> str:
     lines = [
         f"incident-mock ready in {time.perf_counter() - started:.2f} s",
         f"  base URL   {base}",
+        *([f"  listening  {address}"] if address != base else []),
         f"  docs       {base}/docs/   (contract: {base}/openapi.yaml, {base}/openapi.json)",
         f"  control    {base}/_mock/health, POST {base}/_mock/reset"
         + ("   (Authorization: Bearer <admin token>)" if admin else ""),
@@ -110,6 +112,27 @@ def banner(base: str, keys: list[ApiKey], started: float, admin: bool = False) -
 @click.option("--validate-responses", is_flag=True, help="Answer 500 when a response breaks the contract.")
 @click.option("--rate-limit", type=click.IntRange(min=1), help="Requests per minute per key; 429 beyond it.")
 @click.option(
+    "--max-incidents",
+    default=DEFAULTS.max_incidents,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Incidents the store holds; a create past it is 422 capacity_reached.",
+)
+@click.option(
+    "--max-severities",
+    default=DEFAULTS.max_severities,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Severities the store holds; a create past it is 422 capacity_reached.",
+)
+@click.option(
+    "--render-cache-mib",
+    default=DEFAULTS.render_cache_bytes // 2**20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="MiB of rendered incident JSON kept for list pages.",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -131,6 +154,9 @@ def main(
     fixtures: Path | None,
     validate_responses: bool,
     rate_limit: int | None,
+    max_incidents: int,
+    max_severities: int,
+    render_cache_mib: int,
     log_level: str,
 ) -> None:
     """Run the incident-contract mock: a stateful server for openapi.yaml."""
@@ -153,12 +179,13 @@ def main(
             fixtures=fixtures,
             validate_responses=validate_responses,
             rate_limit=rate_limit,
+            limits=Limits(max_incidents, max_severities, render_cache_mib * 2**20),
         )
     except Refused as exc:
         click.echo(f"incident-mock: {exc}", err=True)
         sys.exit(2)
     # The socket listens already: a client that connects now is served as soon as uvicorn runs.
-    click.echo(banner(mock.url, mock.app.holder.store.keys, started, admin=bool(admin_token)))
+    click.echo(banner(mock.url, mock.address, mock.app.holder.store.keys, started, admin=bool(admin_token)))
     # uvicorn shuts down gracefully, then re-raises the signal it caught: treat that as a clean stop.
     signal.signal(signal.SIGTERM, _interrupt)
     with contextlib.suppress(KeyboardInterrupt):
