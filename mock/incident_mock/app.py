@@ -4,20 +4,25 @@ The spec owns routing, validation and the security wiring. `create_app` adds our
 Connexion's; a request goes through them in this order, each one module named for its job, and they
 share one typed `RequestState` (request_state.py). tests/mock/test_app.py checks the order.
 
-1. intake          request id, X-Request-Id on every answer, the body read once up to the limit
-2. control         the control plane (/_mock/) and the live docs, outside the contract
+   (transport)     before any of this, incident_mock.transport caps the request head (431) and the time
+                   to send a request (408), when served by incident_mock.server
+1. intake          request id, X-Request-Id, no-store and nosniff on every answer, the body read once
+2. hosts           the Host header names a host this mock serves (421), when `allowed_hosts` is given
+3. cors            CORS for the API's browser callers, when `cors_origins` is given
+4. control         the control plane (/_mock/, its guard) and the live docs, outside the contract
    (Connexion)     routing by openapi.yaml
-3. authentication  Connexion's security middleware runs our bearer handler: 401, or the caller
-4. admission       403 for a missing scope, then 413, then the rate limit (429)
-5. validation      Connexion's request validation with our validators: 400, and 422 per field
+5. authentication  Connexion's security middleware runs our bearer handler: 401, or the caller
+6. admission       403 for a missing scope, then 413, then the rate limit (429)
+7. validation      Connexion's request validation with our validators: 400, and 422 per field
    (Connexion)     response validation, when asked
-6. dispatch        the handler Connexion resolved for the operation, called with the parsed arguments
+8. dispatch        the handler Connexion resolved for the operation, called with the parsed arguments
 
 Every error, from any stage, goes through error_handler.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
@@ -27,15 +32,17 @@ from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 
 from incident_contract.document import load_spec, spec_path
-from incident_contract.facts import max_body_bytes
+from incident_contract.facts import error_types, max_body_bytes
 from incident_mock.admission import Admission
 from incident_mock.auth import Policy
 from incident_mock.authentication import BearerAuthentication
 from incident_mock.clock import Clock
 from incident_mock.control import Control
+from incident_mock.cors import Cors
 from incident_mock.dispatch import Dispatch, HandlerResolver
 from incident_mock.error_handler import HANDLED, error_handler
 from incident_mock.handlers import HANDLERS
+from incident_mock.hosts import HostCheck
 from incident_mock.intake import Intake
 from incident_mock.limits import DEFAULTS, Limits
 from incident_mock.store import DEFAULT_FIXTURES, Rules, Store, StoreHolder
@@ -52,18 +59,28 @@ def create_app(
     spec_file: Path | None = None,
     limits: Limits = DEFAULTS,
     clock: Clock | None = None,
+    public_url: str | None = None,
+    allowed_hosts: Sequence[str] | None = None,
+    admin_token: str | None = None,
+    cors_origins: Sequence[str] = (),
 ) -> connexion.AsyncApp:
+    """The mock as an ASGI app. `public_url` is where clients reach it (the served contract's `servers`,
+    the `dashboard_url` and `permalink`s); `allowed_hosts` switches the Host check on (incident_mock.server
+    always does); `admin_token` guards /_mock/; `cors_origins` switches CORS on for the API."""
     spec = load_spec(spec_file)
-    holder = StoreHolder(fixtures or DEFAULT_FIXTURES, Rules.from_spec(spec), limits=limits, clock=clock)
+    dashboard = f"{public_url.rstrip('/')}/dashboard" if public_url else None
+    holder = StoreHolder(
+        fixtures or DEFAULT_FIXTURES, Rules.from_spec(spec), dashboard, limits=limits, clock=clock
+    )
 
     def store() -> Store:
         return holder.store
 
-    policy, limit = Policy(spec), max_body_bytes(spec)
+    policy, limit, types = Policy(spec), max_body_bytes(spec), error_types(spec)
     resolver = HandlerResolver(HANDLERS)
     app = connexion.AsyncApp(
         "incident_mock",
-        security_map={"bearer": partial(BearerAuthentication, policy, store)},  # stage 3
+        security_map={"bearer": partial(BearerAuthentication, policy, store)},  # stage 5
         # control.py serves the docs and the contract; Connexion's own copies would put a router in front
         # of every request.
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
@@ -73,20 +90,35 @@ def create_app(
         resolver=resolver,
         strict_validation=True,
         validate_responses=validate_responses,
-        validator_map={  # 5
+        validator_map={  # 7
             "body": MediaTypeDict({"*/*json": BodyValidator}),
             "parameter": QueryValidator.bound(spec),
         },
     )
     # The stages, in request order. At one position, the one added first ends up outermost.
     app.add_middleware(Intake, MiddlewarePosition.BEFORE_EXCEPTION, max_body=limit)  # 1
-    app.add_middleware(Control, MiddlewarePosition.BEFORE_EXCEPTION, holder=holder, spec=spec)  # 2
-    # Connexion: routing, then security (stage 3, BearerAuthentication).
+    if allowed_hosts is not None:
+        app.add_middleware(  # 2
+            HostCheck, MiddlewarePosition.BEFORE_EXCEPTION, allowed=allowed_hosts, types=types
+        )
+    if cors_origins:
+        app.add_middleware(Cors, MiddlewarePosition.BEFORE_EXCEPTION, origins=cors_origins)  # 3
     app.add_middleware(  # 4
+        Control,
+        MiddlewarePosition.BEFORE_EXCEPTION,
+        holder=holder,
+        spec=spec,
+        types=types,
+        max_body=limit,
+        public_url=public_url,
+        admin_token=admin_token,
+    )
+    # Connexion: routing, then security (stage 5, BearerAuthentication).
+    app.add_middleware(  # 6
         Admission, MiddlewarePosition.BEFORE_VALIDATION, policy=policy, max_body=limit, rate_limit=rate_limit
     )
-    # Connexion: request validation (stage 5, our validators), then response validation when asked.
-    app.add_middleware(  # 6
+    # Connexion: request validation (stage 7, our validators), then response validation when asked.
+    app.add_middleware(  # 8
         Dispatch, MiddlewarePosition.BEFORE_CONTEXT, resolver=resolver, store=store, spec=spec
     )
     on_error = error_handler(spec)

@@ -102,7 +102,8 @@ class MockServer:
             raise Refused(EXPOSED.format(host=host, env=ADMIN_TOKEN_ENV))
         self.socket = bind(host, port)
         self.port = int(self.socket.getsockname()[1])
-        self.url = (public_url or public_url_for(self.socket)).rstrip("/")
+        self.address = public_url_for(self.socket)  # where it listens
+        self.url = (public_url or self.address).rstrip("/")  # where clients are told to reach it
         hosts = [host, urlsplit(self.url).hostname or "", *allowed_hosts]
         self.app = create_app(
             public_url=self.url,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -54,3 +56,53 @@ def test_help_names_the_default_keys() -> None:
     )
     for text in ("--host", "--port", "--fixtures", "--validate-responses", "--log-level", "mock-key-full"):
         assert text in result.stdout
+    for option in (
+        "--public-url", "--allowed-host", "--admin-token", "INCIDENT_MOCK_ADMIN_TOKEN", "--cors-origin",
+        "--max-header-bytes", "--max-headers", "--request-timeout", "--keep-alive-timeout",
+    ):  # fmt: skip
+        assert option in result.stdout
+
+
+def test_port_0_and_a_public_url_show_in_the_banner_and_the_answers(tmp_path: Path) -> None:
+    log = tmp_path / "mock.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "incident_mock", "--port", "0", "--public-url", "http://mock.test:1234/",
+             "--admin-token", "t0ken", "--log-level", "warning"],
+            stdout=out, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while (
+            "mock-key-viewer" not in log.read_text() and time.monotonic() < deadline and proc.poll() is None
+        ):
+            time.sleep(0.05)
+        banner = log.read_text()
+        assert "base URL   http://mock.test:1234\n" in banner
+        assert "Bearer <admin token>" in banner
+        port = re.search(r"listening\s+http://127\.0\.0\.1:(\d+)", banner)
+        assert port, banner
+        base = f"http://127.0.0.1:{port.group(1)}"
+        identity = httpx.get(f"{base}/v1/identity", headers={"Authorization": "Bearer mock-key-viewer"})
+        assert identity.json()["identity"]["dashboard_url"] == "http://mock.test:1234/dashboard"
+        assert httpx.get(f"{base}/_mock/health").status_code == 401
+        health = httpx.get(f"{base}/_mock/health", headers={"Authorization": "Bearer t0ken"})
+        assert health.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+    assert proc.returncode == 0
+    assert "Traceback" not in log.read_text()
+
+
+def test_an_exposed_address_without_an_admin_token_is_refused_before_binding() -> None:
+    """An empty INCIDENT_MOCK_ADMIN_TOKEN is no token; 192.0.2.1 is not even an address of this machine."""
+    env = {**os.environ, "INCIDENT_MOCK_ADMIN_TOKEN": ""}
+    done = subprocess.run(
+        [sys.executable, "-m", "incident_mock", "--host", "192.0.2.1", "--port", "0"],
+        capture_output=True, text=True, timeout=60, check=False, env=env,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.strip().startswith(
+        "incident-mock: refusing to listen on 192.0.2.1 without an admin token"
+    )

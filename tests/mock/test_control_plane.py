@@ -1,0 +1,237 @@
+"""The control plane's guard, the Host check, the public URL and CORS, on the wire (uvicorn on 127.0.0.1).
+
+These protections sit in front of every route, so they must hold whatever the control plane grows into:
+the tests speak HTTP only, through `MockServer`, the construction `incident-mock` uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from incident_mock.server import MockServer
+from tests.mock.conftest import FULL, incident_body
+from tests.mock.test_transport import SHORT, Answer, assert_error
+
+TOKEN = "s3cret-admin-token"
+ADMIN = {"Authorization": f"Bearer {TOKEN}"}
+PUBLIC = "http://mock.internal:9999"
+APP_ORIGIN = "http://app.example:3000"
+
+
+def answer(response: httpx.Response) -> Answer:
+    return Answer(response.status_code, dict(response.headers), response.content)
+
+
+@pytest.fixture(scope="module")
+def guarded() -> Iterator[MockServer]:
+    """A mock with an admin token, a public URL, an extra allowed host and one CORS origin."""
+    options: dict[str, Any] = {
+        "admin_token": TOKEN,
+        "public_url": PUBLIC,
+        "allowed_hosts": ["alias.internal"],
+        "cors_origins": [APP_ORIGIN],
+        "transport": SHORT,
+        "validate_responses": True,
+    }
+    with MockServer(**options).running() as mock:
+        yield mock
+
+
+@pytest.fixture
+def http(guarded: MockServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=guarded.address, timeout=15) as client:
+        client.post("/_mock/reset", headers=ADMIN).raise_for_status()
+        yield client
+
+
+def total(http: httpx.Client) -> int:
+    return int(http.get("/v2/incidents", headers=FULL).json()["pagination_meta"]["total_record_count"])
+
+
+# --- the admin token ---------------------------------------------------------------------------------
+def test_without_the_admin_token_the_control_plane_is_401(http: httpx.Client) -> None:
+    for method, path in [("GET", "/_mock/health"), ("POST", "/_mock/reset"), ("GET", "/_mock/nothing")]:
+        response = http.request(method, path)
+        assert_error(answer(response), 401, "missing_authorization_material")
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_wrong_admin_token_is_401_and_an_api_key_is_no_admin_token(http: httpx.Client) -> None:
+    http.post("/v2/incidents", json=incident_body("kept"), headers=FULL)
+    for headers in ({"Authorization": "Bearer wrong"}, FULL, {"Authorization": f"Basic {TOKEN}"}):
+        assert http.post("/_mock/reset", headers=headers).status_code == 401
+    assert total(http) == 2
+
+
+def test_with_the_admin_token_the_control_plane_answers(http: httpx.Client) -> None:
+    http.post("/v2/incidents", json=incident_body("gone"), headers=FULL)
+    assert http.post("/_mock/reset", headers=ADMIN, json={}).status_code == 200
+    assert total(http) == 1
+
+
+def test_the_admin_token_does_not_guard_the_api_or_the_docs(http: httpx.Client) -> None:
+    assert http.get("/v1/severities", headers=FULL).status_code == 200
+    assert http.get("/docs/").status_code == 200
+
+
+# --- health ------------------------------------------------------------------------------------------
+def test_health_tells_liveness_and_version_only(http: httpx.Client) -> None:
+    private = incident_body("private", visibility="private")
+    assert http.post("/v2/incidents", json=private, headers=FULL).status_code == 200
+    body = http.get("/_mock/health", headers=ADMIN).json()
+    assert set(body) == {"status", "version"}
+    assert body["status"] == "ok"
+
+
+# --- a web page must not reach it --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("headers", "content", "status", "code"),
+    [
+        ({"Content-Type": "application/x-www-form-urlencoded"}, b"a=b", 400, "invalid_content_type"),
+        ({"Content-Type": "text/plain"}, b"{}", 400, "invalid_content_type"),
+        ({"Content-Type": "multipart/form-data; boundary=x"}, b"--x--", 400, "invalid_content_type"),
+        ({}, b"{}", 400, "invalid_content_type"),  # a body with no type
+        ({"Content-Type": "application/json"}, b"[]", 400, None),  # not an object
+        ({"Content-Type": "application/json"}, b"{nope", 400, None),
+        ({"Origin": "http://evil.example"}, b"", 403, "cross_origin_request"),
+        ({"Origin": "null"}, b"", 403, "cross_origin_request"),
+        ({"Sec-Fetch-Site": "cross-site"}, b"", 403, "cross_origin_request"),
+        ({"Sec-Fetch-Site": "same-site"}, b"", 403, "cross_origin_request"),
+    ],
+    ids=[
+        "form",
+        "text-plain",
+        "multipart",
+        "untyped",
+        "array",
+        "bad-json",
+        "origin",
+        "null",
+        "xsite",
+        "ssite",
+    ],
+)
+def test_what_a_web_page_can_send_never_resets(
+    http: httpx.Client, headers: dict[str, str], content: bytes, status: int, code: str | None
+) -> None:
+    http.post("/v2/incidents", json=incident_body("kept"), headers=FULL)
+    response = http.post("/_mock/reset", headers={**ADMIN, **headers}, content=content)
+    assert_error(answer(response), status, code)
+    assert total(http) == 2
+
+
+def test_a_same_origin_json_reset_is_accepted(http: httpx.Client, guarded: MockServer) -> None:
+    same = {**ADMIN, "Origin": guarded.address, "Sec-Fetch-Site": "same-origin"}
+    assert http.post("/_mock/reset", headers=same, json={}).status_code == 200
+
+
+# --- the Host check ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "localhost:1234",
+        "LOCALHOST",
+        "localhost.",
+        "[::1]:80",
+        "mock.internal:9999",
+        "alias.internal",
+    ],
+)
+def test_the_hosts_it_serves_are_accepted(http: httpx.Client, host: str) -> None:
+    assert http.get("/v1/severities", headers={**FULL, "Host": host}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/v1/severities"), ("POST", "/_mock/reset"), ("GET", "/_mock/health"), ("GET", "/openapi.json"),
+     ("GET", "/docs/"), ("GET", "/")],
+)  # fmt: skip
+@pytest.mark.parametrize("host", ["evil.example", "127.0.0.1.evil.example", "mock.internal.evil", ""])
+def test_any_other_host_is_421_everywhere(http: httpx.Client, method: str, path: str, host: str) -> None:
+    http.post("/v2/incidents", json=incident_body("kept"), headers=FULL)
+    response = http.request(method, path, headers={**FULL, **ADMIN, "Host": host})
+    assert_error(answer(response), 421, "unknown_host")
+    assert total(http) == 2
+
+
+# --- the public URL ----------------------------------------------------------------------------------
+def test_the_public_url_names_the_mock_whatever_the_host_header(http: httpx.Client) -> None:
+    for host in ("localhost:1", "alias.internal"):
+        served = http.get("/openapi.json", headers={"Host": host}).json()
+        assert served["servers"] == [{"url": PUBLIC, "description": "This mock."}]
+    assert f"url: {PUBLIC}" in http.get("/openapi.yaml", headers={"Host": "localhost:2"}).text
+    identity = http.get("/v1/identity", headers=FULL).json()["identity"]
+    assert identity["dashboard_url"] == f"{PUBLIC}/dashboard"
+    created = http.post("/v2/incidents", json=incident_body("linked"), headers=FULL).json()["incident"]
+    assert created["permalink"] == f"{PUBLIC}/dashboard/incidents/{created['reference'].removeprefix('INC-')}"
+
+
+def test_the_root_points_at_the_docs(http: httpx.Client) -> None:
+    response = http.get("/")
+    assert response.status_code == 307
+    assert response.headers["location"] == "/docs/"
+    assert response.json()["docs"] == f"{PUBLIC}/docs/"
+
+
+# --- CORS --------------------------------------------------------------------------------------------
+def test_a_preflight_from_a_listed_origin_is_answered(http: httpx.Client) -> None:
+    preflight = {
+        "Origin": APP_ORIGIN,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type",
+    }
+    response = http.options("/v2/incidents", headers=preflight)
+    assert response.status_code == 204
+    assert response.headers["access-control-allow-origin"] == APP_ORIGIN
+    assert "POST" in response.headers["access-control-allow-methods"]
+    assert "authorization" in response.headers["access-control-allow-headers"]
+
+
+def test_a_listed_origin_may_read_answers_and_their_headers(http: httpx.Client) -> None:
+    response = http.get("/v1/severities", headers={**FULL, "Origin": APP_ORIGIN})
+    assert response.headers["access-control-allow-origin"] == APP_ORIGIN
+    assert "x-request-id" in response.headers["access-control-expose-headers"]
+    error = http.get("/v1/severities", headers={"Origin": APP_ORIGIN})
+    assert error.status_code == 401
+    assert error.headers["access-control-allow-origin"] == APP_ORIGIN
+
+
+def test_other_origins_and_the_control_plane_get_no_cors(http: httpx.Client) -> None:
+    preflight = {"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+    refused = http.options("/v2/incidents", headers=preflight)
+    assert_error(answer(refused), 405)
+    assert "access-control-allow-origin" not in refused.headers
+    listed = {"Origin": APP_ORIGIN, "Access-Control-Request-Method": "POST"}
+    control = http.options("/_mock/reset", headers={**ADMIN, **listed})
+    assert "access-control-allow-origin" not in control.headers
+    assert http.post("/_mock/reset", headers={**ADMIN, "Origin": APP_ORIGIN}).status_code == 403
+
+
+def test_cors_is_off_by_default(mock_without_options: str) -> None:
+    preflight = {"Origin": APP_ORIGIN, "Access-Control-Request-Method": "GET"}
+    response = httpx.options(f"{mock_without_options}/v1/severities", headers=preflight)
+    assert_error(answer(response), 405)
+    assert "access-control-allow-origin" not in response.headers
+
+
+@pytest.fixture(scope="module")
+def mock_without_options() -> Iterator[str]:
+    with MockServer(transport=SHORT).running() as mock:
+        yield mock.url
+
+
+# --- headers on every answer -------------------------------------------------------------------------
+def test_answers_are_not_stored_or_sniffed(http: httpx.Client) -> None:
+    for response in (
+        http.get("/v1/severities", headers=FULL),
+        http.get("/v1/severities"),
+        http.get("/v2/incidents/nothing", headers=FULL),
+        http.get("/_mock/health", headers=ADMIN),
+    ):
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["x-content-type-options"] == "nosniff"
