@@ -53,10 +53,11 @@ class Scan:
         if not self.counting:
             self.position = self.collect_from
 
-    def step(self, budget: int = STEP) -> bool:
-        """Look at up to `budget` more incidents; True once the pass is complete."""
+    def step(self, budget: int | None = None) -> bool:
+        """Look at up to `budget` (default `STEP`) more incidents; True once the pass is complete."""
         if self.done:
             return True
+        budget = budget or STEP
         order, incidents, test, modes = self.order, self.incidents, self.test, self.modes
         private_ok, page, size, collect_from = self.private_ok, self.page, self.page_size, self.collect_from
         counting, more, total = self.counting, self.more, self.total
