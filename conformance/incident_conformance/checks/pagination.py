@@ -79,6 +79,15 @@ def walk(
     return seen
 
 
+def _day_before(timestamp: str) -> str | None:
+    """The date before an RFC 3339 timestamp's date; None (no date filter) when it is not one."""
+    try:
+        day = dt.date.fromisoformat(timestamp[:10])
+    except ValueError:
+        return None
+    return (day - dt.timedelta(days=1)).isoformat()
+
+
 @rule(
     "PAGE-1",
     Level.MUST,
@@ -87,9 +96,11 @@ def walk(
     "even while incidents are created and edited during the walk; the last page has no after.",
 )
 def visits_once(ctx: RunContext) -> Iterator[Finding]:
-    ours = [ctx.create_ok(f"page-{n}")["id"] for n in range(8 if ctx.options.thorough else 5)]
-    # Only recent incidents, so that the walk stays short on a deployment with years of test incidents.
-    since = {"created_at[gte]": (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)).isoformat()}
+    created = [ctx.create_ok(f"page-{n}") for n in range(8 if ctx.options.thorough else 5)]
+    ours = [incident["id"] for incident in created]
+    # Only recent incidents, so that the walk stays short on a deployment with years of test incidents;
+    # recent by the target's clock (the day before its first created_at), never by ours.
+    since = {"created_at[gte]": _day_before(str(created[0].get("created_at", "")))}
     total = page(ctx, LIST, page_size=1, **since)[2].get("total_record_count") or len(ours)
     _, largest, _ = ctx.contract.page_size_bounds(LIST)
     size = max(2, min(largest, math.ceil(int(total) / 40)))
