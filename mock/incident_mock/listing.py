@@ -13,6 +13,7 @@ over the incidents with one call per incident.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable
 from operator import attrgetter
 from typing import Any
@@ -64,11 +65,15 @@ def matcher(query: ListQuery, catalog: Catalog) -> Predicate | None:
     tests = [_compile(catalog, f) for f in query.filters]
     if not tests:
         return None
-    if len(tests) == 1:
-        return tests[0]
-    if query.filter_mode == "any":
-        return lambda rec: any(test(rec) for test in tests)
-    return lambda rec: all(test(rec) for test in tests)
+    return functools.reduce(_either if query.filter_mode == "any" else _both, tests)
+
+
+def _both(first: Predicate, second: Predicate) -> Predicate:
+    return lambda rec: first(rec) and second(rec)
+
+
+def _either(first: Predicate, second: Predicate) -> Predicate:
+    return lambda rec: first(rec) or second(rec)
 
 
 def _day(value: str) -> dt.datetime:

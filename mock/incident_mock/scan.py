@@ -35,10 +35,9 @@ class Scan:
         self.page_size = query.page_size
         self.newest_first = query.sort_by != "created_at_oldest_first"
         self.size = len(incidents)
-        self.order = range(self.size - 1, -1, -1) if self.newest_first else range(self.size)
         self.counting = test is not None  # a filtered total needs every incident
-        self.position = 0  # the next place in `order`
-        self.collect_from = 0  # where in `order` the page starts (after the cursor)
+        self.position = 0  # incidents looked at, in the list's order (newest first unless sort_by says)
+        self.collect_from = 0  # how many of those come before the page (the cursor and what precedes it)
         self.page: list[IncidentRecord] = []
         self.more = False
         self.total = 0
@@ -58,33 +57,37 @@ class Scan:
         if self.done:
             return True
         budget = budget or STEP
-        order, incidents, test, modes = self.order, self.incidents, self.test, self.modes
-        private_ok, page, size, collect_from = self.private_ok, self.page, self.page_size, self.collect_from
+        incidents, test, modes, private_ok = self.incidents, self.test, self.modes, self.private_ok
+        page, size, collect_from = self.page, self.page_size, self.collect_from
         counting, more, total = self.counting, self.more, self.total
-        end = min(self.position + budget, len(order))
-        reached = end
-        try:
-            for position in range(self.position, end):
-                rec = incidents[order[position]]
-                if rec.mode not in modes or (not private_ok and rec.visibility != "public"):
-                    continue
-                if test is not None and not test(rec):
-                    continue
-                total += 1
-                if position >= collect_from and not more:
-                    if len(page) < size:
-                        page.append(rec)
-                    else:
-                        more = True
-                        if not counting:
-                            reached = position + 1
-                            break
-        except IndexError:  # the store was reset and is being freed under us: what is gone is not listed
-            reached = len(order)
+        start = self.position
+        end = reached = min(start + budget, self.size)
+        if self.newest_first:  # a slice of the list, not an index per incident: the loop is the cost
+            chunk = incidents[self.size - end : self.size - start][::-1]
+        else:
+            chunk = incidents[start:end]
+        if len(chunk) < end - start:  # the store was reset and is being freed: what is gone is not listed
+            chunk, reached = [], self.size
+        position = start  # counts the incidents looked at, this one included
+        for rec in chunk:
+            position += 1
+            if rec.mode not in modes or (not private_ok and rec.visibility != "public"):
+                continue
+            if test is not None and not test(rec):
+                continue
+            total += 1
+            if position > collect_from and not more:
+                if len(page) < size:
+                    page.append(rec)
+                else:
+                    more = True
+                    if not counting:
+                        reached = position
+                        break
         self.position, self.more = reached, more
         if counting:
             self.total = total
-        self.done = self.position >= len(order) or (more and not counting)
+        self.done = self.position >= self.size or (more and not counting)
         return self.done
 
     def result(self) -> tuple[list[IncidentRecord], str | None, int]:

@@ -45,6 +45,7 @@ __all__ = ["DEFAULT_FIXTURES", "Rules", "Store", "StoreHolder"]
 
 Json = dict[str, Any]
 DEFAULT_FIXTURES = Path(__file__).with_name("fixtures.yaml")
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 NUMBER = re.compile(r"[0-9]{1,18}")  # an incident number in a path: ASCII digits, at most 18 of them
 
 
@@ -275,7 +276,7 @@ class StoreHolder:
 
     def build(self) -> Store:
         with open(self.fixtures, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = yaml.load(fh, Loader=SAFE_LOADER)  # libyaml's: a reset reads the file ten times faster
         if self.dashboard_url is not None:
             data["organisation"]["dashboard_url"] = self.dashboard_url
         return Store(data, self.rules, limits=self.limits, clock=self.clock)
