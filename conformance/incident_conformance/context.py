@@ -1,5 +1,6 @@
-"""Everything a rule sees: the contract, the targets and the options. Rules return what they find; nothing
-here collects it."""
+"""Everything a rule sees: the contract, the targets, the options, and helpers to build requests and judge
+answers. Nothing here collects results: a rule yields its own Failures and Notes (see rules.py).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +16,17 @@ from incident_conformance.target import Exchange, Target
 if TYPE_CHECKING:
     from incident_conformance.settings import SettingsLedger
 
-__all__ = ["NAME_PREFIX", "TEST_MODE", "Options", "RunContext"]
+__all__ = [
+    "CREATE",
+    "EDIT",
+    "LIST",
+    "NAME_PREFIX",
+    "REFERENCES",
+    "SHOW",
+    "TEST_MODE",
+    "Options",
+    "RunContext",
+]
 
 NAME_PREFIX = "[conformance]"
 TEST_MODE = "test"
@@ -47,7 +58,7 @@ class RunContext:
     viewer: Target | None
     options: Options
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
-    cache: dict[str, Any] = field(default_factory=dict)  # results shared between rules of one run
+    cache: dict[str, Any] = field(default_factory=dict)  # runs shared between rules (the Schemathesis runs)
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _refs: dict[str, str] = field(default_factory=dict)
     settings: SettingsLedger | None = None  # with --allow-settings-writes: what may be written, and what was

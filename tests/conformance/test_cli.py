@@ -139,3 +139,10 @@ def test_readme_section_lists_the_rules_as_the_registry_does() -> None:
 
     section = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     assert rules_markdown(select()) in section
+
+
+def test_help_says_schemathesis_is_bounded_by_examples_and_max_time_is_a_duration_it_fills() -> None:
+    code, output = invoke("--help")
+    text = " ".join(output.split())
+    assert code == 0 and "--schema-max-examples" in text and "--schema-max-time" in text
+    assert "not a cap but a duration it fills" in text and "bounded by examples" in text

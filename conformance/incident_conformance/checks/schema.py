@@ -42,8 +42,8 @@ def built_in_checks(ctx: RunContext) -> Iterator[Finding]:
     "SCHEMA-2",
     Level.MUST,
     "linked_call_sequences_pass_the_schemathesis_checks",
-    "Schemathesis' stateful phase, chaining calls through the contract's links (create -> show, "
-    "create -> edit, list -> show) and the links it infers, finds nothing, and means something: it ran at "
+    "Schemathesis' stateful phase, chaining calls through the contract's links and the links it infers, "
+    "finds nothing, and means something: it ran at "
     f"least {MIN_SCENARIOS} scenarios and followed at least {MIN_LINKS} different links to a 2xx answer.",
 )
 def stateful(ctx: RunContext) -> Iterator[Finding]:
