@@ -19,8 +19,9 @@ import httpx
 from rich.console import Console
 
 from incident_conformance import export, report
-from incident_conformance.context import NAME_PREFIX, Options, RunContext
+from incident_conformance.context import Options, RunContext
 from incident_conformance.contract import Contract
+from incident_conformance.marks import NAME_PREFIX
 from incident_conformance.rules import Status, select
 from incident_conformance.runner import run_rules
 from incident_conformance.settings import SettingsLedger, SnapshotFailed

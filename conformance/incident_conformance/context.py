@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from incident_conformance.contract import Contract
-from incident_conformance.rules import Failure, RuleSkipped, expect
+from incident_conformance.findings import Failure, RuleSkipped, expect
+from incident_conformance.marks import NAME_PREFIX, TEST_MODE
 from incident_conformance.target import Exchange, Target
 
 if TYPE_CHECKING:
@@ -20,16 +21,12 @@ __all__ = [
     "CREATE",
     "EDIT",
     "LIST",
-    "NAME_PREFIX",
     "REFERENCES",
     "SHOW",
-    "TEST_MODE",
     "Options",
     "RunContext",
 ]
 
-NAME_PREFIX = "[conformance]"
-TEST_MODE = "test"
 CREATE = "Incidents V2#Create"
 LIST = "Incidents V2#List"
 SHOW = "Incidents V2#Show"

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from incident_conformance.context import NAME_PREFIX
+from incident_conformance.marks import NAME_PREFIX
 from incident_conformance.rules import Outcome, Rule, Status
 from incident_conformance.settings import SettingsLedger
 

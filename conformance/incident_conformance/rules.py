@@ -8,13 +8,12 @@ mean what it meant today.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from incident_conformance.context import RunContext
+from incident_conformance.context import RunContext
+from incident_conformance.findings import Failure, Finding, Note, RuleSkipped, expect, found
 
 __all__ = [
     "REGISTRY",
@@ -47,42 +46,8 @@ class Status(StrEnum):
     ERROR = "error"  # the rule itself could not finish (for example the target stopped answering)
 
 
-class RuleSkipped(Exception):
-    """Raised by a check that cannot run here; the message is the reason shown in the report."""
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One broken expectation: what the contract wants, what the target did, and how to see it again."""
-
-    title: str
-    expected: str
-    received: str
-    reproduce: str | None = None
-
-
-@dataclass(frozen=True)
-class Note:
-    """Something the report should say about a rule that is not a failure (what it left out, and why)."""
-
-    text: str
-
-
-Finding = Failure | Note
 # A rule's check: yields what it finds, so a rule is a function from the run's context to its findings.
-Check = Callable[["RunContext"], Iterable[Finding]]
-
-
-def expect(
-    ok: bool, title: str, expected: str, received: str, reproduce: str | None = None
-) -> Failure | None:
-    """A Failure unless `ok`: `if failure := expect(...): yield failure`."""
-    return None if ok else Failure(title, expected, received, reproduce)
-
-
-def found(*failures: Failure | None) -> Iterator[Failure]:
-    """The failures among several `expect`s: `yield from found(expect(...), expect(...))`."""
-    return (f for f in failures if f is not None)
+Check = Callable[[RunContext], Iterable[Finding]]
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,9 @@ from typing import Any
 import schemathesis
 from schemathesis import GenerationMode
 
-from incident_conformance.context import CREATE, EDIT, NAME_PREFIX, REFERENCES, TEST_MODE, RunContext
+from incident_conformance.context import CREATE, EDIT, REFERENCES, RunContext
 from incident_conformance.contract import Contract
+from incident_conformance.marks import NAME_PREFIX, TEST_MODE
 from incident_conformance.rules import RuleSkipped
 from incident_conformance.settings import (
     SEVERITY_CREATE,

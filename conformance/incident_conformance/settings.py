@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from incident_conformance.context import NAME_PREFIX
 from incident_conformance.contract import Contract
+from incident_conformance.marks import NAME_PREFIX
 from incident_conformance.target import Exchange, Target
 
 __all__ = [

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from schemathesis import GenerationMode
 
-from incident_conformance.context import NAME_PREFIX, TEST_MODE
+from incident_conformance.marks import NAME_PREFIX, TEST_MODE
 from incident_conformance.schemathesis_hooks import _linkable_create, _mark_generated, sends_its_negation
 from tests.conformance.helpers import offline_context
 

@@ -18,8 +18,8 @@ from schemathesis import GenerationMode
 
 import incident_conformance.checks  # noqa: F401  (registers the rules)
 from incident_conformance.cli import cli
-from incident_conformance.context import NAME_PREFIX
 from incident_conformance.contract import Contract
+from incident_conformance.marks import NAME_PREFIX
 from incident_conformance.schemathesis_hooks import SeverityHooks
 from incident_conformance.settings import (
     SEVERITY_CREATE,

@@ -13,7 +13,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from incident_conformance.context import CREATE, TEST_MODE, RunContext
+from incident_conformance.context import CREATE, RunContext
+from incident_conformance.marks import TEST_MODE
 from incident_conformance.rules import Finding, Level, expect, rule
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from incident_conformance.context import CREATE, EDIT, LIST, NAME_PREFIX, SHOW, RunContext
+from incident_conformance.context import CREATE, EDIT, LIST, SHOW, RunContext
+from incident_conformance.marks import NAME_PREFIX
 from incident_conformance.rules import Finding, Level, Note, expect, rule
 from incident_conformance.target import Exchange
 from incident_contract.document import HTTP_METHODS

@@ -11,7 +11,8 @@ import math
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
-from incident_conformance.context import EDIT, LIST, NAME_PREFIX, TEST_MODE, RunContext
+from incident_conformance.context import EDIT, LIST, RunContext
+from incident_conformance.marks import NAME_PREFIX, TEST_MODE
 from incident_conformance.rules import Finding, Level, expect, found, rule
 from incident_conformance.target import Exchange
 from incident_contract.refs import resolve

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from incident_conformance.context import CREATE, EDIT, NAME_PREFIX, SHOW, RunContext
+from incident_conformance.context import CREATE, EDIT, SHOW, RunContext
+from incident_conformance.marks import NAME_PREFIX
 from incident_conformance.rules import Finding, Level, Note, expect, found, rule
 
 Body = dict[str, Any]

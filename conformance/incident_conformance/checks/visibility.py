@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from incident_conformance.context import EDIT, NAME_PREFIX, SHOW, RunContext
+from incident_conformance.context import EDIT, SHOW, RunContext
+from incident_conformance.marks import NAME_PREFIX
 from incident_conformance.rules import Finding, Level, expect, found, rule
 from incident_conformance.target import Target
 
