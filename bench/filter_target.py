@@ -12,6 +12,7 @@ long each of its answers took: the worst of those is the wait a concurrent clien
 from __future__ import annotations
 
 import argparse
+import gc
 import http.client
 import json
 import statistics
@@ -41,8 +42,9 @@ def serve(incidents: int) -> None:
     from incident_mock.app import create_app
     from incident_mock.limits import Limits
 
-    app = create_app(limits=Limits(max_incidents=incidents + 10))
+    app = create_app(limits=Limits(max_incidents=incidents))
     store = app.holder.store
+    empty = _rss_kib()
     key = store.keys[0]
     for n in range(incidents - len(store.incidents)):
         body = {"idempotency_key": f"fill-{n}", "severity_id": SEVERITIES[n % 3], "visibility": "public",
@@ -50,8 +52,45 @@ def serve(incidents: int) -> None:
         store.create_incident(body, key)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    print(json.dumps({"port": sock.getsockname()[1], "incidents": len(store.incidents)}), flush=True)
+    full, held = _rss_kib(), len(store.incidents)
+    filling = GcPauses.worst(PAUSES)
+    PAUSES.clear()
+    ready = {"port": sock.getsockname()[1], "incidents": held, "rss_empty_mib": empty / 1024,
+             "rss_full_mib": full / 1024, "kib_per_incident": (full - empty) / max(held, 1),
+             "worst_gc_pauses_ms_while_filling": filling}  # fmt: skip
+    print(json.dumps(ready), flush=True)
     uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    print(json.dumps({"worst_gc_pauses_ms_while_serving": GcPauses.worst(PAUSES)}), flush=True)
+
+
+PAUSES: list[tuple[int, float]] = []  # (generation, seconds) of each collection in the child
+
+
+class GcPauses:
+    """Times the garbage collector's collections: a full one walks every object, and stalls the loop."""
+
+    started = 0.0
+
+    @classmethod
+    def install(cls) -> None:
+        gc.callbacks.append(cls.callback)
+
+    @classmethod
+    def callback(cls, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            cls.started = time.perf_counter()
+        else:
+            PAUSES.append((info["generation"], time.perf_counter() - cls.started))
+
+    @staticmethod
+    def worst(pauses: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """The five longest, as (generation, ms)."""
+        return [(g, round(s * 1000, 1)) for g, s in sorted(pauses, key=lambda p: -p[1])[:5]]
+
+
+def _rss_kib() -> int:
+    status = Path("/proc/self/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
 
 
 class Probe(threading.Thread):
@@ -91,9 +130,13 @@ def worst_wait(probe: Probe, windows: list[tuple[float, float]]) -> float:
     return max(hits, default=0.0)
 
 
-def measure(base: str, lists: int) -> dict[str, Any]:
-    query_500 = "&".join([f"status[one_of]={LIVE_STATUS}"] * 500) + f"&severity[one_of]={SEVERITIES[1]}"
-    query_1300 = "&".join([f"status[one_of]={LIVE_STATUS}"] * 1300)
+def measure(
+    base: str, lists: int, status: str = LIVE_STATUS, severity: str = SEVERITIES[1]
+) -> dict[str, Any]:
+    """Filtered lists (500 values: the contract's cap per filter; 1,300: past it) with a concurrent client,
+    then a reset of the store. Ends with the store reset to its fixtures."""
+    query_500 = "&".join([f"status[one_of]={status}"] * 500) + f"&severity[one_of]={severity}"
+    query_1300 = "&".join([f"status[one_of]={status}"] * 1300)
     out: dict[str, Any] = {}
     conn = http.client.HTTPConnection(urlsplit(base).netloc, timeout=60)
     with httpx.Client(base_url=base, headers=TOKEN, timeout=60) as client:
@@ -114,10 +157,10 @@ def measure(base: str, lists: int) -> dict[str, Any]:
             windows, times, statuses = [], [], set()
             for _ in range(lists):
                 started = time.perf_counter()
-                status, seconds = timed(conn, "GET", f"/v2/incidents?{query}")
+                answered, seconds = timed(conn, "GET", f"/v2/incidents?{query}")
                 windows.append((started, started + seconds))
                 times.append(seconds)
-                statuses.add(status)
+                statuses.add(answered)
             total = client.get(f"/v2/incidents?{query}&page_size=1").json()
             out[name] = {
                 "status": sorted(statuses),
@@ -127,10 +170,10 @@ def measure(base: str, lists: int) -> dict[str, Any]:
                 "matched": total.get("pagination_meta", {}).get("total_record_count"),
             }
         started = time.perf_counter()
-        status, seconds = timed(conn, "POST", "/_mock/reset", b"{}")
+        answered, seconds = timed(conn, "POST", "/_mock/reset", b"{}")
         time.sleep(0.5)  # the old store is freed in a thread after the answer: keep probing meanwhile
         out["reset"] = {
-            "status": status,
+            "status": answered,
             "ms": seconds * 1000,
             "worst_concurrent_wait_ms": worst_wait(probe, [(started, time.perf_counter())]) * 1000,
         }
@@ -149,6 +192,7 @@ def main() -> None:
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     opts = parser.parse_args()
     if opts.serve:
+        GcPauses.install()
         serve(opts.incidents)
         return
     argv = [sys.executable, __file__, "--serve", "--incidents", str(opts.incidents)]
@@ -164,11 +208,15 @@ def main() -> None:
             except httpx.TransportError:
                 time.sleep(0.05)
         started = time.perf_counter()
-        result = {"incidents": ready["incidents"], **measure(base, opts.lists)}
+        result = {**ready, **measure(base, opts.lists)}
+        del result["port"]
         result["seconds"] = round(time.perf_counter() - started, 1)
+        child.terminate()  # uvicorn stops gracefully, and the child reports its collections
+        result.update(json.loads(child.stdout.readline() or "{}"))
         print(json.dumps(result, indent=2))
     finally:
-        child.terminate()
+        if child.poll() is None:
+            child.terminate()
         child.wait(timeout=30)
 
 

@@ -1,8 +1,11 @@
 """`make bench`: the mock side by side with the Starlette ceiling and Prism, on 127.0.0.1, driven by wrk.
 
 Scenarios: GET /v1/severities; GET /v2/incidents (25 a page) over a 10 000-incident store; POST
-/v2/incidents with fresh keys; POST replaying one key. Also: start to first 200 per server, and the
-mock's resident memory holding 100 000 incidents. Results go to bench/results.md and stdout.
+/v2/incidents with fresh keys; POST replaying one key. Also: start to first 200 per server; then, on
+mocks of their own (bench/limits.py), the mock at its incident cap (100 000, its default: RSS at the cap
+and per incident, a list over the full store, a 500-value and a 1,300-value filter with a concurrent
+client's worst wait, the reset of the full store) and creates with a 900 KiB summary (RSS growth per
+byte sent). Results go to bench/results.md and stdout.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from importlib import metadata
 from pathlib import Path
 
 import httpx
+from limits import at_cap, big_creates
 from loadgen import Result, run_wrk
 from report import Run, merge
 from seed import create_one, seed
@@ -31,6 +35,8 @@ OUT = BENCH / "out"
 PRISM = BENCH / "node_modules" / ".bin" / "prism"
 TOKEN = "mock-key-full"
 LIST_PATH = "/v2/incidents?page_size=25"
+MOCK_ARGV = [str(ROOT / ".venv/bin/incident-mock"), "--port", "{port}", "--log-level", "warning"]
+UNCAPPED = 10_000_000
 
 
 def ensure_tools() -> None:
@@ -77,7 +83,7 @@ def measure(server: Server, path: str, script: str, args: list[str], opts: argpa
 
 
 def _servers() -> tuple[Server, Server, Server]:
-    mock_argv = [str(ROOT / ".venv/bin/incident-mock"), "--port", "{port}", "--log-level", "warning"]
+    mock_argv = [*MOCK_ARGV, "--max-incidents", str(UNCAPPED)]  # the throughput cells never reach a cap
     ceiling_argv = [sys.executable, str(BENCH / "ceiling.py"), "--port", "{port}"]
     ceiling_argv += ["--body", str(OUT / "severities.json")]
     prism_argv = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", "{port}", str(ROOT / "openapi.yaml")]
@@ -99,19 +105,6 @@ def _start_all(servers: tuple[Server, ...], run: Run) -> None:
         run.startup_s[server.name] = server.startup_s
         run.rss_idle_mib[server.name] = server.rss_kib() / 1024
         print(f"  {server.name:8} up in {server.startup_s:.2f} s", flush=True)
-
-
-def _memory(mock: Server, run: Run, severity_id: str, target: int) -> int:
-    started = time.perf_counter()
-    big = seed(mock.base, TOKEN, severity_id, target)
-    seeded_s = time.perf_counter() - started
-    rss, idle = mock.rss_kib() / 1024, run.rss_idle_mib["mock"]
-    run.memory.append(
-        f"mock RSS holding {big:,} incidents: {rss:.0f} MiB (after start: {idle:.0f} MiB; "
-        f"about {(rss - idle) * 1024 / max(big, 1):.1f} KiB per incident)"
-    )
-    run.memory.append(f"seeding to {big:,} incidents through the API took {seeded_s:.0f} s")
-    return big
 
 
 def bench(opts: argparse.Namespace, run: Run) -> None:
@@ -140,11 +133,15 @@ def bench(opts: argparse.Namespace, run: Run) -> None:
             raise RuntimeError("the mock did not answer the replay as a replay")
         replay = [TOKEN, severity_id, replay_key]
         cell("POST /v2/incidents replay", (mock, prism), "/v2/incidents", "post_replay.lua", replay)
-        big = _memory(mock, run, severity_id, opts.memory_store)
-        cell(f"GET /v2/incidents ({big:,} stored)", (mock,), LIST_PATH, "get.lua", [TOKEN])
     finally:
         for server in servers:
             server.stop()
+
+    def listed(server: Server, scenario: str) -> Result:
+        return measure(server, LIST_PATH, "get.lua", [TOKEN], opts)
+
+    at_cap(MOCK_ARGV, OUT, run, TOKEN, severity_id, opts.memory_store, listed)
+    big_creates(MOCK_ARGV, OUT, run, TOKEN, severity_id)
 
 
 def main() -> None:
@@ -157,7 +154,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--store", type=int, default=10_000, help="incidents in the store for the list run")
-    parser.add_argument("--memory-store", type=int, default=100_000, help="incidents for the memory figure")
+    parser.add_argument(
+        "--memory-store",
+        type=int,
+        default=100_000,
+        help="the incident cap of the mock filled for the memory figure",
+    )
     opts = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     ensure_tools()

@@ -17,8 +17,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["IdempotencyKeys", "Remembered", "digest"]
 
@@ -29,8 +28,11 @@ def digest(payload: dict[str, Any]) -> bytes:
     return hashlib.sha256(text.encode()).digest()
 
 
-@dataclass(frozen=True, slots=True)
-class Remembered:
+class Remembered(NamedTuple):
+    """What a create left behind. Stored as a plain tuple of atoms, which the garbage collector stops
+    tracking (it keeps tracking a NamedTuple): a full store holds one per incident, and every object the
+    collector tracks lengthens its full collections, which stall every client."""
+
     digest: bytes
     incident_id: str
     at: dt.datetime
@@ -39,7 +41,8 @@ class Remembered:
 class IdempotencyKeys:
     def __init__(self, window: dt.timedelta) -> None:
         self.window = window
-        self.entries: OrderedDict[tuple[str, str], Remembered] = OrderedDict()  # (API key id, key)
+        # (API key id, idempotency key) -> (digest, incident id, at), oldest first
+        self.entries: OrderedDict[tuple[str, str], tuple[bytes, str, dt.datetime]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -47,10 +50,11 @@ class IdempotencyKeys:
     def recall(self, key_id: str, idempotency_key: str, moment: dt.datetime) -> Remembered | None:
         """What this API key's create with this idempotency key made, while the window holds it."""
         self.forget_expired(moment)
-        return self.entries.get((key_id, idempotency_key))
+        found = self.entries.get((key_id, idempotency_key))
+        return None if found is None else Remembered._make(found)
 
     def remember(self, key_id: str, idempotency_key: str, remembered: Remembered) -> None:
-        self.entries[(key_id, idempotency_key)] = remembered
+        self.entries[(key_id, idempotency_key)] = (remembered.digest, remembered.incident_id, remembered.at)
 
     def forget_expired(self, moment: dt.datetime) -> int:
         """Drop every entry whose window has passed; returns how many. Oldest first, so it stops early."""
@@ -58,7 +62,7 @@ class IdempotencyKeys:
         entries = self.entries
         while entries:
             first = next(iter(entries.values()))
-            if moment - first.at < self.window:
+            if moment - first[2] < self.window:
                 break
             entries.popitem(last=False)
             dropped += 1

@@ -16,7 +16,7 @@ from incident_mock.catalog import Catalog
 from incident_mock.errors import ValidationFailed
 from incident_mock.records import ApiKey, IncidentRecord, now, timestamp
 
-__all__ = ["apply_edit", "build", "render"]
+__all__ = ["apply_edit", "build", "creator_of", "render"]
 
 Json = dict[str, Any]
 # Status category -> the categories an edit may move an incident to: the contract's
@@ -34,9 +34,16 @@ def _ref(table: Mapping[str, Json], value: str, field: str, pointer: str | None 
 
 
 def build(
-    catalog: Catalog, body: Json, key: ApiKey, incident_id: str, seq: int, moment: dt.datetime | None = None
+    catalog: Catalog,
+    body: Json,
+    key: ApiKey,
+    incident_id: str,
+    seq: int,
+    moment: dt.datetime | None = None,
+    creator: Json | None = None,
 ) -> IncidentRecord:
-    """A new record from a create payload; `moment` is the store's clock (real time when left out)."""
+    """A new record from a create payload; `moment` is the store's clock (real time when left out), and
+    `creator` the key's creator object, shared by its incidents (`creator_of`)."""
     severity = _ref(catalog.severities, body["severity_id"], "severity_id")
     if "incident_type_id" in body:
         kind = _ref(catalog.types, body["incident_type_id"], "incident_type_id")
@@ -63,7 +70,7 @@ def build(
         status_id=status_id,
         severity_id=severity["id"],
         type_id=kind["id"],
-        creator={"api_key": {"id": key.id, "name": key.name}},
+        creator=creator or creator_of(key),
         created_at=moment,
         updated_at=moment,
         summary=body.get("summary"),
@@ -75,6 +82,11 @@ def build(
         record.slack_channel_id = options.get("slack_channel_id", "")
     _set_fields(catalog, record, body, creating=True)
     return record
+
+
+def creator_of(key: ApiKey) -> Json:
+    """The `creator` of the incidents a key creates."""
+    return {"api_key": {"id": key.id, "name": key.name}}
 
 
 def _set_fields(catalog: Catalog, record: IncidentRecord, body: Json, creating: bool) -> None:

@@ -341,7 +341,10 @@ async def test_null_bytes_and_emoji_round_trip_through_create_and_replay(
         replay.headers["idempotent-replayed"] == "true" and replay.json()["incident"]["id"] == incident["id"]
     )
     full = store.key_for("mock-key-full")
-    assert full is not None and store.idempotency.entries[(full.id, text)].incident_id == incident["id"]
+    assert (
+        full is not None
+        and store.idempotency.recall(full.id, text, store.clock.now()).incident_id == incident["id"]
+    )
 
 
 @pytest.mark.parametrize(
