@@ -6,8 +6,10 @@ from collections import Counter
 
 import pytest
 
+from incident_conformance import schemathesis_run
 from incident_conformance.checks import schema
-from incident_conformance.rules import REGISTRY, Failure
+from incident_conformance.rules import REGISTRY, Failure, select
+from incident_conformance.runner import run_rules
 from incident_conformance.schemathesis_run import STATEFUL, STATELESS, SchemaRun
 from tests.conformance.helpers import offline_context
 
@@ -68,3 +70,35 @@ def test_schema_3_fails_a_run_that_only_ever_got_401_or_never_reached_an_operati
     all_401 = SchemaRun(STATELESS, expected_labels={"GET /b"})
     all_401.statuses["GET /b"].update({401: 5})
     assert {f.title for f in failures_of("SCHEMA-3", all_401)} == {"GET /b", "the whole run"}
+
+
+def test_each_schema_rule_starts_only_the_phases_it_needs_and_schema_3_shares_schema_1s_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[tuple[str, ...]] = []
+
+    def execute(schema: object, result: SchemaRun) -> None:
+        started.append(result.phases)
+        result.scenarios, result.inferred_links = 9, Counter({LINK: 1, INFERRED: 1})
+
+    monkeypatch.setattr(schemathesis_run, "_execute", execute)
+    run_rules(offline_context(), select(["SCHEMA-2"]))
+    assert started == [STATEFUL]
+    started.clear()
+    run_rules(offline_context(), select(["SCHEMA-3"]))
+    assert started == [STATELESS]
+    started.clear()
+    run_rules(offline_context(), select(["SCHEMA-*"]))
+    assert started == [STATELESS, STATEFUL]
+
+
+def test_the_config_enables_exactly_the_phases_asked_for_and_bounds_them_by_examples_not_time() -> None:
+    ctx = offline_context()
+    for phases in (STATELESS, STATEFUL):
+        project = schemathesis_run._config(ctx, phases, []).projects.default
+        enabled = {name for name in schemathesis_run.PHASES if getattr(project.phases, name).enabled}
+        assert enabled == set(phases) and project.max_time is None
+    stateful = schemathesis_run._config(ctx, STATEFUL, []).projects.default.phases.stateful.generation
+    quick = schemathesis_run.PROFILES["quick"]["examples"]
+    assert stateful.max_examples == quick * schemathesis_run.SCENARIOS_PER_EXAMPLE
+    assert [mode.value for mode in stateful.modes] == ["positive"]
