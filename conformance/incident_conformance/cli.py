@@ -24,6 +24,7 @@ from incident_conformance.contract import Contract
 from incident_conformance.marks import NAME_PREFIX
 from incident_conformance.rules import Status, select
 from incident_conformance.runner import run_rules
+from incident_conformance.schemathesis_run import PROFILES, SCENARIOS_PER_EXAMPLE
 from incident_conformance.settings import SettingsLedger, SnapshotFailed
 from incident_conformance.target import Budget, Target
 from incident_contract.document import Spec, load_spec, spec_path, validate
@@ -144,8 +145,10 @@ def _list_rules(fmt: str, rules: Any) -> None:
 @click.option(
     "--schema-max-examples",
     type=click.IntRange(min=1),
-    help="Examples Schemathesis generates per operation (and stateful scenarios it runs). Default: 6 "
-    "(quick), 60 (thorough). With --seed, this bounds the Schemathesis rules and makes them repeatable.",
+    help=f"Examples Schemathesis generates per operation; its stateful phase runs {SCENARIOS_PER_EXAMPLE} "
+    f"scenarios per example. Default: {PROFILES['quick']['examples']} (quick), "
+    f"{PROFILES['thorough']['examples']} (thorough). With --seed, this bounds the Schemathesis rules and "
+    "makes them repeatable.",
 )
 @click.option(
     "--schema-max-time",

@@ -27,7 +27,7 @@ from incident_conformance.context import CREATE, RunContext
 from incident_conformance.rules import Failure
 from incident_conformance.target import REDACTED
 
-__all__ = ["PROFILES", "STATEFUL", "STATELESS", "SchemaRun", "run"]
+__all__ = ["PHASES", "PROFILES", "SCENARIOS_PER_EXAMPLE", "STATEFUL", "STATELESS", "SchemaRun", "run"]
 
 STATELESS = ("examples", "coverage", "fuzzing")
 STATEFUL = ("stateful",)
