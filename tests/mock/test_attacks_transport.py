@@ -139,8 +139,9 @@ def test_ten_thousand_headers_are_431(url: str) -> None:
             return wire.answer()
 
     answer = meanwhile(url, attack)
-    if answer.status is not None:
-        assert_error(answer, 431, "too_many_headers")
+    if answer.status is not None:  # 100 KB of headers: whichever cap the server meets first
+        body = assert_error(answer, 431)
+        assert body["errors"][0]["code"] in ("too_many_headers", "headers_too_large")
 
 
 @pytest.mark.parametrize(
