@@ -2,12 +2,13 @@
 
 It sits outside everything, so every answer (the control plane's, every error's) carries the
 X-Request-Id it chose, `Cache-Control: no-store` (unless the answer set its own) and
-`X-Content-Type-Options: nosniff`. The body is read here, stopping as soon as it passes the contract's
-`x-max-body-bytes`, so no later layer ever holds more; a body over the limit is replaced by an empty one
-and marked `too_large`, and `Admission` answers 413 once authentication and scopes have had their say;
-that answer closes the connection, since the rest of the body is never read. A client that disconnects
-before its body is complete (or that the transport's deadline cut off) gets nothing: the request never
-reaches a later stage, so half a body is never taken for a whole one.
+`X-Content-Type-Options: nosniff`; a redirect's `Location` loses its scheme and host, which Starlette's
+trailing-slash redirects take from the client's Host header. The body is read here, stopping as soon as
+it passes the contract's `x-max-body-bytes`, so no later layer ever holds more; a body over the limit is
+replaced by an empty one and marked `too_large`, and `Admission` answers 413 once authentication and
+scopes have had their say; that answer closes the connection, since the rest of the body is never read.
+A client that disconnects before its body is complete (or that the transport's deadline cut off) gets
+nothing: the request never reaches a later stage, so half a body is never taken for a whole one.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class Intake:
                 headers = list(message.get("headers", ()))
                 if not any(name.lower() == b"cache-control" for name, _ in headers):
                     headers.append(NO_STORE)
+                if 300 <= message["status"] < 400:
+                    headers = [(n, _relative(v) if n.lower() == b"location" else v) for n, v in headers]
                 message["headers"] = [*headers, *added]
             await send(message)
 
@@ -87,6 +90,15 @@ class Intake:
             chunks.append(chunk)
             more = message.get("more_body", False)
         return b"".join(chunks)
+
+
+def _relative(location: bytes) -> bytes:
+    """A redirect's target without scheme and host: Starlette builds them from the client's Host header."""
+    scheme, sep, rest = location.partition(b"://")
+    if not sep or b"/" in scheme:
+        return location
+    cut = min((i for i in (rest.find(b"/"), rest.find(b"?")) if i >= 0), default=len(rest))
+    return b"/" + rest[cut:].lstrip(b"/")  # never `//host/...`, which a browser takes for another site
 
 
 def replay(body: bytes) -> Receive:

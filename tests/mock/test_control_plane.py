@@ -178,6 +178,12 @@ def test_the_root_points_at_the_docs(http: httpx.Client) -> None:
     assert response.json()["docs"] == f"{PUBLIC}/docs/"
 
 
+def test_redirects_never_repeat_the_clients_host(http: httpx.Client) -> None:
+    for path, target in [("/v1/severities/", "/v1/severities"), ("/docs", "/docs/"), ("/", "/docs/")]:
+        response = http.get(path, headers={**FULL, "Host": "localhost:4321"})
+        assert (response.status_code, response.headers["location"]) == (307, target)
+
+
 # --- CORS --------------------------------------------------------------------------------------------
 def test_a_preflight_from_a_listed_origin_is_answered(http: httpx.Client) -> None:
     preflight = {
