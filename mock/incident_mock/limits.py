@@ -28,7 +28,9 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Limits:
-    max_incidents: int = 100_000  # per store: RSS about 240 MiB at the cap (bench/results.md)
+    max_incidents: int = (
+        100_000  # per store: about 1 KiB each, RSS about 170 MiB full (bench/filter_target.py)
+    )
     max_severities: int = 1_000  # per store
     render_cache_bytes: int = 32 * MIB  # encoded IncidentV2 JSON kept for list pages
 

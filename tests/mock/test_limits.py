@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from incident_contract.facts import idempotency_window_seconds
 from incident_mock.app import DEFAULT_FIXTURES
 from incident_mock.catalog import Catalog
+from incident_mock.cli import main
 from incident_mock.clock import ManualClock, SystemClock
 from incident_mock.errors import ValidationFailed
 from incident_mock.idempotency import IdempotencyKeys, Remembered, digest
@@ -60,6 +62,16 @@ def test_defaults() -> None:
     assert DEFAULTS.render_cache_bytes == 32 * 1024 * 1024
     with pytest.raises(ValueError, match="max_incidents"):
         Limits(max_incidents=0)
+
+
+def test_the_caps_are_options_of_incident_mock_with_their_defaults() -> None:
+    shown = " ".join(CliRunner().invoke(main, ["--help"], terminal_width=200).output.split())
+    for option, default in (
+        ("--max-incidents", 100_000),
+        ("--max-severities", 1_000),
+        ("--render-cache-mib", 32),
+    ):
+        assert option in shown and f"default: {default}" in shown, option
 
 
 # --- the clock -------------------------------------------------------------------------------------
