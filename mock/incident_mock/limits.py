@@ -28,9 +28,8 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Limits:
-    max_incidents: int = (
-        100_000  # per store: about 1 KiB each, RSS about 170 MiB full (bench/filter_target.py)
-    )
+    # per store: about 1 KiB each, so RSS about 170 MiB when full (bench/filter_target.py)
+    max_incidents: int = 100_000
     max_severities: int = 1_000  # per store
     render_cache_bytes: int = 32 * MIB  # encoded IncidentV2 JSON kept for list pages
 
