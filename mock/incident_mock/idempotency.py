@@ -51,16 +51,19 @@ class IdempotencyKeys:
         """What this API key's create with this idempotency key made, while the window holds it."""
         self.forget_expired(moment)
         found = self.entries.get((key_id, idempotency_key))
-        return None if found is None else Remembered._make(found)
+        if found is None or moment - found[2] >= self.window:  # past its window, even if not dropped yet
+            return None
+        return Remembered._make(found)
 
     def remember(self, key_id: str, idempotency_key: str, remembered: Remembered) -> None:
         self.entries[(key_id, idempotency_key)] = (remembered.digest, remembered.incident_id, remembered.at)
 
-    def forget_expired(self, moment: dt.datetime) -> int:
-        """Drop every entry whose window has passed; returns how many. Oldest first, so it stops early."""
+    def forget_expired(self, moment: dt.datetime, most: int = 1_000) -> int:
+        """Drop entries whose window has passed, oldest first, at most `most` of them (a day after a full
+        store, one create must not pay for forgetting all of it); returns how many."""
         dropped = 0
         entries = self.entries
-        while entries:
+        while entries and dropped < most:
             first = next(iter(entries.values()))
             if moment - first[2] < self.window:
                 break

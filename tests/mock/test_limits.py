@@ -155,6 +155,17 @@ def test_forgetting_pops_from_the_front_and_stops_at_the_first_live_key() -> Non
     assert keys.recall("other", "i4", start) is None
 
 
+def test_forgetting_is_bounded_per_call_and_a_stale_key_is_never_recalled() -> None:
+    keys = IdempotencyKeys(dt.timedelta(hours=24))
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    for n in range(2_500):
+        keys.remember("k", f"i{n}", Remembered(b"d", f"inc{n}", start))
+    later = start + dt.timedelta(days=2)
+    assert keys.recall("k", "i2499", later) is None  # still held, but past its window
+    assert len(keys) == 1_500  # that call forgot 1,000 of them
+    assert keys.forget_expired(later, most=10**6) == 1_500
+
+
 # --- caps ------------------------------------------------------------------------------------------
 
 
