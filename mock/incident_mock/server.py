@@ -105,13 +105,17 @@ class MockServer:
         self.address = public_url_for(self.socket)  # where it listens
         self.url = (public_url or self.address).rstrip("/")  # where clients are told to reach it
         hosts = [host, urlsplit(self.url).hostname or "", *allowed_hosts]
-        self.app = create_app(
-            public_url=self.url,
-            allowed_hosts=[h for h in hosts if h],
-            admin_token=admin_token or None,
-            cors_origins=cors_origins,
-            **app_options,
-        )
+        try:
+            self.app = create_app(
+                public_url=self.url,
+                allowed_hosts=[h for h in hosts if h],
+                admin_token=admin_token or None,
+                cors_origins=cors_origins,
+                **app_options,
+            )
+        except BaseException:
+            self.socket.close()
+            raise
         self.server = uvicorn_server(
             self.app, transport or TransportLimits(), log_level=log_level, access_log=access_log
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -106,3 +107,15 @@ def test_an_exposed_address_without_an_admin_token_is_refused_before_binding() -
     assert done.stderr.strip().startswith(
         "incident-mock: refusing to listen on 192.0.2.1 without an admin token"
     )
+
+
+def test_a_port_in_use_is_one_line_and_exit_2() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "incident_mock", "--port", str(port)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.strip().startswith(f"incident-mock: cannot listen on 127.0.0.1:{port}: ")
+    assert len(done.stderr.strip().splitlines()) == 1
