@@ -56,6 +56,7 @@ class IdempotencyKeys:
         return Remembered._make(found)
 
     def remember(self, key_id: str, idempotency_key: str, remembered: Remembered) -> None:
+        self.entries.pop((key_id, idempotency_key), None)  # a key used again goes to the back, in time order
         self.entries[(key_id, idempotency_key)] = (remembered.digest, remembered.incident_id, remembered.at)
 
     def forget_expired(self, moment: dt.datetime, most: int = 1_000) -> int:
