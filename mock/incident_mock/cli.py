@@ -14,7 +14,7 @@ import click
 
 from incident_mock.limits import DEFAULTS, Limits
 from incident_mock.records import ApiKey
-from incident_mock.server import ADMIN_TOKEN_ENV, MockServer, Refused
+from incident_mock.server import ADMIN_TOKEN_ENV, MockServer, Refused, raise_descriptor_limit
 from incident_mock.transport import TransportLimits
 
 __all__ = ["main"]
@@ -165,6 +165,7 @@ def main(
     started = time.perf_counter()
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     transport = TransportLimits(max_header_bytes, max_headers, request_timeout, keep_alive_timeout)
+    raise_descriptor_limit()
     try:
         mock = MockServer(
             host=host,

@@ -26,7 +26,15 @@ from incident_contract.facts import error_types
 from incident_mock.app import create_app
 from incident_mock.transport import TransportLimits, protocol_class
 
-__all__ = ["MockServer", "Refused", "bind", "is_loopback", "public_url_for", "uvicorn_server"]
+__all__ = [
+    "MockServer",
+    "Refused",
+    "bind",
+    "is_loopback",
+    "public_url_for",
+    "raise_descriptor_limit",
+    "uvicorn_server",
+]
 
 EXPOSED = (
     "refusing to listen on {host} without an admin token: pass --admin-token (or set {env}) or bind 127.0.0.1"
@@ -46,6 +54,25 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # any other name may resolve anywhere
+
+
+def raise_descriptor_limit(wanted: int = 65536) -> int:
+    """Lift the soft limit on open files towards the hard one (1,024 is common): idle connections are
+    closed by the request deadline, but a client that keeps reconnecting can hold as many as it opens in
+    that time. Returns the soft limit in force."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return -1
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return soft
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -287,3 +287,21 @@ def test_the_public_url_has_the_real_port() -> None:
         assert public_url_for(sock) == f"http://127.0.0.1:{sock.getsockname()[1]}"
     with socket.create_server(("0.0.0.0", 0)) as sock:
         assert public_url_for(sock) == f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_the_descriptor_limit_is_lifted_towards_the_hard_one() -> None:
+    import resource
+    import subprocess
+    import sys
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard <= 256:
+        pytest.skip(f"the hard limit ({hard}) leaves nothing to lift")
+    code = "from incident_mock.server import raise_descriptor_limit as r; print(r())"
+    done = subprocess.run(
+        ["sh", "-c", 'ulimit -Sn 256 && exec "$0" -c "$1"', sys.executable, code],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert int(done.stdout) > 256
