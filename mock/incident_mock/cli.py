@@ -98,6 +98,12 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
     help="Seconds to send a whole request (from its first byte, or from connecting); 408 and close beyond.",
 )
 @click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    help="Connections held at once; past it the oldest idle ones are closed. Default: the open-file limit "
+    "less 128 (incident-mock lifts that limit to up to 65536).",
+)
+@click.option(
     "--keep-alive-timeout",
     default=TRANSPORT.keep_alive_timeout,
     show_default=True,
@@ -151,6 +157,7 @@ def main(
     max_headers: int,
     request_timeout: float,
     keep_alive_timeout: float,
+    max_connections: int | None,
     fixtures: Path | None,
     validate_responses: bool,
     rate_limit: int | None,
@@ -164,7 +171,9 @@ def main(
         return
     started = time.perf_counter()
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    transport = TransportLimits(max_header_bytes, max_headers, request_timeout, keep_alive_timeout)
+    transport = TransportLimits(
+        max_header_bytes, max_headers, request_timeout, keep_alive_timeout, max_connections
+    )
     raise_descriptor_limit()
     try:
         mock = MockServer(

@@ -9,6 +9,7 @@ stops on exit (tests, and the testing kit's Python API to come).
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import socket
 import threading
@@ -31,6 +32,7 @@ __all__ = [
     "Refused",
     "bind",
     "is_loopback",
+    "open_files_limit",
     "public_url_for",
     "raise_descriptor_limit",
     "uvicorn_server",
@@ -54,6 +56,16 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False  # any other name may resolve anywhere
+
+
+def open_files_limit() -> int:
+    """The soft limit on open files (a large number where there is none)."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return 1 << 20
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return 1 << 20 if soft == resource.RLIM_INFINITY else int(soft)
 
 
 def raise_descriptor_limit(wanted: int = 65536) -> int:
@@ -143,9 +155,10 @@ class MockServer:
         except BaseException:
             self.socket.close()
             raise
-        self.server = uvicorn_server(
-            self.app, transport or TransportLimits(), log_level=log_level, access_log=access_log
-        )
+        transport = transport or TransportLimits()
+        if transport.max_connections is None:  # keep descriptors for the listener, files and the log
+            transport = dataclasses.replace(transport, max_connections=max(64, open_files_limit() - 128))
+        self.server = uvicorn_server(self.app, transport, log_level=log_level, access_log=access_log)
 
     def run(self) -> None:
         """Serve until the process is interrupted."""

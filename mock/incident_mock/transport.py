@@ -17,6 +17,8 @@ plain httptools (22,000-30,000 and 4,400-6,400). So this subclass of uvicorn's `
   the first byte of the next request on a kept-alive connection: 408, then the connection is closed. A
   client that connects and sends nothing gets the same;
 - the keep-alive timeout between requests, in seconds (uvicorn's, allowing fractions);
+- a cap on connections: past it the oldest idle ones (no request under way) are closed, so a flood of
+  silent connections cannot take the file descriptors that real clients need;
 - uvicorn's plain-text 400 for a request that is not HTTP/1.1 becomes the contract's ErrorResponse.
 
 Every answer written here is the contract's ErrorResponse with its own `X-Request-Id`, and closes the
@@ -65,6 +67,7 @@ class TransportLimits:
     max_headers: int = 100
     request_timeout: float = 10.0  # to send one whole request, head and body
     keep_alive_timeout: float = 5.0  # idle between requests
+    max_connections: int | None = None  # beyond it the oldest idle connections are closed; None: no cap
 
 
 def error_response(err: ApiError, types: Mapping[int, str], extra: list[tuple[bytes, bytes]]) -> bytes:
@@ -104,11 +107,31 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self.in_head = True  # reading a request head (or waiting for one)
         self.head_bytes = 0  # bytes read while in a head: catches a head that never ends
         self.refusal: ApiError | None = None
+        self.opened = 0.0
 
     # --- the deadline ------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.opened = self.loop.time()
         self._arm()
+        cap = self.limits.max_connections
+        if cap is not None and len(self.connections) > cap:
+            self._shed(len(self.connections) - cap + cap // 10)
+
+    def _idle(self) -> bool:
+        """Connected, and no request being read or answered: nothing is lost by closing it."""
+        cycle = self.cycle
+        return self.in_head and self.head_bytes == 0 and (cycle is None or cycle.response_complete)
+
+    def _shed(self, count: int) -> None:
+        """Close the `count` oldest idle connections, so that descriptors go to clients that send requests."""
+        idle = [c for c in self.connections if isinstance(c, LimitedHttpProtocol) and c._idle()]
+        idle.sort(key=lambda c: c.opened)
+        closing = idle[:count]
+        for connection in closing:
+            connection.transport.close()
+        if closing:
+            self.logger.warning("Too many connections: closed the %d oldest idle ones.", len(closing))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.pending = False

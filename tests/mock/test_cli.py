@@ -59,7 +59,7 @@ def test_help_names_the_default_keys() -> None:
         assert text in result.stdout
     for option in (
         "--public-url", "--allowed-host", "--admin-token", "INCIDENT_MOCK_ADMIN_TOKEN", "--cors-origin",
-        "--max-header-bytes", "--max-headers", "--request-timeout", "--keep-alive-timeout",
+        "--max-header-bytes", "--max-headers", "--request-timeout", "--keep-alive-timeout", "--max-connections",
     ):  # fmt: skip
         assert option in result.stdout
 

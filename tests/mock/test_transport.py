@@ -7,6 +7,7 @@ raw-socket client the attack catalogue (test_attacks_transport.py) uses too.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import threading
@@ -224,6 +225,22 @@ def test_pipelined_requests_are_answered_in_order(mock: MockServer) -> None:
         wire.send(request("GET", "/v1/severities", FULL) + request("GET", "/v1/identity", FULL))
         assert "severities" in wire.answer().json()
         assert "identity" in wire.answer().json()
+
+
+def test_past_the_connection_cap_the_oldest_idle_connections_are_closed() -> None:
+    limits = dataclasses.replace(SHORT, request_timeout=60, max_connections=20)
+    with MockServer(transport=limits).running() as capped:
+        busy = Wire(capped.url)
+        busy.send(b"GET /v1/severities HTTP/1.1\r\n")  # a request under way is never shed
+        idle = [Wire(capped.url) for _ in range(60)]
+        try:
+            served(capped.url)
+            assert all(wire.closed() for wire in idle[:30])  # long before their 60 s deadline
+            busy.send(b"Host: 127.0.0.1\r\n\r\n")
+            assert_error(busy.answer(), 401)
+        finally:
+            for wire in (busy, *idle):
+                wire.sock.close()
 
 
 def test_what_is_not_http_is_a_400_in_the_contracts_shape(mock: MockServer) -> None:
