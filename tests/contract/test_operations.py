@@ -82,19 +82,22 @@ def test_every_operation_documents_the_errors_that_can_happen_to_it(spec: dict[s
 
 
 def test_every_shared_error_response_is_json_error_response(spec: dict[str, Any]) -> None:
+    """x-error-types names each shared response once, and each is an ErrorResponse of its status and type."""
     shared = spec["components"]["responses"]
-    statuses = {
-        "BadRequest": 400, "Unauthorized": 401, "Forbidden": 403, "NotFound": 404, "MethodNotAllowed": 405,
-        "PayloadTooLarge": 413, "UnprocessableEntity": 422, "TooManyRequests": 429,
-    }  # fmt: skip
-    assert set(shared) == set(statuses)
-    for name, status in statuses.items():
+    named = {
+        int(status): entry["response"]
+        for status, entry in spec["x-error-types"].items()
+        if "response" in entry
+    }
+    assert sorted(named.values()) == sorted(shared)  # no shared response left unused, none named twice
+    for status, name in named.items():
         media = shared[name]["content"]["application/json"]
         assert media["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
         assert media["example"]["status"] == status
+        assert media["example"]["type"] == spec["x-error-types"][str(status)]["type"]
         assert "X-Request-Id" in shared[name]["headers"]
-    assert "WWW-Authenticate" in shared["Unauthorized"]["headers"]
-    assert "Allow" in shared["MethodNotAllowed"]["headers"]
+    assert "WWW-Authenticate" in shared[named[401]]["headers"]
+    assert "Allow" in shared[named[405]]["headers"]
 
 
 def test_error_source_requires_field_and_pointer(spec: dict[str, Any]) -> None:

@@ -48,6 +48,8 @@ print(json.dumps({"contract": incident_contract.__file__, "mock": incident_mock.
 
 def run(*argv: str | Path, check: bool = True, **kwargs: object) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    # Never from the checkout: its folders would import as namespace packages (`mock/` among them).
+    kwargs.setdefault("cwd", WHEELHOUSE.parent)
     done = subprocess.run([str(a) for a in argv], capture_output=True, text=True, env=env, **kwargs)  # type: ignore[call-overload]
     if check:
         assert done.returncode == 0, f"{argv}: {done.stdout[-1500:]}{done.stderr[-1500:]}"
