@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import sys
 import time
 from pathlib import Path
@@ -22,11 +23,12 @@ from incident_conformance import export, report
 from incident_conformance.context import Options, RunContext
 from incident_conformance.contract import Contract
 from incident_conformance.marks import NAME_PREFIX
+from incident_conformance.pacing import DEFAULT_RETRIES, DEFAULT_WAIT, Pacer
 from incident_conformance.rules import Status, select
 from incident_conformance.runner import run_rules
 from incident_conformance.schemathesis_run import PROFILES, SCENARIOS_PER_EXAMPLE
 from incident_conformance.settings import SettingsLedger, SnapshotFailed
-from incident_conformance.target import Budget, Target
+from incident_conformance.target import Budget, Target, tls_verify
 from incident_contract.document import Spec, load_spec, spec_path, validate
 
 __all__ = ["main", "run"]
@@ -36,6 +38,33 @@ ENV_PREFIX = "INCIDENT_CONFORMANCE"
 
 class CannotRun(Exception):
     """The suite cannot start; the message is the one-line reason (exit code 2)."""
+
+
+TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP field name (RFC 9110 token)
+OWN_HEADERS = ("authorization", "content-type", "content-length")  # the suite sets these per request
+
+
+class HeaderType(click.ParamType):  # type: ignore[type-arg]
+    """`Name: value`; in the environment variable, one header per line."""
+
+    name = "'NAME: VALUE'"
+    envvar_list_splitter = "\n"
+
+    def split_envvar_value(self, rv: str) -> list[str]:
+        return [line for line in rv.splitlines() if line.strip()]
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, str]:
+        if isinstance(value, tuple):
+            return value
+        name, colon, rest = str(value).partition(":")
+        name, rest = name.strip(), rest.strip()
+        if not colon or not TOKEN.fullmatch(name) or any(c in rest for c in "\r\n\0"):
+            self.fail(f"{value!r} is not 'Name: value'", param, ctx)
+        if name.lower() in OWN_HEADERS:
+            self.fail(f"{name} is the suite's own (the keys give Authorization)", param, ctx)
+        return name, rest
 
 
 def _load(path: Path | None) -> Spec:
@@ -64,8 +93,9 @@ def _snapshot(ctx: RunContext) -> SettingsLedger:
         ledger = SettingsLedger.snapshot(ctx.contract, ctx.full, ctx.run_id)
     except (SnapshotFailed, httpx.HTTPError) as exc:
         raise CannotRun(f"--allow-settings-writes: cannot list the severities to protect: {exc}") from None
-    if ctx.viewer is not None:
-        ctx.viewer.guard = ledger.guard
+    for other in (ctx.viewer, ctx.creator):
+        if other is not None:
+            other.guard = ledger.guard
     return ledger
 
 
@@ -74,7 +104,8 @@ def _list_rules(fmt: str, rules: Any) -> None:
         click.echo(report.rules_markdown(rules))
     elif fmt == "json":
         data = [{"id": r.id, "level": r.level.value, "name": r.name, "summary": r.summary,
-                 "needs_viewer_key": r.needs_viewer} for r in rules]  # fmt: skip
+                 "needs_viewer_key": r.needs_viewer, "needs_creator_key": r.needs_creator}
+                for r in rules]  # fmt: skip
         click.echo(json.dumps(data, indent=2))
     else:
         for r in rules:
@@ -92,6 +123,11 @@ def _list_rules(fmt: str, rules: Any) -> None:
 @click.option("--api-key", help="A key holding every role of the contract.")
 @click.option(
     "--viewer-key", help="A key holding only the viewer role (enables the 403 and private-visibility rules)."
+)
+@click.option(
+    "--creator-key",
+    help="A key that may create incidents but not see private ones (enables IDEMP-6, the replay of another "
+    "key's create; the mock's is mock-key-creator).",
 )
 @click.option(
     "--spec",
@@ -159,6 +195,36 @@ def _list_rules(fmt: str, rules: Any) -> None:
 @click.option(
     "--timeout", type=float, default=30.0, show_default=True, help="Seconds to wait for each answer."
 )
+@click.option(
+    "--header",
+    "headers",
+    type=HeaderType(),
+    multiple=True,
+    help="An extra header sent on every request, Schemathesis' included (repeatable; in the environment "
+    "variable, one per line). Values of headers whose name looks secret (auth, token, key, cookie, ...) are "
+    "shown as [REDACTED] in reproductions.",
+)
+@click.option(
+    "--ca-bundle",
+    type=click.Path(exists=True, dir_okay=False),
+    help="PEM file of the CA certificates that verify the target's TLS certificate, instead of the system's "
+    "(for an internal CA). Verification cannot be turned off: the run sends a key holding every role.",
+)
+@click.option(
+    "--rate-limit-retries",
+    type=click.IntRange(min=0),
+    default=DEFAULT_RETRIES,
+    show_default=True,
+    help="A 429 answer with Retry-After is waited out and the request sent again, at most this many times "
+    "per request (0: never). Past that, the 429 is the answer judged.",
+)
+@click.option(
+    "--rate-limit-wait",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_WAIT,
+    show_default=True,
+    help="Seconds the whole run may spend waiting on Retry-After; a 429 asking for more is judged as it is.",
+)
 def cli(**params: Any) -> None:
     """Check a server against the incident-contract, rule by rule."""  # fmt: skip
     rules = select(params["include"], params["exclude"])
@@ -187,21 +253,34 @@ def run(params: dict[str, Any], rules: Any, console: Console | None = None) -> i
     contract = Contract(spec)
     seed = params["seed"] if params.get("seed") is not None else random.randrange(2**31)
     budget = Budget(params.get("max_creates", 500))
-    full = Target(params["base_url"], params["api_key"], budget=budget, timeout=params.get("timeout", 30.0))
+    pacer = Pacer(
+        params.get("rate_limit_retries", DEFAULT_RETRIES), params.get("rate_limit_wait", DEFAULT_WAIT)
+    )
+    ca_bundle = params.get("ca_bundle")
+    try:
+        verify = tls_verify(ca_bundle)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        raise CannotRun(f"--ca-bundle {ca_bundle}: not a PEM file of CA certificates ({exc})") from None
+    full = Target(params["base_url"], params["api_key"], budget=budget, timeout=params.get("timeout", 30.0),
+                  headers=dict(params.get("headers") or ()), verify=verify, pacer=pacer)  # fmt: skip
     identity = contract.path("Utilities V1#Identity")
     viewer = full.with_key(params["viewer_key"]) if params.get("viewer_key") else None
+    creator = full.with_key(params["creator_key"]) if params.get("creator_key") else None
     options = Options(
         params.get("profile", "quick"),
         seed,
         bool(params.get("allow_settings_writes")),
         params.get("schema_max_examples"),
         params.get("schema_max_time"),
+        ca_bundle,
     )
-    ctx = RunContext(contract, full, viewer, options)
+    ctx = RunContext(contract, full, viewer, options, creator=creator)
     try:
         _preflight(full, "--api-key", identity)
         if viewer is not None:
             _preflight(viewer, "--viewer-key", identity)
+        if creator is not None:
+            _preflight(creator, "--creator-key", identity)
         if options.allow_settings_writes:
             ctx.settings = _snapshot(ctx)
     except CannotRun:
@@ -222,6 +301,8 @@ def run(params: dict[str, Any], rules: Any, console: Console | None = None) -> i
     report.print_failures(console, outcomes)
     report.print_summary(console, outcomes, budget.created, ctx.settings, seed)
     console.print(f"Finished in {seconds:.1f} s with {full.count} requests (plus Schemathesis').")
+    if pacer.honoured or pacer.given_back:
+        console.print(f"Rate limited by the target: {pacer.summary()}.", highlight=False)
     if params.get("junit_xml"):
         export.write_junit(params["junit_xml"], outcomes, seconds)
     if params.get("json_report"):
@@ -230,7 +311,8 @@ def run(params: dict[str, Any], rules: Any, console: Console | None = None) -> i
                    "settings": ctx.settings.summary() if ctx.settings is not None else None}  # fmt: skip
         meta = {"tool": "incident-conformance", "base_url": full.base_url, "profile": options.profile,
                 "seed": seed, "seconds": round(seconds, 3), "exit_code": int(failed),
-                "created": created}  # fmt: skip
+                "created": created, "rate_limited": {"honoured": pacer.honoured,
+                "waited_seconds": round(pacer.waited, 3), "given_back": pacer.given_back}}  # fmt: skip
         export.write_json(params["json_report"], export.json_report(outcomes, meta))
     return 1 if failed else 0
 

@@ -42,6 +42,9 @@ class Options:
     allow_settings_writes: bool = False
     schema_max_examples: int | None = None  # examples per operation for Schemathesis; None: the profile's
     schema_max_time: int | None = None  # seconds Schemathesis keeps generating for; None: bounded by examples
+    ca_bundle: str | None = (
+        None  # --ca-bundle: the CA certificates that verify the target's (Schemathesis too)
+    )
 
     @property
     def thorough(self) -> bool:
@@ -59,6 +62,7 @@ class RunContext:
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _refs: dict[str, str] = field(default_factory=dict)
     settings: SettingsLedger | None = None  # with --allow-settings-writes: what may be written, and what was
+    creator: Target | None = None  # --creator-key: may create incidents, may not see private ones
 
     # --- judging answers -------------------------------------------------------------------------------
     def expect_error(
@@ -89,6 +93,12 @@ class RunContext:
         if self.viewer is None:
             raise RuntimeError("a rule without needs_viewer asked for the viewer key")
         return self.viewer
+
+    def creator_target(self) -> Target:
+        """The creator key's target, for rules registered with `needs_creator` (the runner skips those)."""
+        if self.creator is None:
+            raise RuntimeError("a rule without needs_creator asked for the creator key")
+        return self.creator
 
     # --- building requests -----------------------------------------------------------------------------
     def idempotency_key(self, label: str) -> str:

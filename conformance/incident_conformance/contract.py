@@ -81,6 +81,12 @@ class Contract:
     def max_body_bytes(self) -> int:
         return facts.max_body_bytes(self.spec)
 
+    @cached_property
+    def max_url_bytes(self) -> int | None:
+        """The contract's `x-max-url-bytes`, if set: a longer URL may be refused before the API runs."""
+        value = self.spec.get("x-max-url-bytes")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
     def page_size_bounds(self, operation_id: str) -> tuple[int, int, int]:
         """(minimum, maximum, default) of an operation's page_size."""
         return facts.page_size_bounds(self.spec, operation_id)

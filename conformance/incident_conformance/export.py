@@ -7,14 +7,16 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from incident_conformance.report import field
 from incident_conformance.rules import Failure, Outcome, Status
 
 __all__ = ["json_report", "write_json", "write_junit"]
 
 
 def _failure_text(f: Failure) -> str:
-    text = f"{f.title}\n  Expected: {f.expected}\n  Received: {f.received}"
-    return text + (f"\n  Reproduce: {f.reproduce}" if f.reproduce else "")
+    lines = [field("Expected", f.expected, 2), field("Received", f.received, 2)]
+    lines += [field("Reproduce", f.reproduce, 2)] if f.reproduce else []
+    return "\n".join([f.title, *lines])
 
 
 def write_junit(path: Path, outcomes: list[Outcome], seconds: float) -> None:

@@ -13,7 +13,15 @@ from incident_conformance.marks import NAME_PREFIX
 from incident_conformance.rules import Outcome, Rule, Status
 from incident_conformance.settings import SettingsLedger
 
-__all__ = ["Progress", "print_failures", "print_settings", "print_summary", "print_table", "rules_markdown"]
+__all__ = [
+    "Progress",
+    "field",
+    "print_failures",
+    "print_settings",
+    "print_summary",
+    "print_table",
+    "rules_markdown",
+]
 
 STYLE = {
     Status.PASSED: "green",
@@ -59,6 +67,15 @@ def print_table(console: Console, outcomes: list[Outcome]) -> None:
     console.print(table)
 
 
+def field(label: str, text: str, indent: int = 4) -> str:
+    """`label: text`, indented, with every further line of a multi-line text under the first one.
+
+    A Schemathesis message (a schema, the value it rejected) keeps its own indentation, shifted as a block.
+    """
+    head = f"{' ' * indent}{label}: "
+    return head + text.replace("\n", "\n" + " " * len(head))
+
+
 def print_failures(console: Console, outcomes: list[Outcome]) -> None:
     for o in outcomes:
         if o.status is Status.ERROR:
@@ -72,10 +89,10 @@ def print_failures(console: Console, outcomes: list[Outcome]) -> None:
         )
         for f in o.failures[:20]:
             console.print(f"  [bold]{escape(f.title)}[/]", highlight=False)
-            console.print(f"    Expected: {escape(f.expected)}", highlight=False)
-            console.print(f"    Received: {escape(f.received)}", highlight=False)
+            console.print(escape(field("Expected", f.expected)), highlight=False)
+            console.print(escape(field("Received", f.received)), highlight=False)
             if f.reproduce:
-                console.print(f"    Reproduce: {escape(f.reproduce)}", highlight=False, soft_wrap=True)
+                console.print(escape(field("Reproduce", f.reproduce)), highlight=False, soft_wrap=True)
         if len(o.failures) > 20:
             console.print(f"  ... and {len(o.failures) - 20} more (see the JSON report)")
 
@@ -124,5 +141,6 @@ def rules_markdown(rules: list[Rule]) -> str:
     lines = ["| ID | Level | Rule | What it checks |", "|---|---|---|---|"]
     for r in rules:
         needs = " Needs `--viewer-key`." if r.needs_viewer else ""
+        needs += " Needs `--creator-key`." if r.needs_creator else ""
         lines.append(f"| `{r.id}` | {r.level.value} | `{r.name}` | {r.summary}{needs} |")
     return "\n".join(lines)

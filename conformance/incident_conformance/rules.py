@@ -16,6 +16,7 @@ from incident_conformance.context import RunContext
 from incident_conformance.findings import Failure, Finding, Note, RuleSkipped, expect, found
 
 __all__ = [
+    "CREATOR_KEY_MISSING",
     "REGISTRY",
     "VIEWER_KEY_MISSING",
     "Check",
@@ -59,6 +60,7 @@ class Rule:
     summary: str
     check: Check
     needs_viewer: bool = False  # the runner skips it (with the reason) when no --viewer-key is given
+    needs_creator: bool = False  # the same for --creator-key
 
 
 @dataclass
@@ -72,6 +74,9 @@ class Outcome:
 
 
 VIEWER_KEY_MISSING = "needs --viewer-key (a key holding only the viewer role)"
+CREATOR_KEY_MISSING = (
+    "not checked: needs --creator-key (a key that may create incidents but not see private ones)"
+)
 REGISTRY: dict[str, Rule] = {}
 # Families run in this order: cheap and fundamental first, Schemathesis last.
 FAMILIES = ("AUTH", "REQUIRED", "ENUM", "IDEMP", "VIS", "PAGE", "ERR", "SCHEMA")
@@ -83,7 +88,13 @@ def _order(item: Rule) -> tuple[int, int]:
 
 
 def rule(
-    rule_id: str, level: Level, name: str, summary: str, *, needs_viewer: bool = False
+    rule_id: str,
+    level: Level,
+    name: str,
+    summary: str,
+    *,
+    needs_viewer: bool = False,
+    needs_creator: bool = False,
 ) -> Callable[[Check], Check]:
     """Register a check as a rule. The family is the ID's prefix (`AUTH-1` belongs to AUTH)."""
     if rule_id.rsplit("-", 1)[0] not in FAMILIES:
@@ -93,7 +104,7 @@ def rule(
         if rule_id in REGISTRY:
             raise ValueError(f"duplicate rule id {rule_id}")
         family = rule_id.rsplit("-", 1)[0]
-        REGISTRY[rule_id] = Rule(rule_id, level, name, family, summary, check, needs_viewer)
+        REGISTRY[rule_id] = Rule(rule_id, level, name, family, summary, check, needs_viewer, needs_creator)
         return check
 
     return register

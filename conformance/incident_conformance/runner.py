@@ -15,7 +15,15 @@ from collections.abc import Callable
 import httpx
 
 from incident_conformance.context import RunContext
-from incident_conformance.rules import VIEWER_KEY_MISSING, Failure, Outcome, Rule, RuleSkipped, Status
+from incident_conformance.rules import (
+    CREATOR_KEY_MISSING,
+    VIEWER_KEY_MISSING,
+    Failure,
+    Outcome,
+    Rule,
+    RuleSkipped,
+    Status,
+)
 from incident_conformance.target import BudgetExhausted
 
 __all__ = ["run_rule", "run_rules"]
@@ -25,6 +33,9 @@ def run_rule(ctx: RunContext, rule: Rule) -> Outcome:
     outcome = Outcome(rule, Status.PASSED)
     if rule.needs_viewer and ctx.viewer is None:
         outcome.status, outcome.reason = Status.SKIPPED, VIEWER_KEY_MISSING
+        return outcome
+    if rule.needs_creator and ctx.creator is None:
+        outcome.status, outcome.reason = Status.SKIPPED, CREATOR_KEY_MISSING
         return outcome
     started = time.monotonic()
     try:

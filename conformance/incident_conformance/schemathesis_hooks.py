@@ -1,7 +1,10 @@
 """What the suite does to Schemathesis' requests: keep creates recognisable and settings writes safe.
 
 Every generated create gets `mode: test` and the name prefix, every edit keeps the prefix, and every
-incident created counts against --max-creates.
+incident created counts against --max-creates. Every request Schemathesis sends goes through the run's
+Pacer (a 429 with Retry-After is waited out, see pacing.py), and when the contract sets `x-max-url-bytes`,
+generated cases whose URL is longer are left out: a server may refuse those before the API runs (uvicorn's
+plain-text 400 past about 80 KB of query), which says nothing about the API.
 
 With --allow-settings-writes, severity creates get the name prefix too and are recorded in the run's
 SettingsLedger, and a `before_call` hook, run just before each request is sent (every phase, stateful
@@ -17,12 +20,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import schemathesis
+import schemathesis.transport.requests as st_requests
 from schemathesis import GenerationMode
 
 from incident_conformance.context import CREATE, EDIT, REFERENCES, RunContext
 from incident_conformance.contract import Contract
 from incident_conformance.marks import NAME_PREFIX, TEST_MODE
 from incident_conformance.rules import RuleSkipped
+from incident_conformance.schemathesis_repro import request_url
 from incident_conformance.settings import (
     SEVERITY_CREATE,
     SEVERITY_DELETE,
@@ -32,7 +37,7 @@ from incident_conformance.settings import (
     prefixed_name,
 )
 
-__all__ = ["SeverityHooks", "installed", "sends_its_negation"]
+__all__ = ["SeverityHooks", "fits_the_url_limit", "installed", "paced", "sends_its_negation"]
 
 TEXT_FIELDS = ("name", "summary")  # free text a create may carry: no reference in them
 LINKABLE_RESERVE = 50  # creates left of --max-creates below which generated creates stay as generated
@@ -119,6 +124,41 @@ def sends_its_negation(case: Any) -> bool:
     return not any(value in ({}, [], None) for value in case.query.values())
 
 
+def fits_the_url_limit(ctx: RunContext, case: Any) -> bool:
+    """False for a case whose URL (as sent, percent-encoded) is longer than the contract's x-max-url-bytes."""
+    limit = ctx.contract.max_url_bytes
+    if limit is None:
+        return True
+    try:
+        url = request_url(ctx, case)
+    except Exception:  # a case that cannot be serialised fails when sent, where Schemathesis reports it
+        return True
+    return len(url.encode()) <= limit
+
+
+@contextlib.contextmanager
+def paced(ctx: RunContext) -> Iterator[None]:
+    """Send every Schemathesis request through the run's Pacer while inside.
+
+    Schemathesis 4.32 (pinned) has no hook around sending, and retries only transport errors; its one
+    function that sends a request, `transport.requests._request`, is wrapped for the run and restored after.
+    """
+    original = st_requests._request
+
+    def send(session: Any, data: dict[str, Any], max_stream_events: int) -> Any:
+        return ctx.full.pacer.send(
+            lambda: original(session, data, max_stream_events),
+            lambda response: int(response.status_code),
+            lambda response: response.headers.get("Retry-After"),
+        )
+
+    st_requests._request = send
+    try:
+        yield
+    finally:
+        st_requests._request = original
+
+
 def _linkable_create(ctx: RunContext, case: Any) -> None:
     """Make a generated valid create one the target accepts, so the links from its answer can be followed.
 
@@ -159,7 +199,7 @@ def installed(
 
     @schema.hook  # type: ignore[untyped-decorator]
     def filter_case(context: Any, case: Any) -> bool:
-        return sends_its_negation(case)
+        return sends_its_negation(case) and fits_the_url_limit(ctx, case)
 
     @schema.hook  # type: ignore[untyped-decorator]
     def map_case(context: Any, case: Any) -> Any:
@@ -203,6 +243,7 @@ def installed(
     # scoped to this schema, and take it out again whatever happens.
     schemathesis.hook(before_call)
     try:
-        yield
+        with paced(ctx):
+            yield
     finally:
         schemathesis.hooks.unregister(before_call)

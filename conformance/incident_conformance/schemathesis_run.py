@@ -25,7 +25,7 @@ from schemathesis.engine import events, from_schema
 from incident_conformance import schemathesis_hooks
 from incident_conformance.context import CREATE, RunContext
 from incident_conformance.rules import Failure
-from incident_conformance.target import REDACTED
+from incident_conformance.schemathesis_repro import reproduce, sanitization
 
 __all__ = ["PHASES", "PROFILES", "SCENARIOS_PER_EXAMPLE", "STATEFUL", "STATELESS", "SchemaRun", "run"]
 
@@ -75,12 +75,12 @@ def _config(ctx: RunContext, phases: tuple[str, ...], excluded: list[str]) -> Sc
         "seed": ctx.options.seed,
         **timing,
         "suppress-health-check": ["all"],
-        "headers": {"Authorization": f"Bearer {ctx.full.key}"},
+        "headers": {**ctx.full.headers, "Authorization": f"Bearer {ctx.full.key}"},
+        "tls-verify": ctx.options.ca_bundle or True,
         "request-timeout": 30,
         "generation": {"max-examples": max_examples(ctx), "database": "none"},
         "phases": phase_config,
-        "output": {"sanitization": {"keys-to-sanitize": ["authorization", "proxy-authorization", "cookie"],
-                                    "sensitive-markers": ["authorization", "password", "secret"]}},
+        "output": {"sanitization": sanitization(ctx)},
         "operations": [
             *({"include-operation-id": op, "enabled": False} for op in excluded),
             # A schema-valid request can still name an id that does not exist: 404 for path ids and 422
@@ -91,13 +91,6 @@ def _config(ctx: RunContext, phases: tuple[str, ...], excluded: list[str]) -> Sc
               for op in lenient if op not in excluded),
         ],
     })  # fmt: skip
-
-
-def _curl(case: Any) -> str | None:
-    try:
-        return str(case.as_curl_command(headers={"Authorization": f"Bearer {REDACTED}"}))
-    except Exception:  # a reproduction is a courtesy; never let it hide the failure itself
-        return None
 
 
 def run(ctx: RunContext, phases: tuple[str, ...]) -> SchemaRun:
@@ -130,17 +123,17 @@ def run(ctx: RunContext, phases: tuple[str, ...]) -> SchemaRun:
         result.created += 1
 
     with schemathesis_hooks.installed(ctx, schema, created, linkable_creates="stateful" in phases):
-        _execute(schema, result)
+        _execute(ctx, schema, result)
     result.seconds = time.monotonic() - started
     return result
 
 
-def _execute(schema: Any, result: SchemaRun) -> None:
+def _execute(ctx: RunContext, schema: Any, result: SchemaRun) -> None:
     seen: set[tuple[str, str, str]] = set()
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
             result.scenarios += 1
-            _collect(event, result, seen)
+            _collect(ctx, event, result, seen)
         elif isinstance(event, events.NonFatalError):
             result.failures.append(Failure(
                 f"Schemathesis could not test {event.label}", "the operation to be tested",
@@ -149,7 +142,9 @@ def _execute(schema: Any, result: SchemaRun) -> None:
             raise RuntimeError(f"Schemathesis stopped: {event.exception}")
 
 
-def _collect(event: events.ScenarioFinished, result: SchemaRun, seen: set[tuple[str, str, str]]) -> None:
+def _collect(
+    ctx: RunContext, event: events.ScenarioFinished, result: SchemaRun, seen: set[tuple[str, str, str]]
+) -> None:
     recorder = event.recorder
     for case_id, interaction in recorder.interactions.items():
         node = recorder.cases.get(case_id)
@@ -180,8 +175,11 @@ def _collect(event: events.ScenarioFinished, result: SchemaRun, seen: set[tuple[
             if key in seen:
                 continue
             seen.add(key)
+            # The request the failure is about: a probe of its own (ignored_auth's), or the checked case.
+            sent = recorder.cases.get(failure.case_id) if failure.case_id else None
+            shown = sent or node
             result.failures.append(Failure(
                 f"{label}: {failure.title} ({check.name})",
                 f"the {check.name.replace('_', ' ')} check to pass",
                 str(failure.message or failure.title)[:600],
-                _curl(node.value) if node else info.code_sample))  # fmt: skip
+                (reproduce(ctx, shown.value, failure) if shown else None) or info.code_sample))  # fmt: skip

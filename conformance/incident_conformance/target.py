@@ -1,25 +1,79 @@
 """The server under test: an httpx client that records every exchange and guards the create budget.
 
 Every request goes through `Target.request`, so any failure can show the exact request as a curl
-command. The Authorization value is always redacted; body values (idempotency keys included) are
-shown as sent, because a reproduction that hides them reproduces nothing.
+command. The API key in the Authorization header is always redacted, and so is the value of any extra
+header (`--header`) whose name looks secret; a credential the suite made up itself to be refused (an
+unknown token, another scheme) is shown, since a reproduction that hides it reproduces nothing. Body
+values (idempotency keys included) are shown as sent, for the same reason.
+
+Every request is paced (see pacing.py): a 429 with Retry-After is waited out and sent again.
 """
 
 from __future__ import annotations
 
 import json
 import shlex
+import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-__all__ = ["REDACTED", "Budget", "BudgetExhausted", "Exchange", "Target", "curl_command"]
+from incident_conformance.pacing import Pacer
+
+__all__ = [
+    "REDACTED",
+    "Budget",
+    "BudgetExhausted",
+    "Exchange",
+    "Target",
+    "curl_command",
+    "looks_secret",
+    "redact_headers",
+    "tls_verify",
+]
 
 REDACTED = "[REDACTED]"
+# A header whose name holds one of these carries a credential: its value is never printed.
+SECRET_MARKERS = (
+    "auth",
+    "token",
+    "secret",
+    "key",
+    "cookie",
+    "session",
+    "password",
+    "signature",
+    "credential",
+)
 _UNSET: Any = object()
+
+
+def looks_secret(name: str) -> bool:
+    return any(marker in name.lower() for marker in SECRET_MARKERS)
+
+
+def redact_headers(headers: Mapping[str, str], shown: Collection[str] = ()) -> dict[str, str]:
+    """The headers with every secret-looking value redacted, but for the values in `shown`.
+
+    Authorization keeps its scheme (`Bearer [REDACTED]`). `shown` holds credentials the suite made up to
+    be refused: showing them is what makes a reproduction of an auth failure reproduce anything.
+    """
+    out = {}
+    for name, value in headers.items():
+        if looks_secret(name) and value not in shown:
+            scheme, _, rest = value.partition(" ")
+            keep = name.lower() in ("authorization", "proxy-authorization") and rest
+            value = f"{scheme} {REDACTED}" if keep else REDACTED
+        out[name] = value
+    return out
+
+
+def tls_verify(ca_bundle: str | None) -> ssl.SSLContext | bool:
+    """What httpx verifies the target's certificate with: the CA bundle's certificates, or the system's."""
+    return ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
 
 
 class BudgetExhausted(Exception):
@@ -52,13 +106,12 @@ class Budget:
         return self.limit - len(self.created)
 
 
-def curl_command(method: str, url: str, headers: dict[str, str], body: bytes | None) -> str:
-    """A curl line for a request, with the Authorization value redacted."""
+def curl_command(
+    method: str, url: str, headers: Mapping[str, str], body: bytes | None, shown: Collection[str] = ()
+) -> str:
+    """A curl line for a request, with secret header values redacted (see `redact_headers`)."""
     parts = ["curl", "-sS", "-X", method, url]
-    for name, value in headers.items():
-        if name.lower() == "authorization":
-            scheme = value.split(" ", 1)[0] if " " in value else ""
-            value = f"{scheme} {REDACTED}".strip() if value else value
+    for name, value in redact_headers(headers, shown).items():
         parts += ["-H", f"{name}: {value}"]
     if body is not None:
         text = body.decode("utf-8", errors="replace")
@@ -77,6 +130,7 @@ class Exchange:
     status: int
     headers: httpx.Headers
     body: bytes
+    shown: frozenset[str] = frozenset()  # header values the suite made up, safe to print
 
     def json(self) -> Any:
         try:
@@ -86,7 +140,7 @@ class Exchange:
 
     @property
     def curl(self) -> str:
-        return curl_command(self.method, self.url, self.request_headers, self.request_body)
+        return curl_command(self.method, self.url, self.request_headers, self.request_body, self.shown)
 
     def describe(self) -> str:
         """A short account of the answer: status, error type and codes, or the start of the body."""
@@ -104,19 +158,37 @@ class Exchange:
 
 
 class Target:
-    """A base URL and a key. Share one `log` and `budget` between the targets of a run."""
+    """A base URL and a key. The targets of a run (`with_key`) share one client, budget and pacer.
 
-    def __init__(self, base_url: str, key: str, *, budget: Budget, timeout: float = 30.0) -> None:
+    `headers` are sent on every request (--header); `verify` is the TLS verification (see `tls_verify`).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        key: str,
+        *,
+        budget: Budget,
+        timeout: float = 30.0,
+        headers: Mapping[str, str] | None = None,
+        verify: ssl.SSLContext | bool = True,
+        pacer: Pacer | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.key = key
         self.budget = budget
-        self.client = httpx.Client(base_url=self.base_url, timeout=timeout, follow_redirects=False)
+        self.headers = dict(headers or {})
+        self.pacer = pacer or Pacer()
+        self.client = httpx.Client(
+            base_url=self.base_url, timeout=timeout, follow_redirects=False, verify=verify
+        )
         self.count = 0
         # Called with (method, path) before every request; raises to refuse it (see conformance.settings).
         self.guard: Callable[[str, str], None] | None = None
 
     def with_key(self, key: str) -> Target:
-        other = Target(self.base_url, key, budget=self.budget)
+        other = Target(self.base_url, key, budget=self.budget, headers=self.headers, pacer=self.pacer)
+        other.client.close()
         other.client = self.client
         other.guard = self.guard
         return other
@@ -135,24 +207,40 @@ class Target:
         headers: dict[str, str] | None = None,
         authorization: str | None = _UNSET,
     ) -> Exchange:
-        """Send one request. `authorization=None` sends no Authorization header at all."""
+        """Send one request. `authorization=None` sends no Authorization header at all.
+
+        An `authorization` given here is one the suite made up to be refused: reproductions show it.
+        """
         if self.guard is not None:
             self.guard(method, path)
-        sent: dict[str, str] = {}
+        sent: dict[str, str] = dict(self.headers)
+        shown: frozenset[str] = frozenset()
         if authorization is _UNSET:
             sent["Authorization"] = f"Bearer {self.key}"
         elif authorization is not None:
             sent["Authorization"] = authorization
+            shown = frozenset({authorization}) if self.key not in authorization else frozenset()
         body = content
         if json_body is not _UNSET:
             body = json.dumps(json_body, ensure_ascii=False).encode()
             sent["Content-Type"] = "application/json"
         sent.update(headers or {})
         request = self.client.build_request(method, path, params=params, content=body, headers=sent)
-        response = self.client.send(request)
-        self.count += 1
+
+        def send() -> httpx.Response:
+            self.count += 1
+            return self.client.send(request)
+
+        response = self.pacer.send(send, lambda r: r.status_code, lambda r: r.headers.get("retry-after"))
         return Exchange(
-            method, str(request.url), sent, body, response.status_code, response.headers, response.content
+            method,
+            str(request.url),
+            sent,
+            body,
+            response.status_code,
+            response.headers,
+            response.content,
+            shown,
         )
 
     def create_incident(self, payload: dict[str, Any], path: str) -> Exchange:

@@ -1,7 +1,8 @@
 """IDEMP: the idempotency key in a create body makes retries safe (IETF Idempotency-Key semantics).
 
 Replays return the first incident, a changed payload is refused, concurrent retries create one
-incident, and a rejected create does not use up its key.
+incident, a rejected create does not use up its key, and a key's idempotency keys are its own: another
+API key re-sending them learns nothing.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from incident_conformance.checks.auth import key_scopes
 from incident_conformance.context import CREATE, SHOW, RunContext
-from incident_conformance.rules import Finding, Level, expect, found, rule
+from incident_conformance.rules import Finding, Level, RuleSkipped, expect, found, rule
 from incident_conformance.target import Exchange
 
 REPLAYED = "idempotent-replayed"
+VIEW_PRIVATE = "incidents.view_private"  # the scope that sees private incidents (x-api-key-roles)
 
 
 def _incident(answer: Exchange) -> dict[str, Any]:
@@ -183,3 +186,79 @@ def distinct(ctx: RunContext) -> Iterator[Finding]:
         answers[-1].curl,
     ):
         yield failure
+
+
+def _shape(answer: Exchange) -> tuple[Any, ...]:
+    """What an answer tells a client, less what differs between any two requests (ids, messages)."""
+    data = answer.json()
+    entries = data.get("errors") if isinstance(data, dict) and answer.status >= 400 else None
+    errors = sorted(
+        (str(e.get("code")), str((e.get("source") or {}).get("field")))
+        for e in entries or []
+        if isinstance(e, dict)
+    )
+    kind = data.get("type") if isinstance(data, dict) and answer.status >= 400 else None
+    return answer.status, kind, tuple(errors), answer.headers.get(REPLAYED)
+
+
+def _show(shape: tuple[Any, ...]) -> str:
+    status, kind, errors, replayed = shape
+    codes = ", ".join(f"{code}({named})" for code, named in errors)
+    return f"{status} {kind or ''} {codes} Idempotent-Replayed={replayed!r}".replace("  ", " ")
+
+
+@rule(
+    "IDEMP-6",
+    Level.MUST,
+    "replay_by_another_key_reveals_nothing",
+    "An idempotency_key belongs to the API key that sent it. Another key that may create but not see private "
+    "incidents, re-sending a private create of --api-key with the same idempotency_key, never gets that "
+    "incident back, and reusing the key with an unknown severity_id answers exactly as with a key never used "
+    "(nothing tells it that another key used the idempotency_key).",
+    needs_creator=True,
+)
+def other_key(ctx: RunContext) -> Iterator[Finding]:
+    creator = ctx.creator_target()
+    roles, scopes = key_scopes(ctx, creator)
+    held = f"roles {', '.join(roles) or 'none'}"
+    if VIEW_PRIVATE in scopes:
+        raise RuleSkipped(f"--creator-key can see private incidents ({held}): nothing could leak to it")
+    if not set(ctx.contract.scopes(CREATE)) <= scopes:
+        raise RuleSkipped(f"--creator-key may not create incidents ({held})")
+    path = ctx.path(CREATE)
+    payload = ctx.create_payload("other-key", visibility="private")
+    first = ctx.send_create(payload)
+    original = _incident(first)
+    if failure := expect("id" in original, "first create", "an incident", first.describe(), first.curl):
+        yield failure
+        return
+    # A rejected create does not use up a key (IDEMP-4), so these two leave the key unused for the creator.
+    unknown = {**payload, "severity_id": f"conformance-unknown-{ctx.run_id}"}
+    used = creator.create_incident(unknown, path)
+    never = creator.create_incident({**unknown, "idempotency_key": ctx.idempotency_key("never-used")}, path)
+    yield from found(expect(
+        _shape(used) == _shape(never),
+        "another key reuses the idempotency_key with an unknown severity_id",
+        f"the answer for a never-used idempotency_key: {_show(_shape(never))}",
+        _show(_shape(used)),
+        used.curl,
+    ))  # fmt: skip
+    again = creator.create_incident(payload, path)
+    fresh = creator.create_incident({**payload, "idempotency_key": ctx.idempotency_key("never-used")}, path)
+    leaked = str(original["id"]) in again.body.decode("utf-8", errors="replace")
+    yield from found(
+        expect(
+            not leaked,
+            "another key re-sends the private create with the same idempotency_key",
+            f"anything but incident {original['id']} (the other key cannot see it)",
+            f"{again.describe()} with incident {_incident(again).get('id')}",
+            again.curl,
+        ),
+        expect(
+            leaked or _shape(again) == _shape(fresh),
+            "another key re-sends the private create with the same idempotency_key",
+            f"the answer for a never-used idempotency_key: {_show(_shape(fresh))}",
+            _show(_shape(again)),
+            again.curl,
+        ),
+    )
