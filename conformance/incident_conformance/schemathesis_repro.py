@@ -23,7 +23,7 @@ from schemathesis.transport.prepare import prepare_request
 from incident_conformance.context import RunContext
 from incident_conformance.target import REDACTED, redact_headers
 
-__all__ = ["MADE_UP", "reproduce", "request_url", "sanitization"]
+__all__ = ["MADE_UP", "credential_sent", "reproduce", "request_url", "sanitization"]
 
 MADE_UP = frozenset({*INVALID_AUTH_HEADERS.values(), INVALID_CREDENTIAL})  # Schemathesis' bad credentials
 _AS_SENT = SanitizationConfig(enabled=False)
@@ -48,7 +48,12 @@ def reproduce(ctx: RunContext, case: Any, failure: StFailure | None = None) -> s
     """A curl line for `case` as it was sent; for an ignored_auth failure, the probe that got through."""
     keyless = isinstance(failure, IgnoredAuth)  # probes are sent without the run's key
     headers = {**ctx.full.headers, **({} if keyless else {"Authorization": f"Bearer {ctx.full.key}"})}
-    own = {v for v in (case.headers or {}).values() if isinstance(v, str) and ctx.full.key not in v}
+    configured = {name.lower() for name in ctx.full.headers}
+    own = {  # values Schemathesis generated or made up (a bad credential), never the run's own
+        value
+        for name, value in (case.headers or {}).items()
+        if isinstance(value, str) and name.lower() not in configured and ctx.full.key not in value
+    }
     try:
         request = prepare_request(case, headers, config=_AS_SENT, base_url=ctx.full.base_url)
         command = curl.generate(
@@ -64,3 +69,18 @@ def reproduce(ctx: RunContext, case: Any, failure: StFailure | None = None) -> s
     if ctx.options.ca_bundle:
         command += f" --cacert {shlex.quote(ctx.options.ca_bundle)}"
     return command
+
+
+def credential_sent(ctx: RunContext, case: Any, failure: StFailure | None) -> str:
+    """For an ignored_auth failure, the credential its probe carried (it is Schemathesis' own, not a key)."""
+    if not isinstance(failure, IgnoredAuth):
+        return ""
+    sent = [v for k, v in (case.headers or {}).items() if k.lower() == "authorization" and isinstance(v, str)]
+    if not sent:
+        return "sent without an Authorization header"
+    value = (
+        sent[0]
+        if ctx.full.key not in sent[0]
+        else redact_headers({"Authorization": sent[0]})["Authorization"]
+    )
+    return f"sent with Authorization: {value}"

@@ -25,7 +25,7 @@ from schemathesis.engine import events, from_schema
 from incident_conformance import schemathesis_hooks
 from incident_conformance.context import CREATE, RunContext
 from incident_conformance.rules import Failure
-from incident_conformance.schemathesis_repro import reproduce, sanitization
+from incident_conformance.schemathesis_repro import credential_sent, reproduce, sanitization
 
 __all__ = ["PHASES", "PROFILES", "SCENARIOS_PER_EXAMPLE", "STATEFUL", "STATELESS", "SchemaRun", "run"]
 
@@ -181,5 +181,6 @@ def _collect(
             result.failures.append(Failure(
                 f"{label}: {failure.title} ({check.name})",
                 f"the {check.name.replace('_', ' ')} check to pass",
-                str(failure.message or failure.title)[:600],
+                "\n".join(filter(None, [str(failure.message or failure.title)[:600],
+                                         credential_sent(ctx, shown.value if shown else None, failure)])),
                 (reproduce(ctx, shown.value, failure) if shown else None) or info.code_sample))  # fmt: skip
