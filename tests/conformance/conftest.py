@@ -61,6 +61,7 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> CleanRun:
     with serve(recorder) as url:
         before = list_severities(url)
         args = ["--base-url", url, "--api-key", "mock-key-full", "--viewer-key", "mock-key-viewer", "--seed", "11",
+                "--creator-key", "mock-key-creator",
                 "--allow-settings-writes", "--schema-max-examples", "6",
                 "--json-report", str(out / "report.json"), "--junit-xml", str(out / "junit.xml")]  # fmt: skip
         result = CliRunner().invoke(cli, args, catch_exceptions=False)

@@ -263,6 +263,25 @@ class DedupesEqualPayloads(Wire):
         return answer
 
 
+@dataclass
+class IdempotencyKeysSharedAcrossApiKeys(Wire):
+    """Idempotency keys are shared across API keys: a create reusing an idempotency_key another API key used
+    first is answered as that key's create (its replay, whole incident included, or its key reuse).
+    """
+
+    app: Any
+    owner: dict[str, str] = field(default_factory=dict)  # idempotency_key -> the Authorization that used it
+
+    async def handle(self, request: Request) -> Answer:
+        keyed = _key(request)
+        sender = request.header("authorization") or ""
+        first = self.owner.get(keyed[1]) if keyed is not None else None
+        answer = await super().handle(request.with_header("authorization", first) if first else request)
+        if keyed is not None and answer.status < 300:
+            self.owner.setdefault(keyed[1], sender)
+        return answer
+
+
 # --- VIS ----------------------------------------------------------------------------------------------
 
 
@@ -424,6 +443,20 @@ class CrashesOnNonAsciiText(Wire):
         return request
 
 
+# --- not in the table: a server the rules cannot judge ------------------------------------------------
+
+
+class ConstantTotal(Wire):
+    """Lists report one total_record_count whatever was created, as a stateless server (Prism) does."""
+
+    def answer(self, request: Request, answer: Answer) -> Answer:
+        data = answer.json()
+        if route(request, LIST) is None or answer.status != 200 or not isinstance(data, dict):
+            return answer
+        data["pagination_meta"]["total_record_count"] = 7
+        return answer.with_json(data)
+
+
 # --- SCHEMA -------------------------------------------------------------------------------------------
 
 
@@ -507,6 +540,7 @@ CATALOGUE = [
     Defect(DuplicatesUnderConcurrency, "IDEMP-3"),
     Defect(RejectedCreateBurnsKey, "IDEMP-4"),
     Defect(DedupesEqualPayloads, "IDEMP-5"),
+    Defect(IdempotencyKeysSharedAcrossApiKeys, "IDEMP-6"),
     Defect(ViewerListsSeePrivate, "VIS-1"),
     Defect(PrivateIncidentIs403, "VIS-2"),
     Defect(FullKeyListHidesPrivate, "VIS-3"),

@@ -19,7 +19,7 @@ import incident_conformance.checks  # noqa: F401  (registers the rules)
 from incident_conformance.cli import cli
 from incident_conformance.rules import REGISTRY
 from incident_mock.app import create_app
-from tests.conformance.defects import CATALOGUE, Defect
+from tests.conformance.defects import CATALOGUE, ConstantTotal, Defect
 from tests.conformance.wire import Switch
 from tests.servers import serve
 
@@ -36,8 +36,8 @@ def switch() -> Iterator[tuple[Switch, str]]:
 def run_suite(url: str, tmp_path: Path, *args: str, seed: int = 7) -> tuple[int, dict[str, str], str]:
     """Run the CLI in-process; returns the exit code, rule id -> status, and the output."""
     report = tmp_path / "report.json"
-    argv = ["--base-url", url, "--api-key", "mock-key-full", "--viewer-key", "mock-key-viewer", "--seed", str(seed),
-            "--json-report", str(report), *args]  # fmt: skip
+    argv = ["--base-url", url, "--api-key", "mock-key-full", "--viewer-key", "mock-key-viewer",
+            "--creator-key", "mock-key-creator", "--seed", str(seed), "--json-report", str(report), *args]  # fmt: skip
     result = CliRunner().invoke(cli, argv, catch_exceptions=False)
     statuses = (
         {r["id"]: r["status"] for r in json.loads(report.read_text())["rules"]} if report.exists() else {}
@@ -71,3 +71,19 @@ def test_the_catalogue_has_one_defect_for_each_rule() -> None:
     for defect in CATALOGUE:
         assert defect.breaks not in defect.also and defect.also <= set(REGISTRY)
         assert defect.wire.__doc__, f"{defect.name} says what it breaks"
+
+
+def test_a_count_no_create_moves_skips_required_2_and_fails_the_rules_that_judge_counts(
+    switch: tuple[Switch, str], tmp_path: Path
+) -> None:
+    """A stateless server's constant total: REQUIRED-2 cannot tell anything from it, and says so."""
+    board, url = switch
+    board.current = ConstantTotal(board.base)
+    try:
+        code, statuses, output = run_suite(url, tmp_path, "--rules", "REQUIRED-2,IDEMP-3,VIS-3")
+    finally:
+        board.current = board.base
+    assert code == 1
+    assert statuses == {"REQUIRED-2": "skipped", "IDEMP-3": "failed", "VIS-3": "failed"}, output
+    reason = json.loads((tmp_path / "report.json").read_text())["rules"][0]["reason"]
+    assert "total_record_count from 7 to 7" in reason and "prove nothing" in reason

@@ -83,3 +83,15 @@ def test_markdown_lists_each_rule_and_says_which_need_the_viewer_key() -> None:
     assert text.splitlines()[0] == "| ID | Level | Rule | What it checks |"
     assert "| `IDEMP-1` | MUST | `name_of_it` | What [it] checks. |" in text
     assert "| `VIS-1` | MUST | `name_of_it` | What [it] checks. Needs `--viewer-key`. |" in text
+
+
+def test_a_multi_line_message_keeps_its_indentation_under_its_label() -> None:
+    con, out = console()
+    message = 'Response violates schema\n\n    {\n        "type": "string"\n    }'
+    print_failures(con, [Outcome(rule(), Status.FAILED, failures=[Failure("t", "e", message, "curl x")])])
+    lines = out.getvalue().splitlines()
+    start = next(i for i, line in enumerate(lines) if "Received:" in line)
+    column = lines[start].index("Response")
+    assert lines[start + 2] == " " * column + "    {"
+    assert lines[start + 3] == " " * column + '        "type": "string"'
+    assert lines[start + 5].startswith("    Reproduce: curl x")

@@ -62,3 +62,25 @@ def test_a_linkable_create_keeps_what_the_target_can_accept() -> None:
     negative = case(body=dict(generated))
     _linkable_create(ctx, negative)
     assert negative.body == generated
+
+
+def test_cases_whose_url_exceeds_the_contract_s_x_max_url_bytes_are_left_out() -> None:
+    import copy
+
+    import schemathesis
+
+    from incident_conformance.contract import Contract
+    from incident_conformance.schemathesis_hooks import fits_the_url_limit
+    from incident_conformance.schemathesis_repro import request_url
+
+    ctx = offline_context()
+    schema = schemathesis.openapi.from_dict(copy.deepcopy(ctx.contract.spec))
+    listing = schema["/v2/incidents"]["GET"]
+    short, long = (listing.Case(query={"status[one_of]": ["x" * n]}) for n in (10, 5000))
+    if ctx.contract.max_url_bytes is None:  # the contract sets none: every case is sent
+        assert fits_the_url_limit(ctx, long)
+    limit = len(request_url(ctx, short).encode()) + 100
+    ctx.contract = Contract({**ctx.contract.spec, "x-max-url-bytes": limit})
+    assert ctx.contract.max_url_bytes == limit
+    assert fits_the_url_limit(ctx, short) and not fits_the_url_limit(ctx, long)
+    assert len(request_url(ctx, long).encode()) > limit > len(request_url(ctx, short).encode())

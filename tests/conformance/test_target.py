@@ -7,7 +7,14 @@ import json
 import httpx
 import pytest
 
-from incident_conformance.target import REDACTED, Budget, BudgetExhausted, curl_command
+from incident_conformance.target import (
+    REDACTED,
+    Budget,
+    BudgetExhausted,
+    curl_command,
+    looks_secret,
+    redact_headers,
+)
 from tests.conformance.helpers import offline_target
 
 
@@ -65,3 +72,27 @@ def test_a_guard_refuses_before_anything_is_sent_and_other_keys_share_it() -> No
     with pytest.raises(PermissionError):
         viewer.request("DELETE", "/v1/severities/X")
     assert sent == [] and viewer.budget is target.budget
+
+
+def test_extra_headers_go_on_every_request_and_secret_looking_ones_are_redacted() -> None:
+    seen: list[httpx.Request] = []
+    target = offline_target(lambda request: seen.append(request) or httpx.Response(200))
+    target.headers = {"X-Tenant": "acme", "X-Api-Token": "sekrit-1", "Cookie": "session=s2"}
+    exchange = target.with_key("other-key").request("GET", "/v1/identity")
+    assert seen[0].headers["x-tenant"] == "acme" and seen[0].headers["x-api-token"] == "sekrit-1"
+    line = exchange.curl
+    assert "X-Tenant: acme" in line and f"X-Api-Token: {REDACTED}" in line and f"Cookie: {REDACTED}" in line
+    assert "sekrit-1" not in line and "s2" not in line and "other-key" not in line
+
+
+def test_a_credential_the_suite_made_up_is_shown_and_the_key_never() -> None:
+    target = offline_target(lambda request: httpx.Response(401), key="secret-key-9")
+    assert (
+        "Bearer conformance-bad-token"
+        in target.request("GET", "/", authorization="Bearer conformance-bad-token").curl
+    )
+    own = target.request("GET", "/", authorization="Bearer secret-key-9").curl
+    assert "secret-key-9" not in own and f"Bearer {REDACTED}" in own
+    assert looks_secret("X-API-Key") and looks_secret("Proxy-Authorization") and not looks_secret("X-Tenant")
+    assert redact_headers({"Authorization": "Bearer k", "X-Token": "a b"}) == {
+        "Authorization": f"Bearer {REDACTED}", "X-Token": REDACTED}  # fmt: skip
