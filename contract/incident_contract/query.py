@@ -22,11 +22,21 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-__all__ = ["Filter", "ListQuery", "QueryError", "depth", "key_parts", "parse_list_query", "split"]
+__all__ = [
+    "Filter",
+    "ListQuery",
+    "QueryError",
+    "depth",
+    "key_parts",
+    "parse_date",
+    "parse_list_query",
+    "split",
+]
 
 Json = dict[str, Any]
 KEY = re.compile(r"^(?P<name>[a-z_]+)(?:\[(?P<a>[^\[\]]+)\])?(?:\[(?P<b>[^\[\]]+)\])?$")
 SCALARS = ("page_size", "after", "sort_by", "filter_mode")
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class QueryError(Exception):
@@ -104,9 +114,20 @@ def _operators(param: Json) -> Json:
     return dict((inner if isinstance(inner, dict) else schema).get("properties", {}))
 
 
+def parse_date(value: str) -> dt.date:
+    """A full-date (RFC 3339: YYYY-MM-DD, ASCII digits). Year 0000, valid there but before Python's first
+    date, is checked as the leap year it is and read as the earliest date; ValueError otherwise."""
+    if not DATE.fullmatch(value):
+        raise ValueError(value)
+    if value.startswith("0000-"):
+        dt.date.fromisoformat("2000" + value[4:])
+        return dt.date.min
+    return dt.date.fromisoformat(value)
+
+
 def _date(param: str, value: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        return parse_date(value)
     except ValueError:
         raise QueryError(param, f"{value[:40]!r} is not a date (YYYY-MM-DD)") from None
 

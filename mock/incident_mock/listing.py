@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from operator import attrgetter
 from typing import Any
 
-from incident_contract.query import Filter, ListQuery, QueryError, parse_list_query
+from incident_contract.query import Filter, ListQuery, QueryError, parse_date, parse_list_query
 from incident_mock.catalog import Catalog
 from incident_mock.errors import ValidationFailed
 from incident_mock.records import IncidentRecord
@@ -76,8 +76,15 @@ def _either(first: Predicate, second: Predicate) -> Predicate:
     return lambda rec: first(rec) or second(rec)
 
 
-def _day(value: str) -> dt.datetime:
-    return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), dt.UTC)
+def _day(value: str, after: bool = False) -> dt.datetime:
+    """The start of the day (UTC), or with `after` the start of the next one (the end of time for the
+    last day a date can name)."""
+    day = parse_date(value)
+    if after:
+        if day == dt.date.max:
+            return dt.datetime.max.replace(tzinfo=dt.UTC)
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(), dt.UTC)
 
 
 def _compile(catalog: Catalog, f: Filter) -> Predicate:
@@ -86,7 +93,7 @@ def _compile(catalog: Catalog, f: Filter) -> Predicate:
     if f.param in ("created_at", "updated_at"):
         lo_text, _, hi_text = f.values[0].partition("~") if f.op == "date_range" else (f.values[0],) * 3
         lo = _day(lo_text) if f.op != "lte" else dt.datetime.min.replace(tzinfo=dt.UTC)
-        hi = _day(hi_text) + dt.timedelta(days=1) if f.op != "gte" else dt.datetime.max.replace(tzinfo=dt.UTC)
+        hi = _day(hi_text, after=True) if f.op != "gte" else dt.datetime.max.replace(tzinfo=dt.UTC)
         if f.param == "created_at":
             return lambda rec: lo <= rec.created_at < hi
         return lambda rec: lo <= rec.updated_at < hi

@@ -338,3 +338,31 @@ async def test_a_list_yields_between_steps_of_its_pass(
             call("other", "/v1/identity"),
         )
     assert finished == ["other", "list"]
+
+
+# --- paths and dates at the edges ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/severities/a%0A", "/v1/incident_types/%0A", "/v2/incidents/1%0A", "/v1/severities%0A"]
+)
+@pytest.mark.parametrize("headers", [FULL, {}], ids=["full-key", "no-key"])
+async def test_a_path_ending_in_a_newline_names_nothing(
+    client: httpx.AsyncClient, spec: dict[str, Any], path: str, headers: dict[str, str]
+) -> None:
+    """Connexion routes such a path to an operation but skips its security: it must not answer 500, and
+    must not serve anything (with or without a key)."""
+    refused(await client.get(path, headers=headers), spec, 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [("created_at[gte]=0000-01-01", 200), ("created_at[gte]=0000-02-29", 200), ("created_at[lte]=9999-12-31", 200),
+     ("updated_at[date_range]=0000-01-01~9999-12-31", 200), ("created_at[gte]=0001-02-29", 422),
+     ("created_at[gte]=20260101", 422), ("created_at[lte]=2026-W01-1", 422)],
+)  # fmt: skip
+async def test_dates_at_the_edges_of_the_calendar(client: httpx.AsyncClient, query: str, status: int) -> None:
+    answer = await client.get(f"/v2/incidents?{query}", headers=VIEWER)
+    assert answer.status_code == status, answer.text[:300]
+    if status == 200:
+        assert answer.json()["pagination_meta"]["total_record_count"] == (0 if "lte]=0000" in query else 1)
