@@ -28,6 +28,7 @@ connection (the rest of the request is never read).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -87,6 +88,9 @@ def error_response(err: ApiError, types: Mapping[int, str], extra: list[tuple[by
     return STATUS_LINE[err.status] + head + b"\r\n" + body
 
 
+_ORDER = itertools.count()
+
+
 class _Refused(Exception):
     """Raised inside a parser callback to stop parsing; httptools re-raises it as an HttpParserError."""
 
@@ -107,27 +111,28 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self.in_head = True  # reading a request head (or waiting for one)
         self.head_bytes = 0  # bytes read while in a head: catches a head that never ends
         self.refusal: ApiError | None = None
-        self.opened = 0.0
+        self.opened = 0
 
     # --- the deadline ------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.opened = self.loop.time()
+        self.opened = next(_ORDER)  # the loop's clock ties on connections accepted together
         self._arm()
         cap = self.limits.max_connections
         if cap is not None and len(self.connections) > cap:
-            self._shed(len(self.connections) - cap + cap // 10)
+            self._shed(cap)
 
     def _idle(self) -> bool:
         """Connected, and no request being read or answered: nothing is lost by closing it."""
         cycle = self.cycle
         return self.in_head and self.head_bytes == 0 and (cycle is None or cycle.response_complete)
 
-    def _shed(self, count: int) -> None:
-        """Close the `count` oldest idle connections, so that descriptors go to clients that send requests."""
-        idle = [c for c in self.connections if isinstance(c, LimitedHttpProtocol) and c._idle()]
-        idle.sort(key=lambda c: c.opened)
-        closing = idle[:count]
+    def _shed(self, cap: int) -> None:
+        """Close the oldest idle connections, down to 90% of the cap, so that descriptors go to clients
+        that send requests. Connections already closing still count until the loop lets them go."""
+        live = [c for c in self.connections if not c.transport.is_closing()]
+        idle = sorted((c for c in live if isinstance(c, LimitedHttpProtocol) and c._idle()), key=_opened)
+        closing = idle[: max(0, len(live) - cap + cap // 10)]
         for connection in closing:
             connection.transport.close()
         if closing:
@@ -207,6 +212,10 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self.pending = False
         self.transport.write(error_response(err, self.types, self.server_state.default_headers))
         self.transport.close()
+
+
+def _opened(connection: LimitedHttpProtocol) -> int:
+    return connection.opened
 
 
 def protocol_class(limits: TransportLimits, types: Mapping[int, str]) -> type[LimitedHttpProtocol]:

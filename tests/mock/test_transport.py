@@ -232,6 +232,7 @@ def test_past_the_connection_cap_the_oldest_idle_connections_are_closed() -> Non
     with MockServer(transport=limits).running() as capped:
         busy = Wire(capped.url)
         busy.send(b"GET /v1/severities HTTP/1.1\r\n")  # a request under way is never shed
+        served(capped.url)  # by now the server has read it
         idle = [Wire(capped.url) for _ in range(60)]
         try:
             served(capped.url)
