@@ -81,7 +81,8 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
     default=TRANSPORT.max_head_bytes,
     show_default=True,
     type=click.IntRange(min=1024),
-    help="Largest request line plus headers; 431 beyond.",
+    help="Largest request line plus headers; 431 beyond. Keep it well above the contract's "
+    "x-max-url-bytes, which must always fit.",
 )
 @click.option(
     "--max-headers",

@@ -323,3 +323,20 @@ def test_the_descriptor_limit_is_lifted_towards_the_hard_one() -> None:
         check=True,
     )
     assert int(done.stdout) > 256
+
+
+def test_a_url_of_the_contracts_x_max_url_bytes_is_never_refused_for_its_size(spec: dict[str, Any]) -> None:
+    limit = int(spec["x-max-url-bytes"])
+    assert TransportLimits().max_head_bytes >= limit + 8192  # room for the request line and headers
+    with MockServer().running() as mock:
+        path = "/v2/incidents?"
+        query = "&".join(["mode[one_of]=standard"] * (limit // 22))
+        url = f"{mock.url}{path}{query}"[:limit]
+        url = url[: url.rfind("&")]
+        response = httpx.get(url, headers={**FULL, "User-Agent": "u" * 200, "Accept": "application/json"})
+        assert response.status_code in (200, 422), response.text  # the API's answer, not the transport's
+        with Wire(mock.url) as wire:
+            wire.send(request("GET", f"/v1/severities?x={'a' * TransportLimits().max_head_bytes}", FULL))
+            answer = wire.answer()
+            if answer.status is not None:  # else the close came while the client was still sending
+                assert_error(answer, 431, "headers_too_large")
