@@ -229,7 +229,7 @@ def test_pipelined_requests_are_answered_in_order(mock: MockServer) -> None:
 
 def test_past_the_connection_cap_the_oldest_idle_connections_are_closed() -> None:
     limits = dataclasses.replace(SHORT, request_timeout=60, max_connections=20)
-    with MockServer(transport=limits).running() as capped:
+    with MockServer(transport=limits, log_level="error").running() as capped:
         busy = Wire(capped.url)
         busy.send(b"GET /v1/severities HTTP/1.1\r\n")  # a request under way is never shed
         served(capped.url)  # by now the server has read it
