@@ -198,6 +198,7 @@ def _list_rules(fmt: str, rules: Any) -> None:
 @click.option(
     "--header",
     "headers",
+    envvar=f"{ENV_PREFIX}_HEADER",
     type=HeaderType(),
     multiple=True,
     help="An extra header sent on every request, Schemathesis' included (repeatable; in the environment "

@@ -6,6 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -47,7 +48,13 @@ def test_rule_ids_are_stable_and_levelled() -> None:
 
 
 def test_patterns_select_and_skip_by_id() -> None:
-    assert [r.id for r in select(["IDEMP-*"], ["IDEMP-3"])] == ["IDEMP-1", "IDEMP-2", "IDEMP-4", "IDEMP-5"]
+    assert [r.id for r in select(["IDEMP-*"], ["IDEMP-3"])] == [
+        "IDEMP-1",
+        "IDEMP-2",
+        "IDEMP-4",
+        "IDEMP-5",
+        "IDEMP-6",
+    ]
     assert [r.id for r in select(["auth-1,ERR-2"])] == ["AUTH-1", "ERR-2"]
 
 
@@ -146,3 +153,55 @@ def test_help_says_schemathesis_is_bounded_by_examples_and_max_time_is_a_duratio
     text = " ".join(output.split())
     assert code == 0 and "--schema-max-examples" in text and "--schema-max-time" in text
     assert "not a cap but a duration it fills" in text and "bounded by examples" in text
+
+
+def test_help_names_the_options_for_real_deployments() -> None:
+    code, output = invoke("--help")
+    text = " ".join(output.split())
+    assert code == 0
+    for option in ("--creator-key", "--header", "--ca-bundle", "--rate-limit-retries", "--rate-limit-wait"):
+        assert option in text
+    assert "Retry-After" in text and "[REDACTED]" in text and "Verification cannot be turned off" in text
+
+
+@pytest.mark.parametrize("header", ["no colon", "Bad Name: x", "Authorization: Bearer k", "X-A: b\rc"])
+def test_a_malformed_or_reserved_header_is_a_usage_error(header: str) -> None:
+    code, output = invoke("--base-url", "http://127.0.0.1:1", "--api-key", "k", "--header", header)
+    assert code == 2 and "--header" in output
+
+
+def test_idemp_6_is_not_checked_without_a_creator_key_nor_with_one_that_sees_private_incidents(
+    mock_url: str, tmp_path: Path
+) -> None:
+    report = tmp_path / "r.json"
+    for extra, reason in (((), "not checked: needs --creator-key"),
+                          (("--creator-key", "mock-key-full"), "can see private incidents")):  # fmt: skip
+        code, output = invoke("--base-url", mock_url, *FULL, "--rules", "IDEMP-6", "--json-report", str(report),
+                              *extra)  # fmt: skip
+        (outcome,) = json.loads(report.read_text())["rules"]
+        assert code == 0 and outcome["status"] == "skipped" and reason in outcome["reason"], output
+
+
+def test_the_creator_key_is_checked_before_the_run(mock_url: str) -> None:
+    code, output = invoke("--base-url", mock_url, *FULL, "--creator-key", "not-a-key")
+    assert code == 2 and "rejected --creator-key" in output
+
+
+def test_extra_headers_are_read_one_per_line_from_the_environment(tmp_path: Path) -> None:
+    from tests.conformance.wire import Answer, Request, Wire
+
+    class Seen(Wire):
+        def __init__(self, app: Any) -> None:
+            super().__init__(app)
+            self.values: set[tuple[str | None, str | None]] = set()
+
+        def answer(self, request: Request, answer: Answer) -> Answer:
+            self.values.add((request.header("x-tenant"), request.header("x-trace")))
+            return answer
+
+    seen = Seen(create_app())
+    with serve(seen) as url:
+        env = {"INCIDENT_CONFORMANCE_HEADER": "X-Tenant: acme\nX-Trace: a b c\n"}
+        code, output = invoke("--base-url", url, *FULL, "--rules", "ERR-2", env=env)
+    assert code == 0, output
+    assert seen.values == {("acme", "a b c")}
