@@ -59,3 +59,14 @@ def test_json_report_keeps_the_meta_counts_and_every_failure(tmp_path: Path) -> 
     path = tmp_path / "r.json"
     write_json(path, report)
     assert json.loads(path.read_text()) == report
+
+
+def test_junit_keeps_a_multi_line_message_indented_under_its_label(tmp_path: Path) -> None:
+    path = tmp_path / "junit.xml"
+    failing = Outcome(
+        rule("SCHEMA-1"), Status.FAILED, 1.0, [Failure("t", "e", "first\n    {\n      1\n    }")]
+    )
+    write_junit(path, [failing], 1.0)
+    text = next(ET.parse(path).getroot().iter("failure")).text or ""
+    under = " " * len("  Received: ")
+    assert f"  Received: first\n{under}    {{\n{under}      1\n{under}    }}" in text
