@@ -43,12 +43,20 @@ INDEX = b"""<!DOCTYPE html>
 </body>
 </html>
 """
-INIT = b"""window.ui = SwaggerUIBundle({
-  url: "../openapi.json",
-  dom_id: "#swagger-ui",
-  deepLinking: true,
-  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-  layout: "StandaloneLayout"
+# "Try it out" calls the first server. The page's own origin reaches this mock for sure (the page came from
+# it), while the public URL may name a proxy or another spelling of the host (localhost for 127.0.0.1),
+# which would make every call cross-origin: so the page's origin goes first when it differs.
+INIT = b"""fetch("../openapi.json").then((response) => response.json()).then((spec) => {
+  if (!spec.servers.some((server) => server.url === window.location.origin)) {
+    spec.servers.unshift({url: window.location.origin, description: "The address of this page."});
+  }
+  window.ui = SwaggerUIBundle({
+    spec: spec,
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    layout: "StandaloneLayout"
+  });
 });
 """
 
