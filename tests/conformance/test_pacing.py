@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import requests
 import schemathesis.transport.requests as st_requests
+from click.testing import CliRunner
 
+import incident_conformance.checks  # noqa: F401  (registers the rules)
+from incident_conformance.cli import cli
 from incident_conformance.pacing import Pacer, retry_after_seconds
 from incident_conformance.schemathesis_hooks import paced
 from incident_conformance.target import Budget, Target
+from incident_mock.app import create_app
 from tests.conformance.helpers import offline_context, offline_target
+from tests.conformance.wire import Answer, Request, Wire, error_answer
 from tests.servers import serve
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
@@ -117,3 +123,27 @@ def test_over_a_socket_schemathesis_requests_go_through_the_run_s_pacer(
     assert app.seen.count("/schemathesis") == 2 and ctx.full.pacer.honoured == 1
     with requests.Session() as session:  # restored after the run
         assert st_requests._request(session, {**data, "url": f"{url}/after"}, 10).status_code == 429
+
+
+def test_a_rate_limited_run_passes_by_waiting_and_fails_when_told_not_to(tmp_path: Path) -> None:
+    """Every third request is 429 with Retry-After: 0: the run waits them out, unless --rate-limit-retries 0."""
+
+    class EveryThirdLimited(Wire):
+        def __init__(self, app: Any) -> None:
+            super().__init__(app)
+            self.count = 0
+
+        def request(self, request: Request) -> Request | Answer:
+            self.count += 1
+            if self.count % 3:
+                return request
+            limited = error_answer(429, "rate_limit", "rate_limit_exceeded", "Slow down")
+            return limited.with_header("retry-after", "0")
+
+    args = ["--api-key", "mock-key-full", "--seed", "1", "--rules", "IDEMP-1,ERR-2"]
+    with serve(EveryThirdLimited(create_app())) as url:
+        paced_run = CliRunner().invoke(cli, ["--base-url", url, *args], catch_exceptions=False)
+        impatient = CliRunner().invoke(cli, ["--base-url", url, *args, "--rate-limit-retries", "0"])
+    assert paced_run.exit_code == 0, paced_run.output
+    assert "Rate limited by the target:" in paced_run.output and "waited out" in paced_run.output
+    assert impatient.exit_code in (1, 2) and "429" in impatient.output
