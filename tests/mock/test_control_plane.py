@@ -272,3 +272,19 @@ def test_answers_are_not_stored_or_sniffed(http: httpx.Client) -> None:
     ):
         assert response.headers["cache-control"] == "no-store"
         assert response.headers["x-content-type-options"] == "nosniff"
+
+
+# --- where the new stages sit ------------------------------------------------------------------------
+def test_hosts_and_cors_run_after_intake_and_before_the_control_plane(guarded: MockServer) -> None:
+    from connexion.middleware.routing import RoutingMiddleware
+
+    from incident_mock.control import Control
+    from incident_mock.cors import Cors
+    from incident_mock.hosts import HostCheck
+    from incident_mock.intake import Intake
+    from tests.mock.test_dispatch import stack
+
+    layers = stack(guarded.app)
+    order = [Intake, HostCheck, Cors, Control, RoutingMiddleware]
+    positions = [next(i for i, layer in enumerate(layers) if isinstance(layer, kind)) for kind in order]
+    assert positions == sorted(positions)
