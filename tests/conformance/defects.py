@@ -163,6 +163,7 @@ class RejectsASortOrder(Wire):
 
 
 def _key(request: Request) -> tuple[Json, str] | None:
+    """A create's body and its idempotency key as the server scopes it: the API key's own (sender + key)."""
     body = request.json()
     if (
         route(request, CREATE) is None
@@ -170,7 +171,7 @@ def _key(request: Request) -> tuple[Json, str] | None:
         or not isinstance(body.get("idempotency_key"), str)
     ):
         return None
-    return body, body["idempotency_key"]
+    return body, f"{request.header('authorization')} {body['idempotency_key']}"
 
 
 class ReplayWithoutHeader(Wire):
@@ -214,7 +215,7 @@ class DuplicatesUnderConcurrency(Wire):
         body, key = keyed
         if key in self.in_flight:
             return await super().handle(
-                request.with_json({**body, "idempotency_key": f"{key}-raced-{id(body)}"})
+                request.with_json({**body, "idempotency_key": f"{body['idempotency_key']}-raced-{id(body)}"})
             )
         self.in_flight.add(key)
         try:
@@ -252,14 +253,15 @@ class DedupesEqualPayloads(Wire):
         keyed = _key(request)
         if keyed is None:
             return await super().handle(request)
-        body, key = keyed
+        body, _ = keyed
         payload = json.dumps({k: v for k, v in body.items() if k != "idempotency_key"}, sort_keys=True)
-        first = self.keys.get(payload)
+        scoped = f"{request.header('authorization')} {payload}"  # one API key's creates
+        first = self.keys.get(scoped)
         answer = await super().handle(
             request.with_json({**body, "idempotency_key": first}) if first else request
         )
         if answer.status < 300:
-            self.keys.setdefault(payload, key)
+            self.keys.setdefault(scoped, body["idempotency_key"])
         return answer
 
 
@@ -274,11 +276,12 @@ class IdempotencyKeysSharedAcrossApiKeys(Wire):
 
     async def handle(self, request: Request) -> Answer:
         keyed = _key(request)
+        used = keyed[0]["idempotency_key"] if keyed is not None else None  # whoever sends it
         sender = request.header("authorization") or ""
-        first = self.owner.get(keyed[1]) if keyed is not None else None
+        first = self.owner.get(used) if used is not None else None
         answer = await super().handle(request.with_header("authorization", first) if first else request)
-        if keyed is not None and answer.status < 300:
-            self.owner.setdefault(keyed[1], sender)
+        if used is not None and answer.status < 300:
+            self.owner.setdefault(used, sender)
         return answer
 
 

@@ -77,7 +77,7 @@ def test_each_schema_rule_starts_only_the_phases_it_needs_and_schema_3_shares_sc
 ) -> None:
     started: list[tuple[str, ...]] = []
 
-    def execute(schema: object, result: SchemaRun) -> None:
+    def execute(ctx: object, schema: object, result: SchemaRun) -> None:
         started.append(result.phases)
         result.scenarios, result.inferred_links = 9, Counter({LINK: 1, INFERRED: 1})
 

@@ -232,10 +232,14 @@ def other_key(ctx: RunContext) -> Iterator[Finding]:
     if failure := expect("id" in original, "first create", "an incident", first.describe(), first.curl):
         yield failure
         return
-    # A rejected create does not use up a key (IDEMP-4), so these two leave the key unused for the creator.
-    unknown = {**payload, "severity_id": f"conformance-unknown-{ctx.run_id}"}
-    used = creator.create_incident(unknown, path)
-    never = creator.create_incident({**unknown, "idempotency_key": ctx.idempotency_key("never-used")}, path)
+    # The control: the creator's own never-used key, sent what the shared one is sent, in the same order,
+    # so that the answers compare whatever the target does with rejected creates (IDEMP-4's business). Its
+    # name differs, so that no payload is ever sent twice (IDEMP-5's business).
+    own = ctx.idempotency_key("never-used")
+    control = {**payload, "idempotency_key": own, "name": f"{payload['name']} (control)"}
+    unknown = {"severity_id": f"conformance-unknown-{ctx.run_id}"}
+    used = creator.create_incident({**payload, **unknown}, path)
+    never = creator.create_incident({**control, **unknown}, path)
     yield from found(expect(
         _shape(used) == _shape(never),
         "another key reuses the idempotency_key with an unknown severity_id",
@@ -244,7 +248,7 @@ def other_key(ctx: RunContext) -> Iterator[Finding]:
         used.curl,
     ))  # fmt: skip
     again = creator.create_incident(payload, path)
-    fresh = creator.create_incident({**payload, "idempotency_key": ctx.idempotency_key("never-used")}, path)
+    fresh = creator.create_incident(control, path)
     leaked = str(original["id"]) in again.body.decode("utf-8", errors="replace")
     yield from found(
         expect(
