@@ -133,6 +133,13 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
     help="Severities the store holds; a create past it is 422 capacity_reached.",
 )
 @click.option(
+    "--max-text-mib",
+    default=DEFAULTS.max_text_bytes // 2**20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="MiB of text (names, summaries, ...) the store holds; past it, 422 capacity_reached.",
+)
+@click.option(
     "--render-cache-mib",
     default=DEFAULTS.render_cache_bytes // 2**20,
     show_default=True,
@@ -164,6 +171,7 @@ def main(
     rate_limit: int | None,
     max_incidents: int,
     max_severities: int,
+    max_text_mib: int,
     render_cache_mib: int,
     log_level: str,
 ) -> None:
@@ -190,7 +198,7 @@ def main(
             fixtures=fixtures,
             validate_responses=validate_responses,
             rate_limit=rate_limit,
-            limits=Limits(max_incidents, max_severities, render_cache_mib * 2**20),
+            limits=Limits(max_incidents, max_severities, render_cache_mib * 2**20, max_text_mib * 2**20),
         )
     except Refused as exc:
         click.echo(f"incident-mock: {exc}", err=True)

@@ -14,9 +14,10 @@ from typing import Any
 
 from incident_mock.catalog import Catalog
 from incident_mock.errors import ValidationFailed
+from incident_mock.limits import text_bytes
 from incident_mock.records import ApiKey, IncidentRecord, now, timestamp
 
-__all__ = ["apply_edit", "build", "creator_of", "render"]
+__all__ = ["apply_edit", "build", "creator_of", "render", "weight"]
 
 Json = dict[str, Any]
 # Status category -> the categories an edit may move an incident to: the contract's
@@ -82,6 +83,20 @@ def build(
         record.slack_channel_id = options.get("slack_channel_id", "")
     _set_fields(catalog, record, body, creating=True)
     return record
+
+
+def weight(record: IncidentRecord) -> int:
+    """The bytes of the strings the record holds of its own (ids shared with the catalog not counted)."""
+    return text_bytes(
+        record.name,
+        record.summary,
+        record.call_url,
+        record.slack_channel_name_override,
+        record.postmortem_document_url,
+        record.slack_channel_id,
+        record.custom_fields,
+        record.timestamps,
+    )
 
 
 def creator_of(key: ApiKey) -> Json:

@@ -10,18 +10,22 @@ What bounds the rest of the memory:
   (incidents are never deleted, and a key is remembered only by a create that stored an incident);
   each holds a 32-byte digest of the payload, never the payload;
 - the render cache: `render_cache_bytes` of encoded JSON, and no entry over 1/64 of it;
-- one stored incident: its fields as sent, at most the contract's `x-max-body-bytes` per request.
+- the text stored (incident and severity strings, as Python holds them): `max_text_bytes` in all. A
+  request is at most the contract's `x-max-body-bytes`, but a string Python holds can take up to four
+  times its UTF-8 size (one astral character widens the whole string), and the incident cap times the
+  body limit is no bound at all; a create or edit past the budget is 422 capacity_reached too.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from incident_mock.errors import ValidationFailed
 
 from . import errors
 
-__all__ = ["DEFAULTS", "Limits", "capacity_reached"]
+__all__ = ["DEFAULTS", "Limits", "capacity_reached", "text_bytes"]
 
 MIB = 1024 * 1024
 
@@ -32,9 +36,10 @@ class Limits:
     max_incidents: int = 100_000
     max_severities: int = 1_000  # per store
     render_cache_bytes: int = 32 * MIB  # encoded IncidentV2 JSON kept for list pages
+    max_text_bytes: int = 256 * MIB  # the strings of all incidents and severities, as held in memory
 
     def __post_init__(self) -> None:
-        for name in ("max_incidents", "max_severities", "render_cache_bytes"):
+        for name in ("max_incidents", "max_severities", "render_cache_bytes", "max_text_bytes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
 
@@ -42,9 +47,23 @@ class Limits:
 DEFAULTS = Limits()
 
 
-def capacity_reached(what: str, cap: str, limit: int) -> ValidationFailed:
-    """422 capacity_reached, naming the cap (the `incident-mock` option) in the message."""
-    option = "--" + cap.replace("_", "-")
+def text_bytes(*values: object) -> int:
+    """The memory the strings among `values` take (inside lists and dicts too), as Python holds them."""
+    total, stack = 0, list(values)
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            total += sys.getsizeof(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+    return total
+
+
+def capacity_reached(what: str, cap: str, limit: int, option: str | None = None) -> ValidationFailed:
+    """422 capacity_reached, naming the cap and the `incident-mock` option that sets it."""
+    option = option or "--" + cap.replace("_", "-")
     return ValidationFailed(
         errors.CAPACITY.format(limit=limit, what=what, cap=cap, option=option), code="capacity_reached"
     )

@@ -34,7 +34,7 @@ from incident_mock.catalog import Catalog, find
 from incident_mock.clock import Clock, SystemClock
 from incident_mock.errors import NotFound, ValidationFailed
 from incident_mock.idempotency import IdempotencyKeys, Remembered, digest
-from incident_mock.limits import DEFAULTS, Limits, capacity_reached
+from incident_mock.limits import DEFAULTS, Limits, capacity_reached, text_bytes
 from incident_mock.records import ApiKey, IncidentRecord, timestamp
 from incident_mock.render_cache import RenderCache
 from incident_mock.scan import Scan
@@ -79,6 +79,8 @@ class Store:
         self.keys = [ApiKey(k["id"], k["token"], k["name"], tuple(k["roles"])) for k in fixtures["api_keys"]]
         self.catalog = Catalog.from_fixtures(fixtures)
         self.incidents: list[IncidentRecord] = []  # creation order; index == seq
+        # bytes of the strings held in incidents and severities (limits.text_bytes)
+        self.text = sum(_severity_text(s) for s in self.catalog.severities.values())
         self.by_id: dict[str, IncidentRecord] = {}
         self.idempotency = IdempotencyKeys(self.rules.idempotency_window)
         self.counts: Counter[tuple[str, str]] = Counter()  # (mode, visibility) -> incidents
@@ -103,6 +105,14 @@ class Store:
         return found
 
     # --- settings ----------------------------------------------------------------------------------
+    def _hold(self, more: int) -> None:
+        """Count `more` bytes of text in, or refuse them past the budget (before anything changes)."""
+        if more > 0 and self.text + more > self.limits.max_text_bytes:
+            raise capacity_reached(
+                "bytes of text", "max_text_bytes", self.limits.max_text_bytes, option="--max-text-mib"
+            )
+        self.text += more
+
     def list_severities(self) -> list[Json]:
         return sorted(self.catalog.severities.values(), key=lambda s: (s["rank"], s["created_at"]))
 
@@ -124,14 +134,16 @@ class Store:
                 rank = body.get("rank", current["rank"])
                 saved = dict(current)
             saved.update(name=name, description=body["description"], rank=rank, updated_at=stamp)
+            self._hold(_severity_text(saved) - (_severity_text(current) if current else 0))
             self.catalog = self.catalog.with_severities({**table, saved["id"]: saved})
             return saved
 
     def delete_severity(self, severity_id: str) -> None:
         with self.lock:
-            find(self.catalog.severities, "severity", severity_id)
+            gone = find(self.catalog.severities, "severity", severity_id)
             if any(i.severity_id == severity_id for i in self.incidents):
                 raise ValidationFailed.invalid("id", "incidents still use this severity")
+            self._hold(-_severity_text(gone))
             rest = {k: v for k, v in self.catalog.severities.items() if k != severity_id}
             self.catalog = self.catalog.with_severities(rest)
 
@@ -183,6 +195,7 @@ class Store:
                 moment=moment,
                 creator=self.creators.get(key.id),
             )
+            self._hold(incidents.weight(record))
             self.incidents.append(record)
             self.by_id[record.id] = record
             self.idempotency.remember(key.id, payload["idempotency_key"], Remembered(sent, record.id, moment))
@@ -210,6 +223,7 @@ class Store:
             incidents.apply_edit(self.catalog, self.rules.moves, draft, body["incident"])
             draft.updated_at = self.clock.now()
             draft.version += 1
+            self._hold(incidents.weight(draft) - incidents.weight(record))
             for f in dataclasses.fields(record):
                 setattr(record, f.name, getattr(draft, f.name))
             return record
@@ -258,6 +272,10 @@ class Store:
             for _ in range(min(step, len(entries))):
                 entries.popitem()
         self.rendered.entries.clear()
+
+
+def _severity_text(severity: Json) -> int:
+    return text_bytes(severity["name"], severity["description"])
 
 
 class StoreHolder:

@@ -60,6 +60,7 @@ def test_the_window_is_the_contracts(spec: dict[str, Any], rules: Rules) -> None
 def test_defaults() -> None:
     assert (DEFAULTS.max_incidents, DEFAULTS.max_severities) == (100_000, 1_000)
     assert DEFAULTS.render_cache_bytes == 32 * 1024 * 1024
+    assert DEFAULTS.max_text_bytes == 256 * 1024 * 1024
     with pytest.raises(ValueError, match="max_incidents"):
         Limits(max_incidents=0)
 
@@ -69,6 +70,7 @@ def test_the_caps_are_options_of_incident_mock_with_their_defaults() -> None:
     for option, default in (
         ("--max-incidents", 100_000),
         ("--max-severities", 1_000),
+        ("--max-text-mib", 256),
         ("--render-cache-mib", 32),
     ):
         assert option in shown and f"default: {default}" in shown, option
@@ -205,6 +207,33 @@ def test_the_severity_cap(fixtures: dict[str, Any], rules: Rules, clock: ManualC
         {"name": "Still fourth", "description": "d"}, store.list_severities()[-1]["id"]
     )
     assert renamed["name"] == "Still fourth"  # updates are not creates
+
+
+def test_the_text_budget_counts_what_python_holds_and_refuses_past_it(
+    fixtures: dict[str, Any], rules: Rules, clock: ManualClock
+) -> None:
+    store = store_with(fixtures, rules, clock, max_text_bytes=150_000)
+    start = store.text
+    key = store.keys[0]
+    record, _ = store.create_incident(payload("t1", summary="a" * 40_000), key)
+    assert store.text - start >= 40_000
+    wide = "a" * 20_000 + "\U0001f525"  # one astral character: the whole string takes 4 bytes a character
+    with pytest.raises(ValidationFailed) as full:
+        store.create_incident(payload("t2", summary=wide * 2), key)
+    assert full.value.code == "capacity_reached" and "--max-text-mib" in str(full.value)
+    assert len(store.incidents) == 2 and "t2" not in {k for _, k in store.idempotency.entries}
+    with pytest.raises(ValidationFailed):
+        store.edit_incident(record.id, {"incident": {"summary": wide * 2}}, private_ok=True)
+    assert store.by_id[record.id].summary == "a" * 40_000
+    held = store.text
+    store.edit_incident(record.id, {"incident": {"summary": "short"}}, private_ok=True)
+    assert store.text < held - 39_000  # an edit that shrinks gives the bytes back
+    with pytest.raises(ValidationFailed):
+        store.save_severity({"name": "Verbose", "description": wide * 3})
+    saved = store.save_severity({"name": "Verbose", "description": "d" * 50_000})
+    before = store.text
+    store.delete_severity(saved["id"])
+    assert store.text < before - 49_000
 
 
 def record(n: int, summary: str = "") -> IncidentRecord:
