@@ -42,6 +42,9 @@ EXPOSED = (
     "refusing to listen on {host} without an admin token: pass --admin-token (or set {env}) or bind 127.0.0.1"
 )
 ADMIN_TOKEN_ENV = "INCIDENT_MOCK_ADMIN_TOKEN"
+BAD_PUBLIC_URL = (
+    "--public-url must be an http(s) URL naming a host, such as http://mock.internal:8080: {url!r}"
+)
 
 
 class Refused(Exception):
@@ -106,6 +109,17 @@ def public_url_for(sock: socket.socket) -> str:
     return f"http://{name}:{port}"
 
 
+def _is_base_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+        return (
+            parts.scheme in ("http", "https") and bool(parts.hostname) and not (parts.query or parts.fragment)
+        )
+    except ValueError:  # a bad port or bracket
+        return False
+
+
 def uvicorn_server(
     app: ASGIApp, limits: TransportLimits, *, log_level: str = "warning", access_log: bool = False
 ) -> uvicorn.Server:
@@ -139,6 +153,8 @@ class MockServer:
         """`app_options` go to `create_app` (fixtures, validate_responses, rate_limit, the store's caps)."""
         if not admin_token and not is_loopback(host):
             raise Refused(EXPOSED.format(host=host, env=ADMIN_TOKEN_ENV))
+        if public_url is not None and not _is_base_url(public_url):
+            raise Refused(BAD_PUBLIC_URL.format(url=public_url))
         self.socket = bind(host, port)
         self.port = int(self.socket.getsockname()[1])
         self.address = public_url_for(self.socket)  # where it listens

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from incident_contract.facts import error_types
-from incident_mock.server import MockServer, is_loopback, public_url_for, uvicorn_server
+from incident_mock.server import MockServer, Refused, is_loopback, public_url_for, uvicorn_server
 from incident_mock.transport import TransportLimits
 from tests.mock.conftest import FULL
 
@@ -340,3 +340,11 @@ def test_a_url_of_the_contracts_x_max_url_bytes_is_never_refused_for_its_size(sp
             answer = wire.answer()
             if answer.status is not None:  # else the close came while the client was still sending
                 assert_error(answer, 431, "headers_too_large")
+
+
+@pytest.mark.parametrize(
+    "url", ["mock.internal:8080", "ftp://mock", "http://", "http://mock:port", "http://m/?a=b"]
+)
+def test_a_public_url_that_is_no_base_url_is_refused_before_binding(url: str) -> None:
+    with pytest.raises(Refused, match="--public-url"):
+        MockServer(public_url=url)
