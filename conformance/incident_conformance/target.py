@@ -11,6 +11,7 @@ Every request is paced (see pacing.py): a 429 with Retry-After is waited out and
 
 from __future__ import annotations
 
+import copy
 import json
 import shlex
 import ssl
@@ -187,10 +188,9 @@ class Target:
         self.guard: Callable[[str, str], None] | None = None
 
     def with_key(self, key: str) -> Target:
-        other = Target(self.base_url, key, budget=self.budget, headers=self.headers, pacer=self.pacer)
-        other.client.close()
-        other.client = self.client
-        other.guard = self.guard
+        """The same target with another key: one client, budget, pacer, headers and guard; its own count."""
+        other = copy.copy(self)
+        other.key, other.count = key, 0
         return other
 
     def close(self) -> None:
