@@ -12,9 +12,11 @@ long each of its answers took: the worst of those is the wait a concurrent clien
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import http.client
 import json
+import signal
 import statistics
 import subprocess
 import sys
@@ -59,8 +61,15 @@ def serve(incidents: int) -> None:
              "rss_full_mib": full / 1024, "kib_per_incident": (full - empty) / max(held, 1),
              "worst_gc_pauses_ms_while_filling": filling}  # fmt: skip
     print(json.dumps(ready), flush=True)
-    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    # uvicorn stops gracefully on SIGTERM, then raises it again: make that an exception, to report after.
+    signal.signal(signal.SIGTERM, _interrupt)
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
     print(json.dumps({"worst_gc_pauses_ms_while_serving": GcPauses.worst(PAUSES)}), flush=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 PAUSES: list[tuple[int, float]] = []  # (generation, seconds) of each collection in the child
@@ -214,10 +223,15 @@ def main() -> None:
         child.terminate()  # uvicorn stops gracefully, and the child reports its collections
         result.update(json.loads(child.stdout.readline() or "{}"))
         print(json.dumps(result, indent=2))
+    except BaseException:
+        child.terminate()
+        raise
     finally:
-        if child.poll() is None:
-            child.terminate()
-        child.wait(timeout=30)
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 if __name__ == "__main__":
