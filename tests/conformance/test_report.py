@@ -83,6 +83,10 @@ def test_markdown_lists_each_rule_and_says_which_need_the_viewer_key() -> None:
     assert text.splitlines()[0] == "| ID | Level | Rule | What it checks |"
     assert "| `IDEMP-1` | MUST | `name_of_it` | What [it] checks. |" in text
     assert "| `VIS-1` | MUST | `name_of_it` | What [it] checks. Needs `--viewer-key`. |" in text
+    creator = Rule("IDEMP-6", Level.MUST, "n", "IDEMP", "S.", lambda c: [], needs_creator=True)
+    assert (
+        rules_markdown([creator]).splitlines()[-1] == "| `IDEMP-6` | MUST | `n` | S. Needs `--creator-key`. |"
+    )
 
 
 def test_a_multi_line_message_keeps_its_indentation_under_its_label() -> None:

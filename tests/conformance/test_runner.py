@@ -8,6 +8,7 @@ import httpx
 
 from incident_conformance.context import RunContext
 from incident_conformance.rules import (
+    CREATOR_KEY_MISSING,
     VIEWER_KEY_MISSING,
     Failure,
     Finding,
@@ -99,6 +100,22 @@ def test_a_viewer_rule_without_a_viewer_key_is_skipped_before_it_runs() -> None:
     outcome = run_rule(offline_context(), make(check, needs_viewer=True))
     assert (outcome.status, outcome.reason, called) == (Status.SKIPPED, VIEWER_KEY_MISSING, [])
     assert run_rule(offline_context(viewer=True), make(check, needs_viewer=True)).status is Status.FAILED
+
+
+def test_a_creator_rule_without_a_creator_key_is_not_checked_and_says_so() -> None:
+    called = []
+
+    def check(ctx: RunContext) -> Iterator[Finding]:
+        called.append(ctx)
+        yield BROKEN
+
+    rule = Rule("IDEMP-9", Level.MUST, "a_rule", "IDEMP", "summary", check, needs_creator=True)  # type: ignore[arg-type]
+    outcome = run_rule(offline_context(), rule)
+    assert (outcome.status, outcome.reason, called) == (Status.SKIPPED, CREATOR_KEY_MISSING, [])
+    assert outcome.reason.startswith("not checked: needs --creator-key")
+    ctx = offline_context()
+    ctx.creator = ctx.full.with_key("c")
+    assert run_rule(ctx, rule).status is Status.FAILED and called
 
 
 def test_callbacks_see_each_rule_start_and_finish_in_order() -> None:
