@@ -242,7 +242,7 @@ def other_key(ctx: RunContext) -> Iterator[Finding]:
     never = creator.create_incident({**control, **unknown}, path)
     yield from found(expect(
         _shape(used) == _shape(never),
-        "another key reuses the idempotency_key with an unknown severity_id",
+        "--creator-key reuses --api-key's idempotency_key with an unknown severity_id",
         f"the answer for a never-used idempotency_key: {_show(_shape(never))}",
         _show(_shape(used)),
         used.curl,
@@ -253,14 +253,15 @@ def other_key(ctx: RunContext) -> Iterator[Finding]:
     yield from found(
         expect(
             not leaked,
-            "another key re-sends the private create with the same idempotency_key",
-            f"anything but incident {original['id']} (the other key cannot see it)",
-            f"{again.describe()} with incident {_incident(again).get('id')}",
+            "--creator-key re-sends --api-key's private create with the same idempotency_key",
+            f"anything but incident {original['id']} (--creator-key cannot see it)",
+            f"{again.status} with incident {_incident(again).get('id')}, "
+            f"Idempotent-Replayed={again.headers.get(REPLAYED)!r}",
             again.curl,
         ),
         expect(
             leaked or _shape(again) == _shape(fresh),
-            "another key re-sends the private create with the same idempotency_key",
+            "--creator-key re-sends --api-key's private create with the same idempotency_key",
             f"the answer for a never-used idempotency_key: {_show(_shape(fresh))}",
             _show(_shape(again)),
             again.curl,
