@@ -366,3 +366,40 @@ async def test_dates_at_the_edges_of_the_calendar(client: httpx.AsyncClient, que
     assert answer.status_code == status, answer.text[:300]
     if status == 200:
         assert answer.json()["pagination_meta"]["total_record_count"] == (0 if "lte]=0000" in query else 1)
+
+
+# --- the whole catalogue over a socket: no 500, no traceback in the log ------------------------------
+
+
+def test_the_catalogue_over_a_socket_leaves_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    capped = create_app(limits=Limits(max_incidents=3, max_severities=4, max_text_bytes=400_000))
+    attacks: list[tuple[str, str, dict[str, str], bytes | None]] = [
+        *((method, path, {**FULL, **JSON}, text.encode()) for method, path, text, _ in SURROGATE_BODIES),
+        ("GET", f"/v2/incidents?{many('status[one_of]', INVESTIGATING, 501)}", VIEWER, None),
+        ("GET", f"/v2/incidents?{many('mode[one_of]', 'test', 1001)}", VIEWER, None),
+        ("GET", "/v2/incidents?created_at[date_range]=2026-13-45~2026-99-99", VIEWER, None),
+        ("GET", "/v2/incidents?created_at[lte]=9999-12-31&updated_at[gte]=0000-01-01", VIEWER, None),
+        *(
+            ("GET", f"/v2/incidents/{ref}", FULL, None)
+            for ref in ("%C2%B2", "%E2%91%A0", "%EF%BC%91", "9" * 4301)
+        ),
+        ("GET", "/v1/severities/a%0A", {}, None),
+        (
+            "POST",
+            "/v2/incidents",
+            {**FULL, **JSON},
+            json.dumps(incident_body("big", summary="s" * 500_000)).encode(),
+        ),
+    ]
+    with caplog.at_level("WARNING"), serve(capped) as url, httpx.Client(base_url=url, timeout=30) as c:
+        statuses = [c.request(m, p, headers=h, content=b).status_code for m, p, h, b in attacks]
+        for n in range(4):  # up to the incident cap, and one past it
+            statuses.append(
+                c.post("/v2/incidents", json=incident_body(f"fill-{n}"), headers=FULL).status_code
+            )
+        assert c.get("/v2/incidents", headers=FULL).status_code == 200
+        assert c.get("/v1/severities", headers=FULL).status_code == 200
+    expected = [422] * len(SURROGATE_BODIES) + [422, 422, 422, 200, 404, 404, 404, 404, 404, 422]
+    assert statuses[: len(attacks)] == expected
+    assert statuses[len(attacks) :] == [200, 200, 422, 422]  # with the fixtures' incident, the cap is reached
+    assert [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info] == []
