@@ -15,7 +15,7 @@ from incident_contract import facts
 from incident_contract.access import role_scopes, roles_granting
 from incident_contract.document import load_spec, validate
 from incident_contract.operations import operations
-from incident_contract.query import QueryError, depth, key_parts, parse_list_query
+from incident_contract.query import QueryError, depth, key_parts, parse_date, parse_list_query, split
 from incident_contract.refs import resolve, validator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,3 +169,43 @@ def test_no_contract_fact_is_restated_outside_the_core(what: str) -> None:
         if OUTSIDE_THE_CORE[what].search(line)
     ]
     assert found == []
+
+
+def test_the_query_grammar_reads_its_bounds_from_the_document(doc: dict[str, Any]) -> None:
+    params = operations(doc)[LIST].parameters
+    most = operations(doc)[LIST].parameter("status")["schema"]["properties"]["one_of"]["maxItems"]
+    at_cap = "&".join(f"status[one_of]=S{i}" for i in range(most))
+    assert len(parse_list_query(at_cap, params).filters[0].values) == most
+    with pytest.raises(QueryError, match=f"at most {most} values"):
+        parse_list_query(at_cap + "&status[one_of]=one-more", params)
+    limit = facts.max_query_parameters(doc)
+    assert len(split("&".join(["a=1"] * limit), limit)) == limit
+    with pytest.raises(QueryError, match=f"at most {limit} parameters"):
+        split("&".join(["a=1"] * (limit + 1)), limit)
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [("2026-02-28", True), ("2024-02-29", True), ("2026-02-29", False), ("2026-13-01", False),
+     ("0000-01-01", True), ("0001-02-29", False), ("\uff12\uff10\uff12\uff16-01-01", False), ("2026-1-1", False)],
+)  # fmt: skip
+def test_parse_date_takes_real_ascii_dates_only(value: str, ok: bool) -> None:
+    if ok:
+        assert parse_date(value).isoformat()[:4] in (value[:4], "0001")
+    else:
+        with pytest.raises(ValueError):  # noqa: PT011 (parse_date raises plain ValueError, like date)
+            parse_date(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [("2026-01-01~2026-01-31", True), ("2026-01-01~2026-01-01", True), ("2026-02-01~2026-01-01", False),
+     ("2026-13-45~2026-99-99", False), ("2026-02-30~2026-03-01", False)],
+)  # fmt: skip
+def test_date_range_holds_two_real_dates_in_order(doc: dict[str, Any], value: str, ok: bool) -> None:
+    params = operations(doc)[LIST].parameters
+    if ok:
+        assert parse_list_query(f"created_at[date_range]={value}", params).filters[0].values == (value,)
+    else:
+        with pytest.raises(QueryError):
+            parse_list_query(f"created_at[date_range]={value}", params)
