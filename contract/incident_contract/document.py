@@ -1,5 +1,8 @@
 """The packaged contract: where openapi.yaml is, loading it, and checking that it is a valid document.
 
+The mock's control plane has its own OpenAPI document beside the contract, control-plane.yaml (the
+mock's API under /_mock/, outside the contract): `control_spec_path()` and `load_control_spec()`.
+
 Everything in this package reads openapi.yaml; nothing restates it. Framework-free, so the mock, the
 conformance suite and the docs generator can all use it.
 """
@@ -14,7 +17,15 @@ from typing import Any
 
 import yaml
 
-__all__ = ["HTTP_METHODS", "Spec", "load_spec", "spec_path", "validate"]
+__all__ = [
+    "HTTP_METHODS",
+    "Spec",
+    "control_spec_path",
+    "load_control_spec",
+    "load_spec",
+    "spec_path",
+    "validate",
+]
 
 Spec = dict[str, Any]
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
@@ -23,6 +34,12 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 def spec_path() -> Path:
     """The packaged openapi.yaml (the repo-root file itself in an editable install)."""
     with resources.as_file(resources.files("incident_contract") / "openapi.yaml") as path:
+        return Path(path)
+
+
+def control_spec_path() -> Path:
+    """The packaged control-plane.yaml: the mock's control plane (/_mock/), a document of its own."""
+    with resources.as_file(resources.files("incident_contract") / "control-plane.yaml") as path:
         return Path(path)
 
 
@@ -40,6 +57,11 @@ def load_spec(path: Path | None = None) -> Spec:
     a shared copy would let one consumer change what every other one reads.
     """
     return copy.deepcopy(_load(str(path or spec_path())))
+
+
+def load_control_spec() -> Spec:
+    """The control plane's document as a dict, a deep copy per caller like `load_spec`."""
+    return copy.deepcopy(_load(str(control_spec_path())))
 
 
 def validate(spec: Spec) -> None:

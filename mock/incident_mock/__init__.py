@@ -1,7 +1,8 @@
 """The incident-contract mock: Connexion serves openapi.yaml over a stateful in-memory store.
 
-The public surface: `create_app()` (an ASGI app; `app.holder.store` is its `Store`, `app.holder.reset()`
-reloads the fixtures), `Store`, `StoreHolder` and `DEFAULT_FIXTURES`. They are imported on first use, by
+The public surface: `create_app()` (an ASGI app; `app.sandboxes` its `Sandboxes`, `app.holder` the default
+`Sandbox`: `app.holder.store` is its `Store`, `app.holder.reset()` reloads the fixtures), `Store`,
+`StoreHolder` and `DEFAULT_FIXTURES`. They are imported on first use, by
 name rather than by an import statement, so the console script (`incident_mock.launch`) can name a
 missing `[mock]` extra before anything imports Connexion, and no module of the package imports back
 into it.
@@ -16,13 +17,15 @@ from typing import Any
 # Connexion 3.3 imports starlette.testclient, which warns about httpx at import time; it is not ours to fix.
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
-__all__ = ["DEFAULT_FIXTURES", "Store", "StoreHolder", "create_app"]
+__all__ = ["DEFAULT_FIXTURES", "Sandbox", "Sandboxes", "Store", "StoreHolder", "create_app"]
 
 _HOMES = {
     "create_app": "incident_mock.app",
     "DEFAULT_FIXTURES": "incident_mock.store",
     "Store": "incident_mock.store",
     "StoreHolder": "incident_mock.store",
+    "Sandbox": "incident_mock.sandboxes",
+    "Sandboxes": "incident_mock.sandboxes",
 }
 
 

@@ -1,10 +1,10 @@
-"""Stage 4, admission: may this authenticated caller make this request now.
+"""Stage 7, admission: may this authenticated caller make this request now.
 
 Runs after Connexion's security (authentication) and before its request validation, so a key without
 the operation's scope gets 403 whatever its body says, and a body over the limit gets 413 only once the
 key and its scopes are known to be good. Then the rate limit (off unless asked for): each key has a
-token bucket of `rate_limit` requests a minute, refilled continuously, and 429 with `Retry-After` and
-the `rate_limit` object beyond it.
+token bucket of `rate_limit` requests a minute (the buckets are its sandbox's), refilled continuously,
+and 429 with `Retry-After` and the `rate_limit` object beyond it.
 """
 
 from __future__ import annotations
@@ -30,14 +30,18 @@ class RateLimit:
         self.per_minute = per_minute
         self.buckets: dict[str, tuple[float, float]] = {}  # key id -> (tokens, last refill)
 
-    def spend(self, key_id: str, moment: float | None = None) -> None:
-        """Take a token for this key, or raise TooManyRequests saying when to retry."""
+    def spend(
+        self, key_id: str, moment: float | None = None, buckets: dict[str, tuple[float, float]] | None = None
+    ) -> None:
+        """Take a token for this key, or raise TooManyRequests saying when to retry. `buckets` are the
+        sandbox's (deleting a sandbox forgets them); by default, this limiter's own."""
         capacity = float(self.per_minute)
         moment = time.monotonic() if moment is None else moment
-        tokens, last = self.buckets.get(key_id, (capacity, moment))
+        buckets = self.buckets if buckets is None else buckets
+        tokens, last = buckets.get(key_id, (capacity, moment))
         tokens = min(capacity, tokens + (moment - last) * capacity / 60)
         if tokens < 1:
-            self.buckets[key_id] = (tokens, moment)
+            buckets[key_id] = (tokens, moment)
             retry = math.ceil((1 - tokens) * 60 / capacity)
             err = TooManyRequests(
                 errors.RATE.format(limit=self.per_minute, retry=retry), headers={"Retry-After": str(retry)}
@@ -50,7 +54,7 @@ class RateLimit:
                 "retry_after": reset,
             }
             raise err
-        self.buckets[key_id] = (tokens - 1, moment)
+        buckets[key_id] = (tokens - 1, moment)
 
 
 class Admission:
@@ -64,6 +68,7 @@ class Admission:
             await self.app(scope, receive, send)
             return
         state = request_state(scope)
+        state.operation_id = operation_id
         if state.caller is None:
             # Every operation is secured, so authentication must have run. It has not when Connexion's
             # routers disagree about the path: one ending in a newline (`/v1/severities/a%0A`) is routed to
@@ -73,5 +78,5 @@ class Admission:
         if state.too_large:
             raise PayloadTooLarge(errors.TOO_LARGE.format(limit=self.max_body))
         if self.limit is not None:
-            self.limit.spend(state.caller.key.id)
+            self.limit.spend(state.caller.key.id, buckets=state.caller.sandbox.buckets)
         await self.app(scope, receive, send)

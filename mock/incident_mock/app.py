@@ -9,13 +9,17 @@ share one typed `RequestState` (request_state.py). tests/mock/test_app.py checks
 1. intake          request id, X-Request-Id, no-store and nosniff on every answer, the body read once
 2. hosts           the Host header names a host this mock serves (421), when `allowed_hosts` is given
 3. cors            CORS for the API's browser callers, when `cors_origins` is given
-4. control         the control plane (/_mock/, its guard) and the live docs, outside the contract
+4. control         the control plane (/_mock/, its guard, routed and validated by control-plane.yaml) and
+                   the live docs, outside the contract
+5. journal         records each answered request in the journal of the caller's sandbox (recording.py)
    (Connexion)     routing by openapi.yaml
-5. authentication  Connexion's security middleware runs our bearer handler: 401, or the caller
-6. admission       403 for a missing scope, then 413, then the rate limit (429)
-7. validation      Connexion's request validation with our validators: 400, and 422 per field
+6. authentication  Connexion's security middleware runs our bearer handler: 401, or the caller and the
+                   sandbox its token belongs to (sandboxes.py: one lookup by the token's digest)
+7. admission       403 for a missing scope, then 413, then the rate limit (429)
+8. validation      Connexion's request validation with our validators: 400, and 422 per field
    (Connexion)     response validation, when asked
-8. dispatch        the handler Connexion resolved for the operation, called with the parsed arguments
+9. dispatch        the handler Connexion resolved for the operation, called with the parsed arguments and
+                   the store of the caller's sandbox
 
 Every error, from any stage, goes through error_handler.py.
 """
@@ -31,7 +35,7 @@ from connexion.datastructures import MediaTypeDict
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 
-from incident_contract.document import load_spec, spec_path
+from incident_contract.document import load_control_spec, load_spec, spec_path
 from incident_contract.facts import error_types, max_body_bytes
 from incident_mock.admission import Admission
 from incident_mock.auth import Policy
@@ -45,7 +49,9 @@ from incident_mock.handlers import HANDLERS
 from incident_mock.hosts import HostCheck
 from incident_mock.intake import Intake
 from incident_mock.limits import DEFAULTS, Limits
-from incident_mock.store import DEFAULT_FIXTURES, Rules, Store, StoreHolder
+from incident_mock.recording import Recording
+from incident_mock.sandboxes import Sandboxes
+from incident_mock.store import DEFAULT_FIXTURES, Rules, StoreHolder
 from incident_mock.validation import BodyValidator, QueryValidator
 
 __all__ = ["DEFAULT_FIXTURES", "StoreHolder", "create_app"]
@@ -66,21 +72,25 @@ def create_app(
 ) -> connexion.AsyncApp:
     """The mock as an ASGI app. `public_url` is where clients reach it (the served contract's `servers`,
     the `dashboard_url` and `permalink`s); `allowed_hosts` switches the Host check on (incident_mock.server
-    always does); `admin_token` guards /_mock/; `cors_origins` switches CORS on for the API."""
+    always does); `admin_token` guards /_mock/; `cors_origins` switches CORS on for the API.
+
+    `app.sandboxes` holds every sandbox; `app.holder` is the default one (`app.holder.store` its store,
+    `app.holder.reset()` rebuilds it from the fixtures)."""
     spec = load_spec(spec_file)
     dashboard = f"{public_url.rstrip('/')}/dashboard" if public_url else None
-    holder = StoreHolder(
-        fixtures or DEFAULT_FIXTURES, Rules.from_spec(spec), dashboard, limits=limits, clock=clock
+    sandboxes = Sandboxes(
+        fixtures or DEFAULT_FIXTURES,
+        Rules.from_spec(spec),
+        dashboard,
+        contract=spec,
+        limits=limits,
+        clock=clock,
     )
-
-    def store() -> Store:
-        return holder.store
-
     policy, limit, types = Policy(spec), max_body_bytes(spec), error_types(spec)
     resolver = HandlerResolver(HANDLERS)
     app = connexion.AsyncApp(
         "incident_mock",
-        security_map={"bearer": partial(BearerAuthentication, policy, store)},  # stage 5
+        security_map={"bearer": partial(BearerAuthentication, policy, sandboxes)},  # stage 6
         # control.py serves the docs and the contract; Connexion's own copies would put a router in front
         # of every request.
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
@@ -90,7 +100,7 @@ def create_app(
         resolver=resolver,
         strict_validation=True,
         validate_responses=validate_responses,
-        validator_map={  # 7
+        validator_map={  # 8
             "body": MediaTypeDict({"*/*json": BodyValidator}),
             "parameter": QueryValidator.bound(spec),
         },
@@ -106,24 +116,25 @@ def create_app(
     app.add_middleware(  # 4
         Control,
         MiddlewarePosition.BEFORE_EXCEPTION,
-        holder=holder,
+        sandboxes=sandboxes,
         spec=spec,
+        control_spec=load_control_spec(),
         types=types,
         max_body=limit,
         public_url=public_url,
         admin_token=admin_token,
     )
-    # Connexion: routing, then security (stage 5, BearerAuthentication).
-    app.add_middleware(  # 6
+    app.add_middleware(Recording, MiddlewarePosition.BEFORE_EXCEPTION)  # 5
+    # Connexion: routing, then security (stage 6, BearerAuthentication).
+    app.add_middleware(  # 7
         Admission, MiddlewarePosition.BEFORE_VALIDATION, policy=policy, max_body=limit, rate_limit=rate_limit
     )
-    # Connexion: request validation (stage 7, our validators), then response validation when asked.
-    app.add_middleware(  # 8
-        Dispatch, MiddlewarePosition.BEFORE_CONTEXT, resolver=resolver, store=store, spec=spec
-    )
+    # Connexion: request validation (stage 8, our validators), then response validation when asked.
+    app.add_middleware(Dispatch, MiddlewarePosition.BEFORE_CONTEXT, resolver=resolver, spec=spec)  # 9
     on_error = error_handler(spec)
     for kind in HANDLED:
         app.add_error_handler(kind, on_error)
-    app.holder = holder
+    app.sandboxes = sandboxes
+    app.holder = sandboxes.default
     app.resolver = resolver
     return app

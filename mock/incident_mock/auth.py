@@ -13,7 +13,7 @@ from incident_contract.document import Spec
 from incident_contract.operations import operations
 from incident_mock.errors import Forbidden, Unauthorized
 from incident_mock.records import ApiKey
-from incident_mock.store import Store
+from incident_mock.sandboxes import Sandbox, Sandboxes
 
 from . import errors
 
@@ -24,6 +24,7 @@ __all__ = ["Caller", "Policy"]
 class Caller:
     key: ApiKey
     scopes: frozenset[str]
+    sandbox: Sandbox  # the one its token belongs to: every handler works on its store
 
     @property
     def private_ok(self) -> bool:
@@ -39,8 +40,8 @@ class Policy:
         self.spec = spec
         self.scopes: dict[tuple[str, ...], frozenset[str]] = {}  # roles -> the scopes they grant
 
-    def authenticate(self, store: Store, authorization: str | None) -> Caller:
-        """The caller an Authorization header names, or Unauthorized."""
+    def authenticate(self, sandboxes: Sandboxes, authorization: str | None) -> Caller:
+        """The caller an Authorization header names (its key and sandbox), or Unauthorized."""
         scheme, _, token = (authorization or "").strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
@@ -49,17 +50,18 @@ class Policy:
                 code="missing_authorization_material",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        key = store.key_for(token)
-        if key is None:
+        found = sandboxes.lookup(token)
+        if found is None:
             raise Unauthorized(
                 errors.INVALID_KEY, code="invalid_authorization", headers={"WWW-Authenticate": "Bearer"}
             )
+        sandbox, key = found
         scopes = self.scopes.get(key.roles)
         if scopes is None:
             scopes = self.scopes[key.roles] = frozenset().union(
                 *(self.grants.get(r, frozenset()) for r in key.roles)
             )
-        return Caller(key, scopes)
+        return Caller(key, scopes, sandbox)
 
     def authorize(self, caller: Caller, operation_id: str) -> None:
         """Forbidden naming the first scope of the operation the caller lacks, and the roles granting it."""

@@ -36,7 +36,7 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
         f"  base URL   {base}",
         *([f"  listening  {address}"] if address != base else []),
         f"  docs       {base}/docs/   (contract: {base}/openapi.yaml, {base}/openapi.json)",
-        f"  control    {base}/_mock/health, POST {base}/_mock/reset"
+        f"  control    {base}/_mock/   (sandboxes, journals, reset: {base}/control-plane.yaml)"
         + ("   (Authorization: Bearer <admin token>)" if admin else ""),
         "  API keys   (send as Authorization: Bearer <key>)",
         *(f"    {k.token:<18} {', '.join(k.roles)}" for k in keys),
@@ -137,7 +137,7 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
     default=DEFAULTS.max_text_bytes // 2**20,
     show_default=True,
     type=click.IntRange(min=1),
-    help="MiB of text (names, summaries, ...) the store holds; past it, 422 capacity_reached.",
+    help="MiB of text (names, summaries, ...) all sandboxes hold together; past it, 422 capacity_reached.",
 )
 @click.option(
     "--render-cache-mib",
@@ -145,6 +145,48 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
     show_default=True,
     type=click.IntRange(min=1),
     help="MiB of rendered incident JSON kept for list pages.",
+)
+@click.option(
+    "--max-sandboxes",
+    default=DEFAULTS.max_sandboxes,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Sandboxes held at once, the default one included; a create past it is 422 capacity_reached.",
+)
+@click.option(
+    "--max-total-incidents",
+    default=DEFAULTS.max_total_incidents,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Incidents in all sandboxes together; a create past it is 422 capacity_reached.",
+)
+@click.option(
+    "--journal-entries",
+    default=DEFAULTS.journal_entries,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Entries each sandbox's request journal keeps (the oldest are dropped).",
+)
+@click.option(
+    "--journal-kib",
+    default=DEFAULTS.journal_bytes // 2**10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="KiB each sandbox's request journal keeps (the oldest entries are dropped).",
+)
+@click.option(
+    "--journal-body-kib",
+    default=DEFAULTS.journal_body_bytes // 2**10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="KiB of each request and response body the journal keeps; longer ones are truncated, with a marker.",
+)
+@click.option(
+    "--journal-total-mib",
+    default=DEFAULTS.journal_total_bytes // 2**20,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="MiB all sandboxes' journals keep together.",
 )
 @click.option(
     "--log-level",
@@ -173,6 +215,12 @@ def main(
     max_severities: int,
     max_text_mib: int,
     render_cache_mib: int,
+    max_sandboxes: int,
+    max_total_incidents: int,
+    journal_entries: int,
+    journal_kib: int,
+    journal_body_kib: int,
+    journal_total_mib: int,
     log_level: str,
 ) -> None:
     """Run the incident-contract mock: a stateful server for openapi.yaml."""
@@ -198,7 +246,18 @@ def main(
             fixtures=fixtures,
             validate_responses=validate_responses,
             rate_limit=rate_limit,
-            limits=Limits(max_incidents, max_severities, render_cache_mib * 2**20, max_text_mib * 2**20),
+            limits=Limits(
+                max_incidents,
+                max_severities,
+                render_cache_mib * 2**20,
+                max_text_mib * 2**20,
+                max_sandboxes=max_sandboxes,
+                max_total_incidents=max_total_incidents,
+                journal_entries=journal_entries,
+                journal_bytes=journal_kib * 2**10,
+                journal_body_bytes=journal_body_kib * 2**10,
+                journal_total_bytes=journal_total_mib * 2**20,
+            ),
         )
     except Refused as exc:
         click.echo(f"incident-mock: {exc}", err=True)

@@ -1,5 +1,8 @@
 """Stage 4, control: the control plane under /_mock/ and the live docs, outside the contract.
 
+The control plane's operations are described by their own document, control-plane.yaml, which routes and
+validates them (control_plane.py); this stage guards them.
+
 The control plane can wipe the state, so a web page the developer happens to visit must not reach it:
 - with an admin token (`--admin-token`), every /_mock/ request must carry `Authorization: Bearer
   <token>` (401 otherwise, compared in constant time);
@@ -10,7 +13,8 @@ The control plane can wipe the state, so a web page the developer happens to vis
   A bodiless POST without a Content-Type is what curl and test clients send; browsers always add an
   Origin to those.
 These run before any route, so they carry over to whatever the control plane grows into. The docs are
-`live_docs.LiveDocs`. `/_mock/health` tells liveness and the mock's version, nothing about the data.
+`live_docs.LiveDocs`, the contract's and the control plane's. `/_mock/health` tells liveness and the mock's
+version, nothing about the data.
 """
 
 from __future__ import annotations
@@ -19,18 +23,19 @@ import hmac
 import json
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from incident_contract.document import Spec
+from incident_mock.control_plane import ControlPlane
 from incident_mock.errors import ApiError, BadRequest, Forbidden, PayloadTooLarge, Unauthorized
-from incident_mock.intake import replay
 from incident_mock.live_docs import LiveDocs
 from incident_mock.request_state import request_state
 from incident_mock.responses import send_body, send_error
-from incident_mock.store import StoreHolder
+from incident_mock.sandboxes import Sandboxes
 
 from . import errors
 
@@ -57,17 +62,18 @@ class Control:
         self,
         app: ASGIApp,
         *,
-        holder: StoreHolder,
+        sandboxes: Sandboxes,
         spec: Spec,
+        control_spec: Spec,
         types: Mapping[int, str],
         max_body: int,
         public_url: str | None = None,
         admin_token: str | None = None,
     ) -> None:
-        self.app, self.holder, self.types, self.max_body = app, holder, types, max_body
-        self.docs = LiveDocs(spec, public_url)
+        self.app, self.types, self.max_body = app, types, max_body
+        self.docs = LiveDocs(spec, public_url, control_spec)
         self.admin_token = admin_token.encode() if admin_token else None
-        self.health = json.dumps({"status": "ok", "version": mock_version()}).encode()
+        self.plane = ControlPlane(control_spec, sandboxes, mock_version())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,19 +81,18 @@ class Control:
             return
         path, method = scope["path"], scope["method"]
         if path.startswith(PREFIX):
-            refusal = self.refusal(scope)
-            if refusal is None:
-                body = await self._body(scope, receive)
-                refusal, receive = _not_an_object(body), replay(body)
-            if refusal is not None:
-                await send_error(send, scope, refusal, self.types)
-            elif (method, path) == ("GET", PREFIX + "health"):
-                await send_body(send, 200, self.health, b"application/json")
-            elif (method, path) == ("POST", PREFIX + "reset"):
-                self.holder.reset()
-                await send_body(send, 200, b'{"status":"reset"}', b"application/json")
-            else:
-                await self.app(scope, receive, send)  # the router answers 404/405 in the contract's shape
+            try:
+                refusal = self.refusal(scope)
+                if refusal is not None:
+                    raise refusal
+                body = _parsed(await self._body(scope, receive))
+                query = scope.get("query_string", b"").decode("latin-1")
+                status, answer = self.plane.answer(method, path, query, body, self.docs.base(scope))
+            except ApiError as err:
+                await send_error(send, scope, err, self.types)
+                return
+            data = b"" if answer is None else json.dumps(answer, separators=(",", ":")).encode()
+            await send_body(send, status, data, None if answer is None else b"application/json")
         elif not (LiveDocs.serves(method, path) and await self.docs.answer(scope, send, path)):
             await self.app(scope, receive, send)
 
@@ -121,15 +126,19 @@ class Control:
         return bytes(message.get("body", b""))
 
 
-def _not_an_object(body: bytes) -> ApiError | None:
-    """A body, when there is one, must be a JSON object."""
+def _parsed(body: bytes) -> Any:
+    """The body as a JSON object, None when there is none, or BadRequest."""
     if not body:
         return None
     try:
         parsed = json.loads(body)
     except ValueError as exc:  # UnicodeDecodeError included
-        return BadRequest(errors.BAD_JSON.format(detail=exc))
-    return None if isinstance(parsed, dict) else BadRequest(NOT_AN_OBJECT)
+        raise BadRequest(errors.BAD_JSON.format(detail=str(exc)[:200])) from None
+    except RecursionError:
+        raise BadRequest(errors.BAD_JSON.format(detail="nested too deeply")) from None
+    if not isinstance(parsed, dict):
+        raise BadRequest(NOT_AN_OBJECT)
+    return parsed
 
 
 def _same_origin(origin: str, headers: Headers) -> bool:

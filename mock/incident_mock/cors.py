@@ -23,7 +23,7 @@ __all__ = ["Cors"]
 ALLOWED_HEADERS = b"authorization, content-type"
 EXPOSED = b"x-request-id, idempotent-replayed, retry-after"
 MAX_AGE = b"600"
-NOT_API = ("/_mock/", "/docs", "/openapi.")
+NOT_API = ("/_mock/", "/docs", "/openapi.", "/control-plane.")
 
 
 class Cors:

@@ -1,4 +1,4 @@
-"""Stage 6, dispatch: call the handler Connexion resolved for the routed operation.
+"""Stage 9, dispatch: call the handler Connexion resolved for the routed operation.
 
 `HandlerResolver` is the resolver Connexion asks for each operationId: it answers from the one table
 (`incident_mock.handlers.HANDLERS`), refuses to start if an operation has no handler, and records what
@@ -34,7 +34,6 @@ from incident_mock.errors import Internal
 from incident_mock.handlers.context import Ctx, Reply
 from incident_mock.request_state import request_state
 from incident_mock.responses import send_body
-from incident_mock.store import Store
 
 from . import errors
 
@@ -83,10 +82,8 @@ def plan(spec: Spec, operation_id: str, handler: Handler) -> Plan:
 
 
 class Dispatch:
-    def __init__(
-        self, app: ASGIApp, *, resolver: HandlerResolver, store: Callable[[], Store], spec: Spec
-    ) -> None:
-        self.app, self.resolver, self.store, self.spec = app, resolver, store, spec
+    def __init__(self, app: ASGIApp, *, resolver: HandlerResolver, spec: Spec) -> None:
+        self.app, self.resolver, self.spec = app, resolver, spec
         # Connexion resolves when it builds its stack, after constructing this stage: plan on first use.
         self.plans: dict[str, Plan] = {}
 
@@ -113,7 +110,9 @@ class Dispatch:
             kwargs[name] = state.query.get(name, default)
         if found.body:
             kwargs["body"] = state.body
-        ctx = Ctx(self.store(), state.caller, self.spec, scope["query_string"].decode("latin-1"))
+        ctx = Ctx(
+            state.caller.sandbox.store, state.caller, self.spec, scope["query_string"].decode("latin-1")
+        )
         reply = found.handler(ctx, **kwargs)
         if inspect.isawaitable(reply):  # a handler that yields to the loop while it works (a list)
             reply = await reply

@@ -71,6 +71,7 @@ class Intake:
                 state.too_large = True
                 added.append(CLOSE)
                 body = b""
+            state.raw = body
             receive = replay(body)
             headers.append((b"content-length", str(len(body)).encode()))
         scope["headers"] = headers

@@ -1,8 +1,9 @@
 """The one typed object a request carries through the stages, stored in the ASGI scope under one key.
 
-`Intake` creates it; authentication sets `caller`; the validators set `body` and `query`; `Admission`
-reads `too_large`; `Dispatch` hands `caller`, `body` and `query` to the handler; the error handler reads
-`request_id`. Nothing else is passed between stages.
+`Intake` creates it and keeps the body in `raw`; authentication sets `caller`; `Admission` sets
+`operation_id` and reads `too_large`; the validators set `body` and `query`; `Dispatch` hands `caller`,
+`body` and `query` to the handler; the error handler reads `request_id`; the journal records what they
+hold. Nothing else is passed between stages.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ KEY = "incident_mock"  # our key in scope["extensions"]
 @dataclass
 class RequestState:
     request_id: str = ""
+    raw: bytes = b""  # the body as Intake read it (empty when over the limit), for the journal
     too_large: bool = False  # the body passed the contract's limit; Admission answers 413 after auth
     caller: Caller | None = None  # who sent it, once authentication has run
     body: Any = None  # the JSON body as the body validator parsed it
     query: dict[str, Any] = field(default_factory=dict)  # plain query parameters, typed by their schemas
+    operation_id: str | None = None  # the contract operation routed to, once admission has seen it
 
 
 def request_state(scope: Scope) -> RequestState:

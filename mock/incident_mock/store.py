@@ -6,7 +6,8 @@ list matching in `listing`, a list's pass over the incidents in `scan`, remember
 `idempotency`; they read a `Catalog` snapshot and never see the store. Every public method runs without
 awaiting, so on one event loop each call is atomic; the lock makes that hold for threads too.
 
-The store reads time from its `Clock` (clock.py) and holds at most what its `Limits` allow (limits.py).
+The store reads time from its `Clock` (clock.py) and holds at most what its `Limits` allow (limits.py); the
+incidents and text of all sandboxes' stores together are counted in one shared `Totals`.
 """
 
 from __future__ import annotations
@@ -34,14 +35,14 @@ from incident_mock.catalog import Catalog, find
 from incident_mock.clock import Clock, SystemClock
 from incident_mock.errors import NotFound, ValidationFailed
 from incident_mock.idempotency import IdempotencyKeys, Remembered, digest
-from incident_mock.limits import DEFAULTS, Limits, capacity_reached, text_bytes
+from incident_mock.limits import DEFAULTS, Limits, Totals, capacity_reached, text_bytes
 from incident_mock.records import ApiKey, IncidentRecord, timestamp
 from incident_mock.render_cache import RenderCache
 from incident_mock.scan import Scan
 
 from . import errors
 
-__all__ = ["DEFAULT_FIXTURES", "Rules", "Store", "StoreHolder"]
+__all__ = ["DEFAULT_FIXTURES", "Rules", "Store", "StoreHolder", "discard", "read_fixtures"]
 
 Json = dict[str, Any]
 DEFAULT_FIXTURES = Path(__file__).with_name("fixtures.yaml")
@@ -71,8 +72,11 @@ class Store:
         *,
         clock: Clock | None = None,
         limits: Limits = DEFAULTS,
+        totals: Totals | None = None,
     ) -> None:
         self.lock = threading.RLock()
+        self.totals = totals or Totals()
+        self.released = False
         self.rules = rules or Rules.from_spec(load_spec())
         self.clock: Clock = clock or SystemClock()
         self.limits = limits
@@ -81,15 +85,20 @@ class Store:
         self.incidents: list[IncidentRecord] = []  # creation order; index == seq
         # bytes of the strings held in incidents and severities (limits.text_bytes)
         self.text = sum(_severity_text(s) for s in self.catalog.severities.values())
+        self.totals.text += self.text
         self.by_id: dict[str, IncidentRecord] = {}
         self.idempotency = IdempotencyKeys(self.rules.idempotency_window)
         self.counts: Counter[tuple[str, str]] = Counter()  # (mode, visibility) -> incidents
         # One creator object per key, shared by its incidents: fewer objects for the garbage collector.
         self.creators = {key.id: incidents.creator_of(key) for key in self.keys}
         self.rendered = RenderCache(incidents.render, max_bytes=limits.render_cache_bytes)
-        for seed in fixtures.get("incidents", []):
-            creator = next(k for k in self.keys if k.token == seed["created_by"])
-            self.create_incident(seed["payload"], creator, incident_id=seed.get("id"))
+        try:
+            for seed in fixtures.get("incidents", []):
+                creator = next(k for k in self.keys if k.token == seed["created_by"])
+                self.create_incident(seed["payload"], creator, incident_id=seed.get("id"))
+        except BaseException:  # fixtures that do not hold together: give back what was counted in
+            self.release()
+            raise
 
     @property
     def severities(self) -> Mapping[str, Json]:
@@ -107,11 +116,21 @@ class Store:
     # --- settings ----------------------------------------------------------------------------------
     def _hold(self, more: int) -> None:
         """Count `more` bytes of text in, or refuse them past the budget (before anything changes)."""
-        if more > 0 and self.text + more > self.limits.max_text_bytes:
+        if more > 0 and self.totals.text + more > self.limits.max_text_bytes:
             raise capacity_reached(
                 "bytes of text", "max_text_bytes", self.limits.max_text_bytes, option="--max-text-mib"
             )
         self.text += more
+        if not self.released:
+            self.totals.text += more
+
+    def release(self) -> None:
+        """Give what this store holds back to the totals: it has been reset away or deleted."""
+        with self.lock:
+            if not self.released:
+                self.released = True
+                self.totals.incidents -= len(self.incidents)
+                self.totals.text -= self.text
 
     def list_severities(self) -> list[Json]:
         return sorted(self.catalog.severities.values(), key=lambda s: (s["rank"], s["created_at"]))
@@ -185,6 +204,10 @@ class Store:
                 return self.by_id[seen.incident_id], True
             if len(self.incidents) >= self.limits.max_incidents:
                 raise capacity_reached("incidents", "max_incidents", self.limits.max_incidents)
+            if self.totals.incidents >= self.limits.max_total_incidents and not self.released:
+                raise capacity_reached(
+                    "incidents in all sandboxes", "max_total_incidents", self.limits.max_total_incidents
+                )
             # Every check happens before anything is stored: a rejected create consumes nothing.
             record = incidents.build(
                 self.catalog,
@@ -200,6 +223,8 @@ class Store:
             self.by_id[record.id] = record
             self.idempotency.remember(key.id, payload["idempotency_key"], Remembered(sent, record.id, moment))
             self.counts[(record.mode, record.visibility)] += 1
+            if not self.released:
+                self.totals.incidents += 1
             return record, False
 
     def find_incident(self, ref: str, private_ok: bool) -> IncidentRecord:
@@ -279,37 +304,55 @@ def _severity_text(severity: Json) -> int:
 
 
 class StoreHolder:
-    """The app's current store; `reset()` swaps in a fresh one built from the fixtures file.
+    """The current store of one sandbox; `reset()` swaps in a fresh one built from its fixtures.
 
-    `dashboard_url`, when given, replaces the fixtures': it comes from the address the mock really serves
-    (or `--public-url`), and the identity's `dashboard_url` and every incident's `permalink` derive from it.
-    Every store it builds gets the same `limits` and `clock`. A reset frees the old store in a thread, a
-    slice at a time, so the reset of a big store does not freeze other clients.
+    The fixtures are a file (the default sandbox: read again on every reset, so an edited file takes effect)
+    or a parsed document shared with other sandboxes and never changed. `dashboard_url`, when given,
+    replaces the fixtures': it comes from the address the mock really serves (or `--public-url`), and the
+    identity's `dashboard_url` and every incident's `permalink` derive from it. Every store it builds gets
+    the same `limits`, `clock` and `totals`. A reset gives the old store's counts back to the totals at once
+    and frees it in a thread, a slice at a time, so the reset of a big store does not freeze other clients.
     """
 
     def __init__(
         self,
-        fixtures: Path,
+        fixtures: Path | Json,
         rules: Rules,
         dashboard_url: str | None = None,
         *,
         limits: Limits = DEFAULTS,
         clock: Clock | None = None,
+        totals: Totals | None = None,
     ) -> None:
         self.fixtures, self.rules, self.dashboard_url = fixtures, rules, dashboard_url
-        self.limits, self.clock = limits, clock
+        self.limits, self.clock, self.totals = limits, clock, totals or Totals()
         self.store = self.build()
 
     def build(self) -> Store:
-        with open(self.fixtures, encoding="utf-8") as fh:
-            data = yaml.load(fh, Loader=SAFE_LOADER)  # libyaml's: a reset reads the file ten times faster
+        if isinstance(self.fixtures, Path):
+            data = read_fixtures(self.fixtures)
+        else:  # shared: copy what the store could change (seed payloads) and what is set below
+            data = {**self.fixtures, "organisation": dict(self.fixtures["organisation"])}
+            data["incidents"] = copy.deepcopy(self.fixtures.get("incidents", []))
         if self.dashboard_url is not None:
             data["organisation"]["dashboard_url"] = self.dashboard_url
-        return Store(data, self.rules, limits=self.limits, clock=self.clock)
+        return Store(data, self.rules, limits=self.limits, clock=self.clock, totals=self.totals)
 
     def reset(self) -> threading.Thread:
         """Swap in a fresh store; returns the thread that frees the old one (tests join it)."""
         old, self.store = self.store, self.build()
-        freeing = threading.Thread(target=old.dispose, name="incident-mock-dispose", daemon=True)
-        freeing.start()
-        return freeing
+        return discard(old)
+
+
+def read_fixtures(path: Path) -> Json:
+    with open(path, encoding="utf-8") as fh:
+        data: Json = yaml.load(fh, Loader=SAFE_LOADER)  # libyaml's: ten times faster than PyYAML's own
+    return data
+
+
+def discard(store: Store) -> threading.Thread:
+    """Give a store's counts back at once and free it in a thread; returns the thread (tests join it)."""
+    store.release()
+    freeing = threading.Thread(target=store.dispose, name="incident-mock-dispose", daemon=True)
+    freeing.start()
+    return freeing

@@ -1,4 +1,4 @@
-"""Stage 5, request validation: Connexion's, with validators that answer in the contract's terms.
+"""Stage 8, request validation: Connexion's, with validators that answer in the contract's terms.
 
 Connexion still validates every request against openapi.yaml; these subclasses only change what a
 failure looks like. Connexion reports one flat string per failure, and the contract needs a 422 per

@@ -1,4 +1,4 @@
-"""One mock app per session (Connexion's start-up is slow), a fresh store for every test."""
+"""One mock app per session (Connexion's start-up is slow), a fresh default sandbox for every test."""
 
 from __future__ import annotations
 
@@ -26,7 +26,11 @@ def app() -> Any:
 
 @pytest.fixture
 def store(app: Any) -> Store:
-    app.holder.reset()
+    """The default sandbox, reset; every other sandbox deleted."""
+    for sandbox in app.sandboxes:
+        if sandbox is not app.holder:
+            app.sandboxes.delete(sandbox.id)
+    app.sandboxes.reset("default")
     return app.holder.store  # type: ignore[no-any-return]
 
 

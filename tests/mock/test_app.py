@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from connexion.apps.asynchronous import AsyncASGIApp
 from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
@@ -14,7 +15,8 @@ from incident_mock.admission import Admission
 from incident_mock.control import Control
 from incident_mock.dispatch import Dispatch
 from incident_mock.intake import Intake
-from incident_mock.store import Store
+from incident_mock.recording import Recording
+from incident_mock.sandboxes import Sandboxes
 from tests.mock.conftest import FULL, VIEWER, incident_body
 from tests.mock.test_dispatch import stack
 
@@ -24,6 +26,7 @@ async def test_the_stages_run_in_the_documented_order(app: Any, client: httpx.As
     order = [
         Intake,
         Control,
+        Recording,
         RoutingMiddleware,
         SecurityMiddleware,  # runs incident_mock.authentication.BearerAuthentication
         Admission,
@@ -36,21 +39,23 @@ async def test_the_stages_run_in_the_documented_order(app: Any, client: httpx.As
     assert positions == sorted(positions)
 
 
-class CountingStore:
-    """Counts key lookups: each authentication looks the key up exactly once."""
+class CountingLookups:
+    """Counts token lookups: each authentication looks the token up exactly once."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, sandboxes: Sandboxes, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls = 0
-        self.lookup = store.key_for
-        store.key_for = self.key_for  # type: ignore[method-assign]
+        self.original = sandboxes.lookup
+        monkeypatch.setattr(sandboxes, "lookup", self.lookup)
 
-    def key_for(self, token: str) -> Any:
+    def lookup(self, token: str) -> Any:
         self.calls += 1
-        return self.lookup(token)
+        return self.original(token)
 
 
-async def test_a_request_is_authenticated_once(client: httpx.AsyncClient, store: Store) -> None:
-    counter = CountingStore(store)
+async def test_a_request_is_authenticated_once(
+    app: Any, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = CountingLookups(app.sandboxes, monkeypatch)
     for method, url, body in [
         ("GET", "/v1/severities", None),
         ("GET", "/v2/incidents", None),
@@ -63,9 +68,9 @@ async def test_a_request_is_authenticated_once(client: httpx.AsyncClient, store:
 
 
 async def test_a_refused_key_is_looked_up_once_and_nothing_after_runs(
-    client: httpx.AsyncClient, store: Store
+    app: Any, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    counter = CountingStore(store)
+    counter = CountingLookups(app.sandboxes, monkeypatch)
     bad = {"Authorization": "Bearer not-a-key"}
     response = await client.post("/v2/incidents", headers=bad, content=b"{not json")
     assert (response.status_code, counter.calls) == (401, 1)
@@ -76,9 +81,17 @@ async def test_a_refused_key_is_looked_up_once_and_nothing_after_runs(
 
 def test_the_package_exports_its_public_surface() -> None:
     import incident_mock
-    from incident_mock import app, store
+    from incident_mock import app, sandboxes, store
 
     assert incident_mock.create_app is app.create_app
     assert (incident_mock.Store, incident_mock.StoreHolder) == (store.Store, store.StoreHolder)
+    assert (incident_mock.Sandboxes, incident_mock.Sandbox) == (sandboxes.Sandboxes, sandboxes.Sandbox)
     assert incident_mock.DEFAULT_FIXTURES == store.DEFAULT_FIXTURES
-    assert set(incident_mock.__all__) == {"DEFAULT_FIXTURES", "Store", "StoreHolder", "create_app"}
+    assert set(incident_mock.__all__) == {
+        "DEFAULT_FIXTURES",
+        "Sandbox",
+        "Sandboxes",
+        "Store",
+        "StoreHolder",
+        "create_app",
+    }

@@ -119,23 +119,25 @@ async def test_rate_limit_answers_429_with_retry_after() -> None:
 
 
 def test_the_policy_authenticates_a_bearer_key_and_unions_its_roles_scopes(
-    spec: dict[str, Any], store: Store
+    spec: dict[str, Any], app: Any, store: Store
 ) -> None:
     policy = Policy(spec)
-    caller = policy.authenticate(store, "bearer  mock-key-creator ")
+    caller = policy.authenticate(app.sandboxes, "bearer  mock-key-creator ")
     assert caller.key.token == "mock-key-creator"
     assert caller.scopes == set(spec["x-api-key-roles"]["incident_creator"]["scopes"])
     assert not caller.private_ok
     for header, code in [(None, "missing_authorization_material"), ("Basic x", "missing_authorization_material"),
                          ("Bearer nope", "invalid_authorization")]:  # fmt: skip
         with pytest.raises(Unauthorized) as caught:
-            policy.authenticate(store, header)
+            policy.authenticate(app.sandboxes, header)
         assert caught.value.code == code and caught.value.headers == {"WWW-Authenticate": "Bearer"}
 
 
-def test_the_policy_names_the_missing_scope_and_who_grants_it(spec: dict[str, Any], store: Store) -> None:
+def test_the_policy_names_the_missing_scope_and_who_grants_it(
+    spec: dict[str, Any], app: Any, store: Store
+) -> None:
     policy = Policy(spec)
-    viewer = policy.authenticate(store, "Bearer mock-key-viewer")
+    viewer = policy.authenticate(app.sandboxes, "Bearer mock-key-viewer")
     policy.authorize(viewer, "Severities V1#List")
     with pytest.raises(Forbidden, match=r"organisation_settings\.update.*manage_settings"):
         policy.authorize(viewer, "Severities V1#Create")

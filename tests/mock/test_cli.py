@@ -40,6 +40,7 @@ def test_start_prints_the_banner_serves_and_stops_cleanly_on_ctrl_c() -> None:
         assert "/docs/" in banner
         assert "mock-key-full" in banner
         assert "mock-key-creator" in banner
+        assert f"http://127.0.0.1:{port}/_mock/" in banner and "control-plane.yaml" in banner
         response = httpx.get(
             f"http://127.0.0.1:{port}/v1/identity", headers={"Authorization": "Bearer mock-key-viewer"}
         )
@@ -60,6 +61,8 @@ def test_help_names_the_default_keys() -> None:
     for option in (
         "--public-url", "--allowed-host", "--admin-token", "INCIDENT_MOCK_ADMIN_TOKEN", "--cors-origin",
         "--max-header-bytes", "--max-headers", "--request-timeout", "--keep-alive-timeout", "--max-connections",
+        "--max-sandboxes", "--max-total-incidents", "--journal-entries", "--journal-kib", "--journal-body-kib",
+        "--journal-total-mib",
     ):  # fmt: skip
         assert option in result.stdout
 

@@ -41,17 +41,25 @@ async def test_private_incident_is_hidden_from_keys_without_view_private(client:
     assert (await client.get(f"/v2/incidents/{private['id']}", headers=FULL)).status_code == 200
 
 
-async def test_hidden_private_incident_is_404_on_edit_even_for_an_editor(
-    client: httpx.AsyncClient, app: Any
-) -> None:
-    private = await make(client, "p2", visibility="private")
-    # A key with incident_editor but not global_access: build it on the store directly.
-    from incident_mock.records import ApiKey
-
-    app.holder.store.keys.append(ApiKey("01EDITOR", "editor-key", "Editor", ("incident_editor",)))
-    editor = {"Authorization": "Bearer editor-key"}
+async def test_hidden_private_incident_is_404_on_edit_even_for_an_editor(client: httpx.AsyncClient) -> None:
+    # A key with incident_editor but not global_access: a sandbox from fixtures of its own holds one.
+    keys = [
+        {"id": "01FULL", "name": "Full", "token": "full", "roles": ["incident_creator", "global_access"]},
+        {"id": "01EDITOR", "name": "Editor", "token": "editor", "roles": ["incident_editor"]},
+    ]
+    created = await client.post("/_mock/sandboxes", json={"fixtures": {"api_keys": keys}})
+    assert created.status_code == 201, created.text
+    tokens = {k["replaces"]: k["token"] for k in created.json()["sandbox"]["keys"]}
+    body = incident_body("p2", visibility="private")
+    made = await client.post(
+        "/v2/incidents", json=body, headers={"Authorization": f"Bearer {tokens['full']}"}
+    )
+    assert made.status_code == 200, made.text
+    editor = {"Authorization": f"Bearer {tokens['editor']}"}
     response = await client.post(
-        f"/v2/incidents/{private['id']}/actions/edit", json=edit_body(name="x"), headers=editor
+        f"/v2/incidents/{made.json()['incident']['id']}/actions/edit",
+        json=edit_body(name="x"),
+        headers=editor,
     )
     assert response.status_code == 404
 

@@ -1,0 +1,195 @@
+"""The control plane's operations, routed and validated by its own document (control-plane.yaml).
+
+`ControlPlane.answer` does for /_mock/ what Connexion does for the contract, in a few lines since the
+document is small: find the operation by method and path (404, or 405 with `Allow`), check the path and
+query parameters and the JSON body against the document's schemas (422 naming the field, in the contract's
+error shape), then call the operation's function from `OPERATIONS`, found by operationId. The guard in
+front of it (admin token, origin, JSON only) is control.py's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from jsonschema import Draft4Validator
+
+from incident_contract.document import HTTP_METHODS, Spec
+from incident_contract.refs import resolve, validator
+from incident_mock.errors import MethodNotAllowed, NotFound, ValidationFailed
+from incident_mock.journal import shown
+from incident_mock.records import timestamp
+from incident_mock.sandboxes import DEFAULT_ID, Sandboxes, detail, summary
+from incident_mock.validation import describe, lone_surrogate
+
+from . import errors
+
+__all__ = ["OPERATIONS", "ControlPlane", "Request"]
+
+Json = dict[str, Any]
+Answer = tuple[int, Json | None]
+MAX_QUERY_PAIRS = 20
+INTEGER = re.compile(r"-?[0-9]{1,20}")
+
+
+@dataclass(frozen=True)
+class Request:
+    """A control-plane request once routed and validated."""
+
+    sandboxes: Sandboxes
+    base_url: str
+    version: str
+    params: Mapping[str, str]
+    query: Mapping[str, Any]
+    body: Any
+
+
+def health(r: Request) -> Answer:
+    return 200, {"status": "ok", "version": r.version}
+
+
+def reset(r: Request) -> Answer:
+    r.sandboxes.reset(DEFAULT_ID)
+    return 200, {"status": "reset"}
+
+
+def list_sandboxes(r: Request) -> Answer:
+    found = [summary(s, timestamp) for s in r.sandboxes]
+    return 200, {"sandboxes": found, "max_sandboxes": r.sandboxes.limits.max_sandboxes}
+
+
+def create_sandbox(r: Request) -> Answer:
+    sandbox = r.sandboxes.create((r.body or {}).get("fixtures"))
+    return 201, {"sandbox": detail(sandbox, timestamp, r.base_url)}
+
+
+def show_sandbox(r: Request) -> Answer:
+    return 200, {"sandbox": detail(r.sandboxes.get(r.params["sandbox_id"]), timestamp, r.base_url)}
+
+
+def reset_sandbox(r: Request) -> Answer:
+    return 200, {"sandbox": detail(r.sandboxes.reset(r.params["sandbox_id"]), timestamp, r.base_url)}
+
+
+def delete_sandbox(r: Request) -> Answer:
+    r.sandboxes.delete(r.params["sandbox_id"])
+    return 204, None
+
+
+def list_requests(r: Request) -> Answer:
+    journal = r.sandboxes.get(r.params["sandbox_id"]).journal
+    q = r.query
+    found = journal.select(q.get("operation_id"), q.get("status"), q.get("since", 0), q.get("limit", 100))
+    requests = [shown(entry, timestamp) for entry in found]
+    return 200, {"requests": requests, "dropped": journal.dropped, "last_sequence": journal.last_sequence}
+
+
+def clear_requests(r: Request) -> Answer:
+    r.sandboxes.get(r.params["sandbox_id"]).journal.clear()
+    return 204, None
+
+
+OPERATIONS: dict[str, Callable[[Request], Answer]] = {
+    "Mock#Health": health,
+    "Mock#Reset": reset,
+    "Sandboxes#List": list_sandboxes,
+    "Sandboxes#Create": create_sandbox,
+    "Sandboxes#Show": show_sandbox,
+    "Sandboxes#Delete": delete_sandbox,
+    "Sandboxes#Reset": reset_sandbox,
+    "Journal#List": list_requests,
+    "Journal#Clear": clear_requests,
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    id: str
+    parameters: tuple[Json, ...]
+    body: Draft4Validator | None
+
+
+class ControlPlane:
+    def __init__(self, spec: Spec, sandboxes: Sandboxes, version: str) -> None:
+        self.sandboxes, self.version = sandboxes, version
+        self.routes: list[tuple[re.Pattern[str], dict[str, Operation]]] = []
+        for template, item in spec["paths"].items():
+            shared = item.get("parameters", [])
+            methods = {}
+            for method in HTTP_METHODS:
+                if method in item:
+                    op = item[method]
+                    params = tuple(resolve(spec, p) for p in [*shared, *op.get("parameters", [])])
+                    body = op.get("requestBody")
+                    schema = resolve(spec, body)["content"]["application/json"]["schema"] if body else None
+                    methods[method.upper()] = Operation(
+                        op["operationId"], params, validator(spec, schema) if schema else None
+                    )
+            pattern = re.compile(re.sub(r"\\\{([a-z_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + r"\Z")
+            self.routes.append((pattern, methods))
+        missing = {op.id for _, ops in self.routes for op in ops.values()} ^ set(OPERATIONS)
+        if missing:
+            raise KeyError(f"control-plane operations and OPERATIONS differ: {sorted(missing)}")
+
+    def answer(self, method: str, path: str, query_string: str, body: Any, base_url: str) -> Answer:
+        """Route, validate and run one control-plane request (`body` parsed, None without one); raises
+        ApiError for an error answer."""
+        for pattern, methods in self.routes:
+            matched = pattern.match(path)
+            if matched is None:
+                continue
+            operation = methods.get(method)
+            if operation is None:
+                allowed = ", ".join(methods)
+                message = errors.METHOD.format(method=method, path=path, allowed=allowed)
+                raise MethodNotAllowed(message, headers={"Allow": allowed})
+            params, query = self._parameters(operation, matched.groupdict(), query_string)
+            if operation.body is not None and body is not None:
+                _check_body(operation.body, body)
+            request = Request(self.sandboxes, base_url, self.version, params, query, body)
+            return OPERATIONS[operation.id](request)
+        raise NotFound(errors.NO_ROUTE.format(path=path[:200]))
+
+    @staticmethod
+    def _parameters(operation: Operation, path: dict[str, str], query_string: str) -> tuple[Json, Json]:
+        try:
+            pairs = parse_qsl(query_string, keep_blank_values=True, max_num_fields=MAX_QUERY_PAIRS)
+        except ValueError:
+            raise ValidationFailed.invalid("query", f"at most {MAX_QUERY_PAIRS} parameters") from None
+        declared = {p["name"]: p for p in operation.parameters if p["in"] == "query"}
+        query: Json = {}
+        for name, raw in pairs:
+            param = declared.get(name)
+            if param is None:
+                raise ValidationFailed.invalid(name[:100], "unknown query parameter")
+            if name not in query:
+                query[name] = _checked(param, raw)
+        for param in operation.parameters:
+            if param["in"] == "path":
+                _checked(param, path[param["name"]])
+        return path, query
+
+
+def _checked(param: Json, raw: str) -> Any:
+    schema = param.get("schema", {})
+    value: Any = int(raw) if schema.get("type") == "integer" and INTEGER.fullmatch(raw) else raw
+    for error in Draft4Validator(schema).iter_errors(value):
+        raise ValidationFailed.invalid(param["name"], error.message[:200])
+    return value
+
+
+def _check_body(check: Draft4Validator, body: Any) -> None:
+    found = sorted(check.iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
+    if found:
+        entries = {json.dumps(e, sort_keys=True): e for error in found for e in describe(error)}
+        raise ValidationFailed.many(list(entries.values()))
+    bad = lone_surrogate(body)
+    if bad is not None:
+        field, pointer, code = bad
+        raise ValidationFailed(
+            errors.LONE_SURROGATE.format(field=field, code=code), field=field, pointer=pointer
+        )

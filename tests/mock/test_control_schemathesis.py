@@ -1,0 +1,79 @@
+"""Schemathesis over the control plane's own document (control-plane.yaml), in-process, zero failures.
+
+The same engine run as for the contract (tests/mock/test_schemathesis.py): examples, coverage, fuzzing and
+the stateful phase following the document's links (create -> show, reset, journal, delete), every
+built-in check, bounded by max_examples and a seed. Run-wide, every operation must have answered a 2xx.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import events, from_schema
+
+from incident_contract.document import load_control_spec
+from incident_mock.app import create_app
+from incident_mock.limits import Limits
+from tests.mock.test_schemathesis import Run, record
+
+SEED = 20260102
+MAX_EXAMPLES = 25
+
+
+def config() -> SchemathesisConfig:
+    return SchemathesisConfig.from_dict(
+        {
+            "seed": SEED,
+            "suppress-health-check": ["all"],
+            "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
+            "phases": {"stateful": {"max-steps": 20}},
+            "checks": {
+                # A schema-valid request is not always an acceptable one: a sandbox id that does not exist is
+                # 404, and fixtures that match the document but not the contract's schemas (or a cap) are 422.
+                "positive_data_acceptance": {"expected-statuses": ["2XX", "404", "422"]},
+            },
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def control_run() -> Run:
+    app = create_app(validate_responses=True, limits=Limits(max_sandboxes=200))
+    schema = schemathesis.openapi.from_asgi("/control-plane.json", app, config=config())
+    run = Run()
+    seen: set[tuple[str, str, str]] = set()
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            record(event, run, seen)
+        elif isinstance(event, events.NonFatalError):
+            run.failures.append(
+                f"{event.label}: could not be tested: {type(event.value).__name__}: {event.value}"
+            )
+        elif isinstance(event, events.FatalError):
+            raise event.exception
+    print(f"\nSchemathesis (control plane): {sum(run.cases.values())} cases ({dict(run.cases)})")
+    return run
+
+
+def test_schemathesis_finds_no_failures_in_the_control_plane(control_run: Run) -> None:
+    assert not control_run.failures, "\n\n".join(control_run.failures)
+
+
+def test_every_control_operation_answered_a_2xx_and_none_a_5xx(control_run: Run) -> None:
+    spec = load_control_spec()
+    expected = {
+        f"{method.upper()} {path}"
+        for path, item in spec["paths"].items()
+        for method in item
+        if method != "parameters"
+    }
+    assert len(expected) == 9
+    assert expected <= set(control_run.statuses), sorted(expected - set(control_run.statuses))
+    no_success = {
+        label: dict(codes)
+        for label, codes in control_run.statuses.items()
+        if label in expected and not any(200 <= c < 300 for c in codes)
+    }
+    assert not no_success
+    assert not {label: dict(c) for label, c in control_run.statuses.items() if any(s >= 500 for s in c)}
