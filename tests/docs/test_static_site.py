@@ -121,3 +121,12 @@ def test_filter_box_hides_operations_that_do_not_match(browser: Browser, site: P
         )
         assert page.errors() == []
     assert shown == ["Incidents V2#Create"]
+
+
+def test_the_guide_says_which_operations_a_scope_no_operation_requires_changes(spec: dict[str, Any]):
+    from incident_contract.docs.guide import guide_sections
+
+    page = "".join(html for _, _, html in guide_sections(spec))
+    row = page[page.index("<tr><td><code>incidents.view_private</code>") :].split("</tr>")[0]
+    assert "changes what these show" in row
+    assert all(f"#{slug(op)}" in row for op in ("Incidents V2#List", "Incidents V2#Show"))

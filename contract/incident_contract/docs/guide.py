@@ -40,6 +40,17 @@ def _op_link(op_id: str) -> str:
     return f'<a href="index.html#{esc(slug(op_id))}">{esc(op_id)}</a>'
 
 
+def _uses(spec: Spec, scope: str, needed_by: list[str]) -> str:
+    """The operations that require a scope; for a scope none requires, those whose description names it
+    (a scope such as incidents.view_private changes what an operation shows rather than allowing it)."""
+    if needed_by:
+        return ", ".join(_op_link(o) for o in needed_by)
+    shown = [op.id for op in operations(spec).values() if scope in str(op.raw.get("description", ""))]
+    if not shown:
+        return "none"
+    return "required by none; changes what these show: " + ", ".join(_op_link(o) for o in shown)
+
+
 def _roles_table(spec: Spec) -> str:
     """Each role with its description and scopes, then each scope with its roles and operations."""
     roles = spec.get(_ROLES_EXTENSION, {})
@@ -57,7 +68,7 @@ def _roles_table(spec: Spec) -> str:
     scope_rows = "".join(
         f"<tr><td><code>{esc(scope)}</code></td>"
         f"<td>{_codes(r for r, s in grants.items() if scope in s) or 'none'}</td>"
-        f"<td>{', '.join(_op_link(o) for o in needed.get(scope, [])) or 'none'}</td></tr>"
+        f"<td>{_uses(spec, scope, needed.get(scope, []))}</td></tr>"
         for scope in sorted(set(needed).union(*grants.values()))
     )
     return (
