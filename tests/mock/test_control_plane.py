@@ -288,3 +288,48 @@ def test_hosts_and_cors_run_after_intake_and_before_the_control_plane(guarded: M
     order = [Intake, HostCheck, Cors, Control, RoutingMiddleware]
     positions = [next(i for i, layer in enumerate(layers) if isinstance(layer, kind)) for kind in order]
     assert positions == sorted(positions)
+
+
+# --- the protections cover every operation of the control plane's document ----------------------------
+def control_operations() -> list[tuple[str, str]]:
+    from incident_contract.document import load_control_spec
+
+    spec = load_control_spec()
+    return [
+        (method.upper(), path.replace("{sandbox_id}", "default"))
+        for path, item in spec["paths"].items()
+        for method in item
+        if method != "parameters"
+    ]
+
+
+def sandbox_count(http: httpx.Client) -> int:
+    return len(http.get("/_mock/sandboxes", headers=ADMIN).json()["sandboxes"])
+
+
+@pytest.mark.parametrize(("method", "path"), control_operations())
+def test_every_control_operation_needs_the_admin_token_and_refuses_web_pages(
+    http: httpx.Client, method: str, path: str
+) -> None:
+    http.post("/v2/incidents", json=incident_body("kept"), headers=FULL)
+    assert_error(answer(http.request(method, path)), 401, "missing_authorization_material")
+    refused = http.request(method, path, headers={**ADMIN, "Origin": "http://evil.example"})
+    assert_error(answer(refused), 403, "cross_origin_request")
+    if method == "POST":
+        form = {**ADMIN, "Content-Type": "application/x-www-form-urlencoded"}
+        assert_error(
+            answer(http.request(method, path, headers=form, content=b"a=b")), 400, "invalid_content_type"
+        )
+    assert_error(
+        answer(http.request(method, path, headers={**ADMIN, "Host": "evil.example"})), 421, "unknown_host"
+    )
+    assert total(http) == 2
+    assert sandbox_count(http) == 1
+
+
+def test_a_sandbox_token_is_no_admin_token(http: httpx.Client) -> None:
+    sandbox = http.post("/_mock/sandboxes", headers=ADMIN).json()["sandbox"]
+    token = {"Authorization": f"Bearer {sandbox['keys'][0]['token']}"}
+    assert http.get("/_mock/sandboxes", headers=token).status_code == 401
+    assert http.get("/v1/severities", headers=token).status_code == 200
+    assert http.delete(f"/_mock/sandboxes/{sandbox['id']}", headers=ADMIN).status_code == 204
