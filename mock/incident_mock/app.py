@@ -11,7 +11,8 @@ share one typed `RequestState` (request_state.py). tests/mock/test_app.py checks
 3. cors            CORS for the API's browser callers, when `cors_origins` is given
 4. control         the control plane (/_mock/, its guard, routed and validated by control-plane.yaml) and
                    the live docs, outside the contract
-5. journal         records each answered request in the journal of the caller's sandbox (recording.py)
+5. journal         records each answered request in the journal of the caller's sandbox, or in the
+                   unattributed journal when no sandbox claims it (recording.py)
    (Connexion)     routing by openapi.yaml
 6. authentication  Connexion's security middleware runs our bearer handler: 401, or the caller and the
                    sandbox its token belongs to (sandboxes.py: one lookup by the token's digest)
@@ -124,7 +125,7 @@ def create_app(
         public_url=public_url,
         admin_token=admin_token,
     )
-    app.add_middleware(Recording, MiddlewarePosition.BEFORE_EXCEPTION)  # 5
+    app.add_middleware(Recording, MiddlewarePosition.BEFORE_EXCEPTION, sandboxes=sandboxes)  # 5
     # Connexion: routing, then security (stage 6, BearerAuthentication).
     app.add_middleware(  # 7
         Admission, MiddlewarePosition.BEFORE_VALIDATION, policy=policy, max_body=limit, rate_limit=rate_limit

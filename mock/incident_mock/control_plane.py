@@ -21,7 +21,7 @@ from jsonschema import Draft4Validator
 from incident_contract.document import HTTP_METHODS, Spec
 from incident_contract.refs import resolve, validator
 from incident_mock.errors import MethodNotAllowed, NotFound, ValidationFailed
-from incident_mock.journal import shown
+from incident_mock.journal import Journal, shown
 from incident_mock.records import timestamp
 from incident_mock.sandboxes import DEFAULT_ID, Sandboxes, detail, summary
 from incident_mock.validation import describe, lone_surrogate
@@ -81,8 +81,10 @@ def delete_sandbox(r: Request) -> Answer:
 
 
 def list_requests(r: Request) -> Answer:
-    journal = r.sandboxes.get(r.params["sandbox_id"]).journal
-    q = r.query
+    return _listing(r.sandboxes.get(r.params["sandbox_id"]).journal, r.query)
+
+
+def _listing(journal: Journal, q: Mapping[str, Any]) -> Answer:
     found = journal.select(q.get("operation_id"), q.get("status"), q.get("since", 0), q.get("limit", 100))
     requests = [shown(entry, timestamp) for entry in found]
     return 200, {"requests": requests, "dropped": journal.dropped, "last_sequence": journal.last_sequence}
@@ -90,6 +92,15 @@ def list_requests(r: Request) -> Answer:
 
 def clear_requests(r: Request) -> Answer:
     r.sandboxes.get(r.params["sandbox_id"]).journal.clear()
+    return 204, None
+
+
+def list_unattributed(r: Request) -> Answer:
+    return _listing(r.sandboxes.unattributed, r.query)
+
+
+def clear_unattributed(r: Request) -> Answer:
+    r.sandboxes.unattributed.clear()
     return 204, None
 
 
@@ -103,6 +114,8 @@ OPERATIONS: dict[str, Callable[[Request], Answer]] = {
     "Sandboxes#Reset": reset_sandbox,
     "Journal#List": list_requests,
     "Journal#Clear": clear_requests,
+    "Journal#ListUnattributed": list_unattributed,
+    "Journal#ClearUnattributed": clear_unattributed,
 }
 
 

@@ -54,6 +54,7 @@ class Entry:
     response_body: bytes
     response_size: int
     omitted: bool = False  # bodies left out for the total budget
+    retry_after: str | None = None  # the Retry-After header of the answer, if any
 
     @property
     def weight(self) -> int:
@@ -167,6 +168,7 @@ def shown(entry: Entry, timestamp: Any) -> Json:
         "key_id": entry.key_id,
         "request_id": entry.request_id,
         "replayed": entry.replayed,
+        "retry_after": entry.retry_after,
         "duration_ms": round(entry.duration_ms, 3),
         "request_body": request,
         "request_body_bytes": entry.request_size,

@@ -1,9 +1,10 @@
 """Stage 5, journal: record every request a sandbox's key made to the contract's API in its journal.
 
 It sits after the control plane (which never records its own requests) and outside Connexion, so it sees
-every answer as sent, errors included (Connexion's error handling is inside it). A request is recorded once
-authentication has named its caller: the caller's sandbox gets the entry. Requests no sandbox can claim (no
-key, an unknown key) are not recorded. What is recorded is in journal.py: never a header, so never a token.
+every answer as sent, errors included (Connexion's error handling is inside it). A request whose caller
+authentication named is recorded in the journal of the caller's sandbox; one that no sandbox can claim (no
+key, an unknown key, a path outside the contract) in the `unattributed` journal. What is recorded is in
+journal.py: no request header, so never a token.
 The response body is kept as it passes, up to the journal's body limit; the time comes from the sandbox's
 clock.
 """
@@ -15,15 +16,17 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from incident_mock.request_state import request_state
+from incident_mock.sandboxes import Sandboxes
 
 __all__ = ["Recording"]
 
 REPLAYED = b"idempotent-replayed"
+RETRY_AFTER = b"retry-after"
 
 
 class Recording:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, *, sandboxes: Sandboxes) -> None:
+        self.app, self.sandboxes = app, sandboxes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -31,13 +34,19 @@ class Recording:
             return
         started = time.perf_counter()
         answer: list[int] = [0]
-        replayed = [False]
+        replayed: list[bool] = [False]
+        retry: list[str | None] = [None]
         chunks: list[bytes] = []
 
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 answer[0] = message["status"]
-                replayed[0] = any(n.lower() == REPLAYED for n, _ in message.get("headers", ()))
+                for name, value in message.get("headers", ()):
+                    name = name.lower()
+                    if name == REPLAYED:
+                        replayed[0] = True
+                    elif name == RETRY_AFTER:
+                        retry[0] = value.decode("latin-1")
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
             await send(message)
@@ -47,18 +56,21 @@ class Recording:
         finally:
             state = request_state(scope)
             caller = state.caller
-            if caller is not None and answer[0]:
-                sandbox = caller.sandbox
-                sandbox.journal.record(
+            if answer[0]:
+                sandbox = caller.sandbox if caller is not None else self.sandboxes.default
+                journal = sandbox.journal if caller is not None else self.sandboxes.unattributed
+                routed = scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
+                journal.record(
                     time=sandbox.store.clock.now(),
-                    operation_id=state.operation_id or "",
+                    operation_id=state.operation_id or routed or "",
                     method=scope["method"],
                     path=scope["path"],
                     query=scope.get("query_string", b"").decode("latin-1"),
                     status=answer[0],
-                    key_id=caller.key.id,
+                    key_id=caller.key.id if caller is not None else "",
                     request_id=state.request_id,
                     replayed=replayed[0],
+                    retry_after=retry[0],
                     duration_ms=(time.perf_counter() - started) * 1000,
                     request_body=state.raw,
                     response_body=b"".join(chunks) if len(chunks) != 1 else chunks[0],

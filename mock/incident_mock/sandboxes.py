@@ -120,6 +120,10 @@ class Sandboxes:
         self.by_digest: dict[bytes, tuple[Sandbox, ApiKey, bytes]] = {}
         self._index(self.default)
         self.validators: dict[str, Draft4Validator] = {}
+        # requests no sandbox can claim (no key, an unknown key); its entries' time is the default's clock
+        self.unattributed = Journal(
+            limits.journal_entries, limits.journal_bytes, limits.journal_body_bytes, self.budget
+        )
 
     def __len__(self) -> int:
         return len(self.by_id)

@@ -142,6 +142,7 @@ def test_swagger_ui_switches_between_the_contract_and_the_control_plane(live: st
         assert len(options) == 2 and "control plane" in options[1]
         page.evaluate("(() => { const s = document.getElementById('document'); s.value = '1';"
                       " s.dispatchEvent(new Event('change')); })()")  # fmt: skip
-        assert wait_for(page, blocks, 9) == 9
+        operations = len(OPERATIONS)
+        assert wait_for(page, blocks, operations) == operations
         assert "/_mock/sandboxes" in page.evaluate("document.body.innerText")
         assert page.errors() == []

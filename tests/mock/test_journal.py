@@ -198,7 +198,32 @@ async def test_no_token_is_ever_recorded(http: httpx.AsyncClient, small: Any) ->
     await http.delete(f"/_mock/sandboxes/{sandbox['id']}")
 
 
-async def test_requests_no_sandbox_claims_are_not_recorded(http: httpx.AsyncClient) -> None:
+async def test_requests_no_sandbox_claims_go_to_the_unattributed_journal(http: httpx.AsyncClient) -> None:
+    await http.post("/_mock/unattributed/requests/actions/clear")
+    before = (await http.get("/_mock/unattributed/requests")).json()["last_sequence"]
     await http.get("/v1/severities")
     await http.get("/v1/severities", headers={"Authorization": "Bearer not-a-key"})
-    assert (await requests_of(http))["requests"] == []
+    await http.get("/v9/nothing", headers={"Authorization": "Bearer not-a-key-either"})
+    assert (await requests_of(http))["requests"] == []  # not the default sandbox's
+    listed = (await http.get("/_mock/unattributed/requests", params={"since": before})).json()
+    assert [(e["operation_id"], e["status"], e["key_id"]) for e in listed["requests"]] == [
+        ("Severities V1#List", 401, ""),
+        ("Severities V1#List", 401, ""),
+        ("", 404, ""),
+    ]
+    assert "not-a-key" not in json.dumps(listed)
+    assert (await http.post("/_mock/unattributed/requests/actions/clear")).status_code == 204
+    assert (await http.get("/_mock/unattributed/requests")).json()["requests"] == []
+
+
+async def test_a_429_records_its_retry_after() -> None:
+    limited = create_app(rate_limit=1)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=limited), base_url="http://mock") as c:
+        await c.get("/v1/severities", headers=FULL)
+        refused = await c.get("/v1/severities", headers=FULL)
+        assert refused.status_code == 429
+        listed = (await c.get("/_mock/sandboxes/default/requests")).json()["requests"]
+    assert [(e["status"], e["retry_after"]) for e in listed] == [
+        (200, None),
+        (429, refused.headers["retry-after"]),
+    ]
