@@ -36,7 +36,7 @@ class Budget:
         self.limit, self.used = limit, 0
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs twice as much, on every request
 class Entry:
     sequence: int
     time: dt.datetime
@@ -89,20 +89,22 @@ class Journal:
             response_size=len(response),
             **fields,
         )
+        weight, budget = entry.weight, self.budget
         while self.entries and (
             len(self.entries) >= self.max_entries
-            or self.bytes + entry.weight > self.max_bytes
-            or self.budget.used + entry.weight > self.budget.limit
+            or self.bytes + weight > self.max_bytes
+            or budget.used + weight > budget.limit
         ):
             self._drop_oldest()
-        if self.budget.used + entry.weight > self.budget.limit or self.bytes + entry.weight > self.max_bytes:
+        if budget.used + weight > budget.limit or self.bytes + weight > self.max_bytes:
             entry = dataclasses.replace(entry, request_body=b"", response_body=b"", omitted=True)
-            if self.budget.used + entry.weight > self.budget.limit or entry.weight > self.max_bytes:
+            weight = entry.weight
+            if budget.used + weight > budget.limit or weight > self.max_bytes:
                 self.dropped += 1
                 return None
         self.entries.append(entry)
-        self.bytes += entry.weight
-        self.budget.used += entry.weight
+        self.bytes += weight
+        budget.used += weight
         return entry
 
     def _drop_oldest(self) -> None:

@@ -41,8 +41,7 @@ class Recording:
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 answer[0] = message["status"]
-                for name, value in message.get("headers", ()):
-                    name = name.lower()
+                for name, value in message.get("headers", ()):  # lower case: Starlette's and send_body's
                     if name == REPLAYED:
                         replayed[0] = True
                     elif name == RETRY_AFTER:
