@@ -312,3 +312,43 @@ def test_a_token_is_found_by_its_digest_whatever_the_number_of_sandboxes(
     # Iterating over the sandboxes would go through their keys: make that fail loudly.
     monkeypatch.setattr(Sandboxes, "__iter__", lambda self: pytest.fail("the lookup iterated"))
     assert registry.lookup(first.keys[0].token) is not None
+
+
+def registry(**limits: int) -> Sandboxes:
+    spec = load_spec()
+    return Sandboxes(DEFAULT_FIXTURES, Rules.from_spec(spec), contract=spec, limits=Limits(**limits))
+
+
+def test_deleting_a_sandbox_gives_back_everything_it_held() -> None:
+    sandboxes = registry()
+    before = (sandboxes.totals.incidents, sandboxes.totals.text, sandboxes.budget.used)
+    custom = {
+        "severities": [{**SEV1, "description": "d" * 5_000}],
+        "users": [{"id": "U", "name": "u" * 5_000, "role": "responder"}],
+    }
+    sandbox = sandboxes.create(custom)
+    key = sandbox.keys[0]
+    sandbox.store.create_incident(
+        {"idempotency_key": "k", "severity_id": SEV1["id"], "visibility": "public", "summary": "s" * 5_000},
+        key,
+    )
+    sandbox.journal.record(
+        time=sandbox.created_at, operation_id="x", method="GET", path="/", query="", status=200, key_id="k",
+        request_id="r", replayed=False, duration_ms=0.0, request_body=b"b" * 1_000, response_body=b"",
+    )  # fmt: skip
+    assert sandboxes.totals.incidents == before[0] + 1
+    assert sandboxes.totals.text > before[1] + 15_000 and sandboxes.budget.used > before[2]
+    sandboxes.delete(sandbox.id)
+    assert (sandboxes.totals.incidents, sandboxes.totals.text, sandboxes.budget.used) == before
+    assert sandboxes.lookup(key.token) is None and len(sandboxes) == 1
+
+
+def test_the_text_budget_counts_every_sandbox_and_its_own_fixtures() -> None:
+    sandboxes = registry(max_text_bytes=60_000)
+    big = {"users": [{"id": f"U{n}", "name": "n" * 4_000, "role": "responder"} for n in range(5)]}  # about 20 KB held
+    sandboxes.create(big)
+    sandboxes.create(big)
+    with pytest.raises(Exception, match="max_text_bytes") as refused:
+        sandboxes.create(big)
+    assert getattr(refused.value, "code", None) == "capacity_reached"
+    assert len(sandboxes) == 3
