@@ -345,7 +345,9 @@ def test_deleting_a_sandbox_gives_back_everything_it_held() -> None:
 
 def test_the_text_budget_counts_every_sandbox_and_its_own_fixtures() -> None:
     sandboxes = registry(max_text_bytes=60_000)
-    big = {"users": [{"id": f"U{n}", "name": "n" * 4_000, "role": "responder"} for n in range(5)]}  # about 20 KB held
+    big = {
+        "users": [{"id": f"U{n}", "name": "n" * 4_000, "role": "responder"} for n in range(5)]
+    }  # about 20 KB held
     sandboxes.create(big)
     sandboxes.create(big)
     with pytest.raises(Exception, match="max_text_bytes") as refused:
