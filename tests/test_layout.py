@@ -15,7 +15,21 @@ from tests.imports import cycles, external, graph, imported_names, modules
 WEB = {"connexion", "starlette", "uvicorn", "httpx", "swagger_ui_bundle", "jsonschema_rs"}
 SUITE = {"schemathesis", "hypothesis", "rich", "click"}
 # The mock's domain: state and rules, reachable from a test without a server.
-DOMAIN = ("records", "store", "incidents", "listing", "render_cache", "errors", "auth")
+DOMAIN = (
+    "records",
+    "store",
+    "incidents",
+    "listing",
+    "render_cache",
+    "errors",
+    "auth",
+    "catalog",
+    "clock",
+    "limits",
+    "idempotency",
+    "sandboxes",
+    "journal",
+)
 
 
 def package(module: str) -> str:

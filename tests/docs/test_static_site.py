@@ -17,10 +17,15 @@ SECTIONS = "Array.from(document.querySelectorAll('section.operation'))"
 OPERATION_IDS = SECTIONS + ".map(s => s.dataset.operationId)"
 
 
-def test_build_site_writes_the_reference_and_the_guide(tmp_path: Path):
+PAGES = ["control-plane/guide.html", "control-plane/index.html", "guide.html", "index.html"]
+
+
+def test_build_site_writes_a_reference_and_a_guide_for_the_contract_and_the_control_plane(tmp_path: Path):
     written = build_site(tmp_path / "out")
-    assert sorted(p.name for p in written) == ["guide.html", "index.html"]
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in written) == PAGES
     assert all(p.is_file() and p.stat().st_size > 1000 for p in written)
+    control = (tmp_path / "out" / "control-plane" / "index.html").read_text(encoding="utf-8")
+    assert "Sandboxes#Create" in control and 'href="../index.html"' in control
 
 
 def test_the_core_writes_the_site_from_the_document_it_is_given(tmp_path: Path, spec: dict[str, Any]):
@@ -39,15 +44,18 @@ def test_python_m_incident_contract_docs_needs_only_the_core(tmp_path: Path):
         [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["guide.html", "index.html"]
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.html")) == PAGES
 
 
 def test_site_references_nothing_outside_itself(site: Path):
-    for page in site.glob("*.html"):
+    pages = list(site.rglob("*.html"))
+    assert len(pages) == len(PAGES)
+    for page in pages:
         text = page.read_text(encoding="utf-8")
         targets = re.findall(r'(?:href|src)="([^"]*)"', text)
         assert targets, page.name
-        external = [t for t in targets if not re.match(r"(#|index\.html|guide\.html|data:)", t)]
+        local = [t.split("#")[0] for t in targets if not t.startswith(("#", "data:"))]
+        external = [t for t in local if ":" in t or not (page.parent / t).resolve().is_file()]
         assert external == [], page.name
 
 
@@ -130,3 +138,16 @@ def test_the_guide_says_which_operations_a_scope_no_operation_requires_changes(s
     row = page[page.index("<tr><td><code>incidents.view_private</code>") :].split("</tr>")[0]
     assert "changes what these show" in row
     assert all(f"#{slug(op)}" in row for op in ("Incidents V2#List", "Incidents V2#Show"))
+
+
+def test_the_control_plane_pages_load_without_console_errors(browser: Browser, site: Path):
+    from incident_contract.document import load_control_spec
+
+    expected = sorted(operations(load_control_spec()))
+    with browser.page() as page:
+        page.load((site / "control-plane" / "index.html").as_uri())
+        shown = page.evaluate(OPERATION_IDS)
+        assert page.errors() == []
+        page.load((site / "control-plane" / "guide.html").as_uri())
+        assert page.errors() == []
+    assert sorted(shown) == expected and len(expected) >= 11

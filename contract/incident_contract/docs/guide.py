@@ -105,10 +105,11 @@ def guide_sections(spec: Spec) -> list[tuple[str, str, str]]:
     for title, body in _prose_sections(spec.get("info", {}).get("description", "")):
         anchor = slug(title) or "introduction"
         out.append((anchor, title or "Introduction", markdown(body)))
-        if not roles_placed and _ROLES_EXTENSION in body:
+        if not roles_placed and _ROLES_EXTENSION in body and _ROLES_EXTENSION in spec:
             out.append(("roles-and-scopes", "Roles and scopes", _roles_table(spec)))
             roles_placed = True
-    if not roles_placed:
+    if not roles_placed and _ROLES_EXTENSION in spec:
         out.append(("roles-and-scopes", "Roles and scopes", _roles_table(spec)))
-    out.append(("error-responses", "Error types", _error_responses(spec)))
+    if "x-error-types" in spec:
+        out.append(("error-responses", "Error types", _error_responses(spec)))
     return out

@@ -31,8 +31,13 @@ def _scopes(spec: Spec, op: dict[str, Any]) -> str:
     schemes = sorted({name for requirement in security for name in requirement})
     auth = ", ".join(f"<code>{esc(name)}</code>" for name in schemes) or "none"
     if not scopes:
-        who = "any valid API key; no scope needed" if security else "no API key needed"
-        return f'<div class="scopes"><p>Authentication: {auth} ({who}).</p></div>'
+        if not security:
+            who = " (no credentials needed)"
+        elif "x-api-key-roles" in spec:  # a document with key roles: here any key will do
+            who = " (any valid API key; no scope needed)"
+        else:
+            who = ""  # the scheme's own description says what it takes
+        return f'<div class="scopes"><p>Authentication: {auth}{who}.</p></div>'
     items = []
     for scope in scopes:
         roles = ", ".join(f'<code class="role">{esc(r)}</code>' for r in roles_granting(spec, scope))

@@ -7,16 +7,17 @@ console error in the browser test rather than as a silent dependency on the netw
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from incident_contract.docs.guide import guide_sections
 from incident_contract.docs.markup import Spec, esc, markdown, slug
 from incident_contract.docs.reference import operation_section, operations_by_tag
 from incident_contract.docs.schema_view import schema_section
-from incident_contract.document import load_spec
+from incident_contract.document import load_control_spec, load_spec
 from incident_contract.operations import operations
 
-__all__ = ["build_site"]
+__all__ = ["Document", "build_site", "default_documents"]
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
@@ -58,7 +59,32 @@ _JS = """
 """
 
 
-def _page(spec: Spec, title: str, nav: str, body: str) -> str:
+@dataclass(frozen=True)
+class Document:
+    """One document the site renders: `folder` is where its pages go ("" for the site's root)."""
+
+    folder: str
+    spec: Spec
+
+
+def default_documents() -> list[Document]:
+    """The contract at the root, the mock's control plane in control-plane/."""
+    return [Document("", load_spec()), Document("control-plane", load_control_spec())]
+
+
+def _links(documents: list[Document], here: str) -> str:
+    """The nav's links to every document's pages, relative to the folder `here`."""
+    up = "../" if here else ""
+    out = []
+    for doc in documents:
+        prefix = up + (f"{doc.folder}/" if doc.folder else "")
+        title = esc(doc.spec.get("info", {}).get("title", doc.folder or "API"))
+        out.append(f'<p><strong>{title}</strong><a href="{prefix}index.html">Reference</a>'
+                   f'<a href="{prefix}guide.html">Guide</a></p>')  # fmt: skip
+    return "".join(out)
+
+
+def _page(spec: Spec, title: str, nav: str, body: str, links: str) -> str:
     info = spec.get("info", {})
     heading = f"{info.get('title', 'API')} {info.get('version', '')}".strip()
     return (
@@ -66,13 +92,12 @@ def _page(spec: Spec, title: str, nav: str, body: str) -> str:
         f'<html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" '
         f'content="{_CSP}"><meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<link rel="icon" href="data:,"><title>{esc(title)} · {esc(heading)}</title>'
-        f"<style>{_CSS}</style></head><body><nav><p><strong>{esc(heading)}</strong></p>"
-        '<p><a href="index.html">Reference</a><a href="guide.html">Guide</a></p>'
+        f"<style>{_CSS}</style></head><body><nav>{links}"
         f"{nav}</nav><main>{body}</main><script>{_JS}</script></body></html>\n"
     )
 
 
-def _index(spec: Spec) -> str:
+def _index(spec: Spec, links: str) -> str:
     groups = operations_by_tag(spec)
     tag_text = {tag["name"]: tag.get("description", "") for tag in spec.get("tags", [])}
     ops = operations(spec)
@@ -85,25 +110,36 @@ def _index(spec: Spec) -> str:
         body.extend(operation_section(spec, o) for o in op_ids)
     nav.append('<h2>Schemas</h2><a href="#schemas">All schemas</a>')
     body.append(schema_section(spec))
-    return _page(spec, "Reference", "".join(nav), "".join(body))
+    return _page(spec, "Reference", "".join(nav), "".join(body), links)
 
 
-def _guide(spec: Spec) -> str:
+def _guide(spec: Spec, links: str) -> str:
     sections = guide_sections(spec)
     nav = "<h2>Guide</h2>" + "".join(f'<a href="#{esc(a)}">{esc(t)}</a>' for a, t, _ in sections)
     body = "<h1>Guide</h1>" + "".join(
         f'<section class="guide" id="{esc(a)}"><h2>{esc(t)}</h2>{html}</section>' for a, t, html in sections
     )
-    return _page(spec, "Guide", nav, body)
+    return _page(spec, "Guide", nav, body, links)
 
 
-def build_site(out_dir: Path, spec: Spec | None = None) -> list[Path]:
-    """Write the site into out_dir (created if needed) and return the files written."""
-    spec = spec if spec is not None else load_spec()
-    out_dir.mkdir(parents=True, exist_ok=True)
+def build_site(out_dir: Path, documents: Spec | list[Document] | None = None) -> list[Path]:
+    """Write the pages of `documents` into out_dir (created if needed) and return the files written.
+
+    Each document gets a reference (index.html) and a guide (guide.html) in its folder, and every page
+    links to every document. A single spec renders alone at the root; the default is the contract and
+    the control plane.
+    """
+    if documents is None:
+        documents = default_documents()
+    elif isinstance(documents, dict):
+        documents = [Document("", documents)]
     written = []
-    for name, text in (("index.html", _index(spec)), ("guide.html", _guide(spec))):
-        path = out_dir / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
+    for doc in documents:
+        folder = out_dir / doc.folder if doc.folder else out_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        links = _links(documents, doc.folder)
+        for name, text in (("index.html", _index(doc.spec, links)), ("guide.html", _guide(doc.spec, links))):
+            path = folder / name
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
     return written
