@@ -7,11 +7,25 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
-from incident_mock.app import create_app
-from incident_mock.store import Store
+from incident_mock.app import DEFAULT_FIXTURES, create_app
+from incident_mock.store import Rules, Store
 from tests.mock.seed import MAJOR
 from tests.servers import serve
+
+
+@pytest.fixture(scope="module")
+def fixtures() -> dict[str, Any]:
+    """The packaged seed data, parsed (a module's tests may not change it)."""
+    with open(DEFAULT_FIXTURES, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def rules(spec: dict[str, Any]) -> Rules:
+    return Rules.from_spec(spec)
+
 
 FULL = {"Authorization": "Bearer mock-key-full"}
 CREATOR = {"Authorization": "Bearer mock-key-creator"}

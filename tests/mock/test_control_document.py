@@ -16,7 +16,7 @@ from incident_contract.document import control_spec_path, load_control_spec, loa
 from incident_contract.refs import resolve
 from incident_mock.app import create_app
 from incident_mock.control_plane import OPERATIONS
-from tests.docs.browser import CHROMIUM_MISSING, INSTALL_CHROMIUM, Browser, find_chromium, in_ci
+from tests.docs.browser import Browser
 from tests.servers import serve
 
 ERROR_SCHEMAS = ("ErrorDebug", "ErrorRateLimit", "ErrorResponse", "ErrorSingle", "ErrorSource")
@@ -110,19 +110,6 @@ def test_the_document_is_served_next_to_the_contract(live: str, fmt: str, contro
     assert "control-plane.json" in httpx.get(f"{live}/docs/incident-contract.js").text
 
 
-@pytest.fixture(scope="module")
-def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    """Headless Chromium, as tests/docs/conftest.py starts it: skipped where missing, except in CI."""
-    executable = find_chromium()
-    if executable is None:
-        if in_ci():
-            pytest.fail(f"{CHROMIUM_MISSING} ({INSTALL_CHROMIUM}); CI must run the browser tests")
-        pytest.skip(f"{CHROMIUM_MISSING} ({INSTALL_CHROMIUM})")
-    instance = Browser(executable, tmp_path_factory.mktemp("chromium-profile"))
-    yield instance
-    instance.close()
-
-
 def wait_for(page: Any, script: str, expected: Any) -> Any:
     deadline, value = time.monotonic() + 20, None
     while time.monotonic() < deadline:
@@ -133,9 +120,9 @@ def wait_for(page: Any, script: str, expected: Any) -> Any:
     return value
 
 
-def test_swagger_ui_switches_between_the_contract_and_the_control_plane(live: str, chromium: Browser) -> None:
+def test_swagger_ui_switches_between_the_contract_and_the_control_plane(live: str, browser: Browser) -> None:
     blocks = "document.querySelectorAll('.opblock').length"
-    with chromium.page() as page:
+    with browser.page() as page:
         page.load(f"{live}/docs/")
         assert wait_for(page, blocks, 19) == 19
         options = page.evaluate("[...document.querySelectorAll('#document option')].map(o => o.textContent)")

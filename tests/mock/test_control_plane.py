@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from incident_mock.server import MockServer
-from tests.docs.browser import CHROMIUM_MISSING, INSTALL_CHROMIUM, Browser, find_chromium, in_ci
+from tests.docs.browser import Browser
 from tests.mock.conftest import FULL, incident_body
 from tests.mock.test_transport import SHORT, Answer, assert_error
 
@@ -186,24 +186,11 @@ def test_redirects_never_repeat_the_clients_host(http: httpx.Client) -> None:
         assert (response.status_code, response.headers["location"]) == (307, target)
 
 
-@pytest.fixture(scope="module")
-def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    """Headless Chromium, as tests/docs/conftest.py starts it: skipped where missing, except in CI."""
-    executable = find_chromium()
-    if executable is None:
-        if in_ci():
-            pytest.fail(f"{CHROMIUM_MISSING} ({INSTALL_CHROMIUM}); CI must run the browser tests")
-        pytest.skip(f"{CHROMIUM_MISSING} ({INSTALL_CHROMIUM})")
-    instance = Browser(executable, tmp_path_factory.mktemp("chromium-profile"))
-    yield instance
-    instance.close()
-
-
-def test_swagger_ui_tries_requests_on_the_address_of_its_page(chromium: Browser) -> None:
+def test_swagger_ui_tries_requests_on_the_address_of_its_page(browser: Browser) -> None:
     """Browsed as localhost, the docs would otherwise send "try it out" to 127.0.0.1: cross-origin."""
     with MockServer(transport=SHORT).running() as mock:
         page_origin = mock.url.replace("127.0.0.1", "localhost")
-        with chromium.page() as page:
+        with browser.page() as page:
             page.load(f"{page_origin}/docs/")
             deadline, options = time.monotonic() + 20, list[str]()
             while not options and time.monotonic() < deadline:

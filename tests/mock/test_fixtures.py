@@ -5,27 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 from openapi_schema_validator import OAS30Validator
 
 from incident_contract.access import role_scopes
-from incident_mock.app import DEFAULT_FIXTURES
-
-SCHEMA_OF = {
-    "severities": "SeverityV1",
-    "incident_types": "IncidentTypeV1",
-    "incident_statuses": "IncidentStatusV1",
-    "custom_fields": "CustomFieldV2",
-    "custom_field_options": "CustomFieldOptionV1",
-    "incident_roles": "IncidentRoleV2",
-    "users": "UserV2",
-    "incident_timestamps": "IncidentTimestampV2",
-}
-
-
-@pytest.fixture(scope="module")
-def fixtures() -> dict[str, Any]:
-    return yaml.safe_load(DEFAULT_FIXTURES.read_text())  # type: ignore[no-any-return]
+from incident_mock.sandboxes import SCHEMA_OF
 
 
 def validator(spec: dict[str, Any], name: str) -> OAS30Validator:

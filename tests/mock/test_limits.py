@@ -28,17 +28,6 @@ from tests.mock.seed import INVESTIGATING, MAJOR
 DAY = 24 * 3600
 
 
-@pytest.fixture(scope="module")
-def fixtures() -> dict[str, Any]:
-    with open(DEFAULT_FIXTURES, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)  # type: ignore[no-any-return]
-
-
-@pytest.fixture(scope="module")
-def rules(spec: dict[str, Any]) -> Rules:
-    return Rules.from_spec(spec)
-
-
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC))

@@ -6,10 +6,8 @@ import json
 from typing import Any
 
 import pytest
-import yaml
 
 from incident_contract.query import ListQuery
-from incident_mock.app import DEFAULT_FIXTURES
 from incident_mock.errors import NotFound, ValidationFailed
 from incident_mock.records import ApiKey
 from incident_mock.store import Rules, Store
@@ -30,17 +28,6 @@ from tests.mock.seed import (
 )
 
 KEY = ApiKey("01TEST", "test-token", "Test key", ("viewer",))
-
-
-@pytest.fixture(scope="module")
-def fixtures() -> dict[str, Any]:
-    with open(DEFAULT_FIXTURES, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)  # type: ignore[no-any-return]
-
-
-@pytest.fixture(scope="module")
-def rules(spec: dict[str, Any]) -> Rules:
-    return Rules.from_spec(spec)
 
 
 @pytest.fixture
