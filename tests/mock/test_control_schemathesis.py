@@ -10,12 +10,11 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
-from schemathesis.engine import events, from_schema
 
 from incident_contract.document import load_control_spec
 from incident_mock.app import create_app
 from incident_mock.limits import Limits
-from tests.mock.test_schemathesis import Run, record
+from tests.mock.test_schemathesis import Run, execute
 
 SEED = 20260102
 MAX_EXAMPLES = 25
@@ -40,18 +39,7 @@ def config() -> SchemathesisConfig:
 @pytest.fixture(scope="module")
 def control_run() -> Run:
     app = create_app(validate_responses=True, limits=Limits(max_sandboxes=200))
-    schema = schemathesis.openapi.from_asgi("/control-plane.json", app, config=config())
-    run = Run()
-    seen: set[tuple[str, str, str]] = set()
-    for event in from_schema(schema).execute():
-        if isinstance(event, events.ScenarioFinished):
-            record(event, run, seen)
-        elif isinstance(event, events.NonFatalError):
-            run.failures.append(
-                f"{event.label}: could not be tested: {type(event.value).__name__}: {event.value}"
-            )
-        elif isinstance(event, events.FatalError):
-            raise event.exception
+    run = execute(schemathesis.openapi.from_asgi("/control-plane.json", app, config=config()))
     print(f"\nSchemathesis (control plane): {sum(run.cases.values())} cases ({dict(run.cases)})")
     return run
 
