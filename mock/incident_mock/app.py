@@ -10,7 +10,8 @@ share one typed `RequestState` (request_state.py). tests/mock/test_app.py checks
 2. hosts           the Host header names a host this mock serves (421), when `allowed_hosts` is given
 3. cors            CORS for the API's browser callers, when `cors_origins` is given
 4. control         the control plane (/_mock/, its guard, routed and validated by control-plane.yaml) and
-                   the live docs, outside the contract
+                   the live docs, outside the contract; then the dashboard (dashboard.py: /dashboard,
+                   read-only HTML of the sandboxes, their incidents and journals; Basic auth, admin token)
 5. journal         records each answered request in the journal of the caller's sandbox, or in the
                    unattributed journal when no sandbox claims it (recording.py)
    (Connexion)     routing by openapi.yaml
@@ -44,6 +45,7 @@ from incident_mock.authentication import BearerAuthentication
 from incident_mock.clock import Clock
 from incident_mock.control import Control
 from incident_mock.cors import Cors
+from incident_mock.dashboard import Dashboard
 from incident_mock.dispatch import Dispatch, HandlerResolver
 from incident_mock.error_handler import HANDLED, error_handler
 from incident_mock.handlers import HANDLERS
@@ -124,6 +126,9 @@ def create_app(
         max_body=limit,
         public_url=public_url,
         admin_token=admin_token,
+    )
+    app.add_middleware(  # 4, the dashboard
+        Dashboard, MiddlewarePosition.BEFORE_EXCEPTION, sandboxes=sandboxes, admin_token=admin_token
     )
     app.add_middleware(Recording, MiddlewarePosition.BEFORE_EXCEPTION, sandboxes=sandboxes)  # 5
     # Connexion: routing, then security (stage 6, BearerAuthentication).

@@ -38,6 +38,8 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
         f"  docs       {base}/docs/   (contract: {base}/openapi.yaml, {base}/openapi.json)",
         f"  control    {base}/_mock/   (sandboxes, journals, reset: {base}/control-plane.yaml)"
         + ("   (Authorization: Bearer <admin token>)" if admin else ""),
+        f"  dashboard  {base}/dashboard   (sandboxes, incidents, journals)"
+        + ("   (Basic auth: any user, the admin token as password)" if admin else ""),
         "  API keys   (send as Authorization: Bearer <key>)",
         *(f"    {k.token:<18} {', '.join(k.roles)}" for k in keys),
     ]

@@ -134,11 +134,15 @@ class Sandboxes:
     def _sandbox(
         self, sandbox_id: str, fixtures: Path | Json, replaces: dict[str, str] | None = None
     ) -> Sandbox:
+        dashboard = self.dashboard_url  # the default's: /dashboard; any other's: its own page below it
+        if sandbox_id != DEFAULT_ID:
+            base = dashboard or self.template["organisation"]["dashboard_url"]
+            dashboard = f"{base.rstrip('/')}/sandboxes/{sandbox_id}"
         return Sandbox(
             sandbox_id,
             fixtures,
             self.rules,
-            self.dashboard_url,
+            dashboard,
             limits=self.limits,
             clock=self.clock,
             totals=self.totals,

@@ -1,0 +1,163 @@
+"""The dashboard (dashboard.py): read-only HTML of the sandboxes, their incidents and journals, in headless
+Chromium and over httpx; Basic auth with the admin token; private incidents hidden without it; escaping;
+`dashboard_url` and `permalink` answer with real pages."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from incident_mock.cli import banner
+from incident_mock.server import MockServer
+from tests.docs.browser import Browser
+from tests.mock.conftest import FULL, incident_body
+
+TOKEN = "d4shb0ard"
+ADMIN = {"Authorization": f"Bearer {TOKEN}"}
+BASIC = {"Authorization": "Basic " + base64.b64encode(f"anyone:{TOKEN}".encode()).decode()}
+HOSTILE = "<script>alert(1)</script> & \"quoted\" 'name'"
+TEXT = "document.body.innerText"
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[str]:
+    with MockServer().running() as mock:
+        yield mock.url
+
+
+@pytest.fixture(scope="module")
+def guarded() -> Iterator[str]:
+    with MockServer(admin_token=TOKEN).running() as mock:
+        yield mock.url
+
+
+def create(base: str, name: str, headers: dict[str, str] = FULL, **extra: Any) -> dict[str, Any]:
+    body = {**incident_body(name, **extra), "name": name}
+    response = httpx.post(f"{base}/v2/incidents", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    incident: dict[str, Any] = response.json()["incident"]
+    return incident
+
+
+def sandbox(base: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    response = httpx.post(f"{base}/_mock/sandboxes", headers=headers or {})
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()["sandbox"]
+    return created
+
+
+def shown(browser: Browser, url: str, headers: dict[str, str] | None = None) -> str:
+    """The text of a page as Chromium renders it, after checking it loaded without an error."""
+    with browser.page() as page:
+        if headers:
+            page.send("Network.enable")
+            page.send("Network.setExtraHTTPHeaders", {"headers": headers})
+        page.load(url, settle=0.2)
+        assert page.errors() == []
+        assert page.evaluate("document.querySelectorAll('script').length") == 0
+        text: str = page.evaluate(TEXT)
+        return text
+
+
+def test_the_default_sandbox_shows_its_incidents_and_journal_newest_first(
+    live: str, browser: Browser
+) -> None:
+    first, second = create(live, "Payments down"), create(live, "Checkout slow")
+    text = shown(browser, f"{live}/dashboard")
+    assert "Default sandbox" in text
+    for incident in (first, second):
+        assert incident["reference"] in text and incident["name"] in text
+    assert text.index("Checkout slow") < text.index("Payments down")  # newest first
+    assert text.index(second["reference"]) < text.index(first["reference"])
+    journal = text[text.index("Journal, newest first") :]
+    assert "Incidents V2#Create" in journal and "/v2/incidents" in journal
+    httpx.get(f"{live}/v2/incidents/{first['id']}", headers=FULL)
+    journal = shown(browser, f"{live}/dashboard").split("Journal, newest first")[1]
+    assert journal.index(f"/v2/incidents/{first['id']}") < journal.index("Incidents V2#Create")
+
+
+def test_the_identity_dashboard_url_and_the_permalink_are_real_pages(live: str, browser: Browser) -> None:
+    identity = httpx.get(f"{live}/v1/identity", headers=FULL).json()["identity"]
+    assert identity["dashboard_url"] == f"{live}/dashboard"
+    assert httpx.get(identity["dashboard_url"]).status_code == 200
+    incident = create(live, "Linked from chat")
+    assert incident["permalink"] == f"{live}/dashboard/incidents/{incident['reference'][4:]}"
+    answer = httpx.get(incident["permalink"])
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
+    assert "default-src 'none'" in answer.headers["content-security-policy"]
+    text = shown(browser, incident["permalink"])
+    assert f"{incident['reference']}: Linked from chat" in text
+    assert incident["id"] in text and "Incidents V2#Create" in text  # its journal entries
+
+
+def test_a_sandbox_has_its_own_page_and_permalinks(live: str, browser: Browser) -> None:
+    created = sandbox(live)
+    key = {"Authorization": f"Bearer {created['keys'][0]['token']}"}
+    identity = httpx.get(f"{live}/v1/identity", headers=key).json()["identity"]
+    assert identity["dashboard_url"] == f"{live}/dashboard/sandboxes/{created['id']}"
+    incident = create(live, "Only in the sandbox", headers=key)
+    assert incident["permalink"] == f"{identity['dashboard_url']}/incidents/{incident['reference'][4:]}"
+    page = shown(browser, identity["dashboard_url"])
+    assert "Only in the sandbox" in page and created["id"] in page
+    assert all(k["token"] not in page for k in created["keys"])  # never a token
+    assert "Only in the sandbox" not in shown(browser, f"{live}/dashboard")
+    assert "Only in the sandbox" in shown(browser, incident["permalink"])
+    assert created["id"] in shown(browser, f"{live}/dashboard")  # every page lists the sandboxes
+
+
+def test_a_hostile_name_is_shown_as_text(live: str, browser: Browser) -> None:
+    incident = create(live, HOSTILE)
+    for url in (f"{live}/dashboard", incident["permalink"]):
+        html = httpx.get(url).text
+        assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert HOSTILE in shown(browser, url)
+
+
+def test_unknown_pages_and_other_methods(live: str) -> None:
+    for path in ("/dashboard/incidents/999999", "/dashboard/sandboxes/nope", "/dashboard/elsewhere"):
+        answer = httpx.get(f"{live}{path}")
+        assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html")
+    answer = httpx.post(f"{live}/dashboard", json={})
+    assert answer.status_code == 405 and answer.headers["allow"] == "GET, HEAD"
+    assert httpx.get(f"{live}/dashboard", headers={"Host": "evil.example"}).status_code == 421
+
+
+def test_private_incidents_and_their_entries_are_hidden_without_the_token(
+    live: str, browser: Browser
+) -> None:
+    secret = create(live, "Secret merger", visibility="private")
+    httpx.get(f"{live}/v2/incidents/{secret['id']}", headers=FULL)
+    public = create(live, "Public outage")
+    text = shown(browser, f"{live}/dashboard")
+    assert "Public outage" in text
+    assert "Secret merger" not in text and secret["id"] not in text
+    assert "Private incidents and their journal entries are not shown" in text
+    assert httpx.get(secret["permalink"]).status_code == 404
+    assert public["reference"] in text and text.count("Incidents V2#Create") >= 1
+
+
+def test_with_an_admin_token_it_asks_for_basic_auth(guarded: str, browser: Browser) -> None:
+    secret = create(guarded, "Secret merger", visibility="private")
+    for headers in ({}, ADMIN, {"Authorization": "Basic " + base64.b64encode(b"anyone:wrong").decode()}):
+        answer = httpx.get(f"{guarded}/dashboard", headers=headers)
+        assert answer.status_code == 401
+        assert answer.headers["www-authenticate"].startswith('Basic realm="incident-mock dashboard"')
+        assert "Secret" not in answer.text
+    answer = httpx.get(f"{guarded}/dashboard", headers=BASIC)
+    assert answer.status_code == 200 and "Secret merger" in answer.text
+    assert httpx.get(secret["permalink"], headers=BASIC).status_code == 200
+    text = shown(browser, f"{guarded}/dashboard", BASIC)
+    assert "Secret merger" in text and secret["reference"] in text
+    assert "not shown" not in text
+    created = sandbox(guarded, ADMIN)
+    assert created["id"] in shown(browser, f"{guarded}/dashboard/sandboxes/{created['id']}", BASIC)
+
+
+def test_the_banner_names_the_dashboard() -> None:
+    assert "  dashboard  http://mock.test:1/dashboard   (" in banner("http://mock.test:1", "x", [], 0.0)
+    assert "Basic auth" in banner("http://mock.test:1", "x", [], 0.0, admin=True)
