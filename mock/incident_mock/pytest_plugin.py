@@ -1,0 +1,65 @@
+"""The mock's pytest plugin, registered through the `pytest11` entry point (`incident_mock`).
+
+Fixtures:
+- `incident_mock` (session): an `IncidentMock`. It starts one mock on a free loopback port for the session
+  (one per pytest-xdist worker), or drives an already running one given by `--incident-mock-url` or the
+  `INCIDENT_MOCK_URL` environment variable (with `--incident-mock-admin-token` or
+  `INCIDENT_MOCK_ADMIN_TOKEN` when it has an admin token).
+- `incident_sandbox` (function): a fresh `Sandbox` of that mock for each test, deleted after it.
+
+Loading it costs next to nothing: this module imports only pytest; the testing kit (and with it httpx,
+Connexion and uvicorn) is imported when a test first asks for a fixture. Disable it with
+`-p no:incident_mock`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from incident_mock.testing import IncidentMock, Sandbox
+
+URL_ENV = "INCIDENT_MOCK_URL"
+ADMIN_TOKEN_ENV = "INCIDENT_MOCK_ADMIN_TOKEN"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("incident_mock", "incident-contract mock")
+    group.addoption(
+        "--incident-mock-url",
+        default=None,
+        metavar="URL",
+        help=f"drive the mock running at URL instead of starting one (or set {URL_ENV})",
+    )
+    group.addoption(
+        "--incident-mock-admin-token",
+        default=None,
+        metavar="TOKEN",
+        help=f"the admin token of the mock at --incident-mock-url (or set {ADMIN_TOKEN_ENV})",
+    )
+
+
+@pytest.fixture(scope="session")
+def incident_mock(request: pytest.FixtureRequest) -> Iterator[IncidentMock]:
+    """The session's mock: started on a free loopback port, or the one at --incident-mock-url."""
+    from incident_mock.testing import IncidentMock
+
+    url = request.config.getoption("--incident-mock-url") or os.environ.get(URL_ENV)
+    if url:
+        token = request.config.getoption("--incident-mock-admin-token") or os.environ.get(ADMIN_TOKEN_ENV)
+        with IncidentMock.connect(str(url), admin_token=str(token) if token else None) as mock:
+            yield mock
+    else:
+        with IncidentMock() as mock:
+            yield mock
+
+
+@pytest.fixture
+def incident_sandbox(incident_mock: IncidentMock) -> Iterator[Sandbox]:
+    """A fresh sandbox of the session's mock, deleted after the test."""
+    with incident_mock.sandbox() as sandbox:
+        yield sandbox
