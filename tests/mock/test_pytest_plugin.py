@@ -125,8 +125,9 @@ def test_plugin_alone(tmp_path: Path) -> None:
 
 
 def test_plugin_under_xdist(tmp_path: Path) -> None:
-    reports = run_project(tmp_path, "-n", "2", env={"PLUGIN_TESTS": "8"})
-    assert len(reports) == 8 and len({r["sandbox"] for r in reports}) == 8
+    # Two workers run 200 tests, each creating incidents in its own sandbox and seeing only those.
+    reports = run_project(tmp_path, "-n", "2", env={"PLUGIN_TESTS": "200"})
+    assert len(reports) == 200 and len({r["sandbox"] for r in reports}) == 200
     assert {r["worker"] for r in reports} == {"gw0", "gw1"}
     by_worker = {r["worker"]: r["url"] for r in reports}
     assert len(set(by_worker.values())) == 2, "one mock per worker"
