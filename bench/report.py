@@ -11,7 +11,7 @@ from pathlib import Path
 
 from loadgen import Result
 
-__all__ = ["Run", "merge", "render"]
+__all__ = ["Run", "merge", "render", "with_sandboxes"]
 
 HEADER = (
     "# Bench results\n\n"
@@ -31,6 +31,12 @@ class Run:
     startup_s: dict[str, float] = field(default_factory=dict)
     rss_idle_mib: dict[str, float] = field(default_factory=dict)
     memory: list[str] = field(default_factory=list)  # free-form lines about the big store
+    sandboxes: int = 0  # with --sandboxes N: each cell also on the mock with N sandboxes alive
+
+
+def with_sandboxes(n: int) -> str:
+    """The server name of the mock measured with n sandboxes alive."""
+    return f"mock, {n:,} sandboxes"
 
 
 def _ratio(a: Result | None, b: Result | None) -> str:
@@ -55,6 +61,19 @@ def render(run: Run) -> str:
         mock = results.get("mock")
         ceiling, prism = _ratio(mock, results.get("ceiling")), _ratio(mock, results.get("prism"))
         lines.append(f"| {scenario} | {ceiling} | {prism} |")
+    if run.sandboxes:
+        crowded = with_sandboxes(run.sandboxes)
+        lines += [
+            "",
+            f"| scenario | mock/Prism | {crowded}/Prism | {crowded} / mock (req/s) |",
+            "|---|---:|---:|---:|",
+        ]
+        for scenario, results in run.cells.items():
+            if crowded in results:
+                alone, other, busy = results.get("mock"), results.get("prism"), results[crowded]
+                lines.append(
+                    f"| {scenario} | {_ratio(alone, other)} | {_ratio(busy, other)} | {_ratio(busy, alone)} |"
+                )
     lines += ["", "| server | start to first 200 (s) | RSS after start (MiB) |", "|---|---:|---:|"]
     for server, seconds in run.startup_s.items():
         lines.append(f"| {server} | {seconds:.2f} | {run.rss_idle_mib.get(server, 0):.1f} |")

@@ -6,6 +6,10 @@ mocks of their own (bench/limits.py), the mock at its incident cap (100 000, its
 and per incident, a list over the full store, a 500-value and a 1,300-value filter with a concurrent
 client's worst wait, the reset of the full store) and creates with a 900 KiB summary (RSS growth per
 byte sent). Results go to bench/results.md and stdout.
+
+With `--sandboxes N` (issue 10), each scenario is measured on the mock twice in the same run: as above,
+then with N more sandboxes alive (created over the control plane just before, deleted just after; the
+requests still use the default sandbox's key), shown as the server "mock, N sandboxes".
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from pathlib import Path
 import httpx
 from limits import at_cap, big_creates
 from loadgen import Result, run_wrk
-from report import Run, merge
+from report import Run, merge, with_sandboxes
+from sandboxes import create_many, delete_all
 from seed import create_one, seed
 from servers import Server
 
@@ -82,8 +87,10 @@ def measure(server: Server, path: str, script: str, args: list[str], opts: argpa
     return result
 
 
-def _servers() -> tuple[Server, Server, Server]:
+def _servers(sandboxes: int = 0) -> tuple[Server, Server, Server]:
     mock_argv = [*MOCK_ARGV, "--max-incidents", str(UNCAPPED)]  # the throughput cells never reach a cap
+    if sandboxes:
+        mock_argv += ["--max-sandboxes", str(sandboxes + 1), "--max-total-incidents", str(UNCAPPED)]
     ceiling_argv = [sys.executable, str(BENCH / "ceiling.py"), "--port", "{port}"]
     ceiling_argv += ["--body", str(OUT / "severities.json")]
     prism_argv = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", "{port}", str(ROOT / "openapi.yaml")]
@@ -108,7 +115,7 @@ def _start_all(servers: tuple[Server, ...], run: Run) -> None:
 
 
 def bench(opts: argparse.Namespace, run: Run) -> None:
-    mock, _ceiling, prism = servers = _servers()
+    mock, _ceiling, prism = servers = _servers(opts.sandboxes)
     try:
         _start_all(servers, run)
         severity_id = json.loads((OUT / "severities.json").read_bytes())["severities"][0]["id"]
@@ -119,6 +126,13 @@ def bench(opts: argparse.Namespace, run: Run) -> None:
             for s in targets:
                 extra = [f"{tag}-{s.name}"] if script == "post_fresh.lua" else []
                 cells.setdefault(scenario, {})[s.name] = measure(s, path, script, [*args, *extra], opts)
+            if opts.sandboxes:  # the same cell on the mock with N sandboxes alive, right after
+                with httpx.Client(base_url=mock.base, timeout=30) as control:
+                    ids = create_many(control, opts.sandboxes)
+                    extra = [f"{tag}-sandboxes"] if script == "post_fresh.lua" else []
+                    result = measure(mock, path, script, [*args, *extra], opts)
+                    cells[scenario][with_sandboxes(opts.sandboxes)] = result
+                    delete_all(control, ids)
 
         cell("GET /v1/severities", servers, "/v1/severities", "get.lua", [TOKEN])
         stored = seed(mock.base, TOKEN, severity_id, opts.store)
@@ -160,6 +174,12 @@ def main() -> None:
         default=100_000,
         help="the incident cap of the mock filled for the memory figure",
     )
+    parser.add_argument(
+        "--sandboxes",
+        type=int,
+        default=0,
+        help="also measure each scenario on the mock with this many sandboxes alive (0: not)",
+    )
     opts = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     ensure_tools()
@@ -168,6 +188,7 @@ def main() -> None:
         when=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         machine=machine(),
         tools=versions(),
+        sandboxes=opts.sandboxes,
         method=f"wrk -t{opts.threads} -c{opts.connections} -d{opts.duration}s --latency per cell, after a "
         f"{opts.warmup} s warm-up; all servers on 127.0.0.1 and running during the whole run; mock with "
         "--log-level warning, Prism with its default logging to a file",
