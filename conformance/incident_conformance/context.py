@@ -25,6 +25,7 @@ __all__ = [
     "SHOW",
     "Options",
     "RunContext",
+    "incident_of",
 ]
 
 CREATE = "Incidents V2#Create"
@@ -33,6 +34,13 @@ SHOW = "Incidents V2#Show"
 EDIT = "Incidents V2#Edit"
 # A reference field of a create body -> the list operation and the result member that supply valid ids.
 REFERENCES = {"severity_id": ("Severities V1#List", "severities")}
+
+
+def incident_of(exchange: Exchange) -> dict[str, Any]:
+    """The `incident` member of an answer's body; empty when there is none."""
+    data = exchange.json()
+    incident = data.get("incident") if isinstance(data, dict) else None
+    return incident if isinstance(incident, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -150,9 +158,7 @@ class RunContext:
     def create(self, label: str, **extra: Any) -> tuple[Exchange, dict[str, Any]]:
         """Create a test incident; returns the exchange and the incident (empty when it failed)."""
         exchange = self.send_create(self.create_payload(label, **extra))
-        data = exchange.json()
-        incident = data.get("incident") if isinstance(data, dict) else None
-        return exchange, incident if isinstance(incident, dict) else {}
+        return exchange, incident_of(exchange)
 
     def create_ok(self, label: str, **extra: Any) -> dict[str, Any]:
         exchange, incident = self.create(label, **extra)

@@ -13,18 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from incident_conformance.checks.auth import key_scopes
-from incident_conformance.context import CREATE, SHOW, RunContext
+from incident_conformance.context import CREATE, SHOW, RunContext, incident_of
 from incident_conformance.rules import Finding, Level, RuleSkipped, expect, found, rule
 from incident_conformance.target import Exchange
 
 REPLAYED = "idempotent-replayed"
 VIEW_PRIVATE = "incidents.view_private"  # the scope that sees private incidents (x-api-key-roles)
-
-
-def _incident(answer: Exchange) -> dict[str, Any]:
-    data = answer.json()
-    found: Any = data.get("incident") if isinstance(data, dict) else None
-    return dict(found) if isinstance(found, dict) else {}
 
 
 def _reordered(payload: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +37,7 @@ def _reordered(payload: dict[str, Any]) -> dict[str, Any]:
 def replay(ctx: RunContext) -> Iterator[Finding]:
     payload = ctx.create_payload("replay")
     first = ctx.send_create(payload)
-    original = _incident(first)
+    original = incident_of(first)
     if failure := expect("id" in original, "first create", "an incident", first.describe(), first.curl):
         yield failure
         return
@@ -52,10 +46,10 @@ def replay(ctx: RunContext) -> Iterator[Finding]:
     success = ctx.contract.success_status(CREATE)
     yield from found(
         expect(
-            again.status == success and _incident(again).get("id") == original["id"],
+            again.status == success and incident_of(again).get("id") == original["id"],
             "replay of the create",
             f"{success} with incident {original['id']}",
-            f"{again.status} with incident {_incident(again).get('id')}",
+            f"{again.status} with incident {incident_of(again).get('id')}",
             again.curl,
         ),
         expect(
@@ -90,7 +84,7 @@ def replay(ctx: RunContext) -> Iterator[Finding]:
 def reuse(ctx: RunContext) -> Iterator[Finding]:
     payload = ctx.create_payload("reuse")
     first = ctx.send_create(payload)
-    original = _incident(first)
+    original = incident_of(first)
     if failure := expect("id" in original, "first create", "an incident", first.describe(), first.curl):
         yield failure
         return
@@ -100,7 +94,7 @@ def reuse(ctx: RunContext) -> Iterator[Finding]:
     if failure := ctx.expect_error(answer, title, 422, "idempotency_key_reused", "idempotency_key"):
         yield failure
     shown = ctx.full.request("GET", ctx.path(SHOW, id=original["id"]))
-    name = _incident(shown).get("name")
+    name = incident_of(shown).get("name")
     want = f"name {payload['name']!r}"
     if failure := expect(
         name == payload["name"], "the original incident", want, f"name {name!r}", shown.curl
@@ -122,7 +116,7 @@ def concurrent(ctx: RunContext) -> Iterator[Finding]:
     before = ctx.total()
     with ThreadPoolExecutor(max_workers=count) as pool:
         answers = list(pool.map(lambda _: ctx.send_create(payload), range(count)))
-    ids = {_incident(a).get("id") for a in answers if 200 <= a.status < 300}
+    ids = {incident_of(a).get("id") for a in answers if 200 <= a.status < 300}
     statuses = sorted({a.status for a in answers})
     after = ctx.total()
     yield from found(
@@ -159,7 +153,7 @@ def rejected_then_retry(ctx: RunContext) -> Iterator[Finding]:
     retry = ctx.send_create(payload)
     success = ctx.contract.success_status(CREATE)
     if failure := expect(
-        retry.status == success and "id" in _incident(retry) and retry.headers.get(REPLAYED) != "true",
+        retry.status == success and "id" in incident_of(retry) and retry.headers.get(REPLAYED) != "true",
         "corrected retry with the same key",
         f"{success}, a new incident, no Idempotent-Replayed",
         f"{retry.describe()} Idempotent-Replayed={retry.headers.get(REPLAYED)!r}",
@@ -177,7 +171,7 @@ def rejected_then_retry(ctx: RunContext) -> Iterator[Finding]:
 def distinct(ctx: RunContext) -> Iterator[Finding]:
     base = ctx.create_payload("distinct")
     answers = [ctx.send_create({**base, "idempotency_key": ctx.idempotency_key("d")}) for _ in range(3)]
-    ids = [_incident(a).get("id") for a in answers]
+    ids = [incident_of(a).get("id") for a in answers]
     if failure := expect(
         None not in ids and len(set(ids)) == 3 and all(REPLAYED not in a.headers for a in answers),
         "three creates with three keys",
@@ -228,7 +222,7 @@ def other_key(ctx: RunContext) -> Iterator[Finding]:
     path = ctx.path(CREATE)
     payload = ctx.create_payload("other-key", visibility="private")
     first = ctx.send_create(payload)
-    original = _incident(first)
+    original = incident_of(first)
     if failure := expect("id" in original, "first create", "an incident", first.describe(), first.curl):
         yield failure
         return
@@ -255,7 +249,7 @@ def other_key(ctx: RunContext) -> Iterator[Finding]:
             not leaked,
             "--creator-key re-sends --api-key's private create with the same idempotency_key",
             f"anything but incident {original['id']} (--creator-key cannot see it)",
-            f"{again.status} with incident {_incident(again).get('id')}, "
+            f"{again.status} with incident {incident_of(again).get('id')}, "
             f"Idempotent-Replayed={again.headers.get(REPLAYED)!r}",
             again.curl,
         ),
