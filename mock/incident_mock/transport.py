@@ -38,6 +38,7 @@ from ulid import ULID
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from incident_mock.errors import ApiError, BadRequest, error_body
+from incident_mock.intake import CLOSE, NO_STORE, SAFETY
 
 __all__ = [
     "HeadTooLarge",
@@ -80,9 +81,9 @@ def error_response(err: ApiError, types: Mapping[int, str], extra: list[tuple[by
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         (b"x-request-id", request_id.encode()),
-        (b"cache-control", b"no-store"),
-        (b"x-content-type-options", b"nosniff"),
-        (b"connection", b"close"),
+        NO_STORE,
+        *SAFETY,
+        CLOSE,
     ]
     head = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
     return STATUS_LINE[err.status] + head + b"\r\n" + body
