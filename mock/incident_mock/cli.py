@@ -7,10 +7,12 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
 import click
+from click.decorators import FC
 
 from incident_mock.limits import DEFAULTS, Limits
 from incident_mock.records import ApiKey
@@ -28,6 +30,11 @@ Default keys (from the packaged fixtures):
 
 
 TRANSPORT = TransportLimits()
+
+
+def count_option(flag: str, default: int, help: str) -> Callable[[FC], FC]:
+    """An option taking a whole number of at least 1, its default shown in --help."""
+    return click.option(flag, default=default, show_default=True, type=click.IntRange(min=1), help=help)
 
 
 def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: bool = False) -> str:
@@ -86,13 +93,7 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
     help="Largest request line plus headers; 431 beyond. Keep it well above the contract's "
     "x-max-url-bytes, which must always fit.",
 )
-@click.option(
-    "--max-headers",
-    default=TRANSPORT.max_headers,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Most headers in one request; 431 beyond.",
-)
+@count_option("--max-headers", TRANSPORT.max_headers, "Most headers in one request; 431 beyond.")
 @click.option(
     "--request-timeout",
     default=TRANSPORT.request_timeout,
@@ -120,75 +121,53 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
 )
 @click.option("--validate-responses", is_flag=True, help="Answer 500 when a response breaks the contract.")
 @click.option("--rate-limit", type=click.IntRange(min=1), help="Requests per minute per key; 429 beyond it.")
-@click.option(
+@count_option(
     "--max-incidents",
-    default=DEFAULTS.max_incidents,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Incidents the store holds; a create past it is 422 capacity_reached.",
+    DEFAULTS.max_incidents,
+    "Incidents the store holds; a create past it is 422 capacity_reached.",
 )
-@click.option(
+@count_option(
     "--max-severities",
-    default=DEFAULTS.max_severities,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Severities the store holds; a create past it is 422 capacity_reached.",
+    DEFAULTS.max_severities,
+    "Severities the store holds; a create past it is 422 capacity_reached.",
 )
-@click.option(
+@count_option(
     "--max-text-mib",
-    default=DEFAULTS.max_text_bytes // 2**20,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="MiB of text (names, summaries, ...) all sandboxes hold together; past it, 422 capacity_reached.",
+    DEFAULTS.max_text_bytes // 2**20,
+    "MiB of text (names, summaries, ...) all sandboxes hold together; past it, 422 capacity_reached.",
 )
-@click.option(
+@count_option(
     "--render-cache-mib",
-    default=DEFAULTS.render_cache_bytes // 2**20,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="MiB of rendered incident JSON kept for list pages.",
+    DEFAULTS.render_cache_bytes // 2**20,
+    "MiB of rendered incident JSON kept for list pages.",
 )
-@click.option(
+@count_option(
     "--max-sandboxes",
-    default=DEFAULTS.max_sandboxes,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Sandboxes held at once, the default one included; a create past it is 422 capacity_reached.",
+    DEFAULTS.max_sandboxes,
+    "Sandboxes held at once, the default one included; a create past it is 422 capacity_reached.",
 )
-@click.option(
+@count_option(
     "--max-total-incidents",
-    default=DEFAULTS.max_total_incidents,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Incidents in all sandboxes together; a create past it is 422 capacity_reached.",
+    DEFAULTS.max_total_incidents,
+    "Incidents in all sandboxes together; a create past it is 422 capacity_reached.",
 )
-@click.option(
+@count_option(
     "--journal-entries",
-    default=DEFAULTS.journal_entries,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Entries each sandbox's request journal keeps (the oldest are dropped).",
+    DEFAULTS.journal_entries,
+    "Entries each sandbox's request journal keeps (the oldest are dropped).",
 )
-@click.option(
+@count_option(
     "--journal-kib",
-    default=DEFAULTS.journal_bytes // 2**10,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="KiB each sandbox's request journal keeps (the oldest entries are dropped).",
+    DEFAULTS.journal_bytes // 2**10,
+    "KiB each sandbox's request journal keeps (the oldest entries are dropped).",
 )
-@click.option(
+@count_option(
     "--journal-body-kib",
-    default=DEFAULTS.journal_body_bytes // 2**10,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="KiB of each request and response body the journal keeps; longer ones are truncated, with a marker.",
+    DEFAULTS.journal_body_bytes // 2**10,
+    "KiB of each request and response body the journal keeps; longer ones are truncated, with a marker.",
 )
-@click.option(
-    "--journal-total-mib",
-    default=DEFAULTS.journal_total_bytes // 2**20,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="MiB all sandboxes' journals keep together.",
+@count_option(
+    "--journal-total-mib", DEFAULTS.journal_total_bytes // 2**20, "MiB all sandboxes' journals keep together."
 )
 @click.option(
     "--log-level",
