@@ -138,6 +138,17 @@ def _query(operation_id: str | None, status: int | None, since: int | None, limi
     return query
 
 
+def _entries(response: httpx.Response) -> list[JournalEntry]:
+    """The journal entries of a page the control plane answered."""
+    return [JournalEntry.from_json(entry) for entry in _checked(response).json()["requests"]]
+
+
+def _deleted(response: httpx.Response) -> None:
+    """Check a sandbox deletion's answer: already deleted (404) is fine."""
+    if response.status_code != 404:
+        _checked(response)
+
+
 def _creation_body(fixtures: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {"fixtures": dict(fixtures)} if fixtures is not None else None
 
@@ -278,16 +289,13 @@ class Sandbox(_SandboxData):
 
     def delete(self) -> None:
         """Delete the sandbox (already deleted is fine)."""
-        response = self._client.delete(self._path)
-        if response.status_code != 404:
-            _checked(response)
+        _deleted(self._client.delete(self._path))
 
     def _page(
         self, operation_id: str | None, status: int | None, since: int | None, limit: int
     ) -> list[JournalEntry]:
         params = _query(operation_id, status, since, limit)
-        response = _checked(self._client.get(f"{self._path}/requests", params=params))
-        return [JournalEntry.from_json(entry) for entry in response.json()["requests"]]
+        return _entries(self._client.get(f"{self._path}/requests", params=params))
 
 
 def _start(stack: ExitStack, options: Mapping[str, Any]) -> str:
@@ -306,10 +314,10 @@ def _start(stack: ExitStack, options: Mapping[str, Any]) -> str:
     return stack.enter_context(running).url
 
 
-class IncidentMock:
-    """The mock, for tests. `with IncidentMock(**options) as mock:` starts one on a free loopback port
-    (`options` go to `incident_mock.server.MockServer`: fixtures, admin_token, caps...) and stops it on exit;
-    `IncidentMock.connect(url, admin_token=...)` drives one that runs elsewhere."""
+class _Mock:
+    """What `IncidentMock` and `AsyncIncidentMock` share: the options, the URL and how to connect."""
+
+    _usage = ""  # how to start one, named when it is not running
 
     def __init__(self, **server_options: Any) -> None:
         self._options = server_options
@@ -317,10 +325,9 @@ class IncidentMock:
         self.admin_token: str | None = server_options.get("admin_token")
         self._stack = ExitStack()
         self._started = False
-        self._client: httpx.Client | None = None
 
     @classmethod
-    def connect(cls, url: str, admin_token: str | None = None) -> IncidentMock:
+    def connect(cls, url: str, admin_token: str | None = None) -> Self:
         """A client of the mock at `url`; it starts nothing."""
         mock = cls()
         mock._url = url.rstrip("/")
@@ -331,8 +338,20 @@ class IncidentMock:
     def url(self) -> str:
         """The mock's base URL (the contract's API and the control plane)."""
         if self._url is None:
-            raise RuntimeError("the mock is not running: use `with IncidentMock() as mock:`")
+            raise RuntimeError(f"the mock is not running: use `{self._usage}`")
         return self._url
+
+
+class IncidentMock(_Mock):
+    """The mock, for tests. `with IncidentMock(**options) as mock:` starts one on a free loopback port
+    (`options` go to `incident_mock.server.MockServer`: fixtures, admin_token, caps...) and stops it on exit;
+    `IncidentMock.connect(url, admin_token=...)` drives one that runs elsewhere."""
+
+    _usage = "with IncidentMock() as mock:"
+
+    def __init__(self, **server_options: Any) -> None:
+        super().__init__(**server_options)
+        self._client: httpx.Client | None = None
 
     @property
     def client(self) -> httpx.Client:
@@ -436,16 +455,13 @@ class AsyncSandbox(_SandboxData):
         _checked(await self._client.post(f"{self._path}/requests/actions/clear"))
 
     async def delete(self) -> None:
-        response = await self._client.delete(self._path)
-        if response.status_code != 404:
-            _checked(response)
+        _deleted(await self._client.delete(self._path))
 
     async def _page(
         self, operation_id: str | None, status: int | None, since: int | None, limit: int
     ) -> list[JournalEntry]:
         params = _query(operation_id, status, since, limit)
-        response = _checked(await self._client.get(f"{self._path}/requests", params=params))
-        return [JournalEntry.from_json(entry) for entry in response.json()["requests"]]
+        return _entries(await self._client.get(f"{self._path}/requests", params=params))
 
 
 class SandboxCreation:
@@ -470,31 +486,15 @@ class SandboxCreation:
             await self._sandbox.delete()
 
 
-class AsyncIncidentMock:
+class AsyncIncidentMock(_Mock):
     """`IncidentMock` over `httpx.AsyncClient`: `async with AsyncIncidentMock() as mock:` starts a mock in a
     background thread; `AsyncIncidentMock.connect(url, admin_token=...)` drives one running elsewhere."""
 
+    _usage = "async with AsyncIncidentMock() as mock:"
+
     def __init__(self, **server_options: Any) -> None:
-        self._options = server_options
-        self._url: str | None = None
-        self.admin_token: str | None = server_options.get("admin_token")
-        self._stack = ExitStack()
-        self._started = False
+        super().__init__(**server_options)
         self._client: httpx.AsyncClient | None = None
-
-    @classmethod
-    def connect(cls, url: str, admin_token: str | None = None) -> AsyncIncidentMock:
-        """A client of the mock at `url`; it starts nothing."""
-        mock = cls()
-        mock._url = url.rstrip("/")
-        mock.admin_token = admin_token
-        return mock
-
-    @property
-    def url(self) -> str:
-        if self._url is None:
-            raise RuntimeError("the mock is not running: use `async with AsyncIncidentMock() as mock:`")
-        return self._url
 
     @property
     def client(self) -> httpx.AsyncClient:
