@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from incident_contract.access import role_scopes
+from incident_contract.access import role_scopes, roles_granting
 from incident_contract.docs.markup import Spec, esc, markdown, slug
 from incident_contract.facts import error_types
 from incident_contract.operations import operations
@@ -67,7 +67,7 @@ def _roles_table(spec: Spec) -> str:
             needed.setdefault(scope, []).append(op.id)
     scope_rows = "".join(
         f"<tr><td><code>{esc(scope)}</code></td>"
-        f"<td>{_codes(r for r, s in grants.items() if scope in s) or 'none'}</td>"
+        f"<td>{_codes(roles_granting(spec, scope)) or 'none'}</td>"
         f"<td>{_uses(spec, scope, needed.get(scope, []))}</td></tr>"
         for scope in sorted(set(needed).union(*grants.values()))
     )
