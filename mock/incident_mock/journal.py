@@ -108,9 +108,9 @@ class Journal:
         return entry
 
     def _drop_oldest(self) -> None:
-        gone = self.entries.popleft()
-        self.bytes -= gone.weight
-        self.budget.used -= gone.weight
+        weight = self.entries.popleft().weight
+        self.bytes -= weight
+        self.budget.used -= weight
         self.dropped += 1
 
     def select(
