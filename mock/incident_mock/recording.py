@@ -33,19 +33,20 @@ class Recording:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        answer: list[int] = [0]
-        replayed: list[bool] = [False]
-        retry: list[str | None] = [None]
+        answer = 0
+        replayed = False
+        retry: str | None = None
         chunks: list[bytes] = []
 
         async def recording_send(message: Message) -> None:
+            nonlocal answer, replayed, retry
             if message["type"] == "http.response.start":
-                answer[0] = message["status"]
+                answer = message["status"]
                 for name, value in message.get("headers", ()):  # lower case: Starlette's and send_body's
                     if name == REPLAYED:
-                        replayed[0] = True
+                        replayed = True
                     elif name == RETRY_AFTER:
-                        retry[0] = value.decode("latin-1")
+                        retry = value.decode("latin-1")
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
             await send(message)
@@ -55,9 +56,11 @@ class Recording:
         finally:
             state = request_state(scope)
             caller = state.caller
-            if answer[0]:
-                sandbox = caller.sandbox if caller is not None else self.sandboxes.default
-                journal = sandbox.journal if caller is not None else self.sandboxes.unattributed
+            if answer:
+                if caller is not None:
+                    sandbox, journal, key_id = caller.sandbox, caller.sandbox.journal, caller.key.id
+                else:  # unattributed; its entries' time is the default sandbox's clock
+                    sandbox, journal, key_id = self.sandboxes.default, self.sandboxes.unattributed, ""
                 routed = scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
                 journal.record(
                     time=sandbox.store.clock.now(),
@@ -65,11 +68,11 @@ class Recording:
                     method=scope["method"],
                     path=scope["path"],
                     query=scope.get("query_string", b"").decode("latin-1"),
-                    status=answer[0],
-                    key_id=caller.key.id if caller is not None else "",
+                    status=answer,
+                    key_id=key_id,
                     request_id=state.request_id,
-                    replayed=replayed[0],
-                    retry_after=retry[0],
+                    replayed=replayed,
+                    retry_after=retry,
                     duration_ms=(time.perf_counter() - started) * 1000,
                     request_body=state.raw,
                     response_body=b"".join(chunks) if len(chunks) != 1 else chunks[0],
