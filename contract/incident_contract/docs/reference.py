@@ -46,8 +46,8 @@ def _scopes(spec: Spec, op: dict[str, Any]) -> str:
     return f'<div class="scopes"><p>Authentication: {auth}. Required scopes:</p><ul>{listing}</ul></div>'
 
 
-def _parameters(spec: Spec, op: dict[str, Any]) -> str:
-    params = [resolve(spec, p) for p in op.get("parameters", [])]
+def _parameters(params: tuple[dict[str, Any], ...]) -> str:
+    """The operation's parameters (as `Operation.parameters` holds them, resolved), one table row each."""
     if not params:
         return ""
     rows = []
@@ -128,6 +128,6 @@ def operation_section(spec: Spec, op_id: str) -> str:
         f'<p class="summary">{esc(op.get("summary", ""))}</p>'
         f'<p class="operation-id">operationId <code>{esc(op_id)}</code></p>'
         f'<div class="description">{markdown(op.get("description"))}</div>'
-        f"<h4>Scopes</h4>{_scopes(spec, op)}{_parameters(spec, op)}{_request_body(spec, op)}"
+        f"<h4>Scopes</h4>{_scopes(spec, op)}{_parameters(found.parameters)}{_request_body(spec, op)}"
         f"{_responses(spec, op)}</section>"
     )
