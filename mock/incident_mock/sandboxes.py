@@ -27,7 +27,7 @@ from ulid import ULID
 
 from incident_contract.document import Spec
 from incident_contract.refs import validator
-from incident_mock.clock import Clock, SystemClock
+from incident_mock.clock import Clock
 from incident_mock.errors import NotFound, ValidationFailed
 from incident_mock.journal import Budget, Journal
 from incident_mock.limits import DEFAULTS, Limits, Totals, capacity_reached, text_bytes
@@ -78,7 +78,7 @@ class Sandbox(StoreHolder):
     ) -> None:
         super().__init__(fixtures, rules, dashboard_url, limits=limits, clock=clock, totals=totals)
         self.id = sandbox_id
-        self.created_at = (clock or SystemClock()).now()
+        self.created_at = self.store.clock.now()
         self.journal = Journal(
             limits.journal_entries, limits.journal_bytes, limits.journal_body_bytes, budget
         )
