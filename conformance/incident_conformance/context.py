@@ -134,9 +134,8 @@ class RunContext:
 
     def create_payload(self, label: str, **extra: Any) -> dict[str, Any]:
         """A valid create body: every required field, mode test and the name prefix."""
-        schema = self.contract.body_schema(CREATE) or {}
         payload: dict[str, Any] = {}
-        for name in schema.get("required", []):
+        for name in self.contract.required_fields(CREATE):
             prop = self.contract.property_schema(CREATE, name)
             if name == "idempotency_key":
                 payload[name] = self.idempotency_key(label)
