@@ -2,9 +2,8 @@
 
 `Intake` creates it and keeps the body in `raw`; authentication sets `caller`; `Admission` sets
 `operation_id` and reads `too_large`; `Injection` sets `fault` when one fires; the validators set `body`
-and `query`; `Dispatch` hands `caller`,
-`body` and `query` to the handler; the error handler reads `request_id`; the journal records what they
-hold. Nothing else is passed between stages.
+and `query`; `Dispatch` hands `caller`, `body` and `query` to the handler; the error handler reads
+`request_id`; the journal records what they hold. Nothing else is passed between stages.
 """
 
 from __future__ import annotations
