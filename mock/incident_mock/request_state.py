@@ -1,9 +1,9 @@
 """The one typed object a request carries through the stages, stored in the ASGI scope under one key.
 
 `Intake` creates it and keeps the body in `raw`; authentication sets `caller`; `Admission` sets
-`operation_id` and reads `too_large`; the validators set `body` and `query`; `Dispatch` hands `caller`,
-`body` and `query` to the handler; the error handler reads `request_id`; the journal records what they
-hold. Nothing else is passed between stages.
+`operation_id` and reads `too_large`; `Injection` sets `fault` when one fires; the validators set `body`
+and `query`; `Dispatch` hands `caller`, `body` and `query` to the handler; the error handler reads
+`request_id`; the journal records what they hold. Nothing else is passed between stages.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ class RequestState:
     body: Any = None  # the JSON body as the body validator parsed it
     query: dict[str, Any] = field(default_factory=dict)  # plain query parameters, typed by their schemas
     operation_id: str | None = None  # the contract operation routed to, once admission has seen it
+    fault: dict[str, Any] | None = None  # the fault that fired on this request (faults.Fault.note), if any
 
 
 def request_state(scope: Scope) -> RequestState:

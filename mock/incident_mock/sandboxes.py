@@ -1,4 +1,4 @@
-"""Sandboxes: isolated organisations, each with its own store, keys and journal, found by a key's token.
+"""Sandboxes: isolated organisations, each with its own store, keys, journal and faults, found by a token.
 
 Framework-free. The `default` sandbox is built from the fixtures file and keeps the fixtures' own tokens
 (`mock-key-full`, ...), so everything that worked before sandboxes works unchanged; it can be reset but
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from hmac import compare_digest
 from pathlib import Path
 from typing import Any
@@ -26,9 +26,11 @@ from jsonschema import Draft4Validator
 from ulid import ULID
 
 from incident_contract.document import Spec
+from incident_contract.facts import declared_errors
 from incident_contract.refs import validator
 from incident_mock.clock import Clock
 from incident_mock.errors import NotFound, ValidationFailed
+from incident_mock.faults import Faults
 from incident_mock.journal import Budget, Journal
 from incident_mock.limits import DEFAULTS, Limits, Totals, capacity_reached, text_bytes
 from incident_mock.records import ApiKey
@@ -75,6 +77,7 @@ class Sandbox(StoreHolder):
         totals: Totals,
         budget: Budget,
         replaces: dict[str, str] | None = None,
+        declared: Mapping[str, frozenset[int]] | None = None,
     ) -> None:
         super().__init__(fixtures, rules, dashboard_url, limits=limits, clock=clock, totals=totals)
         self.id = sandbox_id
@@ -85,6 +88,7 @@ class Sandbox(StoreHolder):
         self.buckets: dict[str, tuple[float, float]] = {}  # the rate limit's, per key id
         self.replaces = replaces or {}  # token -> the fixtures' token it stands for
         self.extra_text = 0  # text of its own fixtures' tables, counted in the totals
+        self.faults = Faults(declared or {})  # armed through the control plane; injection.py fires them
 
     @property
     def keys(self) -> list[ApiKey]:
@@ -95,6 +99,7 @@ class Sandbox(StoreHolder):
         freeing = super().reset()
         self.journal.restart()
         self.buckets.clear()
+        self.faults.clear()
         return freeing
 
 
@@ -114,6 +119,7 @@ class Sandboxes:
         self.rules, self.dashboard_url, self.contract = rules, dashboard_url, contract
         self.limits, self.clock = limits, clock
         self.totals, self.budget = Totals(), Budget(limits.journal_total_bytes)
+        self.declared = declared_errors(contract)  # what a fault of each operation may answer
         self.template = read_fixtures(fixtures)  # parsed once: what new sandboxes are built from
         self.default = self._sandbox(DEFAULT_ID, fixtures)
         self.by_id: dict[str, Sandbox] = {DEFAULT_ID: self.default}
@@ -148,6 +154,7 @@ class Sandboxes:
             totals=self.totals,
             budget=self.budget,
             replaces=replaces,
+            declared=self.declared,
         )
 
     # --- finding a token's sandbox -----------------------------------------------------------------
