@@ -114,7 +114,9 @@ def create_app(
         },
     )
     # The stages, in request order. At one position, the one added first ends up outermost.
-    app.add_middleware(Intake, MiddlewarePosition.BEFORE_EXCEPTION, max_body=limit, ids=sandboxes.ids)  # 1
+    app.add_middleware(  # 1
+        Intake, MiddlewarePosition.BEFORE_EXCEPTION, max_body=limit, ids=sandboxes.request_ids
+    )
     if allowed_hosts is not None:
         app.add_middleware(  # 2
             HostCheck, MiddlewarePosition.BEFORE_EXCEPTION, allowed=allowed_hosts, types=types

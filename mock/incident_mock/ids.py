@@ -25,9 +25,10 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MILLISECOND = dt.timedelta(milliseconds=1)
 
 
-def app_seed(seed: int) -> str:
-    """What the mock's own generator is seeded with: never the same sequence as a sandbox seeded `seed`."""
-    return f"incident-mock:{seed}"
+def app_seed(seed: int, stream: str = "sandboxes") -> str:
+    """What the mock's own generators are seeded with: never the same sequence as a sandbox seeded `seed`,
+    nor as each other."""
+    return f"incident-mock:{stream}:{seed}"
 
 
 class Ids:

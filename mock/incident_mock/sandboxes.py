@@ -127,8 +127,10 @@ class Sandboxes:
         self.totals, self.budget = Totals(), Budget(limits.journal_total_bytes)
         self.template = read_fixtures(fixtures)  # parsed once: what new sandboxes are built from
         self.default = self._sandbox(DEFAULT_ID, fixtures, seed=seed)
-        # the mock's own ids: sandbox ids and tokens, the request ids of requests no sandbox claims
+        # the mock's own ids: sandbox ids, tokens and drawn seeds; and apart, so that polling the health
+        # of a seeded mock changes none of those, the request ids of requests no sandbox claims
         self.ids = Ids(None if seed is None else app_seed(seed), self.default.clock)
+        self.request_ids = Ids(None if seed is None else app_seed(seed, "requests"), self.default.clock)
         self.by_id: dict[str, Sandbox] = {DEFAULT_ID: self.default}
         self.by_digest: dict[bytes, tuple[Sandbox, ApiKey, bytes]] = {}
         self._index(self.default)
