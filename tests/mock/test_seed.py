@@ -233,3 +233,17 @@ def test_seeded_ids_are_ulids_of_the_clocks_time_and_repeat() -> None:
     assert Ids(43, clock).ulid() != drawn[0]
     unseeded = Ids(None, clock)
     assert unseeded.ulid() != unseeded.ulid() and unseeded.token() != unseeded.token()
+
+
+def test_the_transports_refusals_draw_the_mocks_request_ids() -> None:
+    seen = []
+    for _ in range(2):
+        with in_process(7) as url:
+            assert httpx.post(
+                f"{url}/_mock/sandboxes/default/clock/actions/freeze", json={"at": AT}
+            ).is_success
+            refused = httpx.get(f"{url}/v1/identity", headers={"X-Big": "a" * 70_000}, timeout=15)
+            assert refused.status_code == 431
+            assert refused.json()["request_id"] == refused.headers["x-request-id"]
+            seen.append(refused.headers["x-request-id"])
+    assert seen[0] == seen[1]
