@@ -75,10 +75,14 @@ def create_app(
     allowed_hosts: Sequence[str] | None = None,
     admin_token: str | None = None,
     cors_origins: Sequence[str] = (),
+    seed: int | None = None,
 ) -> connexion.AsyncApp:
     """The mock as an ASGI app. `public_url` is where clients reach it (the served contract's `servers`,
     the `dashboard_url` and `permalink`s); `allowed_hosts` switches the Host check on (incident_mock.server
-    always does); `admin_token` guards /_mock/; `cors_origins` switches CORS on for the API.
+    always does); `admin_token` guards /_mock/; `cors_origins` switches CORS on for the API. `clock` is
+    the time every sandbox's clock runs on (real time by default); `seed` makes generated ids reproducible
+    (the default sandbox's, sandbox ids and tokens, request ids, and the seeds of sandboxes created
+    without one).
 
     `app.sandboxes` holds every sandbox; `app.holder` is the default one (`app.holder.store` its store,
     `app.holder.reset()` rebuilds it from the fixtures)."""
@@ -91,6 +95,7 @@ def create_app(
         contract=spec,
         limits=limits,
         clock=clock,
+        seed=seed,
     )
     policy, limit, types = Policy(spec), max_body_bytes(spec), error_types(spec)
     resolver = HandlerResolver(HANDLERS)
@@ -112,7 +117,9 @@ def create_app(
         },
     )
     # The stages, in request order. At one position, the one added first ends up outermost.
-    app.add_middleware(Intake, MiddlewarePosition.BEFORE_EXCEPTION, max_body=limit)  # 1
+    app.add_middleware(  # 1
+        Intake, MiddlewarePosition.BEFORE_EXCEPTION, max_body=limit, ids=sandboxes.request_ids
+    )
     if allowed_hosts is not None:
         app.add_middleware(  # 2
             HostCheck, MiddlewarePosition.BEFORE_EXCEPTION, allowed=allowed_hosts, types=types

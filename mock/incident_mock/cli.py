@@ -177,6 +177,12 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
     "--journal-total-mib", DEFAULTS.journal_total_bytes // 2**20, "MiB all sandboxes' journals keep together."
 )
 @click.option(
+    "--seed",
+    type=click.IntRange(0, 2**53 - 1),
+    help="Make generated ids reproducible: the same seed and the same requests give the same ids (freeze "
+    "the sandboxes' clocks too: a ULID begins with its time). Default: random ids.",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -210,6 +216,7 @@ def main(
     journal_kib: int,
     journal_body_kib: int,
     journal_total_mib: int,
+    seed: int | None,
     log_level: str,
 ) -> None:
     """Run the incident-contract mock: a stateful server for openapi.yaml."""
@@ -235,6 +242,7 @@ def main(
             fixtures=fixtures,
             validate_responses=validate_responses,
             rate_limit=rate_limit,
+            seed=seed,
             limits=Limits(
                 max_incidents,
                 max_severities,

@@ -9,7 +9,9 @@ front of it (admin token, origin, JSON only) is control.py's.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from jsonschema import Draft4Validator
 
 from incident_contract.document import HTTP_METHODS, Spec
 from incident_contract.refs import resolve, validator
+from incident_mock.clock import ClockState
 from incident_mock.errors import MethodNotAllowed, NotFound, ValidationFailed
 from incident_mock.faults import MAX_FAULTS
 from incident_mock.journal import Journal, shown
@@ -64,7 +67,12 @@ def list_sandboxes(r: Request) -> Answer:
 
 
 def create_sandbox(r: Request) -> Answer:
-    sandbox = r.sandboxes.create((r.body or {}).get("fixtures"))
+    body = r.body or {}
+    frozen_at = _instant(body, "frozen_at")
+    try:
+        sandbox = r.sandboxes.create(body.get("fixtures"), seed=body.get("seed"), frozen_at=frozen_at)
+    except ValueError as exc:  # an instant outside the clock's range
+        raise ValidationFailed.invalid("frozen_at", str(exc)) from None
     return 201, {"sandbox": detail(sandbox, timestamp, r.base_url)}
 
 
@@ -133,6 +141,54 @@ def clear_unattributed(r: Request) -> Answer:
     return 204, None
 
 
+def show_clock(r: Request) -> Answer:
+    return _clock(r.sandboxes.get(r.params["sandbox_id"]).clock.state())
+
+
+def freeze_clock(r: Request) -> Answer:
+    clock = r.sandboxes.get(r.params["sandbox_id"]).clock
+    at = _instant(r.body or {}, "at")
+    try:
+        return _clock(clock.freeze(at))
+    except ValueError as exc:
+        raise ValidationFailed.invalid("at", str(exc)) from None
+
+
+def advance_clock(r: Request) -> Answer:
+    clock = r.sandboxes.get(r.params["sandbox_id"]).clock
+    seconds = (r.body or {}).get("seconds")
+    if seconds is None:
+        raise ValidationFailed(errors.REQUIRED.format(field="seconds"), code="is_required", field="seconds")
+    if not math.isfinite(seconds):  # json reads NaN and Infinity, which no schema bound catches
+        raise ValidationFailed.invalid("seconds", "must be a finite number")
+    try:
+        return _clock(clock.advance(dt.timedelta(seconds=seconds)))
+    except ValueError as exc:
+        raise ValidationFailed.invalid("seconds", str(exc)) from None
+
+
+def release_clock(r: Request) -> Answer:
+    clock = r.sandboxes.get(r.params["sandbox_id"]).clock
+    return _clock(clock.release(keep_offset=(r.body or {}).get("keep_offset", True)))
+
+
+def _clock(state: ClockState) -> Answer:
+    offset = round(state.offset.total_seconds(), 6)
+    return 200, {"clock": {"now": timestamp(state.now), "frozen": state.frozen, "offset_seconds": offset}}
+
+
+def _instant(body: Json, name: str) -> dt.datetime | None:
+    """An Instant of the body (its pattern already checked), or None; 422 when it names no real moment."""
+    text = body.get(name)
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.upper())
+    except ValueError:
+        raise ValidationFailed.invalid(name, f"not a real date and time: {text!r}") from None
+    return moment.astimezone(dt.UTC)
+
+
 OPERATIONS: dict[str, Callable[[Request], Answer]] = {
     "Mock#Health": health,
     "Mock#Reset": reset,
@@ -150,6 +206,10 @@ OPERATIONS: dict[str, Callable[[Request], Answer]] = {
     "Faults#Clear": clear_faults,
     "Journal#ListUnattributed": list_unattributed,
     "Journal#ClearUnattributed": clear_unattributed,
+    "Clock#Show": show_clock,
+    "Clock#Freeze": freeze_clock,
+    "Clock#Advance": advance_clock,
+    "Clock#Release": release_clock,
 }
 
 

@@ -1,4 +1,4 @@
-"""Stage 1, intake: give the request its id and its state, and read its body once, up to the limit.
+"""Stage 1, intake: give the request its state (and so its id), and read its body once, up to the limit.
 
 It sits outside everything, so every answer (the control plane's, every error's) carries the
 X-Request-Id it chose, `Cache-Control: no-store` (unless the answer set its own) and
@@ -14,8 +14,8 @@ nothing: the request never reaches a later stage, so half a body is never taken 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from ulid import ULID
 
+from incident_mock.ids import Ids
 from incident_mock.request_state import KEY, RequestState
 
 __all__ = ["Intake", "replay"]
@@ -30,16 +30,16 @@ class _Gone(Exception):
 
 
 class Intake:
-    def __init__(self, app: ASGIApp, *, max_body: int) -> None:
-        self.app, self.max_body = app, max_body
+    def __init__(self, app: ASGIApp, *, max_body: int, ids: Ids | None = None) -> None:
+        self.app, self.max_body, self.ids = app, max_body, ids
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        state = RequestState(str(ULID()))
+        state = RequestState(self.ids)
         scope.setdefault("extensions", {})[KEY] = state
-        added = [(b"x-request-id", state.request_id.encode()), *SAFETY]
+        added = list(SAFETY)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -48,7 +48,7 @@ class Intake:
                     headers.append(NO_STORE)
                 if 300 <= message["status"] < 400:
                     headers = [(n, _relative(v) if n.lower() == b"location" else v) for n, v in headers]
-                message["headers"] = [*headers, *added]
+                message["headers"] = [*headers, (b"x-request-id", state.request_id.encode()), *added]
             await send(message)
 
         # One pass over the raw headers: this runs on every request.

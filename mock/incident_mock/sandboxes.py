@@ -15,22 +15,22 @@ against one `Budget`.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import secrets
 from collections.abc import Iterator, Mapping
 from hmac import compare_digest
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft4Validator
-from ulid import ULID
 
 from incident_contract.document import Spec
 from incident_contract.facts import declared_errors
 from incident_contract.refs import validator
-from incident_mock.clock import Clock
+from incident_mock.clock import Clock, SandboxClock
 from incident_mock.errors import NotFound, ValidationFailed
 from incident_mock.faults import Faults
+from incident_mock.ids import Ids, app_seed
 from incident_mock.journal import Budget, Journal
 from incident_mock.limits import DEFAULTS, Limits, Totals, capacity_reached, text_bytes
 from incident_mock.records import ApiKey
@@ -63,7 +63,8 @@ def token_digest(token: str) -> bytes:
 
 
 class Sandbox(StoreHolder):
-    """One organisation: its store (reset swaps it), its journal and its rate-limit buckets."""
+    """One organisation: its store (reset swaps it), its journal, its rate-limit buckets, its clock (over
+    the mock's clock, `clock`) and its ids (seeded by `seed`, or random when it is None)."""
 
     def __init__(
         self,
@@ -73,13 +74,19 @@ class Sandbox(StoreHolder):
         dashboard_url: str | None,
         *,
         limits: Limits,
-        clock: Clock | None,
+        clock: Clock | SandboxClock | None,
         totals: Totals,
         budget: Budget,
         replaces: dict[str, str] | None = None,
         declared: Mapping[str, frozenset[int]] | None = None,
+        seed: int | None = None,
     ) -> None:
-        super().__init__(fixtures, rules, dashboard_url, limits=limits, clock=clock, totals=totals)
+        own = clock if isinstance(clock, SandboxClock) else SandboxClock(clock)
+        self.seed = seed  # the faults' probabilities are drawn from it too
+        ids = Ids(seed, own)
+        super().__init__(fixtures, rules, dashboard_url, limits=limits, clock=own, totals=totals, ids=ids)
+        self.clock: SandboxClock = own
+        self.ids: Ids = ids
         self.id = sandbox_id
         self.created_at = self.store.clock.now()
         self.journal = Journal(
@@ -95,7 +102,10 @@ class Sandbox(StoreHolder):
         return self.store.keys
 
     def reset(self) -> Any:
-        """A fresh store from the same fixtures, and an empty journal."""
+        """A fresh store from the same fixtures, an empty journal, the clock back on real time and the ids
+        starting over from the seed: as new."""
+        self.clock.reset()
+        self.ids.restart()
         freeing = super().reset()
         self.journal.restart()
         self.buckets.clear()
@@ -115,13 +125,18 @@ class Sandboxes:
         contract: Spec,
         limits: Limits = DEFAULTS,
         clock: Clock | None = None,
+        seed: int | None = None,
     ) -> None:
         self.rules, self.dashboard_url, self.contract = rules, dashboard_url, contract
-        self.limits, self.clock = limits, clock
+        self.limits, self.clock, self.seed = limits, clock, seed
         self.totals, self.budget = Totals(), Budget(limits.journal_total_bytes)
         self.declared = declared_errors(contract)  # what a fault of each operation may answer
         self.template = read_fixtures(fixtures)  # parsed once: what new sandboxes are built from
-        self.default = self._sandbox(DEFAULT_ID, fixtures)
+        self.default = self._sandbox(DEFAULT_ID, fixtures, seed=seed)
+        # the mock's own ids: sandbox ids, tokens and drawn seeds; and apart, so that polling the health
+        # of a seeded mock changes none of those, the request ids of requests no sandbox claims
+        self.ids = Ids(None if seed is None else app_seed(seed), self.default.clock)
+        self.request_ids = Ids(None if seed is None else app_seed(seed, "requests"), self.default.clock)
         self.by_id: dict[str, Sandbox] = {DEFAULT_ID: self.default}
         self.by_digest: dict[bytes, tuple[Sandbox, ApiKey, bytes]] = {}
         self._index(self.default)
@@ -138,7 +153,13 @@ class Sandboxes:
         return iter(list(self.by_id.values()))
 
     def _sandbox(
-        self, sandbox_id: str, fixtures: Path | Json, replaces: dict[str, str] | None = None
+        self,
+        sandbox_id: str,
+        fixtures: Path | Json,
+        replaces: dict[str, str] | None = None,
+        *,
+        seed: int | None = None,
+        clock: SandboxClock | None = None,
     ) -> Sandbox:
         dashboard = self.dashboard_url  # the default's: /dashboard; any other's: its own page below it
         if sandbox_id != DEFAULT_ID:
@@ -150,11 +171,12 @@ class Sandboxes:
             self.rules,
             dashboard,
             limits=self.limits,
-            clock=self.clock,
+            clock=clock or self.clock,
             totals=self.totals,
             budget=self.budget,
             replaces=replaces,
             declared=self.declared,
+            seed=seed,
         )
 
     # --- finding a token's sandbox -----------------------------------------------------------------
@@ -183,9 +205,13 @@ class Sandboxes:
             raise NotFound(NO_SANDBOX.format(id=shown))
         return found
 
-    def create(self, custom: Json | None = None) -> Sandbox:
+    def create(
+        self, custom: Json | None = None, *, seed: int | None = None, frozen_at: dt.datetime | None = None
+    ) -> Sandbox:
         """A new sandbox from the default fixtures, or from `custom` tables replacing them (its incidents are
-        then only those `custom` holds)."""
+        then only those `custom` holds); its ids seeded by `seed` (under a seeded mock, a seed drawn from the
+        mock's), its clock frozen at `frozen_at` when given (ValueError outside the clock's range).
+        Its id's time is its clock's."""
         if len(self.by_id) >= self.limits.max_sandboxes:
             raise capacity_reached("sandboxes", "max_sandboxes", self.limits.max_sandboxes)
         base = self.template if custom is None else self._merged(custom)
@@ -195,7 +221,10 @@ class Sandboxes:
                 "bytes of text", "max_text_bytes", self.limits.max_text_bytes, option="--max-text-mib"
             )
         handles = [k.get("token") or k["id"] for k in base["api_keys"]]
-        fresh = {handle: TOKEN_PREFIX + secrets.token_urlsafe(24) for handle in handles}
+        clock = SandboxClock(self.clock, frozen_at)
+        fresh = {handle: TOKEN_PREFIX + self.ids.token(24) for handle in handles}
+        if seed is None and self.seed is not None:
+            seed = self.ids.draw()
         seeds = base.get("incidents", []) if custom is None or "incidents" in custom else []
         if custom is not None:
             _check_keys([k["id"] for k in base["api_keys"]], handles, seeds)
@@ -206,7 +235,8 @@ class Sandboxes:
         }
         replaces = {token: handle for handle, token in fresh.items()}
         try:
-            sandbox = self._sandbox(f"sbx_{str(ULID()).lower()}", fixtures, replaces)
+            sandbox_id = f"sbx_{self.ids.ulid(clock).lower()}"
+            sandbox = self._sandbox(sandbox_id, fixtures, replaces, seed=seed, clock=clock)
         except ValidationFailed as exc:
             if exc.code == "capacity_reached":  # its seed incidents would pass a cap
                 raise
@@ -290,6 +320,7 @@ def summary(sandbox: Sandbox, timestamp: Any) -> Json:
         "created_at": timestamp(sandbox.created_at),
         "incidents": len(sandbox.store.incidents),
         "journal_entries": len(sandbox.journal),
+        "seed": sandbox.seed,
     }
 
 

@@ -25,6 +25,8 @@ from starlette.types import ASGIApp
 from incident_contract.document import load_spec
 from incident_contract.facts import error_types
 from incident_mock.app import create_app
+from incident_mock.ids import Ids
+from incident_mock.sandboxes import Sandboxes
 from incident_mock.transport import TransportLimits, protocol_class
 
 __all__ = [
@@ -126,13 +128,19 @@ def uvicorn_server(
     """uvicorn with our protocol: any ASGI app (the mock, or a test's variant of it) gets the limits."""
     config = uvicorn.Config(
         app,
-        http=protocol_class(limits, error_types(load_spec())),
+        http=protocol_class(limits, error_types(load_spec()), _request_ids(app)),
         ws="none",
         lifespan="on",
         log_level=log_level,
         access_log=access_log,
     )
     return uvicorn.Server(config)
+
+
+def _request_ids(app: ASGIApp) -> Ids | None:
+    """The mock's own request ids, for the transport's answers (an app that is not the mock has none)."""
+    sandboxes = getattr(app, "sandboxes", None)
+    return sandboxes.request_ids if isinstance(sandboxes, Sandboxes) else None
 
 
 class MockServer:

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from ulid import ULID
 
 from incident_contract.document import Spec, load_spec
 from incident_contract.facts import idempotency_window_seconds, listed_by_default, status_moves
@@ -35,6 +34,7 @@ from incident_mock.catalog import Catalog, find
 from incident_mock.clock import Clock, SystemClock
 from incident_mock.errors import NotFound, ValidationFailed
 from incident_mock.idempotency import IdempotencyKeys, Remembered, digest
+from incident_mock.ids import Ids
 from incident_mock.limits import DEFAULTS, Limits, Totals, capacity_reached, text_bytes
 from incident_mock.records import ApiKey, IncidentRecord, timestamp
 from incident_mock.render_cache import RenderCache
@@ -73,12 +73,14 @@ class Store:
         clock: Clock | None = None,
         limits: Limits = DEFAULTS,
         totals: Totals | None = None,
+        ids: Ids | None = None,
     ) -> None:
         self.lock = threading.RLock()
         self.totals = totals or Totals()
         self.released = False
         self.rules = rules or Rules.from_spec(load_spec())
         self.clock: Clock = clock or SystemClock()
+        self.ids = ids or Ids(None, self.clock)  # incident and severity ids (seeded: reproducible)
         self.limits = limits
         self.keys = [ApiKey(k["id"], k["token"], k["name"], tuple(k["roles"])) for k in fixtures["api_keys"]]
         self.catalog = Catalog.from_fixtures(fixtures)
@@ -148,7 +150,7 @@ class Store:
             stamp = timestamp(self.clock.now())
             if current is None:
                 rank = body.get("rank", max((s["rank"] for s in table.values()), default=0) + 1)
-                saved = {"id": str(ULID()), "created_at": stamp}
+                saved = {"id": self.ids.ulid(), "created_at": stamp}
             else:
                 rank = body.get("rank", current["rank"])
                 saved = dict(current)
@@ -213,7 +215,7 @@ class Store:
                 self.catalog,
                 payload,
                 key,
-                incident_id or str(ULID()),
+                incident_id or self.ids.ulid(),
                 seq=len(self.incidents),
                 moment=moment,
                 creator=self.creators.get(key.id),
@@ -310,8 +312,9 @@ class StoreHolder:
     or a parsed document shared with other sandboxes and never changed. `dashboard_url`, when given,
     replaces the fixtures': it comes from the address the mock really serves (or `--public-url`), and the
     identity's `dashboard_url` and every incident's `permalink` derive from it. Every store it builds gets
-    the same `limits`, `clock` and `totals`. A reset gives the old store's counts back to the totals at once
-    and frees it in a thread, a slice at a time, so the reset of a big store does not freeze other clients.
+    the same `limits`, `clock`, `totals` and `ids`. A reset gives the old store's counts back to the totals at
+    once and frees it in a thread, a slice at a time, so the reset of a big store does not freeze other
+    clients.
     """
 
     def __init__(
@@ -323,9 +326,10 @@ class StoreHolder:
         limits: Limits = DEFAULTS,
         clock: Clock | None = None,
         totals: Totals | None = None,
+        ids: Ids | None = None,
     ) -> None:
         self.fixtures, self.rules, self.dashboard_url = fixtures, rules, dashboard_url
-        self.limits, self.clock, self.totals = limits, clock, totals or Totals()
+        self.limits, self.clock, self.totals, self.ids = limits, clock, totals or Totals(), ids
         self.store = self.build()
 
     def build(self) -> Store:
@@ -336,7 +340,7 @@ class StoreHolder:
             data["incidents"] = copy.deepcopy(self.fixtures.get("incidents", []))
         if self.dashboard_url is not None:
             data["organisation"]["dashboard_url"] = self.dashboard_url
-        return Store(data, self.rules, limits=self.limits, clock=self.clock, totals=self.totals)
+        return Store(data, self.rules, limits=self.limits, clock=self.clock, totals=self.totals, ids=self.ids)
 
     def reset(self) -> threading.Thread:
         """Swap in a fresh store; returns the thread that frees the old one (tests join it)."""

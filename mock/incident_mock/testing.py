@@ -5,6 +5,8 @@
             call_my_code(sandbox.base_url, sandbox.keys.creator)
             [entry] = sandbox.wait_for("Incidents V2#Create", status=200)
 
+`sandbox.clock` freezes, advances and releases the sandbox's clock (`mock.sandbox(seed=7,
+frozen_at=...)` makes one whose ids are reproducible and whose clock starts frozen).
 `IncidentMock.connect(url, admin_token=...)` drives a mock running elsewhere (another process, a container,
 a shared CI service). `AsyncIncidentMock` and `AsyncSandbox` are the same over `httpx.AsyncClient`.
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Generator, Mapping
@@ -37,9 +40,11 @@ if TYPE_CHECKING:
     from incident_mock.server import MockServer
 
 __all__ = [
+    "AsyncClockControl",
     "AsyncFault",
     "AsyncIncidentMock",
     "AsyncSandbox",
+    "ClockControl",
     "ControlPlaneError",
     "Fault",
     "IncidentMock",
@@ -216,8 +221,90 @@ def _deleted(response: httpx.Response) -> None:
         _checked(response)
 
 
-def _creation_body(fixtures: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    return {"fixtures": dict(fixtures)} if fixtures is not None else None
+def _creation_body(
+    fixtures: Mapping[str, Any] | None, seed: int | None, frozen_at: dt.datetime | None
+) -> dict[str, Any] | None:
+    body: dict[str, Any] = {}
+    if fixtures is not None:
+        body["fixtures"] = dict(fixtures)
+    if seed is not None:
+        body["seed"] = seed
+    if frozen_at is not None:
+        body["frozen_at"] = _instant(frozen_at)
+    return body or None
+
+
+def _instant(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("a clock's moment must be timezone-aware (e.g. tzinfo=datetime.UTC)")
+    return moment.isoformat()
+
+
+def _seconds(duration: float | dt.timedelta) -> float:
+    return duration.total_seconds() if isinstance(duration, dt.timedelta) else float(duration)
+
+
+def _moment(response: httpx.Response) -> dt.datetime:
+    """The `now` of a control-plane ClockResult."""
+    return dt.datetime.fromisoformat(_checked(response).json()["clock"]["now"])
+
+
+class ClockControl:
+    """A sandbox's clock (`sandbox.clock`): `now()`, `freeze(at=None)`, `advance(seconds or timedelta)`,
+    `release(keep_offset=True)`; each returns the moment the clock shows after it (timezone-aware, UTC)."""
+
+    def __init__(self, client: httpx.Client, path: str) -> None:
+        self._client, self._path = client, f"{path}/clock"
+
+    def now(self) -> dt.datetime:
+        return _moment(self._client.get(self._path))
+
+    def state(self) -> dict[str, Any]:
+        """The control plane's SandboxClock: now, frozen, offset_seconds."""
+        result: dict[str, Any] = _checked(self._client.get(self._path)).json()["clock"]
+        return result
+
+    def freeze(self, at: dt.datetime | None = None) -> dt.datetime:
+        """Stop the clock at `at` (default: the moment it shows)."""
+        body = {"at": _instant(at)} if at is not None else None
+        return _moment(self._client.post(f"{self._path}/actions/freeze", json=body))
+
+    def advance(self, duration: float | dt.timedelta) -> dt.datetime:
+        """Move the clock forward (seconds, or a timedelta): frozen, to a later instant; running, by a larger
+        offset."""
+        body = {"seconds": _seconds(duration)}
+        return _moment(self._client.post(f"{self._path}/actions/advance", json=body))
+
+    def release(self, keep_offset: bool = True) -> dt.datetime:
+        """Let the clock run again, from the moment it shows (or on real time with keep_offset=False)."""
+        body = {"keep_offset": keep_offset}
+        return _moment(self._client.post(f"{self._path}/actions/release", json=body))
+
+
+class AsyncClockControl:
+    """`ClockControl` over `httpx.AsyncClient`: the same methods, awaited."""
+
+    def __init__(self, client: httpx.AsyncClient, path: str) -> None:
+        self._client, self._path = client, f"{path}/clock"
+
+    async def now(self) -> dt.datetime:
+        return _moment(await self._client.get(self._path))
+
+    async def state(self) -> dict[str, Any]:
+        result: dict[str, Any] = _checked(await self._client.get(self._path)).json()["clock"]
+        return result
+
+    async def freeze(self, at: dt.datetime | None = None) -> dt.datetime:
+        body = {"at": _instant(at)} if at is not None else None
+        return _moment(await self._client.post(f"{self._path}/actions/freeze", json=body))
+
+    async def advance(self, duration: float | dt.timedelta) -> dt.datetime:
+        body = {"seconds": _seconds(duration)}
+        return _moment(await self._client.post(f"{self._path}/actions/advance", json=body))
+
+    async def release(self, keep_offset: bool = True) -> dt.datetime:
+        body = {"keep_offset": keep_offset}
+        return _moment(await self._client.post(f"{self._path}/actions/release", json=body))
 
 
 class _Waiter:
@@ -282,6 +369,7 @@ class _SandboxData:
         self.base_url: str = sandbox["base_url"]
         self.keys = Keys({key["replaces"]: key["token"] for key in sandbox["keys"]})
         self.info: Mapping[str, Any] = sandbox
+        self.seed: int | None = sandbox.get("seed")
         self._path = f"/_mock/sandboxes/{self.id}"
 
     def __repr__(self) -> str:
@@ -298,6 +386,7 @@ class Sandbox(_SandboxData):
     def __init__(self, client: httpx.Client, data: Mapping[str, Any]) -> None:
         super().__init__(data)
         self._client = client
+        self.clock = ClockControl(client, self._path)
 
     def __enter__(self) -> Self:
         return self
@@ -452,8 +541,8 @@ class _Mock:
 
 class IncidentMock(_Mock):
     """The mock, for tests. `with IncidentMock(**options) as mock:` starts one on a free loopback port
-    (`options` go to `incident_mock.server.MockServer`: fixtures, admin_token, caps...) and stops it on exit;
-    `IncidentMock.connect(url, admin_token=...)` drives one that runs elsewhere."""
+    (`options` go to `incident_mock.server.MockServer`: fixtures, admin_token, seed, caps...) and stops it on
+    exit; `IncidentMock.connect(url, admin_token=...)` drives one that runs elsewhere."""
 
     _usage = "with IncidentMock() as mock:"
 
@@ -494,9 +583,17 @@ class IncidentMock(_Mock):
         result: dict[str, Any] = _checked(self.client.get("/_mock/health")).json()
         return result
 
-    def sandbox(self, fixtures: Mapping[str, Any] | None = None) -> Sandbox:
-        """A new sandbox, from the default fixtures or from `fixtures` (the control plane's `Fixtures`)."""
-        response = _checked(self.client.post("/_mock/sandboxes", json=_creation_body(fixtures)))
+    def sandbox(
+        self,
+        fixtures: Mapping[str, Any] | None = None,
+        *,
+        seed: int | None = None,
+        frozen_at: dt.datetime | None = None,
+    ) -> Sandbox:
+        """A new sandbox, from the default fixtures or from `fixtures` (the control plane's `Fixtures`); its
+        ids seeded by `seed`, its clock frozen at `frozen_at` when given."""
+        body = _creation_body(fixtures, seed, frozen_at)
+        response = _checked(self.client.post("/_mock/sandboxes", json=body))
         return Sandbox(self.client, response.json())
 
     def get_sandbox(self, sandbox_id: str) -> Sandbox:
@@ -513,6 +610,7 @@ class AsyncSandbox(_SandboxData):
     def __init__(self, client: httpx.AsyncClient, data: Mapping[str, Any]) -> None:
         super().__init__(data)
         self._client = client
+        self.clock = AsyncClockControl(client, self._path)
 
     async def __aenter__(self) -> Self:
         return self
@@ -663,11 +761,18 @@ class AsyncIncidentMock(_Mock):
         result: dict[str, Any] = _checked(await self.client.get("/_mock/health")).json()
         return result
 
-    def sandbox(self, fixtures: Mapping[str, Any] | None = None) -> SandboxCreation:
+    def sandbox(
+        self,
+        fixtures: Mapping[str, Any] | None = None,
+        *,
+        seed: int | None = None,
+        frozen_at: dt.datetime | None = None,
+    ) -> SandboxCreation:
         """A new sandbox: `sandbox = await mock.sandbox()`, or `async with mock.sandbox() as sandbox:`."""
+        body = _creation_body(fixtures, seed, frozen_at)
 
         async def create() -> AsyncSandbox:
-            response = _checked(await self.client.post("/_mock/sandboxes", json=_creation_body(fixtures)))
+            response = _checked(await self.client.post("/_mock/sandboxes", json=body))
             return AsyncSandbox(self.client, response.json())
 
         return SandboxCreation(create)

@@ -23,8 +23,9 @@ plain httptools (22,000-30,000 and 4,400-6,400). So this subclass of uvicorn's `
 - a fault that cuts the connection (the app raises `ConnectionCut`, see injection.py) closes it without an
   answer, and without uvicorn's traceback and plain-text 500.
 
-Every answer written here is the contract's ErrorResponse with its own `X-Request-Id`, and closes the
-connection (the rest of the request is never read).
+Every answer written here is the contract's ErrorResponse with its own `X-Request-Id` (from the mock's
+request ids when the server was given them: seeded, they repeat), and closes the connection (the rest of
+the request is never read).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from ulid import ULID
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from incident_mock.errors import ApiError, BadRequest, ConnectionCut, error_body
+from incident_mock.ids import Ids
 from incident_mock.intake import CLOSE, NO_STORE, SAFETY
 
 __all__ = [
@@ -75,9 +77,11 @@ class TransportLimits:
     max_connections: int | None = None  # beyond it the oldest idle connections are closed; None: no cap
 
 
-def error_response(err: ApiError, types: Mapping[int, str], extra: list[tuple[bytes, bytes]]) -> bytes:
+def error_response(
+    err: ApiError, types: Mapping[int, str], extra: list[tuple[bytes, bytes]], ids: Ids | None = None
+) -> bytes:
     """A whole HTTP/1.1 answer in the contract's shape that closes the connection."""
-    request_id = str(ULID())
+    request_id = ids.ulid() if ids is not None else str(ULID())
     body = json.dumps(error_body(err, request_id, types)).encode()
     headers = [
         *extra,
@@ -104,6 +108,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     limits: ClassVar[TransportLimits] = TransportLimits()
     types: ClassVar[Mapping[int, str]] = {}
+    ids: ClassVar[Ids | None] = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -225,7 +230,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def _refuse(self, err: ApiError) -> None:
         self.pending = False
-        self.transport.write(error_response(err, self.types, self.server_state.default_headers))
+        self.transport.write(error_response(err, self.types, self.server_state.default_headers, self.ids))
         self.transport.close()
 
 
@@ -233,11 +238,14 @@ def _opened(connection: LimitedHttpProtocol) -> int:
     return connection.opened
 
 
-def protocol_class(limits: TransportLimits, types: Mapping[int, str]) -> type[LimitedHttpProtocol]:
-    """The protocol uvicorn builds per connection, with these limits and the contract's error types."""
+def protocol_class(
+    limits: TransportLimits, types: Mapping[int, str], ids: Ids | None = None
+) -> type[LimitedHttpProtocol]:
+    """The protocol uvicorn builds per connection, with these limits, the contract's error types and the
+    request ids of its answers (None: random)."""
 
     class Configured(LimitedHttpProtocol):
         pass
 
-    Configured.limits, Configured.types = limits, dict(types)
+    Configured.limits, Configured.types, Configured.ids = limits, dict(types), ids
     return Configured
