@@ -9,13 +9,17 @@ from typing import Any
 
 import httpx
 import pytest
+from connexion.middleware.request_validation import RequestValidationMiddleware
 
 from incident_contract.facts import declared_errors, error_types
+from incident_mock.admission import Admission
 from incident_mock.errors import ConnectionCut
 from incident_mock.faults import MAX_FAULTS
+from incident_mock.injection import Injection
 from incident_mock.store import Store
 from tests.mock.conftest import CREATOR, FULL, VIEWER, incident_body
 from tests.mock.seed import MAJOR
+from tests.mock.test_dispatch import stack
 
 FAULTS = "/_mock/sandboxes/default/faults"
 CREATE, LIST_SEVERITIES, SHOW_SEVERITY = "Incidents V2#Create", "Severities V1#List", "Severities V1#Show"
@@ -37,6 +41,16 @@ async def refused(client: httpx.AsyncClient, **body: Any) -> dict[str, Any]:
 async def journal(client: httpx.AsyncClient, sandbox: str = "default") -> list[dict[str, Any]]:
     answer = await client.get(f"/_mock/sandboxes/{sandbox}/requests")
     return answer.json()["requests"]  # type: ignore[no-any-return]
+
+
+async def test_injection_runs_after_admission_and_before_validation(
+    app: Any, client: httpx.AsyncClient
+) -> None:
+    assert (await client.get("/_mock/health")).status_code == 200
+    kinds = [Admission, Injection, RequestValidationMiddleware]
+    layers = stack(app)
+    positions = [next(i for i, layer in enumerate(layers) if isinstance(layer, kind)) for kind in kinds]
+    assert positions == sorted(positions)
 
 
 async def test_arm_list_show_remove_and_clear(client: httpx.AsyncClient) -> None:
@@ -171,28 +185,28 @@ async def test_drop_in_process_raises_connection_cut_and_stores_nothing(
     assert (entry["status"], entry["fault"]["kind"], entry["operation_id"]) == (0, "drop", CREATE)
 
 
-async def pattern(client: httpx.AsyncClient, url: str, token: str, count: int = 24) -> list[int]:
+async def pattern(client: httpx.AsyncClient, token: str, count: int = 24) -> list[int]:
     headers = {"Authorization": f"Bearer {token}"}
     return [(await client.get("/v1/severities", headers=headers)).status_code for _ in range(count)]
 
 
 async def test_the_same_seed_gives_the_same_pattern(client: httpx.AsyncClient, app: Any) -> None:
     await arm(client, kind="error", status=500, probability=0.5, seed=42)
-    first = await pattern(client, FAULTS, "mock-key-full")
+    first = await pattern(client, "mock-key-full")
     assert (await client.post(f"{FAULTS}/actions/clear")).status_code == 204
     await arm(client, kind="error", status=500, probability=0.5, seed=42)
-    assert await pattern(client, FAULTS, "mock-key-full") == first
+    assert await pattern(client, "mock-key-full") == first
     assert 0 < first.count(500) < len(first)
     await client.post(f"{FAULTS}/actions/clear")
     await arm(client, kind="error", status=500, probability=0.5, seed=43)
-    assert await pattern(client, FAULTS, "mock-key-full") != first
+    assert await pattern(client, "mock-key-full") != first
     # No seed given: the sandbox's own seed, when it has one (the clock branch's Sandbox.seed).
     await client.post(f"{FAULTS}/actions/clear")
     app.holder.seed = 42
     try:
         fault = await arm(client, kind="error", status=500, probability=0.5)
         assert fault["seed"] == 42
-        assert await pattern(client, FAULTS, "mock-key-full") == first
+        assert await pattern(client, "mock-key-full") == first
     finally:
         del app.holder.seed
 
