@@ -22,6 +22,7 @@ __all__ = [
     "CREATE_INCIDENT",
     "EDIT_INCIDENT",
     "LIST_INCIDENTS",
+    "declared_errors",
     "error_types",
     "idempotency_window_seconds",
     "listed_by_default",
@@ -39,6 +40,17 @@ EDIT_INCIDENT = "Incidents V2#Edit"
 def error_types(spec: Spec) -> dict[int, str]:
     """Error status -> the `type` its ErrorResponse carries."""
     return {int(status): entry["type"] for status, entry in spec["x-error-types"].items()}
+
+
+def declared_errors(spec: Spec) -> dict[str, frozenset[int]]:
+    """operationId -> the error statuses (4xx and 5xx) its responses declare that have an `x-error-types`
+    entry: the statuses a client of that operation must be ready for."""
+    typed = error_types(spec)
+    out = {}
+    for op in operations(spec).values():
+        statuses = (int(s) for s in op.raw["responses"] if s.isdigit())
+        out[op.id] = frozenset(s for s in statuses if s >= 400 and s in typed)
+    return out
 
 
 def max_body_bytes(spec: Spec) -> int:

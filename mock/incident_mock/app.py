@@ -18,6 +18,8 @@ share one typed `RequestState` (request_state.py). tests/mock/test_app.py checks
 6. authentication  Connexion's security middleware runs our bearer handler: 401, or the caller and the
                    sandbox its token belongs to (sandboxes.py: one lookup by the token's digest)
 7. admission       403 for a missing scope, then 413, then the rate limit (429)
+7b. injection      the fault armed in the caller's sandbox for this operation, if any: an error answer, a
+                   delay, a cut connection, or a 500 after the operation ran (injection.py, faults.py)
 8. validation      Connexion's request validation with our validators: 400, and 422 per field
    (Connexion)     response validation, when asked
 9. dispatch        the handler Connexion resolved for the operation, called with the parsed arguments and
@@ -50,6 +52,7 @@ from incident_mock.dispatch import Dispatch, HandlerResolver
 from incident_mock.error_handler import HANDLED, error_handler
 from incident_mock.handlers import HANDLERS
 from incident_mock.hosts import HostCheck
+from incident_mock.injection import Injection
 from incident_mock.intake import Intake
 from incident_mock.limits import DEFAULTS, Limits
 from incident_mock.recording import Recording
@@ -142,6 +145,7 @@ def create_app(
     app.add_middleware(  # 7
         Admission, MiddlewarePosition.BEFORE_VALIDATION, policy=policy, max_body=limit, rate_limit=rate_limit
     )
+    app.add_middleware(Injection, MiddlewarePosition.BEFORE_VALIDATION)  # 7b, inside admission
     # Connexion: request validation (stage 8, our validators), then response validation when asked.
     app.add_middleware(Dispatch, MiddlewarePosition.BEFORE_CONTEXT, resolver=resolver, spec=spec)  # 9
     on_error = error_handler(spec)

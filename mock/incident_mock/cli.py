@@ -14,6 +14,7 @@ from types import FrameType
 import click
 from click.decorators import FC
 
+from incident_mock.fault_file import FaultFileError, arm_file
 from incident_mock.limits import DEFAULTS, Limits
 from incident_mock.records import ApiKey
 from incident_mock.server import ADMIN_TOKEN_ENV, MockServer, Refused, raise_descriptor_limit
@@ -119,6 +120,12 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="YAML seed data replacing the packaged fixtures.",
 )
+@click.option(
+    "--faults",
+    "faults_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML list of faults to arm at start (the control plane's FaultPayload, plus an optional sandbox).",
+)
 @click.option("--validate-responses", is_flag=True, help="Answer 500 when a response breaks the contract.")
 @click.option("--rate-limit", type=click.IntRange(min=1), help="Requests per minute per key; 429 beyond it.")
 @count_option(
@@ -196,6 +203,7 @@ def main(
     keep_alive_timeout: float,
     max_connections: int | None,
     fixtures: Path | None,
+    faults_file: Path | None,
     validate_responses: bool,
     rate_limit: int | None,
     max_incidents: int,
@@ -251,8 +259,19 @@ def main(
     except Refused as exc:
         click.echo(f"incident-mock: {exc}", err=True)
         sys.exit(2)
+    armed = 0
+    if faults_file is not None:
+        try:
+            armed = len(arm_file(mock.app.sandboxes, faults_file))
+        except FaultFileError as exc:
+            mock.socket.close()
+            click.echo(f"incident-mock: --faults {faults_file}: {exc}", err=True)
+            sys.exit(2)
     # The socket listens already: a client that connects now is served as soon as uvicorn runs.
     click.echo(banner(mock.url, mock.address, mock.app.holder.store.keys, started, admin=bool(admin_token)))
+    if faults_file is not None:
+        listed = f"{mock.url}/_mock/sandboxes/default/faults"
+        click.echo(f"  faults     {armed} armed from {faults_file}   (listed at {listed})")
     # uvicorn shuts down gracefully, then re-raises the signal it caught: treat that as a clean stop.
     signal.signal(signal.SIGTERM, _interrupt)
     with contextlib.suppress(KeyboardInterrupt):

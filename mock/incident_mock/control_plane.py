@@ -24,6 +24,7 @@ from incident_contract.document import HTTP_METHODS, Spec
 from incident_contract.refs import resolve, validator
 from incident_mock.clock import ClockState
 from incident_mock.errors import MethodNotAllowed, NotFound, ValidationFailed
+from incident_mock.faults import MAX_FAULTS
 from incident_mock.journal import Journal, shown
 from incident_mock.records import timestamp
 from incident_mock.sandboxes import DEFAULT_ID, Sandboxes, detail, summary
@@ -103,6 +104,32 @@ def clear_requests(r: Request) -> Answer:
     return 204, None
 
 
+def list_faults(r: Request) -> Answer:
+    found = [fault.shown() for fault in r.sandboxes.get(r.params["sandbox_id"]).faults]
+    return 200, {"faults": found, "max_faults": MAX_FAULTS}
+
+
+def arm_fault(r: Request) -> Answer:
+    sandbox = r.sandboxes.get(r.params["sandbox_id"])
+    fault = sandbox.faults.arm(r.body or {}, sandbox.seed)
+    return 201, {"fault": fault.shown()}
+
+
+def show_fault(r: Request) -> Answer:
+    fault = r.sandboxes.get(r.params["sandbox_id"]).faults.get(r.params["fault_id"])
+    return 200, {"fault": fault.shown()}
+
+
+def remove_fault(r: Request) -> Answer:
+    r.sandboxes.get(r.params["sandbox_id"]).faults.remove(r.params["fault_id"])
+    return 204, None
+
+
+def clear_faults(r: Request) -> Answer:
+    r.sandboxes.get(r.params["sandbox_id"]).faults.clear()
+    return 204, None
+
+
 def list_unattributed(r: Request) -> Answer:
     return _listing(r.sandboxes.unattributed, r.query)
 
@@ -170,6 +197,11 @@ OPERATIONS: dict[str, Callable[[Request], Answer]] = {
     "Sandboxes#Reset": reset_sandbox,
     "Journal#List": list_requests,
     "Journal#Clear": clear_requests,
+    "Faults#List": list_faults,
+    "Faults#Arm": arm_fault,
+    "Faults#Show": show_fault,
+    "Faults#Remove": remove_fault,
+    "Faults#Clear": clear_faults,
     "Journal#ListUnattributed": list_unattributed,
     "Journal#ClearUnattributed": clear_unattributed,
     "Clock#Show": show_clock,

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 __all__ = [
     "ApiError",
     "BadRequest",
+    "ConnectionCut",
     "Forbidden",
     "Internal",
     "MethodNotAllowed",
@@ -126,6 +127,14 @@ class TooManyRequests(ApiError):
 
 class Internal(ApiError):
     status, default_code = 500, "api_error"
+
+
+class ConnectionCut(BaseException):
+    """Raised by a stage to cut the client's connection without an answer (a fault: drop, after_commit).
+
+    A BaseException, so that no error handler turns it into a 500 on the way out: under uvicorn the mock's
+    protocol (transport.py) catches it and closes the connection; in-process (httpx's ASGITransport) it
+    reaches the client as this exception."""
 
 
 def error_body(err: ApiError, request_id: str, types: Mapping[int, str]) -> dict[str, Any]:

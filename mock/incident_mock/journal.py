@@ -55,6 +55,7 @@ class Entry:
     response_size: int
     omitted: bool = False  # bodies left out for the total budget
     retry_after: str | None = None  # the Retry-After header of the answer, if any
+    fault: dict[str, Any] | None = None  # the fault that fired on the request (faults.py), if any
 
     @property
     def weight(self) -> int:
@@ -178,4 +179,5 @@ def shown(entry: Entry, timestamp: Any) -> Json:
         "response_body": response,
         "response_body_bytes": entry.response_size,
         "response_body_truncated": response_cut,
+        "fault": entry.fault,
     }

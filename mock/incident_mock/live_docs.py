@@ -8,6 +8,8 @@ rendered once. An app built without a public URL (in-process, or behind a plain 
 socket address of the first request it serves, the server's own and never the client's choice.
 `GET /` redirects to the docs, with the links in a JSON body for clients that do not follow redirects.
 Swagger UI shows the contract first, and a list above it switches to the control plane's document.
+Swagger UI shows no `x-webhooks`, so /docs/webhooks.html is the docs generator's webhooks page for the
+contract (incident_contract.docs), linked from beside the list.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import yaml
 from starlette.types import Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
+from incident_contract.docs.site import webhooks_page
 from incident_contract.document import Spec
 from incident_mock.responses import send_body
 
@@ -29,6 +32,8 @@ __all__ = ["LiveDocs"]
 ASSETS = Path(swagger_ui_path)
 CONTRACTS = ("/openapi.json", "/openapi.yaml")
 CONTROL = ("/control-plane.json", "/control-plane.yaml")
+WEBHOOKS = "/docs/webhooks.html"
+BACK = '<p><strong>incident-contract API</strong><a href="./">Reference (Swagger UI)</a></p>'
 TO_DOCS = [(b"location", b"/docs/")]  # relative: a redirect never repeats the client's Host
 INDEX = b"""<!DOCTYPE html>
 <html lang="en">
@@ -41,6 +46,7 @@ INDEX = b"""<!DOCTYPE html>
 <body>
   <p style="font-family: sans-serif; margin: 0.5rem 1.25rem">
     <label>Document: <select id="document"></select></label>
+    <a href="./webhooks.html" style="margin-left: 1rem">Webhooks</a>
   </p>
   <div id="swagger-ui"></div>
   <script src="./swagger-ui-bundle.js"></script>
@@ -84,6 +90,7 @@ class LiveDocs:
         self.documents = {"openapi": spec, **({"control-plane": control_spec} if control_spec else {})}
         self.assets = {f"/docs/{p.name}": p for p in ASSETS.iterdir() if p.is_file() and p.suffix != ".j2"}
         self.contracts: dict[str, bytes] = {}  # path -> document: four entries at most
+        self.webhooks = webhooks_page(spec, BACK).encode()
 
     @staticmethod
     def serves(method: str, path: str) -> bool:
@@ -103,6 +110,8 @@ class LiveDocs:
             await send_body(send, 307, b"", b"text/plain", TO_DOCS)
         elif path == "/docs/":
             await send_body(send, 200, INDEX, b"text/html; charset=utf-8")
+        elif path == WEBHOOKS:
+            await send_body(send, 200, self.webhooks, b"text/html; charset=utf-8")
         elif path == "/docs/incident-contract.js":
             await send_body(send, 200, INIT, b"text/javascript")
         elif path in self.assets:

@@ -6,7 +6,7 @@ authentication named is recorded in the journal of the caller's sandbox; one tha
 key, an unknown key, a path outside the contract) in the `unattributed` journal. What is recorded is in
 journal.py: no request header, so never a token.
 The response body is kept as it passes, up to the journal's body limit; the time comes from the sandbox's
-clock.
+clock. A request whose connection a fault cut (no answer at all) is recorded with status 0 and its `fault`.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class Recording:
         finally:
             state = request_state(scope)
             caller = state.caller
-            if answer:
+            if answer or state.fault is not None:
                 if caller is not None:
                     sandbox, journal, key_id = caller.sandbox, caller.sandbox.journal, caller.key.id
                 else:  # unattributed; its entries' time is the default sandbox's clock
@@ -76,4 +76,5 @@ class Recording:
                     duration_ms=(time.perf_counter() - started) * 1000,
                     request_body=state.raw,
                     response_body=b"".join(chunks) if len(chunks) != 1 else chunks[0],
+                    fault=state.fault,
                 )

@@ -1,9 +1,9 @@
 """The one typed object a request carries through the stages, stored in the ASGI scope under one key.
 
 `Intake` creates it and keeps the body in `raw`; authentication sets `caller`; `Admission` sets
-`operation_id` and reads `too_large`; the validators set `body` and `query`; `Dispatch` hands `caller`,
-`body` and `query` to the handler; the error handler reads `request_id`; the journal records what they
-hold. Nothing else is passed between stages.
+`operation_id` and reads `too_large`; `Injection` sets `fault` when one fires; the validators set `body`
+and `query`; `Dispatch` hands `caller`, `body` and `query` to the handler; the error handler reads
+`request_id`; the journal records what they hold. Nothing else is passed between stages.
 
 The request id is drawn when first read (the answer's headers, an error body): from the caller's sandbox's
 ids once authentication has named it, else from the mock's, so a seeded sandbox's request ids depend only
@@ -35,6 +35,7 @@ class RequestState:
     body: Any = None  # the JSON body as the body validator parsed it
     query: dict[str, Any] = field(default_factory=dict)  # plain query parameters, typed by their schemas
     operation_id: str | None = None  # the contract operation routed to, once admission has seen it
+    fault: dict[str, Any] | None = None  # the fault that fired on this request (faults.Fault.note), if any
     drawn: str = ""  # the request id, once drawn
 
     @property

@@ -1,4 +1,4 @@
-"""Sandboxes: isolated organisations, each with its own store, keys and journal, found by a key's token.
+"""Sandboxes: isolated organisations, each with its own store, keys, journal and faults, found by a token.
 
 Framework-free. The `default` sandbox is built from the fixtures file and keeps the fixtures' own tokens
 (`mock-key-full`, ...), so everything that worked before sandboxes works unchanged; it can be reset but
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from hmac import compare_digest
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,11 @@ from typing import Any
 from jsonschema import Draft4Validator
 
 from incident_contract.document import Spec
+from incident_contract.facts import declared_errors
 from incident_contract.refs import validator
 from incident_mock.clock import Clock, SandboxClock
 from incident_mock.errors import NotFound, ValidationFailed
+from incident_mock.faults import Faults
 from incident_mock.ids import Ids, app_seed
 from incident_mock.journal import Budget, Journal
 from incident_mock.limits import DEFAULTS, Limits, Totals, capacity_reached, text_bytes
@@ -81,6 +83,7 @@ class Sandbox(StoreHolder):
         totals: Totals,
         budget: Budget,
         replaces: dict[str, str] | None = None,
+        declared: Mapping[str, frozenset[int]] | None = None,
         seed: int | None = None,
     ) -> None:
         own = clock if isinstance(clock, SandboxClock) else SandboxClock(clock)
@@ -97,6 +100,7 @@ class Sandbox(StoreHolder):
         self.buckets: dict[str, tuple[float, float]] = {}  # the rate limit's, per key id
         self.replaces = replaces or {}  # token -> the fixtures' token it stands for
         self.extra_text = 0  # text of its own fixtures' tables, counted in the totals
+        self.faults = Faults(declared or {})  # armed through the control plane; injection.py fires them
 
     @property
     def keys(self) -> list[ApiKey]:
@@ -110,6 +114,7 @@ class Sandbox(StoreHolder):
         freeing = super().reset()
         self.journal.restart()
         self.buckets.clear()
+        self.faults.clear()
         return freeing
 
 
@@ -130,6 +135,7 @@ class Sandboxes:
         self.rules, self.dashboard_url, self.contract = rules, dashboard_url, contract
         self.limits, self.clock, self.seed = limits, clock, seed
         self.totals, self.budget = Totals(), Budget(limits.journal_total_bytes)
+        self.declared = declared_errors(contract)  # what a fault of each operation may answer
         self.template = read_fixtures(fixtures)  # parsed once: what new sandboxes are built from
         self.default = self._sandbox(DEFAULT_ID, fixtures, seed=seed)
         # the mock's own ids: sandbox ids, tokens and drawn seeds; and apart, so that polling the health
@@ -174,6 +180,7 @@ class Sandboxes:
             totals=self.totals,
             budget=self.budget,
             replaces=replaces,
+            declared=self.declared,
             seed=seed,
         )
 

@@ -9,6 +9,16 @@
 frozen_at=...)` makes one whose ids are reproducible and whose clock starts frozen).
 `IncidentMock.connect(url, admin_token=...)` drives a mock running elsewhere (another process, a container,
 a shared CI service). `AsyncIncidentMock` and `AsyncSandbox` are the same over `httpx.AsyncClient`.
+
+Faults (the control plane's `Faults#...`), armed per sandbox for one operationId or all of them:
+
+    fault = sandbox.fail("Incidents V2#Create", status=500, times=1)     # an error the operation declares
+    sandbox.fail("Incidents V2#Create", kind="after_commit")             # stored, then a 500 (then="cut")
+    sandbox.fail(kind="drop", probability=0.1, seed=7)                   # cut before anything is stored
+    sandbox.fail("Incidents V2#List", kind="delay", seconds=0.2, max_seconds=1.0, times=5)
+    fault.remove(); sandbox.faults(); sandbox.clear_faults()
+
+Each fired fault shows in the journal entry of its request (`JournalEntry.fault`).
 The server side (Connexion, uvicorn) is imported only when this module starts a mock itself.
 """
 
@@ -31,10 +41,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AsyncClockControl",
+    "AsyncFault",
     "AsyncIncidentMock",
     "AsyncSandbox",
     "ClockControl",
     "ControlPlaneError",
+    "Fault",
     "IncidentMock",
     "JournalEntry",
     "Keys",
@@ -106,10 +118,13 @@ class JournalEntry:
     response_body: Any = dataclasses.field(repr=False)
     response_body_bytes: int
     response_body_truncated: bool
+    fault: Mapping[str, Any] | None = None  # the fault that fired on it: id, kind, status, then, seconds
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> JournalEntry:
-        return cls(**{field.name: data[field.name] for field in dataclasses.fields(cls)})
+        return cls(
+            **{field.name: data[field.name] for field in dataclasses.fields(cls) if field.name in data}
+        )
 
     def matches(self, operation_id: str | None = None, status: int | None = None) -> bool:
         """Whether the entry passes the filters the control plane's listing takes."""
@@ -119,6 +134,58 @@ class JournalEntry:
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.operation_id or '-'} {self.method} {self.path} -> {self.status}"
+
+
+@dataclass(frozen=True)
+class _FaultData:
+    """A fault armed in a sandbox (the control plane's `Fault`)."""
+
+    id: str
+    kind: str
+    operation_id: str | None
+    status: int | None
+    retry_after: int | None
+    then: str | None
+    seconds: float | None
+    max_seconds: float | None
+    times: int | None
+    probability: float | None
+    seed: int | None
+    remaining: int | None  # firings left; None when only its probability bounds it
+    fired: int
+
+
+@dataclass(frozen=True)
+class Fault(_FaultData):
+    """A fault armed in a sandbox; `remove()` disarms it (already removed is fine)."""
+
+    _remove: Callable[[], None] = dataclasses.field(repr=False, compare=False, default=lambda: None)
+
+    def remove(self) -> None:
+        self._remove()
+
+
+@dataclass(frozen=True)
+class AsyncFault(_FaultData):
+    """`Fault` of an `AsyncSandbox`: `await fault.remove()`."""
+
+    _remove: Callable[[], Awaitable[None]] | None = dataclasses.field(repr=False, compare=False, default=None)
+
+    async def remove(self) -> None:
+        if self._remove is not None:
+            await self._remove()
+
+
+def _fault_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {field.name: data[field.name] for field in dataclasses.fields(_FaultData)}
+
+
+def _fault_body(operation_id: str | None, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The control plane's FaultPayload: the options given (None means left out)."""
+    body = {name: value for name, value in options.items() if value is not None}
+    if operation_id is not None:
+        body["operation_id"] = operation_id
+    return body
 
 
 def _headers(admin_token: str | None) -> dict[str, str]:
@@ -380,6 +447,47 @@ class Sandbox(_SandboxData):
         """Delete the sandbox (already deleted is fine)."""
         _deleted(self._client.delete(self._path))
 
+    def fail(
+        self,
+        operation_id: str | None = None,
+        *,
+        kind: str = "error",
+        status: int | None = None,
+        times: int | None = None,
+        probability: float | None = None,
+        seed: int | None = None,
+        retry_after: int | None = None,
+        then: str | None = None,
+        seconds: float | None = None,
+        max_seconds: float | None = None,
+    ) -> Fault:
+        """Arm a fault for `operation_id` (every operation when None): `kind` error (`status`, default 500,
+        one the operation declares; `retry_after` for a 429), after_commit (`then` "error" or "cut"), drop,
+        or delay (`seconds`, up to `max_seconds`). It fires on the next `times` matching requests (1 when
+        neither `times` nor `probability` is given), or with `probability`, drawn from `seed`.
+        ControlPlaneError (422) for a status the operation does not declare."""
+        options = dict(kind=kind, status=status, times=times, probability=probability, seed=seed)
+        options.update(retry_after=retry_after, then=then, seconds=seconds, max_seconds=max_seconds)
+        response = self._client.post(f"{self._path}/faults", json=_fault_body(operation_id, options))
+        return self._fault(_checked(response).json()["fault"])
+
+    def faults(self) -> list[Fault]:
+        """The faults armed in the sandbox, spent ones included, in arming order."""
+        found = _checked(self._client.get(f"{self._path}/faults")).json()["faults"]
+        return [self._fault(data) for data in found]
+
+    def remove_fault(self, fault_id: str) -> None:
+        """Disarm one fault (already removed is fine)."""
+        _deleted(self._client.delete(f"{self._path}/faults/{fault_id}"))
+
+    def clear_faults(self) -> None:
+        """Disarm every fault of the sandbox."""
+        _checked(self._client.post(f"{self._path}/faults/actions/clear"))
+
+    def _fault(self, data: Mapping[str, Any]) -> Fault:
+        fault_id = data["id"]
+        return Fault(**_fault_fields(data), _remove=lambda: self.remove_fault(fault_id))
+
     def _page(
         self, operation_id: str | None, status: int | None, since: int | None, limit: int
     ) -> list[JournalEntry]:
@@ -554,6 +662,39 @@ class AsyncSandbox(_SandboxData):
 
     async def delete(self) -> None:
         _deleted(await self._client.delete(self._path))
+
+    async def fail(
+        self,
+        operation_id: str | None = None,
+        *,
+        kind: str = "error",
+        status: int | None = None,
+        times: int | None = None,
+        probability: float | None = None,
+        seed: int | None = None,
+        retry_after: int | None = None,
+        then: str | None = None,
+        seconds: float | None = None,
+        max_seconds: float | None = None,
+    ) -> AsyncFault:
+        options = dict(kind=kind, status=status, times=times, probability=probability, seed=seed)
+        options.update(retry_after=retry_after, then=then, seconds=seconds, max_seconds=max_seconds)
+        response = await self._client.post(f"{self._path}/faults", json=_fault_body(operation_id, options))
+        return self._fault(_checked(response).json()["fault"])
+
+    async def faults(self) -> list[AsyncFault]:
+        found = _checked(await self._client.get(f"{self._path}/faults")).json()["faults"]
+        return [self._fault(data) for data in found]
+
+    async def remove_fault(self, fault_id: str) -> None:
+        _deleted(await self._client.delete(f"{self._path}/faults/{fault_id}"))
+
+    async def clear_faults(self) -> None:
+        _checked(await self._client.post(f"{self._path}/faults/actions/clear"))
+
+    def _fault(self, data: Mapping[str, Any]) -> AsyncFault:
+        fault_id = data["id"]
+        return AsyncFault(**_fault_fields(data), _remove=lambda: self.remove_fault(fault_id))
 
     async def _page(
         self, operation_id: str | None, status: int | None, since: int | None, limit: int

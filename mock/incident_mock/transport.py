@@ -19,7 +19,9 @@ plain httptools (22,000-30,000 and 4,400-6,400). So this subclass of uvicorn's `
 - the keep-alive timeout between requests, in seconds (uvicorn's, allowing fractions);
 - a cap on connections: past it the oldest idle ones (no request under way) are closed, so a flood of
   silent connections cannot take the file descriptors that real clients need;
-- uvicorn's plain-text 400 for a request that is not HTTP/1.1 becomes the contract's ErrorResponse.
+- uvicorn's plain-text 400 for a request that is not HTTP/1.1 becomes the contract's ErrorResponse;
+- a fault that cuts the connection (the app raises `ConnectionCut`, see injection.py) closes it without an
+  answer, and without uvicorn's traceback and plain-text 500.
 
 Every answer written here is the contract's ErrorResponse with its own `X-Request-Id` (from the mock's
 request ids when the server was given them: seeded, they repeat), and closes the connection (the rest of
@@ -35,10 +37,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from starlette.types import Receive, Scope, Send
 from ulid import ULID
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from incident_mock.errors import ApiError, BadRequest, error_body
+from incident_mock.errors import ApiError, BadRequest, ConnectionCut, error_body
 from incident_mock.ids import Ids
 from incident_mock.intake import CLOSE, NO_STORE, SAFETY
 
@@ -118,6 +121,17 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self.head_bytes = 0  # bytes read while in a head: catches a head that never ends
         self.refusal: ApiError | None = None
         self.opened = 0
+        self.inner, self.app = self.app, self._cutting
+
+    async def _cutting(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app, with a cut connection (a fault) closing this connection without an answer."""
+        try:
+            await self.inner(scope, receive, send)
+        except ConnectionCut:
+            cycle = self.cycle
+            if cycle is not None and cycle.scope is scope:
+                cycle.disconnected = True  # no "returned without starting response", no 500
+            self.transport.close()
 
     # --- the deadline ------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]

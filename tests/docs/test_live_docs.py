@@ -72,3 +72,21 @@ def test_swagger_ui_renders_every_operation_without_console_errors(live: str, br
         assert "incident-contract" in text
         assert "/v2/incidents/{id}/actions/edit" in text
         assert page.errors() == []
+
+
+def test_the_webhooks_page_is_served_and_linked_from_swagger_ui(live: str, browser: Browser) -> None:
+    from incident_contract.webhooks import events
+
+    index = httpx.get(f"{live}/docs/").text
+    assert 'href="./webhooks.html"' in index
+    served = httpx.get(f"{live}/docs/webhooks.html")
+    assert served.status_code == 200 and served.headers["content-type"].startswith("text/html")
+    with browser.page() as page:
+        page.load(f"{live}/docs/webhooks.html")
+        titles = page.evaluate(
+            "Array.from(document.querySelectorAll('section.guide h2')).map(h => h.textContent)"
+        )
+        back = page.evaluate("document.querySelector('nav a').getAttribute('href')")
+        assert page.errors() == []
+    assert titles == ["Delivery", *events(load_spec())]
+    assert back == "./"

@@ -17,10 +17,12 @@ SECTIONS = "Array.from(document.querySelectorAll('section.operation'))"
 OPERATION_IDS = SECTIONS + ".map(s => s.dataset.operationId)"
 
 
-PAGES = ["control-plane/guide.html", "control-plane/index.html", "guide.html", "index.html"]
+PAGES = ["control-plane/guide.html", "control-plane/index.html", "guide.html", "index.html", "webhooks.html"]
 
 
-def test_build_site_writes_a_reference_and_a_guide_for_the_contract_and_the_control_plane(tmp_path: Path):
+def test_build_site_writes_the_reference_guide_and_webhooks_of_the_contract_and_the_control_plane(
+    tmp_path: Path,
+):
     written = build_site(tmp_path / "out")
     assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in written) == PAGES
     assert all(p.is_file() and p.stat().st_size > 1000 for p in written)
@@ -151,3 +153,36 @@ def test_the_control_plane_pages_load_without_console_errors(browser: Browser, s
         page.load((site / "control-plane" / "guide.html").as_uri())
         assert page.errors() == []
     assert sorted(shown) == expected and len(expected) >= 11
+
+
+def test_the_webhooks_page_shows_every_event_with_its_headers_schema_and_example(
+    browser: Browser, site: Path, spec: dict[str, Any]
+):
+    from incident_contract.webhooks import delivery, events
+
+    expected = events(spec)
+    with browser.page() as page:
+        page.load((site / "webhooks.html").as_uri())
+        titles = page.evaluate(
+            "Array.from(document.querySelectorAll('section.guide h2')).map(h => h.textContent)"
+        )
+        examples = page.evaluate("document.querySelectorAll('section.guide pre.example').length")
+        headers = page.evaluate(
+            "Array.from(document.querySelectorAll('table.parameters')).map(t => t.rows.length - 1)"
+        )
+        text = page.evaluate("document.body.innerText")
+        assert page.errors() == []
+    assert titles == ["Delivery", *expected]
+    assert examples == len(expected)
+    assert headers == [3] * len(expected)  # webhook-id, webhook-timestamp, webhook-signature
+    for event in expected.values():
+        assert event.summary in text and event.payload_schema in text
+    waits = delivery(spec).retry_schedule_seconds
+    assert ", ".join(f"{w:g} s" for w in waits) in text
+    assert "every mode" in text
+
+
+def test_only_a_document_with_webhooks_gets_a_webhooks_page(site: Path):
+    assert not (site / "control-plane" / "webhooks.html").exists()
+    control = (site / "control-plane" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../webhooks.html"' in control  # the contract's page, linked from every page

@@ -56,7 +56,7 @@ def test_every_control_operation_answered_a_2xx_and_none_a_5xx(control_run: Run)
         for method in item
         if method != "parameters"
     }
-    assert len(expected) == 15
+    assert len(expected) == 20
     assert expected <= set(control_run.statuses), sorted(expected - set(control_run.statuses))
     no_success = {
         label: dict(codes)

@@ -14,7 +14,7 @@ from incident_contract.docs.schema_view import constraint_notes, properties_tabl
 from incident_contract.operations import operations
 from incident_contract.refs import resolve
 
-__all__ = ["operation_section", "operations_by_tag"]
+__all__ = ["operation_section", "operations_by_tag", "parameters_table", "properties_of"]
 
 
 def operations_by_tag(spec: Spec) -> dict[str, list[str]]:
@@ -46,8 +46,8 @@ def _scopes(spec: Spec, op: dict[str, Any]) -> str:
     return f'<div class="scopes"><p>Authentication: {auth}. Required scopes:</p><ul>{listing}</ul></div>'
 
 
-def _parameters(params: tuple[dict[str, Any], ...]) -> str:
-    """The operation's parameters (as `Operation.parameters` holds them, resolved), one table row each."""
+def parameters_table(params: tuple[dict[str, Any], ...], title: str = "Parameters") -> str:
+    """Parameters (resolved, as `Operation.parameters` holds them), one table row each, under `title`."""
     if not params:
         return ""
     rows = []
@@ -60,7 +60,7 @@ def _parameters(params: tuple[dict[str, Any], ...]) -> str:
             f"<td>{markdown(p.get('description'))}{constraint_notes(schema)}{properties_table(schema)}</td></tr>"
         )
     head = "<tr><th>name</th><th>in</th><th>presence</th><th>type</th><th>description</th></tr>"
-    return f'<h4>Parameters</h4><table class="parameters">{head}{"".join(rows)}</table>'
+    return f'<h4>{esc(title)}</h4><table class="parameters">{head}{"".join(rows)}</table>'
 
 
 def _examples(spec: Spec, media: dict[str, Any]) -> str:
@@ -74,11 +74,16 @@ def _examples(spec: Spec, media: dict[str, Any]) -> str:
     return f'<div class="examples"><p>Example:</p>{"".join(out)}</div>' if out else ""
 
 
+def properties_of(spec: Spec, schema: dict[str, Any]) -> str:
+    """The property table of a schema, its `$ref`s followed."""
+    return properties_table(resolve(spec, schema))
+
+
 def _content(spec: Spec, content: dict[str, Any], inline_table: bool) -> str:
     parts = []
     for media_type, media in content.items():
         schema = media.get("schema", {})
-        table = properties_table(resolve(spec, schema)) if inline_table else ""
+        table = properties_of(spec, schema) if inline_table else ""
         parts.append(
             f'<p class="media"><code>{esc(media_type)}</code>: {type_label(schema)}</p>'
             f"{table}{_examples(spec, media)}"
@@ -128,6 +133,6 @@ def operation_section(spec: Spec, op_id: str) -> str:
         f'<p class="summary">{esc(op.get("summary", ""))}</p>'
         f'<p class="operation-id">operationId <code>{esc(op_id)}</code></p>'
         f'<div class="description">{markdown(op.get("description"))}</div>'
-        f"<h4>Scopes</h4>{_scopes(spec, op)}{_parameters(found.parameters)}{_request_body(spec, op)}"
+        f"<h4>Scopes</h4>{_scopes(spec, op)}{parameters_table(found.parameters)}{_request_body(spec, op)}"
         f"{_responses(spec, op)}</section>"
     )

@@ -1,4 +1,5 @@
-"""Writes the static site: ``index.html`` (the reference) and ``guide.html`` (auth, idempotency, ...).
+"""Writes the static site: ``index.html`` (the reference), ``guide.html`` (auth, idempotency, ...) and, for a
+document with `x-webhooks`, ``webhooks.html`` (the events and how they are delivered).
 
 Self-contained on purpose: inline CSS, a few lines of inline JS, and a Content-Security-Policy that
 forbids every fetch, so the pages work from ``file://`` and a stray external reference shows up as a
@@ -14,10 +15,11 @@ from incident_contract.docs.guide import guide_sections
 from incident_contract.docs.markup import Spec, esc, markdown, slug
 from incident_contract.docs.reference import operation_section, operations_by_tag
 from incident_contract.docs.schema_view import schema_section
+from incident_contract.docs.webhooks_page import has_webhooks, webhook_sections
 from incident_contract.document import load_control_spec, load_spec
 from incident_contract.operations import operations
 
-__all__ = ["Document", "build_site", "default_documents"]
+__all__ = ["Document", "build_site", "default_documents", "webhooks_page"]
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
@@ -79,8 +81,9 @@ def _links(documents: list[Document], here: str) -> str:
     for doc in documents:
         prefix = up + (f"{doc.folder}/" if doc.folder else "")
         title = esc(doc.spec.get("info", {}).get("title", doc.folder or "API"))
+        hooks = f'<a href="{prefix}webhooks.html">Webhooks</a>' if has_webhooks(doc.spec) else ""
         out.append(f'<p><strong>{title}</strong><a href="{prefix}index.html">Reference</a>'
-                   f'<a href="{prefix}guide.html">Guide</a></p>')  # fmt: skip
+                   f'<a href="{prefix}guide.html">Guide</a>{hooks}</p>')  # fmt: skip
     return "".join(out)
 
 
@@ -113,19 +116,30 @@ def _index(spec: Spec, links: str) -> str:
     return _page(spec, "Reference", "".join(nav), "".join(body), links)
 
 
-def _guide(spec: Spec, links: str) -> str:
-    sections = guide_sections(spec)
-    nav = "<h2>Guide</h2>" + "".join(f'<a href="#{esc(a)}">{esc(t)}</a>' for a, t, _ in sections)
-    body = "<h1>Guide</h1>" + "".join(
+def _sectioned(spec: Spec, title: str, sections: list[tuple[str, str, str]], links: str) -> str:
+    """A page of (anchor, heading, html) sections, with a nav entry for each."""
+    nav = f"<h2>{esc(title)}</h2>" + "".join(f'<a href="#{esc(a)}">{esc(t)}</a>' for a, t, _ in sections)
+    body = f"<h1>{esc(title)}</h1>" + "".join(
         f'<section class="guide" id="{esc(a)}"><h2>{esc(t)}</h2>{html}</section>' for a, t, html in sections
     )
-    return _page(spec, "Guide", nav, body, links)
+    return _page(spec, title, nav, body, links)
+
+
+def _guide(spec: Spec, links: str) -> str:
+    return _sectioned(spec, "Guide", guide_sections(spec), links)
+
+
+def webhooks_page(spec: Spec, links: str = "") -> str:
+    """The webhooks page of a document with `x-webhooks`: the static site's webhooks.html, and the page the
+    mock serves beside Swagger UI."""
+    return _sectioned(spec, "Webhooks", webhook_sections(spec), links)
 
 
 def build_site(out_dir: Path, documents: Spec | list[Document] | None = None) -> list[Path]:
     """Write the pages of `documents` into out_dir (created if needed) and return the files written.
 
-    Each document gets a reference (index.html) and a guide (guide.html) in its folder, and every page
+    Each document gets a reference (index.html) and a guide (guide.html) in its folder, and a webhooks page
+    (webhooks.html) when it has `x-webhooks`; every page
     links to every document. A single spec renders alone at the root; the default is the contract and
     the control plane.
     """
@@ -138,7 +152,10 @@ def build_site(out_dir: Path, documents: Spec | list[Document] | None = None) ->
         folder = out_dir / doc.folder if doc.folder else out_dir
         folder.mkdir(parents=True, exist_ok=True)
         links = _links(documents, doc.folder)
-        for name, text in (("index.html", _index(doc.spec, links)), ("guide.html", _guide(doc.spec, links))):
+        pages = [("index.html", _index(doc.spec, links)), ("guide.html", _guide(doc.spec, links))]
+        if has_webhooks(doc.spec):
+            pages.append(("webhooks.html", webhooks_page(doc.spec, links)))
+        for name, text in pages:
             path = folder / name
             path.write_text(text, encoding="utf-8")
             written.append(path)
