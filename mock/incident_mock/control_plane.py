@@ -111,9 +111,7 @@ def list_faults(r: Request) -> Answer:
 
 def arm_fault(r: Request) -> Answer:
     sandbox = r.sandboxes.get(r.params["sandbox_id"])
-    # the clock branch's per-sandbox seed, when there is one
-    seed = getattr(sandbox, "seed", None)
-    fault = sandbox.faults.arm(r.body or {}, seed if isinstance(seed, int) else None)
+    fault = sandbox.faults.arm(r.body or {}, sandbox.seed)
     return 201, {"fault": fault.shown()}
 
 

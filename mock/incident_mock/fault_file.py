@@ -69,8 +69,7 @@ def arm_file(sandboxes: Sandboxes, path: Path) -> list[Fault]:
         for n, sandbox_id, body in planned:
             try:
                 sandbox = sandboxes.get(sandbox_id)
-                seed = getattr(sandbox, "seed", None)
-                armed.append(sandbox.faults.arm(body, seed if isinstance(seed, int) else None))
+                armed.append(sandbox.faults.arm(body, sandbox.seed))
             except ApiError as exc:
                 raise FaultFileError(INVALID.format(n=n, where="", message=str(exc))) from None
     except FaultFileError:

@@ -11,6 +11,11 @@ of sandboxes; the digest found is then compared with `hmac.compare_digest`, so n
 time that depends on the token. Idempotency keys, visibility, caps and the journal live in each sandbox's
 store and journal; the incidents and text of all stores count against shared `Totals`, and all journals
 against one `Budget`.
+
+Each sandbox has its own clock (clock.SandboxClock over the mock's clock) and its own ids (ids.Ids, seeded
+by the sandbox's `seed`, or random). The mock's own ids (sandbox ids, tokens, the seeds drawn for sandboxes
+created without one under a seeded mock) and the request ids of requests no sandbox claims come from two
+generators of `Sandboxes`, seeded from the mock's seed.
 """
 
 from __future__ import annotations

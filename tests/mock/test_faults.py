@@ -200,7 +200,7 @@ async def test_the_same_seed_gives_the_same_pattern(client: httpx.AsyncClient, a
     await client.post(f"{FAULTS}/actions/clear")
     await arm(client, kind="error", status=500, probability=0.5, seed=43)
     assert await pattern(client, "mock-key-full") != first
-    # No seed given: the sandbox's own seed, when it has one (the clock branch's Sandbox.seed).
+    # No seed given: the sandbox's own seed, when it has one (Sandbox.seed).
     await client.post(f"{FAULTS}/actions/clear")
     app.holder.seed = 42
     try:
@@ -208,7 +208,7 @@ async def test_the_same_seed_gives_the_same_pattern(client: httpx.AsyncClient, a
         assert fault["seed"] == 42
         assert await pattern(client, "mock-key-full") == first
     finally:
-        del app.holder.seed
+        app.holder.seed = None
 
 
 async def test_faults_are_per_sandbox_and_a_reset_clears_them(client: httpx.AsyncClient) -> None:

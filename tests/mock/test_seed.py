@@ -247,3 +247,20 @@ def test_the_transports_refusals_draw_the_mocks_request_ids() -> None:
             assert refused.json()["request_id"] == refused.headers["x-request-id"]
             seen.append(refused.headers["x-request-id"])
     assert seen[0] == seen[1]
+
+
+def test_a_sandbox_seed_seeds_its_faults_too(mock_url: str) -> None:
+    """Same sandbox seed, same fault decisions: a fault armed without a seed of its own draws from it."""
+    patterns = []
+    with httpx.Client(base_url=mock_url, timeout=15) as http:
+        for _ in range(2):
+            sandbox = http.post("/_mock/sandboxes", json={"seed": 9}).json()["sandbox"]
+            try:
+                fault = {"kind": "error", "status": 500, "probability": 0.5}
+                armed = http.post(f"/_mock/sandboxes/{sandbox['id']}/faults", json=fault)
+                assert armed.status_code == 201 and armed.json()["fault"]["seed"] == 9
+                headers = {"Authorization": f"Bearer {sandbox['keys'][0]['token']}"}
+                patterns.append([http.get("/v1/severities", headers=headers).status_code for _ in range(30)])
+            finally:
+                http.delete(f"/_mock/sandboxes/{sandbox['id']}")
+    assert patterns[0] == patterns[1] and 0 < patterns[0].count(500) < 30
