@@ -94,8 +94,8 @@ class Journal:
         retry_after: str | None = None,
     ) -> Entry | None:
         """Add an entry; None if it had to be dropped. This runs on every request: the entry is built
-        positionally (a third of the cost by keywords) and weighed inline, and a journal with room takes it
-        without testing anything else; a full one drops its oldest first."""
+        positionally (a third of the cost by keywords); a journal with room takes it after three
+        comparisons, a full one first drops its oldest (the steady state of a busy sandbox)."""
         limit = self.body_limit
         self.last_sequence += 1
         request, response = request_body[:limit], response_body[:limit]  # the same object when not longer
@@ -104,9 +104,9 @@ class Journal:
             replayed, duration_ms, request, len(request_body), response, len(response_body), False,
             retry_after,
         )  # fmt: skip
-        weight = OVERHEAD + len(path) + len(query) + len(request) + len(response)
+        weight = entry.weight
         budget, entries = self.budget, self.entries
-        if len(entries) >= self.max_entries:  # the steady state of a busy sandbox: the oldest makes room
+        if len(entries) >= self.max_entries:
             self._drop_oldest()
         if (
             len(entries) >= self.max_entries
