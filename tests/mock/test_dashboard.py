@@ -5,6 +5,7 @@ Chromium and over httpx; Basic auth with the admin token; private incidents hidd
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -241,3 +242,31 @@ def test_private_entries_are_found_in_one_pass_over_the_journal(
     assert all(r.id.encode() not in page for r in private)
     assert page.count(public.id.encode()) == 1  # its GET by id; by number it names no other
     assert f"/v2/incidents/{public.number}".encode() in page
+
+
+def test_an_entry_names_an_incident_by_id_anywhere_or_by_number_in_its_path() -> None:
+    from types import SimpleNamespace
+    from typing import cast
+
+    from incident_mock.dashboard import _Named
+    from incident_mock.journal import Budget, Journal
+
+    odd = SimpleNamespace(id='inc "7" é', number=7)
+    plain = SimpleNamespace(id="01JGZ1NC000000000000000099", number=99)
+    named = _Named(cast(Any, [odd, plain]), numbers=True)
+    journal = Journal(100, 10**6, 10**4, Budget(10**7))
+    moment = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+    def entry(path: str, query: str = "", body: bytes = b"") -> Any:
+        return journal.record(
+            time=moment, operation_id="x", method="GET", path=path, query=query, status=200, key_id="K",
+            request_id="R", replayed=False, duration_ms=1.0, request_body=b"", response_body=body,
+        )  # fmt: skip
+
+    assert entry(f"/v2/incidents/{plain.id}") in named
+    assert entry("/v2/incidents/99") in named and entry("/v1/severities/99") not in named
+    assert entry("/v2/incidents", f"after={plain.id}") in named
+    assert entry("/v2/incidents", body=b'{"incident":{"id":"' + plain.id.encode() + b'"}}') in named
+    assert entry("/v2/incidents", body=b'{"id":"inc \\"7\\" \\u00e9"}') in named  # as json.dumps escapes it
+    assert entry("/v2/incidents", body=b'{"name":"not 01JGZ1NC000000000000000099 itself"}') not in named
+    assert entry("/v2/incidents", body=b'{"id":"01JGZ1NC0000000000000000990"}') not in named
