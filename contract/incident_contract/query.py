@@ -181,8 +181,10 @@ def parse_list_query(
         if depth(by_name[name]) == 0:
             if len(values) > 1:
                 raise QueryError(name, "takes one plain value")
-            if name in SCALARS:
-                setattr(query, name, (scalars or {}).get(name, _plain(by_name[name], values[0])))
+            if name in SCALARS:  # as the validator checked it, else as sent (parsed only then)
+                checked = scalars is not None and name in scalars
+                value = scalars[name] if scalars and checked else _plain(by_name[name], values[0])
+                setattr(query, name, value)
             continue
         two_level = depth(by_name[name]) == 2
         op = b if two_level else a

@@ -26,6 +26,7 @@ from incident_mock.clock import ClockState
 from incident_mock.errors import MethodNotAllowed, NotFound, ValidationFailed
 from incident_mock.faults import MAX_FAULTS
 from incident_mock.journal import Journal, shown
+from incident_mock.parameter_check import ParamCheck
 from incident_mock.records import timestamp
 from incident_mock.sandboxes import DEFAULT_ID, Sandboxes, detail, summary
 from incident_mock.validation import describe, lone_surrogate
@@ -37,7 +38,6 @@ __all__ = ["OPERATIONS", "ControlPlane", "Request"]
 Json = dict[str, Any]
 Answer = tuple[int, Json | None]
 MAX_QUERY_PAIRS = 20
-INTEGER = re.compile(r"-?[0-9]{1,20}")
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,8 @@ OPERATIONS: dict[str, Callable[[Request], Answer]] = {
 @dataclass(frozen=True)
 class Operation:
     id: str
-    parameters: tuple[Json, ...]
+    query: dict[str, ParamCheck]  # checks built once per operation, not per request
+    path: tuple[ParamCheck, ...]
     body: Draft4Validator | None
 
 
@@ -228,11 +229,14 @@ class ControlPlane:
             for method in HTTP_METHODS:
                 if method in item:
                     op = item[method]
-                    params = tuple(resolve(spec, p) for p in [*shared, *op.get("parameters", [])])
+                    params = [ParamCheck.of(resolve(spec, p)) for p in [*shared, *op.get("parameters", [])]]
                     body = op.get("requestBody")
                     schema = resolve(spec, body)["content"]["application/json"]["schema"] if body else None
                     methods[method.upper()] = Operation(
-                        op["operationId"], params, validator(spec, schema) if schema else None
+                        op["operationId"],
+                        {c.name: c for c in params if c.where == "query"},
+                        tuple(c for c in params if c.where == "path"),
+                        validator(spec, schema) if schema else None,
                     )
             pattern = re.compile(re.sub(r"\\\{([a-z_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + r"\Z")
             self.routes.append((pattern, methods))
@@ -265,26 +269,16 @@ class ControlPlane:
             pairs = parse_qsl(query_string, keep_blank_values=True, max_num_fields=MAX_QUERY_PAIRS)
         except ValueError:
             raise ValidationFailed.invalid("query", f"at most {MAX_QUERY_PAIRS} parameters") from None
-        declared = {p["name"]: p for p in operation.parameters if p["in"] == "query"}
         query: Json = {}
         for name, raw in pairs:
-            param = declared.get(name)
-            if param is None:
+            check = operation.query.get(name)
+            if check is None:
                 raise ValidationFailed.invalid(name[:100], "unknown query parameter")
             if name not in query:
-                query[name] = _checked(param, raw)
-        for param in operation.parameters:
-            if param["in"] == "path":
-                _checked(param, path[param["name"]])
+                query[name] = check(raw)
+        for check in operation.path:
+            check(path[check.name])
         return path, query
-
-
-def _checked(param: Json, raw: str) -> Any:
-    schema = param.get("schema", {})
-    value: Any = int(raw) if schema.get("type") == "integer" and INTEGER.fullmatch(raw) else raw
-    for error in Draft4Validator(schema).iter_errors(value):
-        raise ValidationFailed.invalid(param["name"], error.message[:200])
-    return value
 
 
 def _check_body(check: Draft4Validator, body: Any) -> None:

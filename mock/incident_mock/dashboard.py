@@ -3,16 +3,20 @@
 Routes (GET and HEAD only; anything else is 405):
 - `/dashboard` (and `/dashboard/`): the default sandbox (the fixtures' keys), the identity's `dashboard_url`;
 - `/dashboard/sandboxes/{sandbox_id}`: any sandbox, the `dashboard_url` of the keys it gave out;
-- `{either of those}/incidents/{number}`: one incident, its `permalink`.
-Every page lists the sandboxes; a sandbox's page shows its incidents and its journal, newest first; an
-incident's page shows the incident and the journal entries that name it.
+- `{either of those}/incidents/{number}`: one incident, its `permalink`;
+- `/dashboard/unattributed`: the requests no sandbox claimed (no key, an unknown key, a path outside the
+  contract), newest first.
+Every page lists the sandboxes and links the unattributed journal; a sandbox's page shows its incidents and
+its journal, newest first; an incident's page shows the incident and the journal entries that name it.
 
 Plain server-rendered HTML: every string is escaped (incident names are user input), inline CSS only and a
 Content-Security-Policy that allows nothing else (no script, no image, no frame). The Host check runs before
 it. With an admin token, every page asks for it by HTTP Basic auth (the browser's own prompt: any user name,
 the token as password, compared in constant time); without the token set, private incidents and the journal
-entries that name one (by id, by number in the path, or a request asking for `visibility: private`) are not
-shown.
+entries that name one (by id in the path, query or a body, by number in the path, or a request asking for
+`visibility: private`) are not shown. The unattributed journal hides the entries that name a private incident
+of any sandbox. A page gathers the private incidents' ids once and tests each entry against that set, so
+hiding costs one pass over the journal whatever the number of private incidents.
 """
 
 from __future__ import annotations
@@ -21,16 +25,17 @@ import base64
 import binascii
 import hmac
 import json
+import re
 from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_plus
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from incident_mock.errors import NotFound
-from incident_mock.journal import Entry
+from incident_mock.journal import Entry, Journal
 from incident_mock.records import IncidentRecord, timestamp
 from incident_mock.responses import send_body
 from incident_mock.sandboxes import DEFAULT_ID, Sandbox, Sandboxes
@@ -39,6 +44,9 @@ __all__ = ["PREFIX", "Dashboard", "page_path"]
 
 Json = dict[str, Any]
 PREFIX = "/dashboard"
+UNATTRIBUTED = f"{PREFIX}/unattributed"
+HIDDEN = "Private incidents and their journal entries are not shown."
+FEW = 16  # up to this many private ids, a body is searched for each before it is split into its strings
 SHOWN = 500  # rows per table at most: the page of a sandbox with 100,000 incidents stays small
 REALM = b'Basic realm="incident-mock dashboard", charset="UTF-8"'
 HTML = b"text/html; charset=utf-8"
@@ -101,6 +109,8 @@ class Dashboard:
         """The status and HTML of a dashboard path."""
         parts = [p for p in path[len(PREFIX) :].split("/") if p]
         sandbox_id = DEFAULT_ID
+        if parts == ["unattributed"]:
+            return 200, self._unattributed_page(private_ok)
         if parts[:1] == ["sandboxes"] and len(parts) >= 2:
             sandbox_id, parts = parts[1], parts[2:]
         sandbox = self.sandboxes.by_id.get(sandbox_id)
@@ -120,9 +130,11 @@ class Dashboard:
         links = []
         for sandbox in self.sandboxes:
             label = "default" if sandbox.id == DEFAULT_ID else sandbox.id
-            link = f'<a href="{escape(page_path(sandbox.id))}">{escape(label)}</a>'
+            link = _link(page_path(sandbox.id), label)
             links.append(f"<strong>{link}</strong>" if sandbox.id == current else link)
-        return f"<nav>Sandboxes ({len(links)}): {' '.join(links)}</nav>"
+        other = _link(UNATTRIBUTED, "unattributed requests")
+        other = f"<strong>{other}</strong>" if current == UNATTRIBUTED else other
+        return f"<nav>Sandboxes ({len(links)}): {' '.join(links)} &middot; {other}</nav>"
 
     def _not_found(self, message: str) -> bytes:
         return _page("Not found", f"{self._nav(None)}<p class='bad'>{escape(message)}</p>")
@@ -144,14 +156,14 @@ class Dashboard:
             len(records),
             "No incidents yet.",
         )
-        entries = self._entries(sandbox, private_ok)
-        hidden = "" if private_ok else " Private incidents and their journal entries are not shown."
+        entries = _visible(sandbox.journal, private_ok, [sandbox], numbers=True)
+        hidden = "" if private_ok else f" {HIDDEN}"
         keys = ", ".join(f"<code>{escape(k.id)}</code> ({escape(k.name)})" for k in sandbox.keys)
         body = (
             f"{self._nav(sandbox.id)}"
             f"<p class='note'>Created {escape(timestamp(sandbox.created_at))}. Keys: {keys}.{hidden}</p>"
             f"<h2>Incidents, newest first</h2>{incidents}"
-            f"<h2>Journal, newest first</h2>{_journal(entries)}"
+            f"<h2>Journal, newest first</h2>{_journal(entries, sandbox.journal.dropped)}"
         )
         title = "Default sandbox" if sandbox.id == DEFAULT_ID else f"Sandbox {sandbox.id}"
         return _page(title, body)
@@ -173,7 +185,8 @@ class Dashboard:
             ("Updated", timestamp(record.updated_at)),
         ]
         rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
-        entries = [e for e in self._entries(sandbox, private_ok) if _names(e, record)]
+        about = _Named([record], numbers=True)
+        entries = [e for e in _visible(sandbox.journal, private_ok, [sandbox], True) if e in about]
         back = f"<a href='{escape(page_path(sandbox.id))}'>&larr; {escape(sandbox.id)}</a>"
         body = (
             f"{self._nav(sandbox.id)}<p>{back}</p><table>{rows}</table>"
@@ -181,31 +194,66 @@ class Dashboard:
         )
         return _page(f"INC-{record.number}: {record.name}", body)
 
-    @staticmethod
-    def _entries(sandbox: Sandbox, private_ok: bool) -> list[Entry]:
-        """The journal, newest first, without the entries that name a private incident unless allowed."""
-        entries = list(reversed(sandbox.journal.entries))
-        if private_ok:
-            return entries
-        private = [r for r in sandbox.store.incidents if r.visibility == "private"]
-        return [e for e in entries if not any(_names(e, r) for r in private) and not _asks_private(e)]
+    def _unattributed_page(self, private_ok: bool) -> bytes:
+        journal = self.sandboxes.unattributed
+        entries = _visible(journal, private_ok, self.sandboxes, numbers=False)
+        hidden = "" if private_ok else " Entries that name a private incident of any sandbox are not shown."
+        body = (
+            f"{self._nav(UNATTRIBUTED)}<p class='note'>Requests no sandbox claimed: no key, an unknown key, "
+            f"or a path outside the contract.{hidden}</p>"
+            f"<h2>Journal, newest first</h2>{_journal(entries, journal.dropped)}"
+        )
+        return _page("Unattributed requests", body)
+
+
+class _Named:
+    """Some incidents as a journal entry may name them, gathered once to test a whole journal in one pass:
+    an id as a path segment, a query value or a string in a body; a number as a path segment under
+    `incidents` (only in a sandbox's own journal: elsewhere a number names no incident)."""
+
+    def __init__(self, records: Iterable[IncidentRecord], numbers: bool) -> None:
+        records = list(records)
+        self.ids = frozenset(r.id for r in records)
+        # as a body holds them: between two quotes, raw or escaped; one holding a quote is looked for whole
+        forms = {f for r in records for f in (r.id.encode(), json.dumps(r.id)[1:-1].encode())}
+        self.quoted = frozenset(f for f in forms if b'"' not in f)
+        self.awkward = [b'"' + f + b'"' for f in forms if b'"' in f]
+        self.numbers = frozenset(str(r.number) for r in records) if numbers else frozenset()
+
+    def __contains__(self, entry: Entry) -> bool:
+        if not self.ids:
+            return False
+        segments = entry.path.split("/")
+        if not self.ids.isdisjoint(segments):
+            return True
+        if "incidents" in segments and not self.numbers.isdisjoint(segments):
+            return True
+        if entry.query and not self.ids.isdisjoint(re.split("[&=]", unquote_plus(entry.query))):
+            return True
+        for body in (entry.request_body, entry.response_body):
+            if any(f in body for f in self.awkward):
+                return True
+            if len(self.quoted) <= FEW and not any(f in body for f in self.quoted):
+                continue  # a few ids: a substring search each says "none here" faster than splitting
+            if body and not self.quoted.isdisjoint(body.split(b'"')):  # one C pass, whatever the ids
+                return True
+        return False
+
+
+def _visible(journal: Journal, private_ok: bool, sandboxes: Iterable[Sandbox], numbers: bool) -> list[Entry]:
+    """A journal newest first, without the entries that name a private incident of `sandboxes` (or ask for
+    one) unless allowed."""
+    entries = list(reversed(journal.entries))
+    if private_ok:
+        return entries
+    private = (r for sandbox in sandboxes for r in sandbox.store.incidents if r.visibility == "private")
+    named = _Named(private, numbers)
+    return [e for e in entries if e not in named and not _asks_private(e)]
 
 
 def _name(table: Mapping[str, Json], item_id: str) -> str:
     found = table.get(item_id)
     return str(found.get("name", item_id)) if found is not None else item_id
-
-
-def _names(entry: Entry, record: IncidentRecord) -> bool:
-    """Whether a journal entry is about an incident: its id anywhere, or its number as a path segment."""
-    key = record.id.encode()
-    segments = entry.path.split("/")
-    return (
-        record.id in segments
-        or ("incidents" in segments and str(record.number) in segments)
-        or key in entry.request_body
-        or key in entry.response_body
-    )
 
 
 def _asks_private(entry: Entry) -> bool:
@@ -218,7 +266,11 @@ def _asks_private(entry: Entry) -> bool:
     return not isinstance(body, dict) or body.get("visibility") == "private"
 
 
-def _journal(entries: list[Entry]) -> str:
+def _link(path: str, label: str) -> str:
+    return f'<a href="{escape(path)}">{escape(label)}</a>'
+
+
+def _journal(entries: list[Entry], dropped: int = 0) -> str:
     rows = [
         f"<tr><td>{e.sequence}</td><td>{escape(timestamp(e.time))}</td><td>{escape(e.method)}</td>"
         f"<td><code>{escape(e.path)}{escape('?' + e.query if e.query else '')}</code></td>"
@@ -227,7 +279,10 @@ def _journal(entries: list[Entry]) -> str:
         for e in entries[:SHOWN]
     ]
     heads = ["#", "Time", "Method", "Path", "Operation", "Status", "Key", "Replayed", "ms"]
-    return _table(heads, rows, len(entries), "No requests recorded.")
+    gone = (
+        f"<p class='note'>{dropped} older entries were dropped (the journal's bounds).</p>" if dropped else ""
+    )
+    return _table(heads, rows, len(entries), "No requests recorded.") + gone
 
 
 def _table(heads: Iterable[str], rows: list[str], total: int, empty: str) -> str:

@@ -58,13 +58,14 @@ class Recording:
             caller = state.caller
             if answer or state.fault is not None:
                 if caller is not None:
-                    sandbox, journal, key_id = caller.sandbox, caller.sandbox.journal, caller.key.id
+                    sandbox = caller.sandbox
+                    journal, key_id = sandbox.journal, caller.key.id
                 else:  # unattributed; its entries' time is the default sandbox's clock
                     sandbox, journal, key_id = self.sandboxes.default, self.sandboxes.unattributed, ""
-                routed = scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
+                operation_id = state.operation_id or _routed(scope)
                 journal.record(
                     time=sandbox.store.clock.now(),
-                    operation_id=state.operation_id or routed or "",
+                    operation_id=operation_id,
                     method=scope["method"],
                     path=scope["path"],
                     query=scope.get("query_string", b"").decode("latin-1"),
@@ -75,6 +76,11 @@ class Recording:
                     retry_after=retry,
                     duration_ms=(time.perf_counter() - started) * 1000,
                     request_body=state.raw,
-                    response_body=b"".join(chunks) if len(chunks) != 1 else chunks[0],
+                    response_body=chunks[0] if len(chunks) == 1 else b"".join(chunks),
                     fault=state.fault,
                 )
+
+
+def _routed(scope: Scope) -> str:
+    """The operation Connexion routed to, when no later stage named it (an answer before admission)."""
+    return str(scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id") or "")

@@ -53,16 +53,34 @@ class Scan:
             self.position = self.collect_from
 
     def step(self, budget: int | None = None) -> bool:
-        """Look at up to `budget` (default `STEP`) more incidents; True once the pass is complete."""
+        """Look at up to `budget` (default `STEP`) more incidents; True once the pass is complete.
+
+        A counting pass takes its incidents a step's slice at a time (a slice, not an index per incident:
+        the loop is the cost). An unfiltered one stops at the page's end, so it takes small windows: a slice
+        touches every incident it holds, and a step's worth of incidents out of cache cost more than the
+        page itself (4,000 of them: about 0.1 ms, on every list request).
+        """
         if self.done:
             return True
-        budget = budget or STEP
+        end = min(self.position + (budget or STEP), self.size)
+        if self.counting:
+            self._walk(end)
+        else:
+            window = 2 * self.page_size + 2  # the page, the one past it, and room for a few hidden ones
+            while not self.more and self.position < end:
+                self._walk(min(self.position + window, end))
+                window *= 4
+        self.done = self.position >= self.size or (self.more and not self.counting)
+        return self.done
+
+    def _walk(self, end: int) -> None:
+        """Test the incidents from the current position up to `end` (in the list's order)."""
         incidents, test, modes, private_ok = self.incidents, self.test, self.modes, self.private_ok
         page, size, collect_from = self.page, self.page_size, self.collect_from
         counting, more, total = self.counting, self.more, self.total
         start = self.position
-        end = reached = min(start + budget, self.size)
-        if self.newest_first:  # a slice of the list, not an index per incident: the loop is the cost
+        reached = end
+        if self.newest_first:
             chunk = incidents[self.size - end : self.size - start][::-1]
         else:
             chunk = incidents[start:end]
@@ -87,8 +105,6 @@ class Scan:
         self.position, self.more = reached, more
         if counting:
             self.total = total
-        self.done = self.position >= self.size or (more and not counting)
-        return self.done
 
     def result(self) -> tuple[list[IncidentRecord], str | None, int]:
         """The page, the cursor of the next page (None on the last), and the visible total."""

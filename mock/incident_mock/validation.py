@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncGenerator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import jsonschema_rs
 from connexion.json_schema import Draft4RequestValidator
@@ -28,6 +29,7 @@ from incident_contract.document import Spec
 from incident_contract.facts import max_query_parameters
 from incident_contract.query import QueryError, check_key, depth, split
 from incident_mock.errors import BadRequest, ValidationFailed
+from incident_mock.parameter_check import ParamCheck
 from incident_mock.request_state import request_state
 
 from . import errors
@@ -189,17 +191,29 @@ class QueryValidator(ParameterValidator):  # type: ignore[misc]
     malformed keys must be refused before anything asks it. deepObject values are left to the handler,
     which reads them from the raw query string with the same grammar. `bound(spec)` is this validator with
     the contract's cap on the number of query parameters.
+
+    Connexion builds this validator for every request, handing it the operation's own parameter list (the
+    same list each time); what the checks need of that list is built once per operation (`_Plan`) and kept
+    by the bound class, so it lives as long as the app.
     """
 
     max_pairs: int | None = None
+    plans: ClassVar[dict[int, tuple[list[Json], _Plan]]] = {}
 
     @classmethod
     def bound(cls, spec: Spec) -> type[QueryValidator]:
         """This validator, refusing more query parameters than the contract's `x-max-query-parameters`."""
-        return type(cls.__name__, (cls,), {"max_pairs": max_query_parameters(spec)})
+        return type(cls.__name__, (cls,), {"max_pairs": max_query_parameters(spec), "plans": {}})
+
+    def __init__(self, parameters: list[Json], *_: Any, **__: Any) -> None:
+        # Connexion's own __init__ only regroups the parameters, which _Plan has done once already.
+        hit = self.plans.get(id(parameters))
+        if hit is None or hit[0] is not parameters:
+            hit = self.plans[id(parameters)] = (parameters, _Plan.of(parameters))
+        self.plan = hit[1]
 
     def validate(self, scope: Scope) -> None:
-        declared = {p["name"]: p for p in self.parameters.get("query", [])}
+        plan = self.plan
         first: dict[str, str] = {}
         try:
             pairs = split(scope.get("query_string", b"").decode("latin-1"), self.max_pairs)
@@ -207,33 +221,35 @@ class QueryValidator(ParameterValidator):  # type: ignore[misc]
             raise ValidationFailed.invalid(exc.field, exc.detail) from None
         for key, sent in pairs:
             try:
-                name = check_key(key, declared)
+                name = check_key(key, plan.declared)
             except QueryError:
                 raise ValidationFailed.invalid(key, "unknown query parameter") from None
             first.setdefault(name, sent)
-        checks = [(p, first.get(n)) for n, p in declared.items() if not depth(p)]
-        checks += [(p, scope.get("path_params", {}).get(p["name"])) for p in self.parameters.get("path", [])]
+        path = scope.get("path_params", {})
         query = request_state(scope).query
-        for param, value in checks:
+        for check in plan.checks:
+            value = first.get(check.name) if check.where == "query" else path.get(check.name)
             if value is None:
-                if param.get("required"):
-                    missing = str(param["name"])
+                if check.required:
                     raise ValidationFailed(
-                        errors.REQUIRED.format(field=missing), code="is_required", field=missing
+                        errors.REQUIRED.format(field=check.name), code="is_required", field=check.name
                     )
                 continue
-            if param["in"] == "query":  # what Dispatch hands the handler, coerced to the schema's type
-                query[param["name"]] = self._check(param, value)
+            if check.where == "query":  # what Dispatch hands the handler, coerced to the schema's type
+                query[check.name] = check(value)
             else:
-                self._check(param, value)
+                check(value)
 
-    @staticmethod
-    def _check(param: Json, raw: str) -> Any:
-        """The value as its schema's type, or ValidationFailed naming the parameter."""
-        schema = param.get("schema", {})
-        value: Any = raw
-        if schema.get("type") == "integer" and re.fullmatch(r"-?[0-9]{1,4000}", raw):
-            value = int(raw)  # ASCII digits only: int() would also take " 5", "1_0" and "\u0663"
-        for error in Draft4Validator(schema).iter_errors(value):
-            raise ValidationFailed.invalid(param["name"], error.message)
-        return value
+
+@dataclass(frozen=True)
+class _Plan:
+    """What validating an operation's parameters needs, built once from its parameter list."""
+
+    declared: dict[str, Json]  # the query parameters by name
+    checks: tuple[ParamCheck, ...]  # the plain query parameters, then the path parameters
+
+    @classmethod
+    def of(cls, parameters: list[Json]) -> _Plan:
+        query = [p for p in parameters if p["in"] == "query"]
+        plain = [p for p in query if not depth(p)] + [p for p in parameters if p["in"] == "path"]
+        return cls({p["name"]: p for p in query}, tuple(ParamCheck.of(p) for p in plain))

@@ -5,6 +5,7 @@ Chromium and over httpx; Basic auth with the admin token; private incidents hidd
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -161,3 +162,111 @@ def test_with_an_admin_token_it_asks_for_basic_auth(guarded: str, browser: Brows
 def test_the_banner_names_the_dashboard() -> None:
     assert "  dashboard  http://mock.test:1/dashboard   (" in banner("http://mock.test:1", "x", [], 0.0)
     assert "Basic auth" in banner("http://mock.test:1", "x", [], 0.0, admin=True)
+
+
+def test_the_unattributed_journal_has_its_own_page_linked_from_every_page(
+    live: str, browser: Browser
+) -> None:
+    httpx.get(f"{live}/v1/severities")  # no key
+    httpx.get(f"{live}/v1/severities?from=unknown-key", headers={"Authorization": "Bearer not-a-key"})
+    httpx.get(f"{live}/nowhere-in-the-contract", headers=FULL)
+    with browser.page() as page:
+        page.load(f"{live}/dashboard", settle=0.2)
+        links = page.evaluate("[...document.querySelectorAll('nav a')].map(a => a.href)")
+        assert f"{live}/dashboard/unattributed" in links
+        assert page.errors() == []
+    text = shown(browser, f"{live}/dashboard/unattributed")
+    assert (
+        "Unattributed requests" in text and "no key, an unknown key, or a path outside the contract" in text
+    )
+    journal = text.split("Journal, newest first")[1]
+    assert "/v1/severities?from=unknown-key" in journal and "/nowhere-in-the-contract" in journal
+    assert journal.index("/nowhere-in-the-contract") < journal.index("from=unknown-key")  # newest first
+    assert "401" in journal and "404" in journal
+    assert "not-a-key" not in text  # never a token
+    assert "/nowhere-in-the-contract" not in shown(browser, f"{live}/dashboard")  # no sandbox's
+
+
+def test_unattributed_entries_naming_a_private_incident_are_hidden_without_the_token(
+    live: str, guarded: str, browser: Browser
+) -> None:
+    unknown = {"Authorization": "Bearer not-a-key"}
+    for base, headers in ((live, {}), (guarded, BASIC)):
+        secret = create(base, f"Secret for the unattributed {base}", visibility="private")
+        httpx.get(f"{base}/v2/incidents/{secret['id']}", headers=unknown)
+        httpx.get(f"{base}/v2/incidents?after={secret['id']}", headers=unknown)
+        body = {**incident_body(f"asks-private-{base}"), "visibility": "private", "name": "Asks for private"}
+        httpx.post(f"{base}/v2/incidents", json=body, headers=unknown)
+        httpx.get(f"{base}/v1/severities?marker=public", headers=unknown)
+        text = shown(browser, f"{base}/dashboard/unattributed", headers)
+        assert "/v1/severities?marker=public" in text
+        if base == live:
+            assert secret["id"] not in text and "POST" not in text.split("Journal, newest first")[1]
+            assert "Entries that name a private incident of any sandbox are not shown" in text
+        else:
+            assert text.count(secret["id"]) == 2 and "POST" in text and "not shown" not in text
+
+
+def test_private_entries_are_found_in_one_pass_over_the_journal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from incident_mock import dashboard
+    from incident_mock.app import create_app
+
+    app = create_app()
+    store = app.holder.store
+    key = app.holder.keys[0]
+    private = [
+        store.create_incident({**incident_body(f"p{i}"), "visibility": "private"}, key)[0] for i in range(50)
+    ]
+    public = store.create_incident(incident_body("pub"), key)[0]
+    journal = app.holder.journal
+    for i, record in enumerate([*private, public]):
+        for path, body in ((f"/v2/incidents/{record.id}", b""), (f"/v2/incidents/{record.number}", b"")):
+            journal.record(
+                time=record.created_at, operation_id="Incidents V2#Show", method="GET", path=path,
+                query="", status=200, key_id="K", request_id=str(i), replayed=False, duration_ms=1.0,
+                request_body=body, response_body=b'{"incident":{"id":"' + record.id.encode() + b'"}}',
+            )  # fmt: skip
+    built: list[int] = []
+    real = dashboard._Named
+
+    class Counting(real):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            built.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(dashboard, "_Named", Counting)
+    page = dashboard.Dashboard(app, sandboxes=app.sandboxes).render("/dashboard", False)[1]
+    assert len(built) == 1  # one set of private incidents for the whole page, not one per entry
+    assert all(r.id.encode() not in page for r in private)
+    assert page.count(public.id.encode()) == 1  # its GET by id; by number it names no other
+    assert f"/v2/incidents/{public.number}".encode() in page
+
+
+def test_an_entry_names_an_incident_by_id_anywhere_or_by_number_in_its_path() -> None:
+    from types import SimpleNamespace
+    from typing import cast
+
+    from incident_mock.dashboard import _Named
+    from incident_mock.journal import Budget, Journal
+
+    odd = SimpleNamespace(id='inc "7" é', number=7)
+    plain = SimpleNamespace(id="01JGZ1NC000000000000000099", number=99)
+    named = _Named(cast(Any, [odd, plain]), numbers=True)
+    journal = Journal(100, 10**6, 10**4, Budget(10**7))
+    moment = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+    def entry(path: str, query: str = "", body: bytes = b"") -> Any:
+        return journal.record(
+            time=moment, operation_id="x", method="GET", path=path, query=query, status=200, key_id="K",
+            request_id="R", replayed=False, duration_ms=1.0, request_body=b"", response_body=body,
+        )  # fmt: skip
+
+    assert entry(f"/v2/incidents/{plain.id}") in named
+    assert entry("/v2/incidents/99") in named and entry("/v1/severities/99") not in named
+    assert entry("/v2/incidents", f"after={plain.id}") in named
+    assert entry("/v2/incidents", body=b'{"incident":{"id":"' + plain.id.encode() + b'"}}') in named
+    assert entry("/v2/incidents", body=b'{"id":"inc \\"7\\" \\u00e9"}') in named  # as json.dumps escapes it
+    assert entry("/v2/incidents", body=b'{"name":"not 01JGZ1NC000000000000000099 itself"}') not in named
+    assert entry("/v2/incidents", body=b'{"id":"01JGZ1NC0000000000000000990"}') not in named

@@ -120,3 +120,33 @@ def test_rank_and_category_filters_compile_to_id_sets(big: Store, spec: dict[str
     test = listing.matcher(parsed(f"severity[gte]={MAJOR}", spec), big.catalog)
     assert test is not None
     assert {r.severity_id for r in big.incidents if test(r)} == {MAJOR, CRITICAL}
+
+
+class Sliced(list[IncidentRecord]):
+    """A list that counts the incidents its slices hand out (each one touched, in or out of cache)."""
+
+    touched = 0
+
+    def __getitem__(self, index: Any) -> Any:
+        found = super().__getitem__(index)
+        if isinstance(index, slice):
+            Sliced.touched += len(found)
+        return found
+
+
+@pytest.mark.parametrize("sort", ["created_at_newest_first", "created_at_oldest_first"])
+def test_an_unfiltered_page_looks_at_little_more_than_the_page(
+    big: Store, spec: dict[str, Any], sort: str
+) -> None:
+    incidents = Sliced(big.incidents * 20)  # 6,000: more than a step
+    query = parsed(f"page_size=10&sort_by={sort}", spec)
+    Sliced.touched = 0
+    found = Scan(incidents, frozenset({"standard"}), True, None, query)
+    assert found.step()
+    page, after, _ = found.result()
+    assert len(page) == 10 and after is not None
+    assert Sliced.touched < 100  # not a whole step's slice of 4,000
+    hidden = Scan(incidents, frozenset({"standard"}), False, None, query)  # every fifth is private
+    Sliced.touched = 0
+    assert hidden.step()
+    assert len(hidden.result()[0]) == 10 and Sliced.touched < 100
