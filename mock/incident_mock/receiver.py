@@ -57,6 +57,7 @@ class Delivery:
 class WebhookReceiver:
     def __init__(self, secret: str | None = None, host: str = "127.0.0.1", path: str = "/") -> None:
         self.secret = secret
+        self.endpoint: Any = None  # the endpoint it is registered as, when a fixture registered it
         self.deliveries: list[Delivery] = []
         self.rejected: list[Delivery] = []
         self._changed = threading.Condition()
