@@ -187,7 +187,15 @@ class Hub:
         await self._attempt(endpoint, message, "redeliver")
 
     async def _attempt(self, endpoint: Endpoint, message: Message, trigger: Any) -> bool:
-        """One POST of the message, signed at the time it is sent; True when answered 2xx."""
+        """One POST of the message, signed at the time it is sent; True when answered 2xx. At most
+        `concurrency` attempts to one endpoint are in flight: a receiver is not flooded, and the pool's
+        connections are not all taken by one endpoint."""
+        if endpoint.gate is None:
+            endpoint.gate = asyncio.Semaphore(self.settings.concurrency)
+        async with endpoint.gate:
+            return await self._post(endpoint, message, trigger)
+
+    async def _post(self, endpoint: Endpoint, message: Message, trigger: Any) -> bool:
         sent_at = time.time()
         stamp = int(sent_at)
         headers = signed(endpoint.key, message.id, stamp, message.body, self.delivery.signature_scheme)
