@@ -30,6 +30,7 @@ from incident_mock.parameter_check import ParamCheck
 from incident_mock.records import timestamp
 from incident_mock.sandboxes import DEFAULT_ID, Sandboxes, detail, summary
 from incident_mock.validation import describe, lone_surrogate
+from incident_mock.webhooks import shown_endpoint, shown_message
 
 from . import errors
 
@@ -187,6 +188,39 @@ def _instant(body: Json, name: str) -> dt.datetime | None:
     return moment.astimezone(dt.UTC)
 
 
+def list_webhooks(r: Request) -> Answer:
+    sandbox = r.sandboxes.get(r.params["sandbox_id"])
+    found = [shown_endpoint(e) for e in sandbox.webhooks.endpoints.values()]
+    return 200, {"webhooks": found, "max_webhooks": r.sandboxes.hub.settings.max_endpoints}
+
+
+def register_webhook(r: Request) -> Answer:
+    endpoint = r.sandboxes.get(r.params["sandbox_id"]).webhooks.register(r.body or {})
+    return 201, {"webhook": shown_endpoint(endpoint)}
+
+
+def show_webhook(r: Request) -> Answer:
+    webhooks = r.sandboxes.get(r.params["sandbox_id"]).webhooks
+    return 200, {"webhook": shown_endpoint(webhooks.get(r.params["endpoint_id"]))}
+
+
+def delete_webhook(r: Request) -> Answer:
+    r.sandboxes.get(r.params["sandbox_id"]).webhooks.delete(r.params["endpoint_id"])
+    return 204, None
+
+
+def list_webhook_messages(r: Request) -> Answer:
+    endpoint = r.sandboxes.get(r.params["sandbox_id"]).webhooks.get(r.params["endpoint_id"])
+    messages = [shown_message(m) for m in endpoint.log.oldest(r.query.get("limit", 100))]
+    return 200, {"messages": messages, "dropped": endpoint.log.dropped + endpoint.given_up}
+
+
+def redeliver_webhook_message(r: Request) -> Answer:
+    webhooks = r.sandboxes.get(r.params["sandbox_id"]).webhooks
+    message = webhooks.redeliver(r.params["endpoint_id"], r.params["message_id"])
+    return 202, {"message": shown_message(message)}
+
+
 OPERATIONS: dict[str, Callable[[Request], Answer]] = {
     "Mock#Health": health,
     "Mock#Reset": reset,
@@ -208,6 +242,12 @@ OPERATIONS: dict[str, Callable[[Request], Answer]] = {
     "Clock#Freeze": freeze_clock,
     "Clock#Advance": advance_clock,
     "Clock#Release": release_clock,
+    "Webhooks#List": list_webhooks,
+    "Webhooks#Register": register_webhook,
+    "Webhooks#Show": show_webhook,
+    "Webhooks#Delete": delete_webhook,
+    "Webhooks#ListMessages": list_webhook_messages,
+    "Webhooks#Redeliver": redeliver_webhook_message,
 }
 
 
@@ -217,6 +257,7 @@ class Operation:
     query: dict[str, ParamCheck]  # checks built once per operation, not per request
     path: tuple[ParamCheck, ...]
     body: Draft4Validator | None
+    body_required: bool = False  # a body left out is checked as {} (422 naming its required fields)
 
 
 class ControlPlane:
@@ -237,6 +278,7 @@ class ControlPlane:
                         {c.name: c for c in params if c.where == "query"},
                         tuple(c for c in params if c.where == "path"),
                         validator(spec, schema) if schema else None,
+                        bool(body and resolve(spec, body).get("required")),
                     )
             pattern = re.compile(re.sub(r"\\\{([a-z_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + r"\Z")
             self.routes.append((pattern, methods))
@@ -257,6 +299,8 @@ class ControlPlane:
                 message = errors.METHOD.format(method=method, path=path, allowed=allowed)
                 raise MethodNotAllowed(message, headers={"Allow": allowed})
             params, query = self._parameters(operation, matched.groupdict(), query_string)
+            if operation.body is not None and operation.body_required and body is None:
+                body = {}
             if operation.body is not None and body is not None:
                 _check_body(operation.body, body)
             request = Request(self.sandboxes, base_url, self.version, params, query, body)

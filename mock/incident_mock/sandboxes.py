@@ -29,7 +29,7 @@ from typing import Any
 
 from jsonschema import Draft4Validator
 
-from incident_contract.document import Spec
+from incident_contract.document import Spec, load_spec
 from incident_contract.facts import declared_errors
 from incident_contract.refs import validator
 from incident_mock.clock import Clock, SandboxClock
@@ -40,6 +40,7 @@ from incident_mock.journal import Budget, Journal
 from incident_mock.limits import DEFAULTS, Limits, Totals, capacity_reached, text_bytes
 from incident_mock.records import ApiKey
 from incident_mock.store import Rules, StoreHolder, discard, read_fixtures
+from incident_mock.webhooks import Hub, SandboxWebhooks, WebhookSettings
 
 __all__ = ["DEFAULT_ID", "Sandbox", "Sandboxes", "detail", "summary", "token_digest"]
 
@@ -85,6 +86,7 @@ class Sandbox(StoreHolder):
         replaces: dict[str, str] | None = None,
         declared: Mapping[str, frozenset[int]] | None = None,
         seed: int | None = None,
+        hub: Hub | None = None,
     ) -> None:
         own = clock if isinstance(clock, SandboxClock) else SandboxClock(clock)
         self.seed = seed  # the faults' probabilities are drawn from it too
@@ -101,6 +103,11 @@ class Sandbox(StoreHolder):
         self.replaces = replaces or {}  # token -> the fixtures' token it stands for
         self.extra_text = 0  # text of its own fixtures' tables, counted in the totals
         self.faults = Faults(declared or {})  # armed through the control plane; injection.py fires them
+        # its webhook endpoints: payload times from its current store's clock, shuffles from its seed if any
+        hub = hub or Hub(load_spec(), WebhookSettings())
+        self.webhooks = SandboxWebhooks(
+            hub, lambda: self.store.clock.now(), lambda: getattr(self, "seed", None)
+        )
 
     @property
     def keys(self) -> list[ApiKey]:
@@ -131,8 +138,10 @@ class Sandboxes:
         limits: Limits = DEFAULTS,
         clock: Clock | None = None,
         seed: int | None = None,
+        webhooks: WebhookSettings | None = None,
     ) -> None:
         self.rules, self.dashboard_url, self.contract = rules, dashboard_url, contract
+        self.hub = Hub(contract, webhooks or WebhookSettings())  # delivers every sandbox's webhooks
         self.limits, self.clock, self.seed = limits, clock, seed
         self.totals, self.budget = Totals(), Budget(limits.journal_total_bytes)
         self.declared = declared_errors(contract)  # what a fault of each operation may answer
@@ -182,6 +191,7 @@ class Sandboxes:
             replaces=replaces,
             declared=self.declared,
             seed=seed,
+            hub=self.hub,
         )
 
     # --- finding a token's sandbox -----------------------------------------------------------------
@@ -272,6 +282,7 @@ class Sandboxes:
         del self.by_id[sandbox_id]
         self._unindex(sandbox)
         sandbox.journal.clear()
+        sandbox.webhooks.close()
         self.totals.text -= sandbox.extra_text
         discard(sandbox.store)
 

@@ -36,6 +36,15 @@ from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
+from incident_mock.receiver import Delivery, WebhookReceiver
+from incident_mock.webhook_client import (
+    AsyncWebhookEndpoint,
+    AsyncWebhooks,
+    WebhookEndpoint,
+    WebhookMessage,
+    Webhooks,
+)
+
 if TYPE_CHECKING:
     from incident_mock.server import MockServer
 
@@ -44,14 +53,21 @@ __all__ = [
     "AsyncFault",
     "AsyncIncidentMock",
     "AsyncSandbox",
+    "AsyncWebhookEndpoint",
+    "AsyncWebhooks",
     "ClockControl",
     "ControlPlaneError",
+    "Delivery",
     "Fault",
     "IncidentMock",
     "JournalEntry",
     "Keys",
     "Sandbox",
     "SandboxCreation",
+    "WebhookEndpoint",
+    "WebhookMessage",
+    "WebhookReceiver",
+    "Webhooks",
 ]
 
 PAGE = 1000  # the control plane's largest `limit`
@@ -387,6 +403,7 @@ class Sandbox(_SandboxData):
         super().__init__(data)
         self._client = client
         self.clock = ClockControl(client, self._path)
+        self.webhooks = Webhooks(client, self._path, _checked)  # its webhook endpoints (webhook_client.py)
 
     def __enter__(self) -> Self:
         return self
@@ -611,6 +628,7 @@ class AsyncSandbox(_SandboxData):
         super().__init__(data)
         self._client = client
         self.clock = AsyncClockControl(client, self._path)
+        self.webhooks = AsyncWebhooks(client, self._path, _checked)
 
     async def __aenter__(self) -> Self:
         return self
