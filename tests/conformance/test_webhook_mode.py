@@ -1,0 +1,161 @@
+"""`incident-conformance webhooks` end to end: the real mock over a socket, its webhooks sent to the receiver.
+
+The sender is the stand-in of webhook_wire.py in front of the real mock (signed, retried); a `Proxy`
+between it and the receiver carries each defect of webhook_defects.py. The clean run passes every
+WEBHOOK rule; each defect fails exactly its rule.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import incident_conformance.checks  # noqa: F401  (registers the rules)
+from incident_conformance.cli import cli
+from incident_conformance.rules import select
+from incident_conformance.webhook_cli import webhooks
+from incident_mock.app import create_app
+from tests.conformance.webhook_defects import CATALOGUE, PrivateInFull, WebhookDefect
+from tests.conformance.webhook_wire import Proxy, Sender, new_secret
+from tests.conformance.wire import Switch
+from tests.servers import free_port, serve
+
+WEBHOOK_RULES = [r.id for r in select(group="webhook")]
+
+
+@dataclass
+class Bench:
+    api: str
+    sender: Sender
+    proxies: Switch  # serves whichever Proxy is `current`
+    proxy_url: str
+
+
+@pytest.fixture(scope="module")
+def bench() -> Iterator[Bench]:
+    sender = Sender(create_app(), "", "")
+    board = Switch(Proxy(""))
+    with serve(sender) as api, serve(board) as proxy_url:
+        yield Bench(api, sender, board, proxy_url)
+
+
+def run(bench: Bench, tmp_path: Path, *extra: str, secret: str | None = None,
+        via: Proxy | None = None) -> tuple[int, dict[str, str], str, dict[str, Any]]:  # fmt: skip
+    """Point the sender at the receiver (through `via` when given) and run the receiver mode."""
+    port = free_port()
+    secret = secret or new_secret()
+    receiver = f"http://127.0.0.1:{port}/hooks"
+    bench.sender.secret = secret
+    if via is None:
+        bench.sender.url = receiver
+    else:
+        via.secret, via.target = secret, receiver
+        bench.proxies.current = via
+        bench.sender.url = bench.proxy_url
+    report = tmp_path / "report.json"
+    argv = ["--base-url", bench.api, "--api-key", "mock-key-full", "--secret", secret,
+            "--listen", f"127.0.0.1:{port}", "--timeout", "15", "--settle", "0.5",
+            "--json-report", str(report), *extra]  # fmt: skip
+    result = CliRunner().invoke(webhooks, argv, catch_exceptions=False)
+    data = json.loads(report.read_text()) if report.exists() else {}
+    statuses = {r["id"]: r["status"] for r in data.get("rules", [])}
+    return result.exit_code, statuses, result.output, data
+
+
+def test_clean_sender_passes_every_webhook_rule(bench: Bench, tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    code, statuses, output, data = run(bench, tmp_path, "--junit-xml", str(junit))
+    assert code == 0, output
+    assert statuses == dict.fromkeys(WEBHOOK_RULES, "passed"), output
+    assert "Receiver listening on http://127.0.0.1:" in output
+    events = sorted(c["event"] for c in data["changes"])
+    assert events == sorted(["public_incident.incident_created_v2", "public_incident.incident_updated_v2",
+                             "public_incident.incident_updated_v2", "public_incident.incident_status_updated_v2",
+                             "private_incident.incident_created_v2", "private_incident.incident_updated_v2"])  # fmt: skip
+    answered = [d["answered"] for d in data["deliveries"]]
+    assert answered.count(503) == 1 and len(answered) == 7  # six messages, one of them twice
+    assert [c.get("name") for c in ET.parse(junit).getroot().iter("testcase")] == WEBHOOK_RULES
+    notes = " ".join(r for rule in data["rules"] for r in rule["notes"])
+    assert "its retry came" in notes
+
+
+@pytest.mark.parametrize("defect", CATALOGUE, ids=[d.name for d in CATALOGUE])
+def test_defect_fails_its_rule_and_no_other(defect: WebhookDefect, bench: Bench, tmp_path: Path) -> None:
+    proxy = defect.proxy("")
+    if isinstance(proxy, PrivateInFull):
+        proxy.api = bench.api
+    timeout = ("--timeout", "3") if defect.breaks == "WEBHOOK-4" else ()
+    code, statuses, output, _ = run(bench, tmp_path, *timeout, via=proxy)
+    failing = {rule for rule, status in statuses.items() if status != "passed"}
+    assert code == 1, output
+    assert failing == {defect.breaks}, output
+
+
+def test_the_catalogue_covers_every_webhook_rule() -> None:
+    assert sorted({d.breaks for d in CATALOGUE}) == sorted(WEBHOOK_RULES)
+    assert all(d.proxy.__doc__ for d in CATALOGUE)
+
+
+def test_a_sender_that_never_retries_skips_webhook_5_and_passes_the_run(bench: Bench, tmp_path: Path) -> None:
+    delays, bench.sender.delays = bench.sender.delays, ()
+    try:
+        code, statuses, output, data = run(bench, tmp_path, "--timeout", "2")
+    finally:
+        bench.sender.delays = delays
+    reason = next(r["reason"] for r in data["rules"] if r["id"] == "WEBHOOK-5")
+    assert statuses["WEBHOOK-5"] == "skipped" and "no retry of msg_" in reason, output
+    # The refused attempt still shows the change was sent: only the retry rule is left unjudged.
+    assert code == 0 and {r for r, s in statuses.items() if s != "passed"} == {"WEBHOOK-5"}
+
+
+def test_nothing_delivered_fails_webhook_4_naming_the_receiver_url(bench: Bench, tmp_path: Path) -> None:
+    code, statuses, output, _ = run(bench, tmp_path, "--timeout", "1", "--receiver-url",
+                                    "https://hooks.example.test/in", via=Blackhole(""))  # fmt: skip
+    assert code == 1
+    assert statuses["WEBHOOK-4"] == "failed" and statuses["WEBHOOK-1"] == "skipped"
+    assert "https://hooks.example.test/in" in output
+
+
+class Blackhole(Proxy):
+    """Acknowledges every delivery and forwards none."""
+
+    def alter(self, message: Any) -> list[Any]:
+        return []
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--secret", "nope"], "must start with whsec_"),
+        (["--secret", "whsec_"], "not a usable signing secret"),
+        (["--listen", "localhost"], "is not HOST:PORT"),
+        (["--receiver-url", "ftp://x"], "is not an http(s) URL"),
+        (["--rules", "AUTH-*"], "no WEBHOOK rule matches"),
+    ],
+)
+def test_bad_options_exit_2(args: list[str], needle: str, bench: Bench) -> None:
+    argv = ["--base-url", bench.api, "--api-key", "mock-key-full", "--secret", new_secret(), *args]
+    result = CliRunner().invoke(webhooks, argv)
+    assert result.exit_code == 2 and needle in result.output, result.output
+
+
+def test_missing_options_and_a_rejected_key_exit_2(bench: Bench) -> None:
+    result = CliRunner().invoke(webhooks, ["--base-url", bench.api])
+    assert result.exit_code == 2 and "--api-key, --secret required" in result.output
+    argv = ["--base-url", bench.api, "--api-key", "nope", "--secret", new_secret()]
+    result = CliRunner().invoke(webhooks, argv)
+    assert result.exit_code == 2 and "rejected --api-key" in result.output
+
+
+def test_list_rules_shows_the_webhook_rules_but_the_api_run_does_not_run_them() -> None:
+    result = CliRunner().invoke(cli, ["--list-rules"])
+    assert all(rule in result.output for rule in WEBHOOK_RULES)
+    result = CliRunner().invoke(cli, ["--base-url", "http://127.0.0.1:9", "--api-key", "k", "--rules", "WEBHOOK-*"])
+    assert result.exit_code == 2 and "no rule matches" in result.output
