@@ -157,5 +157,18 @@ def test_missing_options_and_a_rejected_key_exit_2(bench: Bench) -> None:
 def test_list_rules_shows_the_webhook_rules_but_the_api_run_does_not_run_them() -> None:
     result = CliRunner().invoke(cli, ["--list-rules"])
     assert all(rule in result.output for rule in WEBHOOK_RULES)
-    result = CliRunner().invoke(cli, ["--base-url", "http://127.0.0.1:9", "--api-key", "k", "--rules", "WEBHOOK-*"])
+    result = CliRunner().invoke(
+        cli, ["--base-url", "http://127.0.0.1:9", "--api-key", "k", "--rules", "WEBHOOK-*"]
+    )
     assert result.exit_code == 2 and "no rule matches" in result.output
+
+
+def test_the_console_script_dispatches_webhooks_and_keeps_the_default_run() -> None:
+    from incident_conformance.commands import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["webhooks", "--help"])
+    assert done.value.code == 0
+    with pytest.raises(SystemExit) as done:
+        main(["--list-rules", "--rules", "AUTH-1"])
+    assert done.value.code == 0

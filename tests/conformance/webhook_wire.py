@@ -60,7 +60,11 @@ def message(incident: Json, change: str, previous: Json | None = None) -> bytes:
     if kind.startswith("private_"):
         payload: Json = {"id": incident["id"]}
     elif change == "status_updated":
-        payload = {"incident": incident, "previous_status": previous, "new_status": incident["incident_status"]}
+        payload = {
+            "incident": incident,
+            "previous_status": previous,
+            "new_status": incident["incident_status"],
+        }
     else:
         payload = incident
     assert kind in EVENTS
@@ -99,7 +103,9 @@ class Sender(Wire):
         for wait in (0.0, *self.delays):
             time.sleep(wait)  # the sender's retry schedule (not a test's wait)
             try:
-                status = httpx.post(self.url, content=body, headers=signed(self.secret, webhook_id, body)).status_code
+                status = httpx.post(
+                    self.url, content=body, headers=signed(self.secret, webhook_id, body)
+                ).status_code
             except httpx.HTTPError:
                 status = 0
             self.attempts.append((webhook_id, status))
