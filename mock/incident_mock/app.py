@@ -28,7 +28,8 @@ Every error, from any stage, goes through error_handler.py.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 
@@ -56,8 +57,17 @@ from incident_mock.recording import Recording
 from incident_mock.sandboxes import Sandboxes
 from incident_mock.store import DEFAULT_FIXTURES, Rules, StoreHolder
 from incident_mock.validation import BodyValidator, QueryValidator
+from incident_mock.webhooks import Hub, WebhookSettings
 
 __all__ = ["DEFAULT_FIXTURES", "StoreHolder", "create_app"]
+
+
+@asynccontextmanager
+async def _lifespan(hub: Hub, app: object) -> AsyncIterator[None]:
+    """Webhook deliveries start lazily on the server's loop; at shutdown they are cancelled and the
+    client closed."""
+    yield
+    await hub.aclose()
 
 
 def create_app(
@@ -72,6 +82,7 @@ def create_app(
     allowed_hosts: Sequence[str] | None = None,
     admin_token: str | None = None,
     cors_origins: Sequence[str] = (),
+    webhooks: WebhookSettings | None = None,
 ) -> connexion.AsyncApp:
     """The mock as an ASGI app. `public_url` is where clients reach it (the served contract's `servers`,
     the `dashboard_url` and `permalink`s); `allowed_hosts` switches the Host check on (incident_mock.server
@@ -88,6 +99,7 @@ def create_app(
         contract=spec,
         limits=limits,
         clock=clock,
+        webhooks=webhooks,
     )
     policy, limit, types = Policy(spec), max_body_bytes(spec), error_types(spec)
     resolver = HandlerResolver(HANDLERS)
@@ -97,6 +109,7 @@ def create_app(
         # control.py serves the docs and the contract; Connexion's own copies would put a router in front
         # of every request.
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
+        lifespan=partial(_lifespan, sandboxes.hub),
     )
     app.add_api(
         spec_file or spec_path(),
@@ -141,6 +154,7 @@ def create_app(
     for kind in HANDLED:
         app.add_error_handler(kind, on_error)
     app.sandboxes = sandboxes
+    app.webhooks = sandboxes.hub  # `await app.webhooks.aclose()` ends deliveries where no lifespan runs
     app.holder = sandboxes.default
     app.resolver = resolver
     return app

@@ -25,6 +25,7 @@ from incident_mock.journal import Journal, shown
 from incident_mock.records import timestamp
 from incident_mock.sandboxes import DEFAULT_ID, Sandboxes, detail, summary
 from incident_mock.validation import describe, lone_surrogate
+from incident_mock.webhooks import shown_endpoint, shown_message
 
 from . import errors
 
@@ -104,6 +105,39 @@ def clear_unattributed(r: Request) -> Answer:
     return 204, None
 
 
+def list_webhooks(r: Request) -> Answer:
+    sandbox = r.sandboxes.get(r.params["sandbox_id"])
+    found = [shown_endpoint(e) for e in sandbox.webhooks.endpoints.values()]
+    return 200, {"webhooks": found, "max_webhooks": r.sandboxes.hub.settings.max_endpoints}
+
+
+def register_webhook(r: Request) -> Answer:
+    endpoint = r.sandboxes.get(r.params["sandbox_id"]).webhooks.register(r.body or {})
+    return 201, {"webhook": shown_endpoint(endpoint)}
+
+
+def show_webhook(r: Request) -> Answer:
+    webhooks = r.sandboxes.get(r.params["sandbox_id"]).webhooks
+    return 200, {"webhook": shown_endpoint(webhooks.get(r.params["endpoint_id"]))}
+
+
+def delete_webhook(r: Request) -> Answer:
+    r.sandboxes.get(r.params["sandbox_id"]).webhooks.delete(r.params["endpoint_id"])
+    return 204, None
+
+
+def list_webhook_messages(r: Request) -> Answer:
+    endpoint = r.sandboxes.get(r.params["sandbox_id"]).webhooks.get(r.params["endpoint_id"])
+    messages = [shown_message(m) for m in endpoint.log.oldest(r.query.get("limit", 100))]
+    return 200, {"messages": messages, "dropped": endpoint.log.dropped + endpoint.given_up}
+
+
+def redeliver_webhook_message(r: Request) -> Answer:
+    webhooks = r.sandboxes.get(r.params["sandbox_id"]).webhooks
+    message = webhooks.redeliver(r.params["endpoint_id"], r.params["message_id"])
+    return 202, {"message": shown_message(message)}
+
+
 OPERATIONS: dict[str, Callable[[Request], Answer]] = {
     "Mock#Health": health,
     "Mock#Reset": reset,
@@ -116,6 +150,12 @@ OPERATIONS: dict[str, Callable[[Request], Answer]] = {
     "Journal#Clear": clear_requests,
     "Journal#ListUnattributed": list_unattributed,
     "Journal#ClearUnattributed": clear_unattributed,
+    "Webhooks#List": list_webhooks,
+    "Webhooks#Register": register_webhook,
+    "Webhooks#Show": show_webhook,
+    "Webhooks#Delete": delete_webhook,
+    "Webhooks#ListMessages": list_webhook_messages,
+    "Webhooks#Redeliver": redeliver_webhook_message,
 }
 
 

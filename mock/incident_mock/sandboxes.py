@@ -25,7 +25,7 @@ from typing import Any
 from jsonschema import Draft4Validator
 from ulid import ULID
 
-from incident_contract.document import Spec
+from incident_contract.document import Spec, load_spec
 from incident_contract.refs import validator
 from incident_mock.clock import Clock
 from incident_mock.errors import NotFound, ValidationFailed
@@ -33,6 +33,7 @@ from incident_mock.journal import Budget, Journal
 from incident_mock.limits import DEFAULTS, Limits, Totals, capacity_reached, text_bytes
 from incident_mock.records import ApiKey
 from incident_mock.store import Rules, StoreHolder, discard, read_fixtures
+from incident_mock.webhooks import Hub, SandboxWebhooks, WebhookSettings
 
 __all__ = ["DEFAULT_ID", "Sandbox", "Sandboxes", "detail", "summary", "token_digest"]
 
@@ -75,6 +76,7 @@ class Sandbox(StoreHolder):
         totals: Totals,
         budget: Budget,
         replaces: dict[str, str] | None = None,
+        hub: Hub | None = None,
     ) -> None:
         super().__init__(fixtures, rules, dashboard_url, limits=limits, clock=clock, totals=totals)
         self.id = sandbox_id
@@ -85,6 +87,11 @@ class Sandbox(StoreHolder):
         self.buckets: dict[str, tuple[float, float]] = {}  # the rate limit's, per key id
         self.replaces = replaces or {}  # token -> the fixtures' token it stands for
         self.extra_text = 0  # text of its own fixtures' tables, counted in the totals
+        # its webhook endpoints: payload times from its current store's clock, shuffles from its seed if any
+        hub = hub or Hub(load_spec(), WebhookSettings())
+        self.webhooks = SandboxWebhooks(
+            hub, lambda: self.store.clock.now(), lambda: getattr(self, "seed", None)
+        )
 
     @property
     def keys(self) -> list[ApiKey]:
@@ -110,8 +117,10 @@ class Sandboxes:
         contract: Spec,
         limits: Limits = DEFAULTS,
         clock: Clock | None = None,
+        webhooks: WebhookSettings | None = None,
     ) -> None:
         self.rules, self.dashboard_url, self.contract = rules, dashboard_url, contract
+        self.hub = Hub(contract, webhooks or WebhookSettings())  # delivers every sandbox's webhooks
         self.limits, self.clock = limits, clock
         self.totals, self.budget = Totals(), Budget(limits.journal_total_bytes)
         self.template = read_fixtures(fixtures)  # parsed once: what new sandboxes are built from
@@ -148,6 +157,7 @@ class Sandboxes:
             totals=self.totals,
             budget=self.budget,
             replaces=replaces,
+            hub=self.hub,
         )
 
     # --- finding a token's sandbox -----------------------------------------------------------------
@@ -230,6 +240,7 @@ class Sandboxes:
         del self.by_id[sandbox_id]
         self._unindex(sandbox)
         sandbox.journal.clear()
+        sandbox.webhooks.close()
         self.totals.text -= sandbox.extra_text
         discard(sandbox.store)
 

@@ -39,6 +39,8 @@ async def list_(ctx: Ctx, page_size: int, sort_by: str, filter_mode: str, after:
 
 def create(ctx: Ctx, body: Json) -> Reply:
     record, replayed = ctx.store.create_incident(body, ctx.caller.key)
+    if not replayed:  # a replay emits nothing (x-webhooks)
+        ctx.caller.sandbox.webhooks.incident_created(ctx.store, record)
     return _one(ctx, record), 200, ({"Idempotent-Replayed": "true"} if replayed else {})
 
 
@@ -47,4 +49,7 @@ def show(ctx: Ctx, id: str) -> Reply:
 
 
 def edit(ctx: Ctx, id: str, body: Json) -> Reply:
-    return _one(ctx, ctx.store.edit_incident(id, body, ctx.caller.private_ok)), 200
+    before = ctx.store.find_incident(id, ctx.caller.private_ok).status_id
+    record = ctx.store.edit_incident(id, body, ctx.caller.private_ok)
+    ctx.caller.sandbox.webhooks.incident_updated(ctx.store, record, before)
+    return _one(ctx, record), 200
