@@ -202,7 +202,10 @@ def run_webhooks(params: dict[str, Any], rules: list[Rule], console: Console | N
     console.print(
         f"Created {len(budget.created)} incident(s), mode {escape(mode)}, named with a {escape(NAME_PREFIX)} "
         f"prefix; expected {len(session.changes)} events; received {len(session.deliveries)} deliveries in "
-        f"{session.waited:.1f} s.",
+        f"{session.waited:.1f} s"
+        + (
+            f" (all expected within {session.ready_after:.2f} s)." if session.ready_after is not None else "."
+        ),
         highlight=False,
     )
     for note in session.notes:
@@ -216,6 +219,7 @@ def run_webhooks(params: dict[str, Any], rules: list[Rule], console: Console | N
     if params.get("json_report"):
         meta = {"tool": "incident-conformance webhooks", "base_url": full.base_url,
                 "receiver_url": receiver_url, "seconds": round(seconds, 3), "exit_code": int(failed),
+                "ready_after_seconds": session.ready_after,
                 "created": {"incidents": list(budget.created), "mode": mode,
                             "name_prefix": NAME_PREFIX},
                 "changes": [vars(c) for c in session.changes],

@@ -84,7 +84,8 @@ class Session:
     incidents: dict[str, str] = field(default_factory=dict)  # incident id -> its visibility
     deliveries: list[Delivery] = field(default_factory=list)
     overflow: int = 0  # deliveries past the receiver's cap, refused unrecorded
-    waited: float = 0.0
+    waited: float = 0.0  # seconds from the last change to the end of listening
+    ready_after: float | None = None  # seconds from the last change until every promised delivery was in
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -193,7 +194,8 @@ def drive(
     receiver.refuse = lambda headers, body, seen: not seen and bool(headers.get("webhook-id"))
     make_changes(ctx, session, mode)
     started = time.monotonic()
-    receiver.wait(session.complete, timeout)
+    if receiver.wait(session.complete, timeout):
+        session.ready_after = time.monotonic() - started
     receiver.wait(lambda _: False, settle)  # late duplicates: listen a little longer
     session.waited = time.monotonic() - started
     session.deliveries = receiver.snapshot()

@@ -1,8 +1,9 @@
 """`incident-conformance webhooks` end to end: the real mock over a socket, its webhooks sent to the receiver.
 
-The sender is the stand-in of webhook_wire.py in front of the real mock (signed, retried); a `Proxy`
-between it and the receiver carries each defect of webhook_defects.py. The clean run passes every
-WEBHOOK rule; each defect fails exactly its rule.
+Each test registers an endpoint with the mock over its control plane (and deletes it after): the
+receiver's URL for a clean run, or the URL of a `Proxy` carrying one defect of webhook_defects.py, which
+re-signs what it alters and forwards it to the receiver. The clean run passes every WEBHOOK rule; each
+defect fails exactly its rule.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -23,53 +25,54 @@ from incident_conformance.rules import select
 from incident_conformance.webhook_cli import webhooks
 from incident_mock.app import create_app
 from tests.conformance.webhook_defects import CATALOGUE, PrivateInFull, WebhookDefect
-from tests.conformance.webhook_wire import Proxy, Sender, new_secret
+from tests.conformance.webhook_wire import Proxy, new_secret
 from tests.conformance.wire import Switch
 from tests.servers import free_port, serve
 
 WEBHOOK_RULES = [r.id for r in select(group="webhook")]
+ENDPOINTS = "/_mock/sandboxes/default/webhooks"
 
 
 @dataclass
 class Bench:
     api: str
-    sender: Sender
     proxies: Switch  # serves whichever Proxy is `current`
     proxy_url: str
 
 
 @pytest.fixture(scope="module")
 def bench() -> Iterator[Bench]:
-    sender = Sender(create_app(), "", "")
     board = Switch(Proxy(""))
-    with serve(sender) as api, serve(board) as proxy_url:
-        yield Bench(api, sender, board, proxy_url)
+    with serve(create_app()) as api, serve(board) as proxy_url:
+        yield Bench(api, board, proxy_url)
 
 
-def run(bench: Bench, tmp_path: Path, *extra: str, secret: str | None = None,
-        via: Proxy | None = None) -> tuple[int, dict[str, str], str, dict[str, Any]]:  # fmt: skip
-    """Point the sender at the receiver (through `via` when given) and run the receiver mode."""
+def run(bench: Bench, tmp_path: Path, *extra: str, via: Proxy | None = None,
+        **endpoint: Any) -> tuple[int, dict[str, str], str, dict[str, Any]]:  # fmt: skip
+    """Register the receiver (through `via` when given) with the mock, and run the receiver mode."""
     port = free_port()
-    secret = secret or new_secret()
+    secret = new_secret()
     receiver = f"http://127.0.0.1:{port}/hooks"
-    bench.sender.secret = secret
-    if via is None:
-        bench.sender.url = receiver
-    else:
+    if via is not None:
         via.secret, via.target = secret, receiver
         bench.proxies.current = via
-        bench.sender.url = bench.proxy_url
+    url = receiver if via is None else bench.proxy_url
+    answer = httpx.post(bench.api + ENDPOINTS, json={"url": url, "secret": secret, **endpoint})
+    assert answer.status_code == 201, answer.text
     report = tmp_path / "report.json"
     argv = ["--base-url", bench.api, "--api-key", "mock-key-full", "--secret", secret,
             "--listen", f"127.0.0.1:{port}", "--timeout", "15", "--settle", "0.5",
             "--json-report", str(report), *extra]  # fmt: skip
-    result = CliRunner().invoke(webhooks, argv, catch_exceptions=False)
+    try:
+        result = CliRunner().invoke(webhooks, argv, catch_exceptions=False)
+    finally:
+        httpx.delete(f"{bench.api}{ENDPOINTS}/{answer.json()['webhook']['id']}")
     data = json.loads(report.read_text()) if report.exists() else {}
     statuses = {r["id"]: r["status"] for r in data.get("rules", [])}
     return result.exit_code, statuses, result.output, data
 
 
-def test_clean_sender_passes_every_webhook_rule(bench: Bench, tmp_path: Path) -> None:
+def test_the_mock_passes_every_webhook_rule(bench: Bench, tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
     code, statuses, output, data = run(bench, tmp_path, "--junit-xml", str(junit))
     assert code == 0, output
@@ -103,12 +106,10 @@ def test_the_catalogue_covers_every_webhook_rule() -> None:
     assert all(d.proxy.__doc__ for d in CATALOGUE)
 
 
-def test_a_sender_that_never_retries_skips_webhook_5_and_passes_the_run(bench: Bench, tmp_path: Path) -> None:
-    delays, bench.sender.delays = bench.sender.delays, ()
-    try:
-        code, statuses, output, data = run(bench, tmp_path, "--timeout", "2")
-    finally:
-        bench.sender.delays = delays
+def test_a_retry_slower_than_the_timeout_skips_webhook_5_and_passes_the_run(
+    bench: Bench, tmp_path: Path
+) -> None:
+    code, statuses, output, data = run(bench, tmp_path, "--timeout", "1", time_scale=1)  # first retry: 5 s
     reason = next(r["reason"] for r in data["rules"] if r["id"] == "WEBHOOK-5")
     assert statuses["WEBHOOK-5"] == "skipped" and "no retry of msg_" in reason, output
     # The refused attempt still shows the change was sent: only the retry rule is left unjudged.
