@@ -18,6 +18,7 @@ from incident_mock.limits import DEFAULTS, Limits
 from incident_mock.records import ApiKey
 from incident_mock.server import ADMIN_TOKEN_ENV, MockServer, Refused, raise_descriptor_limit
 from incident_mock.transport import TransportLimits
+from incident_mock.webhooks import WebhookSettings
 
 __all__ = ["main"]
 
@@ -30,6 +31,7 @@ Default keys (from the packaged fixtures):
 
 
 TRANSPORT = TransportLimits()
+WEBHOOKS = WebhookSettings()
 
 
 def count_option(flag: str, default: int, help: str) -> Callable[[FC], FC]:
@@ -170,6 +172,35 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
     "--journal-total-mib", DEFAULTS.journal_total_bytes // 2**20, "MiB all sandboxes' journals keep together."
 )
 @click.option(
+    "--webhook-time-scale",
+    default=WEBHOOKS.time_scale,
+    show_default=True,
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    help="Multiplies the contract's webhook retry schedule (5 s, 5 min, 30 min, ...); 1 is real time. "
+    "An endpoint may set its own (time_scale).",
+)
+@click.option(
+    "--webhook-allow-remote",
+    is_flag=True,
+    help="Let webhook endpoints target any host; by default only loopback (127.0.0.0/8, ::1, localhost).",
+)
+@count_option("--webhook-max-endpoints", WEBHOOKS.max_endpoints, "Webhook endpoints each sandbox holds.")
+@count_option(
+    "--webhook-log-entries",
+    WEBHOOKS.log_entries,
+    "Messages each endpoint's delivery log keeps (oldest dropped).",
+)
+@count_option(
+    "--webhook-log-kib",
+    WEBHOOKS.log_bytes // 2**10,
+    "KiB each endpoint's delivery log keeps (oldest dropped).",
+)
+@count_option(
+    "--webhook-max-pending",
+    WEBHOOKS.max_pending,
+    "Webhook messages awaiting delivery or retry, in all sandboxes; past it the oldest is given up.",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -202,6 +233,12 @@ def main(
     journal_kib: int,
     journal_body_kib: int,
     journal_total_mib: int,
+    webhook_time_scale: float,
+    webhook_allow_remote: bool,
+    webhook_max_endpoints: int,
+    webhook_log_entries: int,
+    webhook_log_kib: int,
+    webhook_max_pending: int,
     log_level: str,
 ) -> None:
     """Run the incident-contract mock: a stateful server for openapi.yaml."""
@@ -238,6 +275,14 @@ def main(
                 journal_bytes=journal_kib * 2**10,
                 journal_body_bytes=journal_body_kib * 2**10,
                 journal_total_bytes=journal_total_mib * 2**20,
+            ),
+            webhooks=WebhookSettings(
+                time_scale=webhook_time_scale,
+                allow_remote=webhook_allow_remote,
+                max_endpoints=webhook_max_endpoints,
+                log_entries=webhook_log_entries,
+                log_bytes=webhook_log_kib * 2**10,
+                max_pending=webhook_max_pending,
             ),
         )
     except Refused as exc:

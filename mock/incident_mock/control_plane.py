@@ -164,6 +164,7 @@ class Operation:
     id: str
     parameters: tuple[Json, ...]
     body: Draft4Validator | None
+    body_required: bool = False  # a body left out is checked as {} (422 naming its required fields)
 
 
 class ControlPlane:
@@ -180,7 +181,10 @@ class ControlPlane:
                     body = op.get("requestBody")
                     schema = resolve(spec, body)["content"]["application/json"]["schema"] if body else None
                     methods[method.upper()] = Operation(
-                        op["operationId"], params, validator(spec, schema) if schema else None
+                        op["operationId"],
+                        params,
+                        validator(spec, schema) if schema else None,
+                        bool(body and resolve(spec, body).get("required")),
                     )
             pattern = re.compile(re.sub(r"\\\{([a-z_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + r"\Z")
             self.routes.append((pattern, methods))
@@ -201,6 +205,8 @@ class ControlPlane:
                 message = errors.METHOD.format(method=method, path=path, allowed=allowed)
                 raise MethodNotAllowed(message, headers={"Allow": allowed})
             params, query = self._parameters(operation, matched.groupdict(), query_string)
+            if operation.body is not None and operation.body_required and body is None:
+                body = {}
             if operation.body is not None and body is not None:
                 _check_body(operation.body, body)
             request = Request(self.sandboxes, base_url, self.version, params, query, body)

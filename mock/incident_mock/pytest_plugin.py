@@ -6,6 +6,9 @@ Fixtures:
   `INCIDENT_MOCK_URL` environment variable (with `--incident-mock-admin-token` or
   `INCIDENT_MOCK_ADMIN_TOKEN` when it has an admin token).
 - `incident_sandbox` (function): a fresh `Sandbox` of that mock for each test, deleted after it.
+- `incident_webhooks` (function): a `WebhookReceiver` on a free loopback port, registered with the test's
+  sandbox for every event type (`receiver.endpoint`), that verifies and collects each delivery
+  (`receiver.wait_for(event_type)`). The mock must be able to reach 127.0.0.1 on this machine.
 
 Loading it costs next to nothing: this module imports only pytest; the testing kit (and with it httpx,
 Connexion and uvicorn) is imported when a test first asks for a fixture. Disable it with
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from incident_mock.testing import IncidentMock, Sandbox
+    from incident_mock.testing import IncidentMock, Sandbox, WebhookReceiver
 
 URL_ENV = "INCIDENT_MOCK_URL"
 ADMIN_TOKEN_ENV = "INCIDENT_MOCK_ADMIN_TOKEN"
@@ -63,3 +66,15 @@ def incident_sandbox(incident_mock: IncidentMock) -> Iterator[Sandbox]:
     """A fresh sandbox of the session's mock, deleted after the test."""
     with incident_mock.sandbox() as sandbox:
         yield sandbox
+
+
+@pytest.fixture
+def incident_webhooks(incident_sandbox: Sandbox) -> Iterator[WebhookReceiver]:
+    """A receiver registered with the test's sandbox: it verifies and keeps every delivery."""
+    from incident_mock.testing import WebhookReceiver
+
+    with WebhookReceiver() as receiver:
+        endpoint = incident_sandbox.webhooks.register(receiver.url)
+        receiver.secret = endpoint.secret
+        receiver.endpoint = endpoint
+        yield receiver

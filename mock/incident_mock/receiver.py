@@ -24,9 +24,15 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
-__all__ = ["Delivery", "WebhookReceiver"]
+__all__ = ["Delivery", "Hold", "WebhookReceiver"]
 
 MAX_BODY = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Hold:
+    release: threading.Event  # set it to let the held deliveries be answered
+    arrived: threading.Event  # set once a delivery is waiting
 
 
 @dataclass(frozen=True)
@@ -57,11 +63,12 @@ class Delivery:
 class WebhookReceiver:
     def __init__(self, secret: str | None = None, host: str = "127.0.0.1", path: str = "/") -> None:
         self.secret = secret
+        self.endpoint: Any = None  # the endpoint it is registered as, when a fixture registered it
         self.deliveries: list[Delivery] = []
         self.rejected: list[Delivery] = []
         self._changed = threading.Condition()
         self._failures: list[int] = []
-        self._release: threading.Event | None = None
+        self._hold: Hold | None = None
         self._server = ThreadingHTTPServer((host, 0), _handler(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -78,8 +85,8 @@ class WebhookReceiver:
         return self
 
     def close(self) -> None:
-        if self._release is not None:
-            self._release.set()
+        if self._hold is not None:
+            self._hold.release.set()
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join(timeout=10)
@@ -99,14 +106,15 @@ class WebhookReceiver:
             self._failures += [status] * count
 
     @contextmanager
-    def hold(self) -> Iterator[threading.Event]:
-        """While inside, deliveries wait for an answer (until the event is set, or the block ends)."""
-        release = self._release = threading.Event()
+    def hold(self) -> Iterator[Hold]:
+        """While inside, verified deliveries wait for their answer until `release` is set (or the block
+        ends); `arrived` is set once one is waiting."""
+        held = self._hold = Hold(threading.Event(), threading.Event())
         try:
-            yield release
+            yield held
         finally:
-            release.set()
-            self._release = None
+            held.release.set()
+            self._hold = None
 
     # --- what arrived ------------------------------------------------------------------------------
     def wait_for(
@@ -156,9 +164,10 @@ class WebhookReceiver:
         error = self._verify(body, headers)
         with self._changed:
             status = 401 if error else (self._failures.pop(0) if self._failures else 204)
-        release = self._release
-        if release is not None and error is None:
-            release.wait(60)
+        held = self._hold
+        if held is not None and error is None:
+            held.arrived.set()
+            held.release.wait(60)
         delivery = Delivery(
             headers.get("webhook-id", ""),
             headers.get("webhook-timestamp", ""),

@@ -23,18 +23,34 @@ from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
+from incident_mock.receiver import Delivery, WebhookReceiver
+from incident_mock.webhook_client import (
+    AsyncWebhookEndpoint,
+    AsyncWebhooks,
+    WebhookEndpoint,
+    WebhookMessage,
+    Webhooks,
+)
+
 if TYPE_CHECKING:
     from incident_mock.server import MockServer
 
 __all__ = [
     "AsyncIncidentMock",
     "AsyncSandbox",
+    "AsyncWebhookEndpoint",
+    "AsyncWebhooks",
     "ControlPlaneError",
+    "Delivery",
     "IncidentMock",
     "JournalEntry",
     "Keys",
     "Sandbox",
     "SandboxCreation",
+    "WebhookEndpoint",
+    "WebhookMessage",
+    "WebhookReceiver",
+    "Webhooks",
 ]
 
 PAGE = 1000  # the control plane's largest `limit`
@@ -231,6 +247,7 @@ class Sandbox(_SandboxData):
     def __init__(self, client: httpx.Client, data: Mapping[str, Any]) -> None:
         super().__init__(data)
         self._client = client
+        self.webhooks = Webhooks(client, self._path, _checked)  # its webhook endpoints (webhook_client.py)
 
     def __enter__(self) -> Self:
         return self
@@ -405,6 +422,7 @@ class AsyncSandbox(_SandboxData):
     def __init__(self, client: httpx.AsyncClient, data: Mapping[str, Any]) -> None:
         super().__init__(data)
         self._client = client
+        self.webhooks = AsyncWebhooks(client, self._path, _checked)
 
     async def __aenter__(self) -> Self:
         return self

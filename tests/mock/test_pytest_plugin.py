@@ -60,6 +60,15 @@ PROJECT_TESTS = textwrap.dedent(
         assert create.status == 200 and create.request_body["idempotency_key"] == "disk-full-db1"
 
 
+
+    def test_alert_bridge_sends_a_webhook(incident_sandbox, incident_webhooks):
+        alert = {"fingerprint": "cpu-hot-web1", "summary": "CPU hot on web1"}
+        incident_id = alert_bridge(incident_sandbox.base_url, incident_sandbox.keys.creator, alert)
+
+        [delivery] = incident_webhooks.wait_for("public_incident.incident_created_v2")
+        assert delivery.payload["public_incident.incident_created_v2"]["id"] == incident_id
+        assert delivery.webhook_id == incident_webhooks.endpoint.messages()[0].id
+
     @pytest.mark.parametrize("n", range(int(os.environ.get("PLUGIN_TESTS", "4"))))
     def test_each_test_sees_only_its_own_world(incident_sandbox, n):
         mine = {f"test {n} incident {k}" for k in range(2)}
