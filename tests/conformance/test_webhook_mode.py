@@ -89,6 +89,12 @@ def test_the_mock_passes_every_webhook_rule(bench: Bench, tmp_path: Path) -> Non
     assert "its retry came" in notes
 
 
+def test_an_out_of_order_endpoint_passes_too(bench: Bench, tmp_path: Path) -> None:
+    """Messages are matched by incident id, not by arrival order, as the contract says receivers should."""
+    code, statuses, output, _ = run(bench, tmp_path, out_of_order=True)
+    assert code == 0 and statuses == dict.fromkeys(WEBHOOK_RULES, "passed"), output
+
+
 @pytest.mark.parametrize("defect", CATALOGUE, ids=[d.name for d in CATALOGUE])
 def test_defect_fails_its_rule_and_no_other(defect: WebhookDefect, bench: Bench, tmp_path: Path) -> None:
     proxy = defect.proxy("")
