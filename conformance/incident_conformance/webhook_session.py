@@ -16,6 +16,7 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from incident_conformance.context import EDIT, RunContext, incident_of
@@ -47,12 +48,18 @@ def event_name(catalogue: dict[str, WebhookEvent], visibility: str, change: str)
     return name if name in catalogue else None
 
 
-def message_of(delivery: Delivery) -> dict[str, Any] | None:
+@lru_cache(maxsize=4096)  # the wait judges every delivery again at each arrival: parse each body once
+def _parsed(body: bytes) -> dict[str, Any] | None:
     try:
-        data = json.loads(delivery.body)
+        data = json.loads(body)
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
+
+
+def message_of(delivery: Delivery) -> dict[str, Any] | None:
+    """The delivery's JSON object (shared between callers: read it, never change it)."""
+    return _parsed(delivery.body)
 
 
 def event_of(delivery: Delivery) -> str | None:
