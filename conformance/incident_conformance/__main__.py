@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from incident_conformance.cli import main
+from incident_conformance.commands import main
 
 main()

@@ -3,6 +3,8 @@
 Exit codes: 0 every selected rule passed (skipped rules do not fail a run), 1 a rule failed or could not
 finish, 2 the suite could not run (bad arguments, target unreachable, key rejected, invalid spec).
 Every option can also be set as an environment variable INCIDENT_CONFORMANCE_<OPTION>.
+`incident-conformance webhooks` is the webhook receiver mode (see webhook_cli.py); --list-rules lists its
+WEBHOOK rules too.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from incident_conformance.context import Options, RunContext
 from incident_conformance.contract import Contract
 from incident_conformance.marks import NAME_PREFIX
 from incident_conformance.pacing import DEFAULT_RETRIES, DEFAULT_WAIT, Pacer
-from incident_conformance.rules import Status, select
+from incident_conformance.rules import API, Status, select
 from incident_conformance.runner import run_rules
 from incident_conformance.schemathesis_run import PROFILES, SCENARIOS_PER_EXAMPLE
 from incident_conformance.settings import SettingsLedger, SnapshotFailed
@@ -228,7 +230,7 @@ def _list_rules(fmt: str, rules: Any) -> None:
 )
 def cli(**params: Any) -> None:
     """Check a server against the incident-contract, rule by rule."""  # fmt: skip
-    rules = select(params["include"], params["exclude"])
+    rules = select(params["include"], params["exclude"], None if params["list_rules"] else API)
     if params["list_rules"]:
         _list_rules(params["list_format"], rules)
         return

@@ -6,4 +6,4 @@ from incident_contract.launch import launch
 
 
 def main() -> None:
-    launch("incident_conformance.cli", "conformance", "incident-conformance")
+    launch("incident_conformance.commands", "conformance", "incident-conformance")

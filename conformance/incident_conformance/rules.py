@@ -16,9 +16,11 @@ from incident_conformance.context import RunContext
 from incident_conformance.findings import Failure, Finding, Note, RuleSkipped, expect, found
 
 __all__ = [
+    "API",
     "CREATOR_KEY_MISSING",
     "REGISTRY",
     "VIEWER_KEY_MISSING",
+    "WEBHOOK",
     "Check",
     "Failure",
     "Finding",
@@ -33,6 +35,11 @@ __all__ = [
     "rule",
     "select",
 ]
+
+
+# The run a rule belongs to: `api` rules run in `incident-conformance`, `webhook` rules judge the deliveries
+# of `incident-conformance webhooks`. --list-rules shows both.
+API, WEBHOOK = "api", "webhook"
 
 
 class Level(StrEnum):
@@ -61,6 +68,7 @@ class Rule:
     check: Check
     needs_viewer: bool = False  # the runner skips it (with the reason) when no --viewer-key is given
     needs_creator: bool = False  # the same for --creator-key
+    group: str = API  # which run it belongs to (GROUPS)
 
 
 @dataclass
@@ -79,7 +87,8 @@ CREATOR_KEY_MISSING = (
 )
 REGISTRY: dict[str, Rule] = {}
 # Families run in this order: cheap and fundamental first, Schemathesis last.
-FAMILIES = ("AUTH", "REQUIRED", "ENUM", "IDEMP", "VIS", "PAGE", "ERR", "SCHEMA")
+FAMILIES = ("AUTH", "REQUIRED", "ENUM", "IDEMP", "VIS", "PAGE", "ERR", "SCHEMA", "WEBHOOK")
+GROUPS = {"WEBHOOK": WEBHOOK}
 
 
 def _order(item: Rule) -> tuple[int, int]:
@@ -104,7 +113,8 @@ def rule(
         if rule_id in REGISTRY:
             raise ValueError(f"duplicate rule id {rule_id}")
         family = rule_id.rsplit("-", 1)[0]
-        REGISTRY[rule_id] = Rule(rule_id, level, name, family, summary, check, needs_viewer, needs_creator)
+        REGISTRY[rule_id] = Rule(rule_id, level, name, family, summary, check, needs_viewer, needs_creator,
+                                 GROUPS.get(family, API))  # fmt: skip
         return check
 
     return register
@@ -116,12 +126,15 @@ def _matches(item: Rule, patterns: Iterable[str]) -> bool:
     )
 
 
-def select(include: Iterable[str] = (), exclude: Iterable[str] = ()) -> list[Rule]:
+def select(include: Iterable[str] = (), exclude: Iterable[str] = (), group: str | None = None) -> list[Rule]:
     """Rules whose ID (or name) matches any include pattern (all when none) and no exclude pattern.
+
+    `group` keeps only the rules of one run (API or WEBHOOK); None keeps every group.
 
     Patterns are fnmatch globs, case-insensitive on IDs, and may be comma-separated: `AUTH-*,IDEMP-2`.
     """
     inc = [p.strip() for chunk in include for p in chunk.split(",") if p.strip()]
     exc = [p.strip() for chunk in exclude for p in chunk.split(",") if p.strip()]
-    chosen = [r for r in REGISTRY.values() if (not inc or _matches(r, inc)) and not _matches(r, exc)]
+    chosen = [r for r in REGISTRY.values() if group in (None, r.group)]
+    chosen = [r for r in chosen if (not inc or _matches(r, inc)) and not _matches(r, exc)]
     return sorted(chosen, key=_order)

@@ -17,11 +17,14 @@ from click.testing import CliRunner
 
 import incident_conformance.checks  # noqa: F401  (registers the rules)
 from incident_conformance.cli import cli
-from incident_conformance.rules import REGISTRY
+from incident_conformance.rules import API, select
 from incident_mock.app import create_app
 from tests.conformance.defects import CATALOGUE, ConstantTotal, Defect
 from tests.conformance.wire import Switch
 from tests.servers import serve
+
+# The API run's rules; the WEBHOOK rules have their own catalogue (test_webhook_mode.py).
+REGISTRY = {r.id: r for r in select(group=API)}
 
 SCHEMA_EXAMPLES = "4"  # per operation and stateful scenarios: enough for each SCHEMA defect, with the seed
 

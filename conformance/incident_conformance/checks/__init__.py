@@ -11,4 +11,5 @@ from incident_conformance.checks import (  # noqa: F401  (imported for their reg
     required,
     schema,
     visibility,
+    webhooks,
 )
