@@ -24,6 +24,12 @@ class Result:
     p99_ms: float
     requests: int
     failures: int  # non-2xx/3xx answers plus socket errors
+    cpu_ms: float = 0.0  # CPU time the server (all its processes) used during the run, when measured
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        """The server's own work per answer: unlike req/s, it barely moves when other jobs share the cores."""
+        return self.cpu_ms * 1000 / self.requests if self.requests and self.cpu_ms else 0.0
 
 
 def _ms(text: str) -> float:

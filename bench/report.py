@@ -43,24 +43,36 @@ def _ratio(a: Result | None, b: Result | None) -> str:
     return f"{a.requests_per_s / b.requests_per_s:.2f}x" if a and b and b.requests_per_s else "n/a"
 
 
+def _cpu_ratio(a: Result | None, b: Result | None) -> str:
+    """How many times less CPU per request `a` used than `b`."""
+    if not (a and b and a.cpu_us_per_request and b.cpu_us_per_request):
+        return "n/a"
+    return f"{b.cpu_us_per_request / a.cpu_us_per_request:.2f}x"
+
+
 def render(run: Run) -> str:
     lines = [f"## {run.label} — {run.when}", "", f"- Machine: {run.machine}", f"- Tools: {run.tools}"]
     lines += [f"- Method: {run.method}", ""]
     lines += [
-        "| scenario | server | req/s | p50 ms | p99 ms | requests | failures |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| scenario | server | req/s | p50 ms | p99 ms | requests | failures | server CPU µs/request |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for scenario, results in run.cells.items():
         for server, r in results.items():
+            cpu = f"{r.cpu_us_per_request:,.0f}" if r.cpu_us_per_request else "n/a"
             lines.append(
                 f"| {scenario} | {server} | {r.requests_per_s:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
-                f"| {r.requests:,} | {r.failures:,} |"
+                f"| {r.requests:,} | {r.failures:,} | {cpu} |"
             )
-    lines += ["", "| scenario | mock/ceiling (req/s) | mock/Prism (req/s) |", "|---|---:|---:|"]
+    lines += [
+        "",
+        "| scenario | mock/ceiling (req/s) | mock/Prism (req/s) | Prism/mock (CPU per request) |",
+        "|---|---:|---:|---:|",
+    ]
     for scenario, results in run.cells.items():
-        mock = results.get("mock")
-        ceiling, prism = _ratio(mock, results.get("ceiling")), _ratio(mock, results.get("prism"))
-        lines.append(f"| {scenario} | {ceiling} | {prism} |")
+        mock, other = results.get("mock"), results.get("prism")
+        ceiling, prism = _ratio(mock, results.get("ceiling")), _ratio(mock, other)
+        lines.append(f"| {scenario} | {ceiling} | {prism} | {_cpu_ratio(mock, other)} |")
     if run.sandboxes:
         crowded = with_sandboxes(run.sandboxes)
         lines += [

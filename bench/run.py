@@ -78,10 +78,13 @@ def machine() -> str:
 def measure(server: Server, path: str, script: str, args: list[str], opts: argparse.Namespace) -> Result:
     url = server.base + path
     run_wrk(url, script, args, opts.threads, opts.connections, opts.warmup)  # warm-up, discarded
+    cpu = server.cpu_s()
     result = run_wrk(url, script, args, opts.threads, opts.connections, opts.duration)
+    result.cpu_ms = (server.cpu_s() - cpu) * 1000
     print(
         f"  {server.name:8} {path:28} {result.requests_per_s:9,.0f} req/s  p50 {result.p50_ms:.2f} ms"
-        f"  p99 {result.p99_ms:.2f} ms  failures {result.failures}",
+        f"  p99 {result.p99_ms:.2f} ms  CPU {result.cpu_us_per_request:.0f} us/request"
+        f"  failures {result.failures}",
         flush=True,
     )
     return result
@@ -191,7 +194,8 @@ def main() -> None:
         sandboxes=opts.sandboxes,
         method=f"wrk -t{opts.threads} -c{opts.connections} -d{opts.duration}s --latency per cell, after a "
         f"{opts.warmup} s warm-up; all servers on 127.0.0.1 and running during the whole run; mock with "
-        "--log-level warning, Prism with its default logging to a file",
+        "--log-level warning, Prism with its default logging to a file; server CPU per request: the user + "
+        "system time of the server's processes during the measured run (/proc), over its requests",
     )
     load_before = Path("/proc/loadavg").read_text().split()[0]
     bench(opts, run)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["Server", "free_port", "tree_rss_kib"]
+__all__ = ["Server", "free_port", "tree_cpu_s", "tree_rss_kib"]
 
 HOST = "127.0.0.1"
 
@@ -53,6 +53,20 @@ def tree_rss_kib(pid: int) -> int:
             continue
         todo.extend(_children(current))
     return total
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU time (user + system) of a process and all its descendants so far, in seconds (/proc stat)."""
+    ticks, total, todo = os.sysconf("SC_CLK_TCK"), 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime and stime, the 14th and 15th fields
+        todo.extend(_children(current))
+    return total / ticks
 
 
 @dataclass
@@ -97,6 +111,9 @@ class Server:
 
     def rss_kib(self) -> int:
         return tree_rss_kib(self.proc.pid) if self.proc else 0
+
+    def cpu_s(self) -> float:
+        return tree_cpu_s(self.proc.pid) if self.proc else 0.0
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -72,3 +72,34 @@ def test_merge_replaces_only_the_section_with_the_same_label(bench, tmp_path: Pa
     assert "| GET /v1/severities | n/a | 1.50x |" in text
     assert "| GET /v1/severities | n/a | 4.00x |" in text
     assert "3.00x" not in text
+
+
+def test_the_servers_cpu_per_request_is_shown_beside_req_s(bench):
+    report, result_of = bench["report"], bench["loadgen"].Result
+    mock = result_of(2000.0, 1.0, 2.0, 10_000, 0, cpu_ms=1_500.0)  # 150 us a request
+    prism = result_of(1000.0, 1.0, 2.0, 5_000, 0, cpu_ms=2_000.0)  # 400 us a request
+    run = report.Run("cpu", "today", "2 cores", "wrk", "wrk -t1")
+    run.cells["GET /v1/severities"] = {
+        "mock": mock,
+        "prism": prism,
+        "ceiling": result_of(1.0, 1.0, 1.0, 1, 0),
+    }
+    text = report.render(run)
+    assert "| GET /v1/severities | mock | 2,000 | 1.00 | 2.00 | 10,000 | 0 | 150 |" in text
+    assert "| GET /v1/severities | ceiling | 1 | 1.00 | 1.00 | 1 | 0 | n/a |" in text
+    assert "| GET /v1/severities | 2000.00x | 2.00x | 2.67x |" in text
+
+
+def test_a_process_trees_cpu_time_is_read_from_proc(bench, monkeypatch: pytest.MonkeyPatch):
+    import os
+    import time
+
+    monkeypatch.syspath_prepend(str(BENCH))
+    import servers
+
+    before = servers.tree_cpu_s(os.getpid())
+    deadline = time.process_time() + 0.05
+    while time.process_time() < deadline:  # burn 50 ms of CPU
+        pass
+    assert servers.tree_cpu_s(os.getpid()) - before >= 0.03
+    sys.modules.pop("servers", None)
