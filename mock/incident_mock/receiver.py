@@ -16,6 +16,7 @@ from a thread (`http.server`), so it works beside a sync or an async test alike.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -69,8 +70,7 @@ class WebhookReceiver:
         self._changed = threading.Condition()
         self._failures: list[int] = []
         self._hold: Hold | None = None
-        self._server = ThreadingHTTPServer((host, 0), _handler(self))
-        self._server.daemon_threads = True
+        self._server = _Server((host, 0), _handler(self))
         self._thread: threading.Thread | None = None
         port = self._server.server_address[1]
         self.url = f"http://{host}:{port}{path}"
@@ -188,6 +188,16 @@ def _matches(delivery: Delivery, event_type: str | None, webhook_id: str | None)
     return (event_type is None or delivery.event_type == event_type) and (
         webhook_id is None or delivery.webhook_id == webhook_id
     )
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the default backlog of 5 refuses connections under a burst of deliveries
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A sender that closes its kept-alive connection is no error worth printing."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _handler(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:

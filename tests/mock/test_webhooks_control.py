@@ -109,6 +109,8 @@ async def test_a_given_secret_is_kept_and_a_bad_one_refused(
         "http://[2001:db8::1]:8080/",
         "http://localhost.example.com/",
         "http://127.0.0.1.nip.io/",
+        "http://127.0.0.1\\@example.com/",  # userinfo tricks: the host a sender would reach is checked
+        "http://[::ffff:127.0.0.1]/",
     ],
 )
 async def test_a_target_beyond_loopback_is_refused_naming_the_option(

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = "incident-mock-webhooks"
 MAX_ANSWER_BYTES = 64 * 1024  # read of an answer's body, to reuse the connection; the rest is not read
 OVER_PENDING = "given up: more than {limit} messages were pending (--webhook-max-pending)"
+NO_LOOP = "given up: no event loop to deliver on"
 DROPPED = "given up: dropped from the delivery log (--webhook-log-entries / --webhook-log-kib)"
 
 
@@ -69,6 +70,9 @@ class Hub:
                 endpoint.window_full.set()
             if endpoint.flusher is None or endpoint.flusher.done():
                 endpoint.flusher = self._spawn(endpoint, None, self._flush(endpoint))
+                if endpoint.flusher is None:  # no loop to send on
+                    for held in list(endpoint.window):
+                        self.give_up(endpoint, held, NO_LOOP)
         else:
             self._spawn(endpoint, message, self._deliver(endpoint, message, first=True))
 
@@ -123,7 +127,7 @@ class Hub:
         except RuntimeError:  # called outside the server's loop (a store driven by hand): nothing to send on
             work.close()
             if message is not None:
-                self.give_up(endpoint, message, "given up: no event loop to deliver on")
+                self.give_up(endpoint, message, NO_LOOP)
             return None
         task = loop.create_task(work)
         self.tasks.add(task)
@@ -187,7 +191,15 @@ class Hub:
         await self._attempt(endpoint, message, "redeliver")
 
     async def _attempt(self, endpoint: Endpoint, message: Message, trigger: Any) -> bool:
-        """One POST of the message, signed at the time it is sent; True when answered 2xx."""
+        """One POST of the message, signed at the time it is sent; True when answered 2xx. At most
+        `concurrency` attempts to one endpoint are in flight: a receiver is not flooded, and the pool's
+        connections are not all taken by one endpoint."""
+        if endpoint.gate is None:
+            endpoint.gate = asyncio.Semaphore(self.settings.concurrency)
+        async with endpoint.gate:
+            return await self._post(endpoint, message, trigger)
+
+    async def _post(self, endpoint: Endpoint, message: Message, trigger: Any) -> bool:
         sent_at = time.time()
         stamp = int(sent_at)
         headers = signed(endpoint.key, message.id, stamp, message.body, self.delivery.signature_scheme)

@@ -32,3 +32,4 @@ class Endpoint:
     window: list[Message] = field(default_factory=list)  # out of order: held, not yet sent
     window_full: asyncio.Event = field(default_factory=asyncio.Event)
     flusher: asyncio.Task[None] | None = None
+    gate: asyncio.Semaphore | None = None  # bounds its attempts in flight (made on the delivering loop)

@@ -25,11 +25,19 @@ class WebhookSettings:
     max_pending: int = 10_000  # messages not yet delivered nor given up, across every sandbox
     window_messages: int = 8  # out-of-order endpoints: the most messages held before sending them shuffled
     window_seconds: float = 0.05  # ... and the longest a message is held (real time)
+    concurrency: int = 16  # attempts in flight to one endpoint at once; the others wait their turn
 
     def __post_init__(self) -> None:
         if not 0 < self.time_scale <= 1:
             raise ValueError("time_scale must be in (0, 1]")
-        for name in ("max_endpoints", "log_entries", "log_bytes", "max_pending", "window_messages"):
+        for name in (
+            "max_endpoints",
+            "log_entries",
+            "log_bytes",
+            "max_pending",
+            "window_messages",
+            "concurrency",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         if self.window_seconds < 0:

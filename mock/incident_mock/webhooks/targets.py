@@ -13,6 +13,8 @@ import ipaddress
 import secrets
 from urllib.parse import urlsplit
 
+import httpx
+
 from incident_mock.errors import ValidationFailed
 
 __all__ = ["REMOTE_OPTION", "check_url", "is_loopback_host", "new_secret", "secret_key"]
@@ -47,9 +49,15 @@ def check_url(url: str, allow_remote: bool) -> str:
         raise ValidationFailed.invalid("url", BAD_URL.format(detail=str(exc)[:100])) from None
     if parts.scheme.lower() not in ("http", "https") or not host:
         raise ValidationFailed.invalid("url", BAD_URL.format(detail="scheme or host missing"))
-    if not allow_remote and not is_loopback_host(host):
-        shown = host if len(host) <= 100 else host[:100] + "..."
-        raise ValidationFailed.invalid("url", NOT_LOOPBACK.format(option=REMOTE_OPTION, host=shown))
+    try:  # the host the sender will connect to, as httpx reads the URL, must pass too
+        sent_to = httpx.URL(url).host
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ValidationFailed.invalid("url", BAD_URL.format(detail=str(exc)[:100])) from None
+    if not allow_remote:
+        for name in (host, sent_to):
+            if not is_loopback_host(name):
+                shown = name if len(name) <= 100 else name[:100] + "..."
+                raise ValidationFailed.invalid("url", NOT_LOOPBACK.format(option=REMOTE_OPTION, host=shown))
     return url
 
 
