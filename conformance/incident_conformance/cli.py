@@ -119,7 +119,8 @@ def _list_rules(fmt: str, rules: Any) -> None:
         "help_option_names": ["-h", "--help"],
         "max_content_width": 110,
         "auto_envvar_prefix": ENV_PREFIX,
-    }
+    },
+    epilog="The webhooks a deployment sends: see the receiver mode, incident-conformance webhooks --help.",
 )
 @click.option("--base-url", help="Base URL of the server under test, e.g. http://127.0.0.1:8080.")
 @click.option("--api-key", help="A key holding every role of the contract.")

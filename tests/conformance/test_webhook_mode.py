@@ -179,3 +179,5 @@ def test_the_console_script_dispatches_webhooks_and_keeps_the_default_run() -> N
     with pytest.raises(SystemExit) as done:
         main(["--list-rules", "--rules", "AUTH-1"])
     assert done.value.code == 0
+    help_text = " ".join(CliRunner().invoke(cli, ["--help"]).output.split())
+    assert "incident-conformance webhooks --help" in help_text
