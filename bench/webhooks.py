@@ -139,10 +139,11 @@ def _body(key: str) -> dict[str, str]:
 def _wait_for_incident(receiver: WebhookReceiver, incident_id: str, timeout: float = 30) -> float:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for delivery in reversed(receiver.deliveries):
+        seen = list(receiver.deliveries)  # counted before looking: one arriving now ends the wait below
+        for delivery in reversed(seen):
             if delivery.payload[EVENT]["id"] == incident_id:
                 return delivery.received_at
-        receiver.wait_for(EVENT, count=len(receiver.deliveries) + 1, timeout=deadline - time.monotonic())
+        receiver.wait_for(EVENT, count=len(seen) + 1, timeout=deadline - time.monotonic())
     raise AssertionError(f"no delivery for {incident_id}")
 
 

@@ -271,3 +271,31 @@ def test_an_out_of_order_endpoint_never_sends_a_window_in_emitted_order(
         assert sorted(plain_got) == sorted(made)
     finally:
         ordered.close()
+
+
+async def test_the_async_api_registers_lists_redelivers_and_deletes(served: tuple[Any, str]) -> None:
+    import asyncio
+
+    from incident_mock.testing import AsyncIncidentMock
+
+    with WebhookReceiver() as receiver:
+        async with AsyncIncidentMock.connect(served[1]) as mock, mock.sandbox() as sandbox:
+            endpoint = await sandbox.webhooks.register(
+                receiver.url, event_types=["public_incident.incident_created_v2"]
+            )
+            receiver.secret = endpoint.secret
+            assert [e.id for e in await sandbox.webhooks.list()] == [endpoint.id]
+            assert (await sandbox.webhooks.get(endpoint.id)).secret == endpoint.secret
+            answer = await mock.client.post(
+                "/v2/incidents",
+                headers={"Authorization": f"Bearer {sandbox.keys.creator}"},
+                json={"idempotency_key": "async", "visibility": "public", "severity_id": MAJOR},
+            )
+            assert answer.status_code == 200
+            [first] = await asyncio.to_thread(receiver.wait_for)
+            [message] = await endpoint.messages()
+            assert message.id == first.webhook_id
+            await endpoint.redeliver(message.id)
+            await asyncio.to_thread(receiver.wait_for, count=2)
+            await endpoint.delete()
+            assert await sandbox.webhooks.list() == []
