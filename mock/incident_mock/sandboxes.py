@@ -105,9 +105,7 @@ class Sandbox(StoreHolder):
         self.faults = Faults(declared or {})  # armed through the control plane; injection.py fires them
         # its webhook endpoints: payload times from its current store's clock, shuffles from its seed if any
         hub = hub or Hub(load_spec(), WebhookSettings())
-        self.webhooks = SandboxWebhooks(
-            hub, lambda: self.store.clock.now(), lambda: getattr(self, "seed", None)
-        )
+        self.webhooks = SandboxWebhooks(hub, lambda: self.store.clock.now(), lambda: self.seed, ids)
 
     @property
     def keys(self) -> list[ApiKey]:

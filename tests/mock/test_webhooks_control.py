@@ -246,3 +246,29 @@ async def test_redeliver_of_an_unknown_message_is_404(app_client: tuple[Any, htt
     answer = await client.post(f"{BASE}/{webhook['id']}/messages/msg_nope/actions/redeliver")
     assert answer.status_code == 404
     assert "msg_nope" in error_message(answer)
+
+
+async def _seeded_webhook_run() -> tuple[dict[str, Any], list[str]]:
+    """A mock seeded 11, its clock frozen: register an endpoint (nothing listens), create an incident;
+    the endpoint as shown and the ids of its messages."""
+    clock = ManualClock(dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC))
+    app = create_app(seed=11, clock=clock)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock") as c:
+            registered = await c.post(BASE, json={"url": LOOPBACK})
+            assert registered.status_code == 201, registered.text
+            endpoint = registered.json()["webhook"]
+            created = await c.post("/v2/incidents", json=incident_body("seeded-1"), headers=FULL)
+            assert created.status_code == 200, created.text
+            log = await c.get(f"{BASE}/{endpoint['id']}/messages")
+            return endpoint, [m["id"] for m in log.json()["messages"]]
+    finally:
+        await app.webhooks.aclose()
+
+
+async def test_a_seeded_mock_gives_its_webhook_endpoints_secrets_and_messages_the_same_ids() -> None:
+    first, second = await _seeded_webhook_run(), await _seeded_webhook_run()
+    (endpoint, messages), (again, messages_again) = first, second
+    assert messages and messages == messages_again
+    assert (endpoint["id"], endpoint["secret"]) == (again["id"], again["secret"])
+    assert endpoint["created_at"].startswith("2026-03-01T12:00:00")  # the sandbox's clock, not real time

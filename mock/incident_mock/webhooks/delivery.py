@@ -21,7 +21,6 @@ from contextlib import suppress
 from typing import Any
 
 import httpx
-from ulid import ULID
 
 from incident_contract.document import Spec
 from incident_contract.webhooks import Delivery, delivery, events
@@ -53,8 +52,8 @@ class Hub:
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def message_id(self) -> str:
-        return f"{self.delivery.message_id_prefix}{str(ULID()).lower()}"
+    def message_id(self, ulid: str) -> str:
+        return f"{self.delivery.message_id_prefix}{ulid.lower()}"
 
     # --- what the sandboxes call -------------------------------------------------------------------
     def send(self, endpoint: Endpoint, message: Message) -> None:

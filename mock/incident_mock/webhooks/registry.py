@@ -11,9 +11,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from ulid import ULID
-
 from incident_mock.errors import NotFound, ValidationFailed
+from incident_mock.ids import Ids
 from incident_mock.limits import capacity_reached
 from incident_mock.records import IncidentRecord, timestamp
 from incident_mock.store import Store
@@ -21,7 +20,7 @@ from incident_mock.webhooks.delivery import DROPPED, Hub
 from incident_mock.webhooks.endpoint import Endpoint
 from incident_mock.webhooks.events import created, updated
 from incident_mock.webhooks.messages import Message, MessageLog
-from incident_mock.webhooks.targets import check_url, new_secret, secret_key
+from incident_mock.webhooks.targets import SECRET_BYTES, check_url, new_secret, secret_key
 
 __all__ = ["SandboxWebhooks", "shown_endpoint"]
 
@@ -39,8 +38,8 @@ def _shown_id(value: str) -> str:
 class SandboxWebhooks:
     """One sandbox's endpoints. `now` reads the sandbox's clock (its current store's)."""
 
-    def __init__(self, hub: Hub, now: Callable[[], dt.datetime], seed: Callable[[], Any]) -> None:
-        self.hub, self.now, self.seed = hub, now, seed
+    def __init__(self, hub: Hub, now: Callable[[], dt.datetime], seed: Callable[[], Any], ids: Ids) -> None:
+        self.hub, self.now, self.seed, self.ids = hub, now, seed, ids  # ids: the sandbox's (seeded or not)
         self.endpoints: dict[str, Endpoint] = {}
         self.registered = 0
 
@@ -52,7 +51,7 @@ class SandboxWebhooks:
             raise capacity_reached(
                 "webhook endpoints", "max_endpoints", settings.max_endpoints, option="--webhook-max-endpoints"
             )
-        secret = body.get("secret") or new_secret(promises.secret_prefix)
+        secret = body.get("secret") or new_secret(promises.secret_prefix, self.ids.randbytes(SECRET_BYTES))
         key = secret_key(secret, promises.secret_prefix)
         known = list(self.hub.event_types)
         wanted = body.get("event_types") or known
@@ -60,12 +59,12 @@ class SandboxWebhooks:
         sandbox_seed = self.seed()
         seed = f"{sandbox_seed}:{self.registered}" if sandbox_seed is not None else None
         endpoint = Endpoint(
-            id=f"ep_{str(ULID()).lower()}",
+            id=f"ep_{self.ids.ulid().lower()}",
             url=url,
             event_types=tuple(e for e in known if e in wanted),
             secret=secret,
             key=key,
-            created_at=dt.datetime.now(dt.UTC),
+            created_at=self.now(),
             time_scale=float(body.get("time_scale", settings.time_scale)),
             attempt_timeout=float(body.get("attempt_timeout_seconds", promises.attempt_timeout_seconds)),
             out_of_order=bool(body.get("out_of_order", False)),
@@ -119,7 +118,7 @@ class SandboxWebhooks:
             for endpoint in list(self.endpoints.values()):
                 if event_type not in endpoint.event_types:
                     continue
-                message = Message(self.hub.message_id(), event_type, moment, body)
+                message = Message(self.hub.message_id(self.ids.ulid()), event_type, moment, body)
                 for dropped in endpoint.log.add(message):
                     if dropped.state == "pending":
                         self.hub.give_up(endpoint, dropped, DROPPED, count=False)

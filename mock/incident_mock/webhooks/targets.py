@@ -17,7 +17,7 @@ import httpx
 
 from incident_mock.errors import ValidationFailed
 
-__all__ = ["REMOTE_OPTION", "check_url", "is_loopback_host", "new_secret", "secret_key"]
+__all__ = ["REMOTE_OPTION", "SECRET_BYTES", "check_url", "is_loopback_host", "new_secret", "secret_key"]
 
 REMOTE_OPTION = "--webhook-allow-remote"
 NOT_LOOPBACK = (
@@ -61,8 +61,9 @@ def check_url(url: str, allow_remote: bool) -> str:
     return url
 
 
-def new_secret(prefix: str) -> str:
-    return prefix + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+def new_secret(prefix: str, key: bytes | None = None) -> str:
+    """A secret as shown: the prefix, then the key bytes (`SECRET_BYTES` random ones by default) in base64."""
+    return prefix + base64.b64encode(secrets.token_bytes(SECRET_BYTES) if key is None else key).decode()
 
 
 def secret_key(secret: str, prefix: str) -> bytes:
