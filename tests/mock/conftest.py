@@ -11,6 +11,7 @@ import yaml
 
 from incident_mock.app import DEFAULT_FIXTURES, create_app
 from incident_mock.store import Rules, Store
+from incident_mock.testing import IncidentMock, Sandbox
 from tests.mock.seed import MAJOR
 from tests.servers import serve
 
@@ -25,6 +26,20 @@ def fixtures() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def rules(spec: dict[str, Any]) -> Rules:
     return Rules.from_spec(spec)
+
+
+@pytest.fixture(scope="module")
+def mock() -> Iterator[IncidentMock]:
+    """The testing kit's mock on a loopback port, for a module of tests (a module may define its own)."""
+    with IncidentMock(validate_responses=True) as running:
+        yield running
+
+
+@pytest.fixture
+def sandbox(mock: IncidentMock) -> Iterator[Sandbox]:
+    """A fresh sandbox of `mock` for each test, deleted after it."""
+    with mock.sandbox() as made:
+        yield made
 
 
 FULL = {"Authorization": "Bearer mock-key-full"}

@@ -33,18 +33,6 @@ AT = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 CREATE = "Incidents V2#Create"
 
 
-@pytest.fixture(scope="module")
-def mock() -> Iterator[IncidentMock]:
-    with IncidentMock(validate_responses=True) as running:
-        yield running
-
-
-@pytest.fixture
-def sandbox(mock: IncidentMock) -> Iterator[Sandbox]:
-    with mock.sandbox() as made:
-        yield made
-
-
 @pytest.fixture
 def http(sandbox: Sandbox) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {sandbox.keys.full}"}

@@ -23,7 +23,7 @@ from incident_io.models import (
     IncidentV2,
 )
 
-from incident_mock.testing import IncidentMock, Sandbox
+from incident_mock.testing import Sandbox
 from tests.mock.seed import MAJOR
 
 CREATE = "Incidents V2#Create"
@@ -67,18 +67,6 @@ def alert_bridge(
 
 
 # --- the story -----------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def mock() -> Iterator[IncidentMock]:
-    with IncidentMock() as mock:
-        yield mock
-
-
-@pytest.fixture
-def sandbox(mock: IncidentMock) -> Iterator[Sandbox]:
-    with mock.sandbox() as sandbox:
-        yield sandbox
-
-
 @pytest.fixture
 def client(sandbox: Sandbox) -> Iterator[AuthenticatedClient]:
     client = AuthenticatedClient(base_url=sandbox.base_url, token=sandbox.keys.creator)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,18 +18,6 @@ from incident_mock.testing import (
 from tests.mock.seed import MAJOR
 
 CREATE, LIST = "Incidents V2#Create", "Incidents V2#List"
-
-
-@pytest.fixture(scope="module")
-def mock() -> Iterator[IncidentMock]:
-    with IncidentMock() as mock:
-        yield mock
-
-
-@pytest.fixture
-def sandbox(mock: IncidentMock) -> Iterator[Sandbox]:
-    with mock.sandbox() as sandbox:
-        yield sandbox
 
 
 def create(sandbox: Sandbox, key: str, token: str | None = None) -> httpx.Response:
