@@ -77,8 +77,9 @@ class Hub:
             self._spawn(endpoint, message, self._deliver(endpoint, message, first=True))
 
     def redeliver(self, endpoint: Endpoint, message: Message) -> None:
-        """One more attempt of a message, at once."""
-        self._spawn(endpoint, None, self._redeliver(endpoint, message))
+        """One more attempt of a message, at once (counted in `message.queued` until it is made)."""
+        if self._spawn(endpoint, None, self._redeliver(endpoint, message)) is not None:
+            message.queued += 1
 
     def give_up(self, endpoint: Endpoint, message: Message, reason: str, count: bool = True) -> None:
         """Stop delivering a message: it is `failed`, its retries cancelled."""
@@ -188,7 +189,10 @@ class Hub:
                     self._spawn(endpoint, message, self._deliver(endpoint, message, first=False))
 
     async def _redeliver(self, endpoint: Endpoint, message: Message) -> None:
-        await self._attempt(endpoint, message, "redeliver")
+        try:
+            await self._attempt(endpoint, message, "redeliver")
+        finally:
+            message.queued -= 1
 
     async def _attempt(self, endpoint: Endpoint, message: Message, trigger: Any) -> bool:
         """One POST of the message, signed at the time it is sent; True when answered 2xx. At most
@@ -208,16 +212,24 @@ class Hub:
         started = time.perf_counter()
         try:
             client = self._client_for_loop()
-            async with client.stream(
-                "POST", endpoint.url, content=message.body, headers=headers, timeout=endpoint.attempt_timeout
-            ) as answer:
+            # httpx's timeout is per read: a receiver trickling a byte at a time would never meet it
+            async with (
+                asyncio.timeout(endpoint.attempt_timeout),
+                client.stream(
+                    "POST",
+                    endpoint.url,
+                    content=message.body,
+                    headers=headers,
+                    timeout=endpoint.attempt_timeout,
+                ) as answer,
+            ):
                 status = answer.status_code
                 read = 0
                 async for chunk in answer.aiter_raw():
                     read += len(chunk)
                     if read > MAX_ANSWER_BYTES:
                         break
-        except httpx.TimeoutException:
+        except (httpx.TimeoutException, TimeoutError):
             error = f"no answer within {endpoint.attempt_timeout:g} s"
         except (httpx.HTTPError, OSError) as exc:
             error = (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[:300]

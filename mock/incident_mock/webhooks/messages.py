@@ -41,6 +41,7 @@ class Message:
     next_attempt_at: float | None = None  # Unix seconds, real time
     error: str | None = None  # why it was given up early (a bound)
     attempts: list[Attempt] = field(default_factory=list)
+    queued: int = 0  # redeliveries asked for and not yet made
 
     @property
     def size(self) -> int:

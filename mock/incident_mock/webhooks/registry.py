@@ -93,7 +93,7 @@ class SandboxWebhooks:
 
     def redeliver(self, endpoint_id: str, message_id: str) -> Message:
         endpoint, message = self.message(endpoint_id, message_id)
-        if len(message.attempts) >= MAX_ATTEMPTS:
+        if len(message.attempts) + message.queued >= MAX_ATTEMPTS:  # queued ones count: a burst is bounded
             raise ValidationFailed(TOO_MANY_ATTEMPTS.format(limit=MAX_ATTEMPTS), field="message_id")
         self.hub.redeliver(endpoint, message)
         return message

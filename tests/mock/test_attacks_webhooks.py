@@ -1,0 +1,140 @@
+"""Attacks on the webhooks, faults and clocks of a sandbox, each a defect found on main and fixed here.
+
+- a receiver that trickles its answer (one byte at a time, each within the attempt timeout) held its
+  attempt, and a slot of its endpoint, for as long as it liked: the timeout was per read, not per attempt;
+- redelivery requests were checked against the attempt cap only for attempts already made, so a burst of
+  them queued without bound behind a receiver that does not answer;
+- the control plane took NaN (Python's json reads it) as a fault's probability or delay, or an endpoint's
+  time scale or timeout, which no schema bound catches, and answered it back as JSON that is not JSON.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from incident_mock.app import create_app
+from incident_mock.webhooks.registry import MAX_ATTEMPTS
+from tests.mock.conftest import incident_body
+from tests.mock.webhook_helpers import eventually
+from tests.servers import serve
+
+
+@pytest.fixture(scope="module")
+def mock_url() -> Iterator[str]:
+    with serve(create_app()) as url:
+        yield url
+
+
+@pytest.fixture
+def sandbox(mock_url: str) -> Iterator[tuple[httpx.Client, str, str]]:
+    """A control-plane client, the sandbox's path, and its full key's token."""
+    with httpx.Client(base_url=mock_url, timeout=30) as client:
+        made = client.post("/_mock/sandboxes", json={}).json()["sandbox"]
+        path = f"/_mock/sandboxes/{made['id']}"
+        token = next(k["token"] for k in made["keys"] if k["replaces"] == "mock-key-full")
+        yield client, path, token
+        client.delete(path)
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(256)
+    with sock:
+        yield sock
+
+
+def url_of(sock: socket.socket) -> str:
+    return f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
+
+
+def create_incident(client: httpx.Client, token: str, key: str) -> None:
+    answer = client.post(
+        "/v2/incidents", json=incident_body(key), headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.is_success, answer.text
+
+
+def test_a_trickling_receiver_is_cut_at_the_attempt_timeout(
+    sandbox: tuple[httpx.Client, str, str], listener: socket.socket
+) -> None:
+    client, path, token = sandbox
+    stop = threading.Event()
+
+    def trickle() -> None:  # answers one header byte every 50 ms, each well within the 0.5 s timeout
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            while not stop.wait(0.05):
+                try:
+                    conn.sendall(b"a")
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    try:
+        endpoint = client.post(
+            f"{path}/webhooks",
+            json={"url": url_of(listener), "attempt_timeout_seconds": 0.5, "time_scale": 1},
+        ).json()["webhook"]
+        started = time.monotonic()
+        create_incident(client, token, "trickle")
+
+        def first_attempt() -> dict[str, object] | None:
+            messages = client.get(f"{path}/webhooks/{endpoint['id']}/messages").json()["messages"]
+            return messages[0]["attempts"][0] if messages and messages[0]["attempts"] else None
+
+        attempt = eventually(first_attempt, timeout=6, what="the trickled attempt's end")
+        assert time.monotonic() - started < 6
+        assert attempt["status"] is None and "0.5 s" in str(attempt["error"])
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def test_redeliveries_queue_no_further_than_the_attempt_cap(
+    sandbox: tuple[httpx.Client, str, str], listener: socket.socket
+) -> None:
+    client, path, token = sandbox  # the listener never accepts: no attempt ever ends within the test
+    endpoint = client.post(
+        f"{path}/webhooks", json={"url": url_of(listener), "attempt_timeout_seconds": 60, "time_scale": 1}
+    ).json()["webhook"]
+    create_incident(client, token, "flood")
+    messages = f"{path}/webhooks/{endpoint['id']}/messages"
+    message = eventually(lambda: client.get(messages).json()["messages"], what="the message")[0]
+    statuses = [client.post(f"{messages}/{message['id']}/actions/redeliver").status_code for _ in range(100)]
+    accepted = statuses.count(202)
+    assert accepted <= MAX_ATTEMPTS
+    assert set(statuses[accepted:]) == {422}
+    client.delete(f"{path}/webhooks/{endpoint['id']}")  # cancels what is queued
+
+
+@pytest.mark.parametrize(
+    ("where", "body"),
+    [
+        ("faults", '{"kind": "error", "probability": NaN}'),
+        ("faults", '{"kind": "delay", "seconds": NaN}'),
+        ("faults", '{"kind": "delay", "seconds": 1, "max_seconds": NaN}'),
+        ("webhooks", '{"url": "http://127.0.0.1:9/", "time_scale": NaN}'),
+        ("webhooks", '{"url": "http://127.0.0.1:9/", "attempt_timeout_seconds": NaN}'),
+        ("clock/actions/advance", '{"seconds": -Infinity}'),
+    ],
+)
+def test_nan_and_infinity_are_refused_as_json_that_is_not_json(
+    sandbox: tuple[httpx.Client, str, str], where: str, body: str
+) -> None:
+    client, path, _ = sandbox
+    answer = client.post(f"{path}/{where}", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 400, answer.text
+    assert "not valid JSON" in answer.json()["errors"][0]["message"]
+    assert client.get(f"{path}/faults").json()["faults"] == []
+    assert client.get(f"{path}/webhooks").json()["webhooks"] == []
