@@ -4,6 +4,8 @@
   attempt, and a slot of its endpoint, for as long as it liked: the timeout was per read, not per attempt;
 - redelivery requests were checked against the attempt cap only for attempts already made, so a burst of
   them queued without bound behind a receiver that does not answer;
+- one sandbox whose receivers never answered could take every connection of the delivery client's pool,
+  and another sandbox's deliveries waited for them (then failed as unanswered);
 - the control plane took NaN (Python's json reads it) as a fault's probability or delay, or an endpoint's
   time scale or timeout, which no schema bound catches, and answered it back as JSON that is not JSON.
 """
@@ -19,6 +21,7 @@ import httpx
 import pytest
 
 from incident_mock.app import create_app
+from incident_mock.receiver import WebhookReceiver
 from incident_mock.webhooks.registry import MAX_ATTEMPTS
 from tests.mock.conftest import incident_body
 from tests.mock.webhook_helpers import eventually
@@ -138,3 +141,35 @@ def test_nan_and_infinity_are_refused_as_json_that_is_not_json(
     assert "not valid JSON" in answer.json()["errors"][0]["message"]
     assert client.get(f"{path}/faults").json()["faults"] == []
     assert client.get(f"{path}/webhooks").json()["webhooks"] == []
+
+
+def test_one_sandboxs_silent_receivers_do_not_hold_back_another_sandboxs_deliveries(
+    mock_url: str, sandbox: tuple[httpx.Client, str, str], listener: socket.socket
+) -> None:
+    """Sandbox A's endpoints point at a receiver that never answers, with as many messages in flight as
+    their gates allow; sandbox B's message to a receiver that answers still arrives at once."""
+    client, path, token = sandbox
+    endpoints = [
+        client.post(
+            f"{path}/webhooks",
+            json={"url": url_of(listener), "attempt_timeout_seconds": 60, "time_scale": 1},
+        ).json()["webhook"]["id"]
+        for _ in range(8)
+    ]
+    for number in range(17):
+        create_incident(client, token, f"silent-{number}")
+    other = client.post("/_mock/sandboxes", json={}).json()["sandbox"]
+    other_path = f"/_mock/sandboxes/{other['id']}"
+    other_token = next(k["token"] for k in other["keys"] if k["replaces"] == "mock-key-full")
+    try:
+        with WebhookReceiver() as receiver:
+            answer = client.post(
+                f"{other_path}/webhooks", json={"url": receiver.url, "attempt_timeout_seconds": 5}
+            )
+            receiver.secret = answer.json()["webhook"]["secret"]
+            create_incident(client, other_token, "heard")
+            assert receiver.wait_for(timeout=4)
+    finally:
+        for endpoint in endpoints:
+            client.delete(f"{path}/webhooks/{endpoint}")
+        client.delete(other_path)

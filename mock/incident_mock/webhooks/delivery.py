@@ -152,7 +152,10 @@ class Hub:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
             self._client = httpx.AsyncClient(
-                headers={"user-agent": USER_AGENT}, follow_redirects=False, trust_env=False
+                headers={"user-agent": USER_AGENT},
+                follow_redirects=False,
+                trust_env=False,
+                limits=httpx.Limits(max_connections=self.settings.max_connections),
             )
             self._loop = loop
         return self._client
@@ -196,12 +199,16 @@ class Hub:
 
     async def _attempt(self, endpoint: Endpoint, message: Message, trigger: Any) -> bool:
         """One POST of the message, signed at the time it is sent; True when answered 2xx. At most
-        `concurrency` attempts to one endpoint are in flight: a receiver is not flooded, and the pool's
-        connections are not all taken by one endpoint."""
+        `concurrency` attempts to one endpoint, and `sandbox_concurrency` to one sandbox's endpoints, are in
+        flight: a receiver is not flooded, and the pool's connections are not all taken by one endpoint, nor
+        by one sandbox whose receivers never answer."""
         if endpoint.gate is None:
             endpoint.gate = asyncio.Semaphore(self.settings.concurrency)
         async with endpoint.gate:
-            return await self._post(endpoint, message, trigger)
+            if endpoint.sandbox_gate is None:
+                return await self._post(endpoint, message, trigger)
+            async with endpoint.sandbox_gate.get():
+                return await self._post(endpoint, message, trigger)
 
     async def _post(self, endpoint: Endpoint, message: Message, trigger: Any) -> bool:
         sent_at = time.time()

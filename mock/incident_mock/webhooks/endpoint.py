@@ -9,7 +9,20 @@ from dataclasses import dataclass, field
 
 from incident_mock.webhooks.messages import Message, MessageLog
 
-__all__ = ["Endpoint"]
+__all__ = ["Endpoint", "Gate"]
+
+
+@dataclass(eq=False)
+class Gate:
+    """A bound on attempts in flight, its semaphore made on the delivering loop when first needed."""
+
+    size: int
+    semaphore: asyncio.Semaphore | None = None
+
+    def get(self) -> asyncio.Semaphore:
+        if self.semaphore is None:
+            self.semaphore = asyncio.Semaphore(self.size)
+        return self.semaphore
 
 
 @dataclass(eq=False)
@@ -33,3 +46,4 @@ class Endpoint:
     window_full: asyncio.Event = field(default_factory=asyncio.Event)
     flusher: asyncio.Task[None] | None = None
     gate: asyncio.Semaphore | None = None  # bounds its attempts in flight (made on the delivering loop)
+    sandbox_gate: Gate | None = None  # bounds its sandbox's attempts in flight, all endpoints together
