@@ -22,6 +22,7 @@ import pytest
 
 from incident_mock.app import create_app
 from incident_mock.receiver import WebhookReceiver
+from incident_mock.webhooks import WebhookSettings
 from incident_mock.webhooks.registry import MAX_ATTEMPTS
 from tests.mock.conftest import incident_body
 from tests.mock.webhook_helpers import eventually
@@ -173,3 +174,38 @@ def test_one_sandboxs_silent_receivers_do_not_hold_back_another_sandboxs_deliver
         for endpoint in endpoints:
             client.delete(f"{path}/webhooks/{endpoint}")
         client.delete(other_path)
+
+
+async def test_the_delivery_logs_of_all_sandboxes_share_one_byte_budget() -> None:
+    """Each endpoint's log was bounded (4 MiB), but not all of them together: 1000 sandboxes of 20
+    endpoints each could keep 80 GiB of messages."""
+    settings = WebhookSettings(log_total_bytes=64 * 1024)
+    app = create_app(webhooks=settings)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            paths = []
+            for _ in range(3):
+                made = (await client.post("/_mock/sandboxes", json={})).json()["sandbox"]
+                path = f"/_mock/sandboxes/{made['id']}"
+                token = next(k["token"] for k in made["keys"] if k["replaces"] == "mock-key-full")
+                for _ in range(2):
+                    await client.post(
+                        f"{path}/webhooks", json={"url": "http://127.0.0.1:9/", "time_scale": 1}
+                    )
+                for number in range(15):
+                    body = incident_body(f"k{number}", summary="s" * 2000)
+                    answer = await client.post(
+                        "/v2/incidents", json=body, headers={"Authorization": f"Bearer {token}"}
+                    )
+                    assert answer.is_success
+                paths.append(path)
+            logs = [e.log for s in app.sandboxes for e in s.webhooks.endpoints.values()]
+            largest = max(m.size for log in logs for m in log.messages.values())
+            assert sum(log.bytes for log in logs) <= settings.log_total_bytes + len(logs) * largest
+            assert all(len(log) >= 1 for log in logs)  # every log keeps its newest message
+            for path in paths:
+                await client.delete(path)
+            assert app.webhooks.log_budget.used == 0  # deleted endpoints give their bytes back
+    finally:
+        await app.webhooks.aclose()

@@ -27,7 +27,7 @@ from incident_contract.document import Spec
 from incident_contract.webhooks import Delivery, delivery, events
 from incident_mock.webhooks.endpoint import Endpoint
 from incident_mock.webhooks.events import check_events
-from incident_mock.webhooks.messages import Attempt, Message
+from incident_mock.webhooks.messages import Attempt, LogBudget, Message
 from incident_mock.webhooks.settings import WebhookSettings
 from incident_mock.webhooks.signing import headers as signed
 
@@ -47,6 +47,7 @@ class Hub:
         self.delivery: Delivery = delivery(spec)
         self.event_types = tuple(events(spec))
         check_events(self.event_types)
+        self.log_budget = LogBudget(settings.log_total_bytes)  # every endpoint's delivery log together
         self.pending: OrderedDict[str, tuple[Endpoint, Message]] = OrderedDict()  # oldest first
         self.given_up = 0  # messages given up because too many were pending
         self.tasks: set[asyncio.Task[None]] = set()
@@ -98,6 +99,7 @@ class Hub:
     def stop(self, endpoint: Endpoint) -> None:
         """The endpoint is gone: cancel everything it has under way."""
         endpoint.closed = True
+        endpoint.log.clear()
         for task in [*endpoint.running.values(), *endpoint.others]:
             task.cancel()
         endpoint.running.clear()

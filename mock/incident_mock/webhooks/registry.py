@@ -70,7 +70,7 @@ class SandboxWebhooks:
             time_scale=float(body.get("time_scale", settings.time_scale)),
             attempt_timeout=float(body.get("attempt_timeout_seconds", promises.attempt_timeout_seconds)),
             out_of_order=bool(body.get("out_of_order", False)),
-            log=MessageLog(settings.log_entries, settings.log_bytes),
+            log=MessageLog(settings.log_entries, settings.log_bytes, self.hub.log_budget),
             rng=random.Random(seed),
             sandbox_gate=self.gate,
         )

@@ -22,6 +22,7 @@ class WebhookSettings:
     max_endpoints: int = 20  # per sandbox
     log_entries: int = 1_000  # messages each endpoint's delivery log keeps
     log_bytes: int = 4 * MIB  # message bytes each endpoint's delivery log keeps
+    log_total_bytes: int = 128 * MIB  # ... and the delivery logs of every endpoint of every sandbox together
     max_pending: int = 10_000  # messages not yet delivered nor given up, across every sandbox
     window_messages: int = 8  # out-of-order endpoints: the most messages held before sending them shuffled
     window_seconds: float = 0.05  # ... and the longest a message is held (real time)
@@ -38,6 +39,7 @@ class WebhookSettings:
             "max_endpoints",
             "log_entries",
             "log_bytes",
+            "log_total_bytes",
             "max_pending",
             "window_messages",
             "concurrency",
