@@ -209,3 +209,43 @@ async def test_the_delivery_logs_of_all_sandboxes_share_one_byte_budget() -> Non
             assert app.webhooks.log_budget.used == 0  # deleted endpoints give their bytes back
     finally:
         await app.webhooks.aclose()
+
+
+async def test_a_sandbox_flooding_the_pending_cap_gives_up_its_own_messages_not_anothers(
+    listener: socket.socket,
+) -> None:
+    """Past `max_pending` the oldest pending message of every sandbox was given up: a sandbox whose
+    receivers never answer pushed out another sandbox's one message awaiting its retry."""
+    app = create_app(webhooks=WebhookSettings(max_pending=10))
+    transport = httpx.ASGITransport(app=app)
+    silent = {"url": url_of(listener), "attempt_timeout_seconds": 60, "time_scale": 1}
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+
+            async def sandbox_with_endpoint() -> tuple[str, str, str]:
+                made = (await client.post("/_mock/sandboxes", json={})).json()["sandbox"]
+                path = f"/_mock/sandboxes/{made['id']}"
+                token = next(k["token"] for k in made["keys"] if k["replaces"] == "mock-key-full")
+                endpoint = (await client.post(f"{path}/webhooks", json=silent)).json()["webhook"]["id"]
+                return path, token, f"{path}/webhooks/{endpoint}/messages"
+
+            async def create(token: str, key: str) -> None:
+                headers = {"Authorization": f"Bearer {token}"}
+                answer = await client.post("/v2/incidents", json=incident_body(key), headers=headers)
+                assert answer.is_success
+
+            quiet_path, quiet_token, quiet_messages = await sandbox_with_endpoint()
+            await create(quiet_token, "only")
+            loud_path, loud_token, loud_messages = await sandbox_with_endpoint()
+            for number in range(30):
+                await create(loud_token, f"loud-{number}")
+            [quiet] = (await client.get(quiet_messages)).json()["messages"]
+            assert quiet["state"] == "pending", quiet["error"]
+            loud = (await client.get(loud_messages)).json()["messages"]
+            assert sum(m["state"] == "failed" for m in loud) == 21
+            assert len(app.webhooks.pending) == 10
+            for path in (quiet_path, loud_path):
+                await client.delete(path)
+            assert not app.webhooks.pending
+    finally:
+        await app.webhooks.aclose()

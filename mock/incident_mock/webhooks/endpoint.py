@@ -5,23 +5,28 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from incident_mock.webhooks.messages import Message, MessageLog
 
-__all__ = ["Endpoint", "Gate"]
+__all__ = ["Endpoint", "Share"]
 
 
 @dataclass(eq=False)
-class Gate:
-    """A bound on attempts in flight, its semaphore made on the delivering loop when first needed."""
+class Share:
+    """What one sandbox's endpoints take of the Hub together: attempts in flight (a bound, its semaphore
+    made on the delivering loop when first needed) and the messages pending, oldest first."""
 
     size: int
     semaphore: asyncio.Semaphore | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    pending: OrderedDict[str, Message] = field(default_factory=OrderedDict)
 
-    def get(self) -> asyncio.Semaphore:
-        if self.semaphore is None:
-            self.semaphore = asyncio.Semaphore(self.size)
+    def gate(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self.semaphore is None or self.loop is not loop:  # a semaphore serves one loop
+            self.semaphore, self.loop = asyncio.Semaphore(self.size), loop
         return self.semaphore
 
 
@@ -46,4 +51,4 @@ class Endpoint:
     window_full: asyncio.Event = field(default_factory=asyncio.Event)
     flusher: asyncio.Task[None] | None = None
     gate: asyncio.Semaphore | None = None  # bounds its attempts in flight (made on the delivering loop)
-    sandbox_gate: Gate | None = None  # bounds its sandbox's attempts in flight, all endpoints together
+    share: Share | None = None  # its sandbox's, shared by all its endpoints

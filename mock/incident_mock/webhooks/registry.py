@@ -18,7 +18,7 @@ from incident_mock.limits import capacity_reached
 from incident_mock.records import IncidentRecord, timestamp
 from incident_mock.store import Store
 from incident_mock.webhooks.delivery import DROPPED, Hub
-from incident_mock.webhooks.endpoint import Endpoint, Gate
+from incident_mock.webhooks.endpoint import Endpoint, Share
 from incident_mock.webhooks.events import created, updated
 from incident_mock.webhooks.messages import Message, MessageLog
 from incident_mock.webhooks.targets import check_url, new_secret, secret_key
@@ -43,7 +43,7 @@ class SandboxWebhooks:
         self.hub, self.now, self.seed = hub, now, seed
         self.endpoints: dict[str, Endpoint] = {}
         self.registered = 0
-        self.gate = Gate(hub.settings.sandbox_concurrency)  # shared by its endpoints
+        self.share = Share(hub.settings.sandbox_concurrency)  # shared by its endpoints
 
     # --- the control plane's operations ------------------------------------------------------------
     def register(self, body: Json) -> Endpoint:
@@ -72,7 +72,7 @@ class SandboxWebhooks:
             out_of_order=bool(body.get("out_of_order", False)),
             log=MessageLog(settings.log_entries, settings.log_bytes, self.hub.log_budget),
             rng=random.Random(seed),
-            sandbox_gate=self.gate,
+            share=self.share,
         )
         self.endpoints[endpoint.id] = endpoint
         return endpoint
