@@ -2,19 +2,23 @@
 
 - a request held by a `delay` fault went on after its sandbox was deleted: the create answered 200 for an
   incident stored in a store already given back, though a deleted sandbox's tokens "stop working at once",
-  and its journal entry took bytes of the journals' shared budget that nothing would give back.
+  and its journal entry took bytes of the journals' shared budget that nothing would give back;
+- YAML reads `.nan` and `.inf`, which no schema bound catches: `--faults FILE` armed a fault whose
+  probability or delay was NaN.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from incident_mock.app import create_app
+from incident_mock.fault_file import FaultFileError, arm_file
 from tests.mock.conftest import incident_body
 from tests.mock.webhook_helpers import eventually
 from tests.servers import serve
@@ -54,3 +58,20 @@ def test_a_request_delayed_past_its_sandboxs_deletion_is_refused_not_stored(serv
     assert answer.json()["errors"][0]["code"] == "invalid_authorization"
     journals = [s.journal for s in app.sandboxes] + [app.sandboxes.unattributed]
     assert app.sandboxes.budget.used == sum(j.bytes for j in journals)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- kind: error\n  probability: .nan\n",
+        "- kind: delay\n  seconds: .nan\n",
+        "- kind: delay\n  seconds: 1\n  max_seconds: .NaN\n",
+    ],
+)
+def test_a_faults_file_with_nan_is_refused_naming_the_field(tmp_path: Path, text: str) -> None:
+    app = create_app()
+    path = tmp_path / "faults.yaml"
+    path.write_text(text)
+    with pytest.raises(FaultFileError, match="must be a finite number"):
+        arm_file(app.sandboxes, path)
+    assert list(app.sandboxes.default.faults) == []
