@@ -68,6 +68,10 @@ class Hub:
         while self.pending and len(self.pending) >= self.settings.max_pending:
             fullest = max(self.shares, key=lambda s: len(s.pending), default=None)
             oldest = next(iter(fullest.pending)) if fullest and fullest.pending else next(iter(self.pending))
+            if oldest not in self.pending:  # settled already: only its share still listed it
+                if fullest is not None:
+                    fullest.pending.pop(oldest, None)
+                continue
             old_endpoint, old = self.pending[oldest]
             self.give_up(old_endpoint, old, OVER_PENDING.format(limit=self.settings.max_pending))
             self.given_up += 1
