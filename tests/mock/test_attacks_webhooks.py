@@ -169,7 +169,7 @@ def test_one_sandboxs_silent_receivers_do_not_hold_back_another_sandboxs_deliver
             )
             receiver.secret = answer.json()["webhook"]["secret"]
             create_incident(client, other_token, "heard")
-            assert receiver.wait_for(timeout=4)
+            assert receiver.wait_for(timeout=8)
     finally:
         for endpoint in endpoints:
             client.delete(f"{path}/webhooks/{endpoint}")
