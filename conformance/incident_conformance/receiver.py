@@ -5,9 +5,10 @@ but for the attempts its `refuse` hook picks (answered 503, to make the sender r
 delivery as it arrived: headers, body, the answer it got, and whether its Standard Webhooks signature
 verified at that moment (the timestamp is judged against the time of arrival, as a receiver would).
 
-Bounded: a body larger than `max_body_bytes` is refused with 413 unread, a connection that sends nothing
-for `read_timeout` seconds is closed, at most `max_connections` are served at once (others are closed),
-and at most `max_deliveries` are kept (later ones are answered 503 and counted in `overflow`).
+Bounded: a body larger than `max_body_bytes` is refused with 413 unread, a connection whose request has
+not arrived whole within `read_timeout` seconds (however it trickles) is closed, at most `max_connections`
+are served at once (others are closed), and at most `max_deliveries` are kept, of `max_kept_bytes` bodies
+in all (later ones are answered 503 and counted in `overflow`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import socketserver
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,7 @@ class Limits:
     read_timeout: float = 10.0
     max_connections: int = 16
     max_deliveries: int = 2000
+    max_kept_bytes: int = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,23 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return
 
+    def handle_one_request(self) -> None:
+        """One request, which must arrive whole within `read_timeout`: the socket's timeout is per read,
+        so a client trickling a byte at a time would hold its slot for ever; past the deadline the
+        connection is shut down under the read."""
+        deadline = threading.Timer(self.server.owner.limits.read_timeout, self._cut)
+        deadline.daemon = True
+        deadline.start()
+        try:
+            super().handle_one_request()
+        finally:
+            deadline.cancel()
+
+    def _cut(self) -> None:
+        self.close_connection = True
+        with suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
     def _reply(self, status: int) -> None:
         self.send_response(status)
         self.send_header("Content-Length", "0")
@@ -141,6 +161,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except (TimeoutError, OSError):
             self.close_connection = True
             return
+        if len(body) < length:  # cut at the deadline, or the client went away: nothing whole to record
+            self.close_connection = True
+            return
         headers = {k.lower(): v for k, v in self.headers.items()}
         self._reply(owner.record(self.path, headers, body))
 
@@ -159,6 +182,7 @@ class Receiver:
         self.webhook = Webhook(secret)
         self.deliveries: list[Delivery] = []
         self.overflow = 0
+        self.kept_bytes = 0
         self.refuse: Refuse = lambda headers, body, seen: False
         self.slots = threading.BoundedSemaphore(self.limits.max_connections)
         self.changed = threading.Condition()
@@ -199,13 +223,15 @@ class Receiver:
     def record(self, path: str, headers: dict[str, str], body: bytes) -> int:
         error = self._verify(headers, body)
         with self.changed:
-            if len(self.deliveries) >= self.limits.max_deliveries:
+            full = self.kept_bytes + len(body) > self.limits.max_kept_bytes
+            if full or len(self.deliveries) >= self.limits.max_deliveries:
                 self.overflow += 1
                 return REFUSED
             refused = self.refuse(headers, body, self.deliveries)
             answer = REFUSED if refused else ACCEPTED
             index = len(self.deliveries)
             self.deliveries.append(Delivery(index, time.time(), path, headers, body, answer, error))
+            self.kept_bytes += len(body)
             self.changed.notify_all()
         return answer
 

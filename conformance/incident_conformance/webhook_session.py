@@ -52,7 +52,7 @@ def event_name(catalogue: dict[str, WebhookEvent], visibility: str, change: str)
 def _parsed(body: bytes) -> dict[str, Any] | None:
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
         return None
     return data if isinstance(data, dict) else None
 

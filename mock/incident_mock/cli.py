@@ -211,7 +211,8 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
 @count_option(
     "--webhook-max-pending",
     WEBHOOKS.max_pending,
-    "Webhook messages awaiting delivery or retry, in all sandboxes; past it the oldest is given up.",
+    "Webhook messages awaiting delivery or retry, in all sandboxes; past it the oldest of the sandbox "
+    "holding the most is given up.",
 )
 @click.option(
     "--log-level",

@@ -131,7 +131,7 @@ def _parsed(body: bytes) -> Any:
     if not body:
         return None
     try:
-        parsed = json.loads(body)
+        parsed = json.loads(body, parse_constant=_not_a_number)
     except ValueError as exc:  # UnicodeDecodeError included
         raise BadRequest(errors.BAD_JSON.format(detail=str(exc)[:200])) from None
     except RecursionError:
@@ -139,6 +139,11 @@ def _parsed(body: bytes) -> Any:
     if not isinstance(parsed, dict):
         raise BadRequest(NOT_AN_OBJECT)
     return parsed
+
+
+def _not_a_number(name: str) -> Any:
+    """NaN and Infinity, which Python's json reads but JSON has not: no schema bound catches them."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _same_origin(origin: str, headers: Headers) -> bool:

@@ -261,7 +261,7 @@ def _asks_private(entry: Entry) -> bool:
         return False
     try:
         body = json.loads(entry.request_body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return True  # truncated or not JSON: shown only with the token
     return not isinstance(body, dict) or body.get("visibility") == "private"
 

@@ -23,6 +23,7 @@ an empty list (injection.py is the stage).
 from __future__ import annotations
 
 import bisect
+import math
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ NOT_DECLARED = "{status} is not declared by {operation}: it declares {declared}"
 NOT_DECLARED_ANY = "{status} is declared by no operation of the contract: they declare {declared}"
 ONLY_FOR = "applies to kind {kinds} only"
 ONLY_429 = "applies to status 429 only"
+NOT_FINITE = "must be a finite number"
 BELOW_MIN = "must be at least seconds ({seconds:g})"
 FULL = "a sandbox holds at most {limit} faults; remove some (DELETE, or POST .../faults/actions/clear)"
 # which kinds each optional field applies to
@@ -127,6 +129,10 @@ class Faults:
         kind = body.get("kind")
         if kind is None:
             raise ValidationFailed("kind is required", code="is_required", field="kind")
+        for name in ("seconds", "max_seconds", "probability"):  # NaN and Infinity pass every schema bound
+            value = body.get(name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValidationFailed.invalid(name, NOT_FINITE)
         for name, kinds in APPLIES.items():
             if name in body and kind not in kinds:
                 raise ValidationFailed.invalid(name, ONLY_FOR.format(kinds=", ".join(kinds)))

@@ -9,7 +9,8 @@ connection; any other answer is sent as it was and the fault is not spent.
 A cut connection is `ConnectionCut`: under uvicorn the mock's protocol (transport.py) closes the connection
 without an answer; in-process the exception reaches the client. Either way the stage logs one line, and the
 journal records the request with its `fault` (recording.py). A delay sleeps on the event loop (real time,
-never the sandbox's clock), so other requests go on meanwhile. A sandbox without faults costs one test of
+never the sandbox's clock), so other requests go on meanwhile; a request whose sandbox was deleted during
+its delay is then answered 401, as its token now is. A sandbox without faults costs one test of
 an empty list.
 """
 
@@ -20,7 +21,7 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from incident_mock.errors import ApiError, ConnectionCut, Internal
+from incident_mock.errors import INVALID_KEY, ApiError, ConnectionCut, Internal, Unauthorized
 from incident_mock.faults import Fault, Faults
 from incident_mock.request_state import KEY, RequestState
 
@@ -30,6 +31,7 @@ log = logging.getLogger("incident_mock")
 INJECTED = "The mock answered {status} because of fault {id} armed in this sandbox"
 LOST = "The operation succeeded and was stored, but fault {id} armed in this sandbox answers 500 instead"
 CUT = "fault %s (%s): cut the connection of %s %s"
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
 _CLASSES: dict[int, type[ApiError]] = {}
 
 
@@ -63,6 +65,10 @@ class Injection:
             seconds = fault.latency()
             state.fault["seconds"] = round(seconds, 6)
             await asyncio.sleep(seconds)
+            if caller.sandbox.deleted:  # meanwhile: its tokens stopped working, its store was given back
+                raise Unauthorized(
+                    INVALID_KEY, code="invalid_authorization", headers={"WWW-Authenticate": "Bearer"}
+                )
             await self.app(scope, receive, send)
         elif fault.kind == "error":
             raise injected_error(fault)

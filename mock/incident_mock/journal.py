@@ -185,7 +185,7 @@ def _body(kept: bytes, size: int, omitted: bool) -> tuple[Any, bool]:
     if len(kept) == size:
         try:
             return json.loads(kept), False
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than Python parses
             return kept.decode("utf-8", "replace"), False
     return kept.decode("utf-8", "ignore") + MARKER.format(size=size), True
 

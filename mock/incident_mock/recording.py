@@ -56,7 +56,8 @@ class Recording:
         finally:
             state = request_state(scope)
             caller = state.caller
-            if answer or state.fault is not None:
+            gone = caller is not None and caller.sandbox.deleted  # its journal was given back: keep out
+            if (answer or state.fault is not None) and not gone:
                 if caller is not None:
                     sandbox = caller.sandbox
                     journal, key_id = sandbox.journal, caller.key.id

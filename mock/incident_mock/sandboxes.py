@@ -90,6 +90,7 @@ class Sandbox(StoreHolder):
     ) -> None:
         own = clock if isinstance(clock, SandboxClock) else SandboxClock(clock)
         self.seed = seed  # the faults' probabilities are drawn from it too
+        self.deleted = False  # a request still under way (a delay fault's) must not write into it
         ids = Ids(seed, own)
         super().__init__(fixtures, rules, dashboard_url, limits=limits, clock=own, totals=totals, ids=ids)
         self.clock: SandboxClock = own
@@ -278,6 +279,7 @@ class Sandboxes:
         if sandbox is self.default:
             raise ValidationFailed(NO_DEFAULT_DELETE, code="default_sandbox", field="sandbox_id")
         del self.by_id[sandbox_id]
+        sandbox.deleted = True
         self._unindex(sandbox)
         sandbox.journal.clear()
         sandbox.webhooks.close()

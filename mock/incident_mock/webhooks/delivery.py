@@ -7,7 +7,9 @@ An API request only creates the message and starts a task: it never waits for a 
 
 Attempts and retries run on real time, never on a sandbox's clock, so a frozen clock stalls nothing: the
 wait before retry n is the contract's `retry_schedule_seconds[n]` times the endpoint's time scale. Across
-every sandbox at most `max_pending` messages wait for delivery; past it the oldest is given up and counted.
+every sandbox at most `max_pending` messages wait for delivery; past it the oldest of the sandbox holding the
+most is given up and counted, so a sandbox whose receivers never answer gives up its own messages, never
+another's.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Coroutine
 from contextlib import suppress
@@ -24,9 +27,9 @@ import httpx
 
 from incident_contract.document import Spec
 from incident_contract.webhooks import Delivery, delivery, events
-from incident_mock.webhooks.endpoint import Endpoint
+from incident_mock.webhooks.endpoint import Endpoint, Share
 from incident_mock.webhooks.events import check_events
-from incident_mock.webhooks.messages import Attempt, Message
+from incident_mock.webhooks.messages import Attempt, LogBudget, Message
 from incident_mock.webhooks.settings import WebhookSettings
 from incident_mock.webhooks.signing import headers as signed
 
@@ -46,8 +49,11 @@ class Hub:
         self.delivery: Delivery = delivery(spec)
         self.event_types = tuple(events(spec))
         check_events(self.event_types)
+        self.log_budget = LogBudget(settings.log_total_bytes)  # every endpoint's delivery log together
         self.pending: OrderedDict[str, tuple[Endpoint, Message]] = OrderedDict()  # oldest first
         self.given_up = 0  # messages given up because too many were pending
+        self.shares: weakref.WeakSet[Share] = weakref.WeakSet()  # the sandboxes' that have sent
+        self._loose = Share(settings.sandbox_concurrency)  # for an endpoint made without one
         self.tasks: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -58,11 +64,20 @@ class Hub:
     # --- what the sandboxes call -------------------------------------------------------------------
     def send(self, endpoint: Endpoint, message: Message) -> None:
         """Start delivering a new message (without waiting for it)."""
-        while len(self.pending) >= self.settings.max_pending:
-            _, (old_endpoint, old) = self.pending.popitem(last=False)
+        while self.pending and len(self.pending) >= self.settings.max_pending:
+            fullest = max(self.shares, key=lambda s: len(s.pending), default=None)
+            oldest = next(iter(fullest.pending)) if fullest and fullest.pending else next(iter(self.pending))
+            if oldest not in self.pending:  # settled already: only its share still listed it
+                if fullest is not None:
+                    fullest.pending.pop(oldest, None)
+                continue
+            old_endpoint, old = self.pending[oldest]
             self.give_up(old_endpoint, old, OVER_PENDING.format(limit=self.settings.max_pending))
             self.given_up += 1
+        share = self._share(endpoint)
+        self.shares.add(share)
         self.pending[message.id] = (endpoint, message)
+        share.pending[message.id] = message
         if endpoint.out_of_order:
             endpoint.window.append(message)
             if len(endpoint.window) >= self.settings.window_messages:
@@ -76,12 +91,13 @@ class Hub:
             self._spawn(endpoint, message, self._deliver(endpoint, message, first=True))
 
     def redeliver(self, endpoint: Endpoint, message: Message) -> None:
-        """One more attempt of a message, at once."""
-        self._spawn(endpoint, None, self._redeliver(endpoint, message))
+        """One more attempt of a message, at once (counted in `message.queued` until it is made)."""
+        if self._spawn(endpoint, None, self._redeliver(endpoint, message)) is not None:
+            message.queued += 1
 
     def give_up(self, endpoint: Endpoint, message: Message, reason: str, count: bool = True) -> None:
         """Stop delivering a message: it is `failed`, its retries cancelled."""
-        self.pending.pop(message.id, None)
+        self._settled(endpoint, message)
         if message in endpoint.window:
             endpoint.window.remove(message)
         task = endpoint.running.pop(message.id, None)
@@ -96,13 +112,14 @@ class Hub:
     def stop(self, endpoint: Endpoint) -> None:
         """The endpoint is gone: cancel everything it has under way."""
         endpoint.closed = True
+        endpoint.log.clear()
         for task in [*endpoint.running.values(), *endpoint.others]:
             task.cancel()
         endpoint.running.clear()
         endpoint.others.clear()
         endpoint.window.clear()
         for message_id in [m for m, (ep, _) in self.pending.items() if ep is endpoint]:
-            del self.pending[message_id]
+            self._settled(endpoint, self.pending[message_id][1])
 
     async def aclose(self) -> None:
         """Cancel every delivery and close the client (at the app's shutdown)."""
@@ -112,10 +129,19 @@ class Hub:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         self.tasks.clear()
-        self.pending.clear()
+        for endpoint, message in list(self.pending.values()):
+            self._settled(endpoint, message)
         client, self._client, self._loop = self._client, None, None
         if client is not None:
             await client.aclose()
+
+    def _share(self, endpoint: Endpoint) -> Share:
+        return endpoint.share if endpoint.share is not None else self._loose
+
+    def _settled(self, endpoint: Endpoint, message: Message) -> None:
+        """The message waits for delivery no more (delivered, failed or given up)."""
+        self.pending.pop(message.id, None)
+        self._share(endpoint).pending.pop(message.id, None)
 
     # --- tasks -------------------------------------------------------------------------------------
     def _spawn(
@@ -150,7 +176,10 @@ class Hub:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
             self._client = httpx.AsyncClient(
-                headers={"user-agent": USER_AGENT}, follow_redirects=False, trust_env=False
+                headers={"user-agent": USER_AGENT},
+                follow_redirects=False,
+                trust_env=False,
+                limits=httpx.Limits(max_connections=self.settings.max_connections),
             )
             self._loop = loop
         return self._client
@@ -169,7 +198,7 @@ class Hub:
             if message.state != "pending" or await self._attempt(endpoint, message, "schedule"):
                 return
         message.state = "failed"
-        self.pending.pop(message.id, None)
+        self._settled(endpoint, message)
 
     async def _flush(self, endpoint: Endpoint) -> None:
         """Out of order: hold messages for a short window, then send them shuffled, never in emitted order."""
@@ -187,15 +216,19 @@ class Hub:
                     self._spawn(endpoint, message, self._deliver(endpoint, message, first=False))
 
     async def _redeliver(self, endpoint: Endpoint, message: Message) -> None:
-        await self._attempt(endpoint, message, "redeliver")
+        try:
+            await self._attempt(endpoint, message, "redeliver")
+        finally:
+            message.queued -= 1
 
     async def _attempt(self, endpoint: Endpoint, message: Message, trigger: Any) -> bool:
         """One POST of the message, signed at the time it is sent; True when answered 2xx. At most
-        `concurrency` attempts to one endpoint are in flight: a receiver is not flooded, and the pool's
-        connections are not all taken by one endpoint."""
+        `concurrency` attempts to one endpoint, and `sandbox_concurrency` to one sandbox's endpoints, are in
+        flight: a receiver is not flooded, and the pool's connections are not all taken by one endpoint, nor
+        by one sandbox whose receivers never answer."""
         if endpoint.gate is None:
             endpoint.gate = asyncio.Semaphore(self.settings.concurrency)
-        async with endpoint.gate:
+        async with endpoint.gate, self._share(endpoint).gate():
             return await self._post(endpoint, message, trigger)
 
     async def _post(self, endpoint: Endpoint, message: Message, trigger: Any) -> bool:
@@ -207,16 +240,24 @@ class Hub:
         started = time.perf_counter()
         try:
             client = self._client_for_loop()
-            async with client.stream(
-                "POST", endpoint.url, content=message.body, headers=headers, timeout=endpoint.attempt_timeout
-            ) as answer:
+            # httpx's timeout is per read: a receiver trickling a byte at a time would never meet it
+            async with (
+                asyncio.timeout(endpoint.attempt_timeout),
+                client.stream(
+                    "POST",
+                    endpoint.url,
+                    content=message.body,
+                    headers=headers,
+                    timeout=endpoint.attempt_timeout,
+                ) as answer,
+            ):
                 status = answer.status_code
                 read = 0
                 async for chunk in answer.aiter_raw():
                     read += len(chunk)
                     if read > MAX_ANSWER_BYTES:
                         break
-        except httpx.TimeoutException:
+        except (httpx.TimeoutException, TimeoutError):
             error = f"no answer within {endpoint.attempt_timeout:g} s"
         except (httpx.HTTPError, OSError) as exc:
             error = (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[:300]
@@ -225,5 +266,5 @@ class Hub:
         ok = status is not None and 200 <= status < 300
         if ok:
             message.state, message.next_attempt_at = "delivered", None
-            self.pending.pop(message.id, None)
+            self._settled(endpoint, message)
         return ok

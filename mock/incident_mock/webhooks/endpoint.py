@@ -5,11 +5,29 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from incident_mock.webhooks.messages import Message, MessageLog
 
-__all__ = ["Endpoint"]
+__all__ = ["Endpoint", "Share"]
+
+
+@dataclass(eq=False)
+class Share:
+    """What one sandbox's endpoints take of the Hub together: attempts in flight (a bound, its semaphore
+    made on the delivering loop when first needed) and the messages pending, oldest first."""
+
+    size: int
+    semaphore: asyncio.Semaphore | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    pending: OrderedDict[str, Message] = field(default_factory=OrderedDict)
+
+    def gate(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self.semaphore is None or self.loop is not loop:  # a semaphore serves one loop
+            self.semaphore, self.loop = asyncio.Semaphore(self.size), loop
+        return self.semaphore
 
 
 @dataclass(eq=False)
@@ -33,3 +51,4 @@ class Endpoint:
     window_full: asyncio.Event = field(default_factory=asyncio.Event)
     flusher: asyncio.Task[None] | None = None
     gate: asyncio.Semaphore | None = None  # bounds its attempts in flight (made on the delivering loop)
+    share: Share | None = None  # its sandbox's, shared by all its endpoints

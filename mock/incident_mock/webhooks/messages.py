@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from incident_mock.records import timestamp
 
-__all__ = ["Attempt", "Message", "MessageLog", "State", "shown_message"]
+__all__ = ["Attempt", "LogBudget", "Message", "MessageLog", "State", "shown_message"]
 
 Json = dict[str, Any]
 State = Literal["pending", "delivered", "failed"]
@@ -41,17 +41,27 @@ class Message:
     next_attempt_at: float | None = None  # Unix seconds, real time
     error: str | None = None  # why it was given up early (a bound)
     attempts: list[Attempt] = field(default_factory=list)
+    queued: int = 0  # redeliveries asked for and not yet made
 
     @property
     def size(self) -> int:
         return len(self.body) + 256  # the bytes it holds, with its attempts and bookkeeping, roughly
 
 
-class MessageLog:
-    """An endpoint's messages, oldest first, within `entries` messages and `max_bytes` bytes."""
+class LogBudget:
+    """The bytes every delivery log holds together, against their total cap (one per Hub)."""
 
-    def __init__(self, entries: int, max_bytes: int) -> None:
+    def __init__(self, limit: int) -> None:
+        self.limit, self.used = limit, 0
+
+
+class MessageLog:
+    """An endpoint's messages, oldest first, within `entries` messages and `max_bytes` bytes; past the
+    `budget` that all logs share, a log drops its own oldest messages (it always keeps the newest one)."""
+
+    def __init__(self, entries: int, max_bytes: int, budget: LogBudget | None = None) -> None:
         self.entries, self.max_bytes = entries, max_bytes
+        self.budget = budget or LogBudget(max_bytes)
         self.messages: OrderedDict[str, Message] = OrderedDict()
         self.bytes = 0
         self.dropped = 0
@@ -63,13 +73,24 @@ class MessageLog:
         """Log a message; returns the oldest ones dropped to make room for it."""
         self.messages[message.id] = message
         self.bytes += message.size
+        budget = self.budget
+        budget.used += message.size
         gone: list[Message] = []
-        while len(self.messages) > 1 and (len(self.messages) > self.entries or self.bytes > self.max_bytes):
+        while len(self.messages) > 1 and (
+            len(self.messages) > self.entries or self.bytes > self.max_bytes or budget.used > budget.limit
+        ):
             _, oldest = self.messages.popitem(last=False)
             self.bytes -= oldest.size
+            budget.used -= oldest.size
             self.dropped += 1
             gone.append(oldest)
         return gone
+
+    def clear(self) -> None:
+        """Forget every message (the endpoint is deleted): their bytes go back to the budget."""
+        self.budget.used -= self.bytes
+        self.bytes = 0
+        self.messages.clear()
 
     def get(self, message_id: str) -> Message | None:
         return self.messages.get(message_id)

@@ -17,7 +17,7 @@ from incident_mock.limits import capacity_reached
 from incident_mock.records import IncidentRecord, timestamp
 from incident_mock.store import Store
 from incident_mock.webhooks.delivery import DROPPED, Hub
-from incident_mock.webhooks.endpoint import Endpoint
+from incident_mock.webhooks.endpoint import Endpoint, Share
 from incident_mock.webhooks.events import created, updated
 from incident_mock.webhooks.messages import Message, MessageLog
 from incident_mock.webhooks.targets import SECRET_BYTES, check_url, new_secret, secret_key
@@ -42,6 +42,7 @@ class SandboxWebhooks:
         self.hub, self.now, self.seed, self.ids = hub, now, seed, ids  # ids: the sandbox's (seeded or not)
         self.endpoints: dict[str, Endpoint] = {}
         self.registered = 0
+        self.share = Share(hub.settings.sandbox_concurrency)  # shared by its endpoints
 
     # --- the control plane's operations ------------------------------------------------------------
     def register(self, body: Json) -> Endpoint:
@@ -68,8 +69,9 @@ class SandboxWebhooks:
             time_scale=float(body.get("time_scale", settings.time_scale)),
             attempt_timeout=float(body.get("attempt_timeout_seconds", promises.attempt_timeout_seconds)),
             out_of_order=bool(body.get("out_of_order", False)),
-            log=MessageLog(settings.log_entries, settings.log_bytes),
+            log=MessageLog(settings.log_entries, settings.log_bytes, self.hub.log_budget),
             rng=random.Random(seed),
+            share=self.share,
         )
         self.endpoints[endpoint.id] = endpoint
         return endpoint
@@ -92,7 +94,7 @@ class SandboxWebhooks:
 
     def redeliver(self, endpoint_id: str, message_id: str) -> Message:
         endpoint, message = self.message(endpoint_id, message_id)
-        if len(message.attempts) >= MAX_ATTEMPTS:
+        if len(message.attempts) + message.queued >= MAX_ATTEMPTS:  # queued ones count: a burst is bounded
             raise ValidationFailed(TOO_MANY_ATTEMPTS.format(limit=MAX_ATTEMPTS), field="message_id")
         self.hub.redeliver(endpoint, message)
         return message

@@ -22,10 +22,15 @@ class WebhookSettings:
     max_endpoints: int = 20  # per sandbox
     log_entries: int = 1_000  # messages each endpoint's delivery log keeps
     log_bytes: int = 4 * MIB  # message bytes each endpoint's delivery log keeps
+    log_total_bytes: int = 128 * MIB  # ... and the delivery logs of every endpoint of every sandbox together
     max_pending: int = 10_000  # messages not yet delivered nor given up, across every sandbox
     window_messages: int = 8  # out-of-order endpoints: the most messages held before sending them shuffled
     window_seconds: float = 0.05  # ... and the longest a message is held (real time)
     concurrency: int = 16  # attempts in flight to one endpoint at once; the others wait their turn
+    # attempts in flight for one sandbox's endpoints together, and for all sandboxes (the client's pool): a
+    # sandbox whose receivers never answer holds at most its share, never every connection
+    sandbox_concurrency: int = 32
+    max_connections: int = 256
 
     def __post_init__(self) -> None:
         if not 0 < self.time_scale <= 1:
@@ -34,9 +39,12 @@ class WebhookSettings:
             "max_endpoints",
             "log_entries",
             "log_bytes",
+            "log_total_bytes",
             "max_pending",
             "window_messages",
             "concurrency",
+            "sandbox_concurrency",
+            "max_connections",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
