@@ -209,10 +209,26 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
     "KiB each endpoint's delivery log keeps (oldest dropped).",
 )
 @count_option(
+    "--webhook-log-total-mib",
+    WEBHOOKS.log_total_bytes // 2**20,
+    "MiB the delivery logs of every endpoint of every sandbox keep together (oldest dropped).",
+)
+@count_option(
     "--webhook-max-pending",
     WEBHOOKS.max_pending,
     "Webhook messages awaiting delivery or retry, in all sandboxes; past it the oldest of the sandbox "
     "holding the most is given up.",
+)
+@count_option(
+    "--webhook-sandbox-concurrency",
+    WEBHOOKS.sandbox_concurrency,
+    "Webhook attempts in flight for one sandbox's endpoints together: receivers that never answer hold "
+    "at most this many connections.",
+)
+@count_option(
+    "--webhook-max-connections",
+    WEBHOOKS.max_connections,
+    "Connections the webhook sender opens, for all sandboxes together.",
 )
 @click.option(
     "--log-level",
@@ -254,7 +270,10 @@ def main(
     webhook_max_endpoints: int,
     webhook_log_entries: int,
     webhook_log_kib: int,
+    webhook_log_total_mib: int,
     webhook_max_pending: int,
+    webhook_sandbox_concurrency: int,
+    webhook_max_connections: int,
     log_level: str,
 ) -> None:
     """Run the incident-contract mock: a stateful server for openapi.yaml."""
@@ -299,7 +318,10 @@ def main(
                 max_endpoints=webhook_max_endpoints,
                 log_entries=webhook_log_entries,
                 log_bytes=webhook_log_kib * 2**10,
+                log_total_bytes=webhook_log_total_mib * 2**20,
                 max_pending=webhook_max_pending,
+                sandbox_concurrency=webhook_sandbox_concurrency,
+                max_connections=webhook_max_connections,
             ),
         )
     except Refused as exc:

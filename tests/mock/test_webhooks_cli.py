@@ -16,7 +16,10 @@ OPTIONS = (
     "--webhook-max-endpoints",
     "--webhook-log-entries",
     "--webhook-log-kib",
+    "--webhook-log-total-mib",
     "--webhook-max-pending",
+    "--webhook-sandbox-concurrency",
+    "--webhook-max-connections",
 )
 
 
