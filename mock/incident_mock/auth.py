@@ -46,15 +46,11 @@ class Policy:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized(
-                errors.MISSING_AUTH,
-                code="missing_authorization_material",
-                headers={"WWW-Authenticate": "Bearer"},
+                errors.MISSING_AUTH, code="missing_authorization_material", headers=errors.CHALLENGE
             )
         found = sandboxes.lookup(token)
         if found is None:
-            raise Unauthorized(
-                errors.INVALID_KEY, code="invalid_authorization", headers={"WWW-Authenticate": "Bearer"}
-            )
+            raise errors.invalid_key()
         sandbox, key = found
         scopes = self.scopes.get(key.roles)
         if scopes is None:

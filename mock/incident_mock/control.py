@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from incident_contract.document import Spec
 from incident_mock.control_plane import ControlPlane
-from incident_mock.errors import ApiError, BadRequest, Forbidden, PayloadTooLarge, Unauthorized
+from incident_mock.errors import CHALLENGE, ApiError, BadRequest, Forbidden, PayloadTooLarge, Unauthorized
 from incident_mock.live_docs import LiveDocs
 from incident_mock.request_state import request_state
 from incident_mock.responses import send_body, send_error
@@ -47,7 +47,6 @@ BAD_ADMIN_TOKEN = "The admin token is not valid"
 CROSS_ORIGIN = "The control plane does not answer requests that a browser sent from another origin ({origin})"
 NOT_AN_OBJECT = "The request body must be a JSON object"
 JSON_TYPES = (b"application/json",)
-CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def mock_version() -> str:

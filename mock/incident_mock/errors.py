@@ -24,6 +24,7 @@ __all__ = [
     "Unauthorized",
     "ValidationFailed",
     "error_body",
+    "invalid_key",
 ]
 
 # Message templates: every message the mock sends comes from here.
@@ -94,6 +95,14 @@ class BadRequest(ApiError):
 
 class Unauthorized(ApiError):
     status, default_code = 401, "invalid_authorization"
+
+
+CHALLENGE = {"WWW-Authenticate": "Bearer"}  # every 401 names the scheme it wants
+
+
+def invalid_key() -> Unauthorized:
+    """The 401 for a token that names no key (or no longer does: its sandbox was deleted)."""
+    return Unauthorized(INVALID_KEY, headers=CHALLENGE)
 
 
 class Forbidden(ApiError):

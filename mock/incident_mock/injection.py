@@ -21,7 +21,7 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from incident_mock.errors import INVALID_KEY, ApiError, ConnectionCut, Internal, Unauthorized
+from incident_mock.errors import ApiError, ConnectionCut, Internal, invalid_key
 from incident_mock.faults import Fault, Faults
 from incident_mock.request_state import KEY, RequestState
 
@@ -31,7 +31,6 @@ log = logging.getLogger("incident_mock")
 INJECTED = "The mock answered {status} because of fault {id} armed in this sandbox"
 LOST = "The operation succeeded and was stored, but fault {id} armed in this sandbox answers 500 instead"
 CUT = "fault %s (%s): cut the connection of %s %s"
-CHALLENGE = {"WWW-Authenticate": "Bearer"}
 _CLASSES: dict[int, type[ApiError]] = {}
 
 
@@ -52,7 +51,7 @@ class Injection:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state: RequestState | None = scope.get("extensions", {}).get(KEY)
         caller = state.caller if state is not None else None
-        if caller is None or not caller.sandbox.faults.armed or state is None or state.operation_id is None:
+        if state is None or caller is None or not caller.sandbox.faults.armed or state.operation_id is None:
             await self.app(scope, receive, send)
             return
         faults = caller.sandbox.faults
@@ -66,9 +65,7 @@ class Injection:
             state.fault["seconds"] = round(seconds, 6)
             await asyncio.sleep(seconds)
             if caller.sandbox.deleted:  # meanwhile: its tokens stopped working, its store was given back
-                raise Unauthorized(
-                    INVALID_KEY, code="invalid_authorization", headers={"WWW-Authenticate": "Bearer"}
-                )
+                raise invalid_key()
             await self.app(scope, receive, send)
         elif fault.kind == "error":
             raise injected_error(fault)
