@@ -29,7 +29,7 @@ from typing import Any
 
 from jsonschema import Draft4Validator
 
-from incident_contract.document import Spec, load_spec
+from incident_contract.document import Spec
 from incident_contract.facts import declared_errors
 from incident_contract.refs import validator
 from incident_mock.clock import Clock, SandboxClock
@@ -86,7 +86,7 @@ class Sandbox(StoreHolder):
         replaces: dict[str, str] | None = None,
         declared: Mapping[str, frozenset[int]] | None = None,
         seed: int | None = None,
-        hub: Hub | None = None,
+        hub: Hub,
     ) -> None:
         own = clock if isinstance(clock, SandboxClock) else SandboxClock(clock)
         self.seed = seed  # the faults' probabilities are drawn from it too
@@ -105,7 +105,6 @@ class Sandbox(StoreHolder):
         self.extra_text = 0  # text of its own fixtures' tables, counted in the totals
         self.faults = Faults(declared or {})  # armed through the control plane; injection.py fires them
         # its webhook endpoints: payload times from its current store's clock, shuffles from its seed if any
-        hub = hub or Hub(load_spec(), WebhookSettings())
         self.webhooks = SandboxWebhooks(hub, lambda: self.store.clock.now(), lambda: self.seed, ids)
 
     @property
