@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -158,8 +157,6 @@ def advance_clock(r: Request) -> Answer:
     seconds = (r.body or {}).get("seconds")
     if seconds is None:
         raise ValidationFailed(errors.REQUIRED.format(field="seconds"), code="is_required", field="seconds")
-    if not math.isfinite(seconds):  # json reads NaN and Infinity, which no schema bound catches
-        raise ValidationFailed.invalid("seconds", "must be a finite number")
     try:
         return _clock(clock.advance(dt.timedelta(seconds=seconds)))
     except ValueError as exc:
