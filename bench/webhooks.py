@@ -39,7 +39,7 @@ FULL = {"Authorization": "Bearer mock-key-full"}
 MAJOR = "01JGZ0SEV0000000000000MAJ0"
 
 sys.path[:0] = [str(ROOT / "mock"), str(ROOT / "contract")]
-from incident_mock.receiver import WebhookReceiver  # noqa: E402
+from incident_mock.testing.receiver import WebhookReceiver  # noqa: E402
 
 __all__ = ["main", "measure"]
 

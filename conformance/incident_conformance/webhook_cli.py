@@ -31,7 +31,7 @@ from incident_conformance.contract import Contract
 from incident_conformance.findings import RuleSkipped
 from incident_conformance.marks import NAME_PREFIX, TEST_MODE
 from incident_conformance.pacing import DEFAULT_RETRIES, DEFAULT_WAIT, Pacer
-from incident_conformance.receiver import Limits, Receiver, parse_listen
+from incident_conformance.receiver import Receiver, ReceiverLimits, parse_listen
 from incident_conformance.rules import WEBHOOK, Rule, Status, select
 from incident_conformance.runner import run_rules
 from incident_conformance.target import Budget, BudgetExhausted, Target, tls_verify
@@ -144,7 +144,7 @@ def _receiver(params: dict[str, Any], prefix: str) -> Receiver:
         raise CannotRun(f"--secret must start with {prefix} (the endpoint's signing secret)")
     host, port = params.get("listen") or ("127.0.0.1", 0)
     try:
-        return Receiver(host, port, secret, Limits())
+        return Receiver(host, port, secret, ReceiverLimits())
     except OSError as exc:
         raise CannotRun(f"cannot listen on {host}:{port}: {exc}") from None
     except Exception as exc:  # the verifier refuses the secret (bad base64, empty)

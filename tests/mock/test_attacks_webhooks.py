@@ -21,9 +21,9 @@ import httpx
 import pytest
 
 from incident_mock.app import create_app
-from incident_mock.receiver import WebhookReceiver
-from incident_mock.webhooks import WebhookSettings
-from incident_mock.webhooks.registry import MAX_ATTEMPTS
+from incident_mock.kit.webhooks import WebhookSettings
+from incident_mock.kit.webhooks.registry import MAX_ATTEMPTS
+from incident_mock.testing.receiver import WebhookReceiver
 from tests.mock.conftest import incident_body
 from tests.mock.webhook_helpers import eventually
 from tests.servers import serve

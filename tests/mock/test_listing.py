@@ -11,11 +11,11 @@ import yaml
 
 from incident_contract.operations import operations
 from incident_contract.query import ListQuery
-from incident_mock import listing
 from incident_mock.app import DEFAULT_FIXTURES
-from incident_mock.catalog import Catalog
-from incident_mock.errors import ValidationFailed
-from incident_mock.records import IncidentRecord
+from incident_mock.domain.errors import ValidationFailed
+from incident_mock.domain.records import IncidentRecord
+from incident_mock.engine.catalog import Catalog
+from incident_mock.resources.incidents import listing
 from tests.mock.conftest import FULL, VIEWER, incident_body
 from tests.mock.seed import (
     CRITICAL,

@@ -22,11 +22,11 @@ from incident_io.models import (
 
 from incident_contract.document import load_spec
 from incident_contract.refs import validator
-from incident_mock import sandboxes as sandboxes_module
-from incident_mock.limits import Limits
-from incident_mock.sandboxes import Sandboxes
+from incident_mock.domain.limits import Limits
+from incident_mock.domain.settings import DEFAULT_FIXTURES, MockSettings
+from incident_mock.kit import sandboxes as sandboxes_module
+from incident_mock.kit.sandboxes import Sandboxes
 from incident_mock.server import MockServer
-from incident_mock.store import DEFAULT_FIXTURES, Rules
 from tests.mock.conftest import FULL, incident_body
 
 
@@ -292,7 +292,7 @@ def test_a_token_is_found_by_its_digest_whatever_the_number_of_sandboxes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     spec = load_spec()
-    registry = Sandboxes(DEFAULT_FIXTURES, Rules.from_spec(spec), contract=spec)
+    registry = Sandboxes(MockSettings(fixtures=DEFAULT_FIXTURES), spec)
     first = registry.create()
     compares = Comparisons(monkeypatch)
     counts = []
@@ -316,7 +316,7 @@ def test_a_token_is_found_by_its_digest_whatever_the_number_of_sandboxes(
 
 def registry(**limits: int) -> Sandboxes:
     spec = load_spec()
-    return Sandboxes(DEFAULT_FIXTURES, Rules.from_spec(spec), contract=spec, limits=Limits(**limits))
+    return Sandboxes(MockSettings(fixtures=DEFAULT_FIXTURES, limits=Limits(**limits)), spec)
 
 
 def test_deleting_a_sandbox_gives_back_everything_it_held() -> None:

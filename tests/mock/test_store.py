@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from incident_contract.query import ListQuery
-from incident_mock.errors import NotFound, ValidationFailed
-from incident_mock.records import ApiKey
-from incident_mock.store import Rules, Store
+from incident_mock.domain.errors import NotFound, ValidationFailed
+from incident_mock.domain.records import ApiKey
+from incident_mock.engine.store import Rules, Store
 from tests import imports
 from tests.mock.seed import (
     CLOSED,
@@ -253,5 +253,10 @@ def test_an_unknown_or_invisible_cursor_is_422(store: Store) -> None:
 def test_incident_rules_list_matching_and_the_render_cache_never_see_the_store() -> None:
     """They take a Catalog snapshot; not even a TYPE_CHECKING import of the store."""
     graph = imports.graph()
-    for name in ("incidents", "listing", "render_cache", "catalog"):
-        assert "incident_mock.store" not in graph[f"incident_mock.{name}"], name
+    for name in (
+        "resources.incidents.rules",
+        "resources.incidents.listing",
+        "resources.incidents.render_cache",
+        "engine.catalog",
+    ):
+        assert "incident_mock.engine.store" not in graph[f"incident_mock.{name}"], name

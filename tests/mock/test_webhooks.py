@@ -24,8 +24,8 @@ from incident_io.models import (
 from incident_contract.document import load_spec
 from incident_contract.webhooks import delivery, events, payload_validator
 from incident_mock.app import create_app
+from incident_mock.kit.webhooks import WebhookSettings
 from incident_mock.testing import IncidentMock, Sandbox, WebhookReceiver
-from incident_mock.webhooks import WebhookSettings
 from tests.mock.seed import MAJOR
 from tests.mock.webhook_helpers import eventually, verified_by_both
 from tests.servers import serve

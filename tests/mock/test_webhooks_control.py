@@ -14,9 +14,9 @@ import pytest
 from incident_contract.document import load_control_spec, load_spec
 from incident_contract.webhooks import events
 from incident_mock.app import create_app
-from incident_mock.clock import ManualClock
-from incident_mock.receiver import WebhookReceiver
-from incident_mock.webhooks import WebhookSettings
+from incident_mock.domain.clock import ManualClock
+from incident_mock.kit.webhooks import WebhookSettings
+from incident_mock.testing.receiver import WebhookReceiver
 from tests.mock.conftest import FULL, incident_body
 
 BASE = "/_mock/sandboxes/default/webhooks"

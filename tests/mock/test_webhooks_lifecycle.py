@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from incident_mock.app import create_app
-from incident_mock.receiver import WebhookReceiver
+from incident_mock.testing.receiver import WebhookReceiver
 from tests.mock.conftest import FULL, incident_body
 from tests.mock.webhook_helpers import eventually, verified_by_both
 from tests.servers import serve
