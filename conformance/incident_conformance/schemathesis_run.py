@@ -24,6 +24,7 @@ from schemathesis.engine import events, from_schema
 
 from incident_conformance import schemathesis_hooks
 from incident_conformance.context import CREATE, RunContext
+from incident_conformance.contract import Contract
 from incident_conformance.rules import Failure
 from incident_conformance.schemathesis_repro import credential_sent, reproduce, sanitization
 
@@ -91,6 +92,15 @@ def _config(ctx: RunContext, phases: tuple[str, ...], excluded: list[str]) -> Sc
               for op in lenient if op not in excluded),
         ],
     })  # fmt: skip
+
+
+def operations(contract: Contract, settings_writes: bool) -> list[str]:
+    """The operations Schemathesis is given: every one but the settings writes, unless those are allowed.
+
+    (CREATE too, which a run left with few creates of --max-creates leaves out.)
+    """
+    left_out = set() if settings_writes else set(contract.settings_writes())
+    return [op for op in contract.ops if op not in left_out]
 
 
 def run(ctx: RunContext, phases: tuple[str, ...]) -> SchemaRun:

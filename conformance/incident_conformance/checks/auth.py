@@ -122,6 +122,8 @@ def missing_scope(ctx: RunContext) -> Iterator[Finding]:
     "identity_reports_the_key_roles",
     "GET /v1/identity answers 200 with the roles the key holds: every role of x-api-key-roles for --api-key, "
     "exactly viewer for --viewer-key.",
+    calls=(IDENTITY,),
+    every_role=True,
 )
 def identity_roles(ctx: RunContext) -> Iterator[Finding]:
     expected = sorted(ctx.contract.roles())
