@@ -27,6 +27,7 @@ from incident_conformance.context import CREATE, RunContext
 from incident_conformance.contract import Contract
 from incident_conformance.rules import Failure
 from incident_conformance.schemathesis_repro import credential_sent, reproduce, sanitization
+from incident_conformance.target import names_missing_scope
 
 __all__ = ["PHASES", "PROFILES", "SCENARIOS_PER_EXAMPLE", "STATEFUL", "STATELESS", "SchemaRun", "run"]
 
@@ -50,6 +51,7 @@ class SchemaRun:
     failures: list[Failure] = field(default_factory=list)
     statuses: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))  # label -> codes
     expected_labels: set[str] = field(default_factory=set)  # the operations it was given
+    refused_for_scope: int = 0  # answers 403 missing_scope: the key lacks an operation's scope
     scenarios: int = 0  # scenarios finished (a stateful scenario is one chain of calls)
     links: Counter[str] = field(
         default_factory=Counter
@@ -134,6 +136,7 @@ def run(ctx: RunContext, phases: tuple[str, ...]) -> SchemaRun:
 
     with schemathesis_hooks.installed(ctx, schema, created, linkable_creates="stateful" in phases):
         _execute(ctx, schema, result)
+    ctx.full.refused_for_scope += result.refused_for_scope  # the rule that ran it failed for want of a scope
     result.seconds = time.monotonic() - started
     return result
 
@@ -162,6 +165,8 @@ def _collect(
             continue
         operation = node.value.operation
         result.statuses[f"{operation.method.upper()} {operation.path}"][interaction.response.status_code] += 1
+        if interaction.response.status_code == 403 and names_missing_scope(interaction.response.content):
+            result.refused_for_scope += 1
         if (
             node.transition is not None
             and node.is_transition_applied

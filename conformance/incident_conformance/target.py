@@ -32,6 +32,7 @@ __all__ = [
     "Target",
     "curl_command",
     "looks_secret",
+    "names_missing_scope",
     "redact_headers",
     "tls_verify",
 ]
@@ -108,7 +109,7 @@ class Budget:
         return self.limit - len(self.created)
 
 
-def _refused_for_scope(body: bytes) -> bool:
+def names_missing_scope(body: bytes) -> bool:
     """Whether an error body names the code missing_scope (the key lacks the operation's scope)."""
     try:
         data = json.loads(body)
@@ -244,7 +245,7 @@ class Target:
             return self.client.send(request)
 
         response = self.pacer.send(send, lambda r: r.status_code, lambda r: r.headers.get("retry-after"))
-        if response.status_code == 403 and authorization is _UNSET and _refused_for_scope(response.content):
+        if response.status_code == 403 and authorization is _UNSET and names_missing_scope(response.content):
             self.refused_for_scope += 1
         return Exchange(
             method,
