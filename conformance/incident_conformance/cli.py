@@ -100,6 +100,13 @@ def _key_check(ctx: RunContext, rules: list[Any], identity: Exchange, skip_missi
     target it is a warning, and the rules run.
     """
     check = scopes.check_key(ctx.contract, rules, identity.json(), ctx.options.allow_settings_writes)
+    if check is None:
+        click.echo(
+            f"incident-conformance: warning: GET {ctx.path('Utilities V1#Identity')} named no roles for "
+            "--api-key, so its scopes were not checked (AUTH-4 judges that answer)",
+            err=True,
+        )
+        return {}
     ctx.key_scopes = check.held
     if not check.lacking:
         return {}
@@ -129,12 +136,14 @@ def _snapshot(ctx: RunContext) -> SettingsLedger:
     return ledger
 
 
-def _list_rules(fmt: str, rules: Any) -> None:
+def _list_rules(fmt: str, rules: Any, spec_file: Path | None) -> None:
     if fmt == "markdown":
         click.echo(report.rules_markdown(rules))
     elif fmt == "json":
+        contract = Contract(_load(spec_file))
         data = [{"id": r.id, "level": r.level.value, "name": r.name, "summary": r.summary,
-                 "needs_viewer_key": r.needs_viewer, "needs_creator_key": r.needs_creator}
+                 "needs_viewer_key": r.needs_viewer, "needs_creator_key": r.needs_creator,
+                 "operations": r.operations(contract), "scopes": sorted(r.scopes(contract))}
                 for r in rules]  # fmt: skip
         click.echo(json.dumps(data, indent=2))
     else:
@@ -269,7 +278,11 @@ def cli(**params: Any) -> None:
     """Check a server against the incident-contract, rule by rule."""  # fmt: skip
     rules = select(params["include"], params["exclude"], None if params["list_rules"] else API)
     if params["list_rules"]:
-        _list_rules(params["list_format"], rules)
+        try:
+            _list_rules(params["list_format"], rules, params.get("spec_file"))
+        except CannotRun as exc:
+            click.echo(f"incident-conformance: cannot run: {exc}", err=True)
+            sys.exit(2)
         return
     if not params["base_url"] or not params["api_key"]:
         raise click.UsageError(

@@ -1,8 +1,9 @@
 """The rule registry: stable IDs, a MUST/SHOULD level, a name that states the rule, and its check.
 
 Each family module registers its rules with `@rule(...)`; the registry keeps them in registration
-order, which is also the order they run in. IDs never change meaning: a report read next month must
-mean what it meant today.
+order, which is also the order they run in. A rule names the operations it calls with --api-key
+(`calls`): the scopes it needs are theirs, read from the contract, so a run can measure the key first.
+IDs never change meaning: a report read next month must mean what it meant today.
 """
 
 from __future__ import annotations
@@ -76,7 +77,6 @@ class Rule:
     group: str = API  # which run it belongs to (GROUPS)
     calls: Calls = ()  # the operations it calls with --api-key (requests with made-up keys not counted)
     extra_scopes: tuple[str, ...] = ()  # scopes it needs that no operation names (incidents.view_private)
-    every_role: bool = False  # it needs --api-key to hold every role of x-api-key-roles
 
     def operations(self, contract: Contract, settings_writes: bool = False) -> list[str]:
         """The operations the rule calls with --api-key, in the contract's order."""
@@ -91,8 +91,6 @@ class Rule:
         found = set(self.extra_scopes)
         for op in self.operations(contract, settings_writes):
             found.update(contract.scopes(op))
-        if self.every_role:
-            found.update(*contract.roles().values())
         return frozenset(found)
 
 
@@ -132,7 +130,6 @@ def rule(
     needs_creator: bool = False,
     calls: Calls = (),
     extra_scopes: tuple[str, ...] = (),
-    every_role: bool = False,
 ) -> Callable[[Check], Check]:
     """Register a check as a rule. The family is the ID's prefix (`AUTH-1` belongs to AUTH).
 
@@ -148,7 +145,7 @@ def rule(
         family = rule_id.rsplit("-", 1)[0]
         REGISTRY[rule_id] = Rule(rule_id, level, name, family, summary, check, needs_viewer, needs_creator,
                                  GROUPS.get(family, API), calls if callable(calls) else tuple(calls),
-                                 extra_scopes, every_role)  # fmt: skip
+                                 extra_scopes)  # fmt: skip
         return check
 
     return register

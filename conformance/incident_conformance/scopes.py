@@ -29,11 +29,14 @@ SKIP_OPTION = "--skip-missing-scopes"
 HEALTH = "Mock#Health"  # the mock's control plane (control-plane.yaml): liveness and version, no key needed
 
 
-def roles_of(identity: Any) -> tuple[str, ...]:
-    """The roles of an identity answer's body (UtilitiesIdentityResultV1); none when it names none."""
-    found = (identity.get("identity") if isinstance(identity, dict) else None) or {}
+def roles_of(identity: Any) -> tuple[str, ...] | None:
+    """The roles of an identity answer's body (UtilitiesIdentityResultV1); None when it has no list of them
+    (AUTH-4 judges that answer)."""
+    found = identity.get("identity") if isinstance(identity, dict) else None
     roles = found.get("roles") if isinstance(found, dict) else None
-    return tuple(str(r) for r in roles) if isinstance(roles, list) else ()
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        return None
+    return tuple(roles)
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,14 @@ class KeyScopes:
         return f"needs scopes --api-key lacks: {self._granted(sorted(self.lacking[rule_id]))} ({SKIP_OPTION})"
 
 
-def check_key(contract: Contract, rules: Iterable[Rule], identity: Any, settings_writes: bool) -> KeyScopes:
-    """Measure the key of an identity answer's body against the scopes of `rules`."""
+def check_key(
+    contract: Contract, rules: Iterable[Rule], identity: Any, settings_writes: bool
+) -> KeyScopes | None:
+    """Measure the key of an identity answer's body against the scopes of `rules`; None when the body
+    names no roles to measure."""
     roles = roles_of(identity)
+    if roles is None:
+        return None
     grants = contract.roles()
     held = frozenset().union(*(grants.get(role, frozenset()) for role in roles))
     lacking = {}

@@ -225,15 +225,30 @@ def _operation(method: str, path: str) -> str | None:
     return None
 
 
-def test_auth_4_needs_every_role_and_auth_1_none() -> None:
-    every = frozenset().union(*CONTRACT.roles().values())
-    assert REGISTRY["AUTH-4"].scopes(CONTRACT) == every
-    assert REGISTRY["AUTH-1"].scopes(CONTRACT) == frozenset()  # it sends only made-up credentials
+def test_scopes_come_from_the_operations_a_rule_calls() -> None:
+    create = frozenset(CONTRACT.scopes("Incidents V2#Create"))
+    assert create and create <= REGISTRY["IDEMP-5"].scopes(CONTRACT)
+    # AUTH-1 sends only made-up credentials; AUTH-4 calls identity, which any valid key may call.
+    assert REGISTRY["AUTH-1"].scopes(CONTRACT) == REGISTRY["AUTH-4"].scopes(CONTRACT) == frozenset()
+    assert "incidents.view_private" in REGISTRY["VIS-3"].scopes(CONTRACT)  # a scope no operation names
     schema = REGISTRY["SCHEMA-1"]
     writes = set(CONTRACT.settings_writes())
-    assert not writes & set(schema.operations(CONTRACT, False)) and writes <= set(
-        schema.operations(CONTRACT, True)
-    )
+    assert writes and not writes & set(schema.operations(CONTRACT, False))
+    assert writes <= set(schema.operations(CONTRACT, True))
+
+
+def test_an_identity_without_roles_is_a_warning_not_a_verdict(tmp_path: Path) -> None:
+    class NoRoles(Wire):
+        def answer(self, request: Request, answer: Answer) -> Answer:
+            data = answer.json()
+            if request.path == "/v1/identity" and isinstance(data, dict):
+                return answer.with_json({"identity": {**data["identity"], "roles": "viewer"}})
+            return answer
+
+    with serve(NoRoles(create_app())) as url:
+        code, output = invoke("--base-url", url, *VIEWER, "--rules", "PAGE-3")
+    assert code == 0, output
+    assert output.splitlines()[0].startswith("incident-conformance: warning: GET /v1/identity named no roles")
 
 
 @pytest.mark.parametrize("secret", ["whsec_...", "whsec_<your secret>", "whsec_a-b_c"])
@@ -251,3 +266,13 @@ def test_valid_webhook_secret_gets_past_the_secret_check() -> None:
     result = CliRunner().invoke(webhooks, argv)
     assert result.exit_code == 2 and "unreachable" in result.output, result.output
     assert "secret" not in result.output
+
+
+def test_list_rules_json_shows_each_rules_operations_and_scopes() -> None:
+    code, output = invoke("--list-rules", "--format", "json")
+    assert code == 0
+    rules = {r["id"]: r for r in json.loads(output)}
+    assert "Incidents V2#Create" in rules["IDEMP-1"]["operations"]
+    assert "incidents.create" in rules["IDEMP-1"]["scopes"]
+    assert rules["AUTH-1"]["operations"] == [] and rules["AUTH-1"]["scopes"] == []
+    assert rules["WEBHOOK-1"]["scopes"] == []
