@@ -20,7 +20,10 @@ from incident_conformance.rules import Finding, Level, expect, rule
 
 
 def _calls(contract: Contract, settings_writes: bool) -> list[str]:
-    return [*CREATING, CUSTOM_FIELDS, *contract.paginated()]
+    """The create, the lists with enum-valued query parameters, and what fills in their required ones."""
+    lists = [op for op in contract.paginated() if contract.query_enums(op)]
+    fields = any("custom_field_id" in contract.required_query(op) for op in lists)
+    return [*CREATING, *lists, *([CUSTOM_FIELDS] if fields else [])]
 
 
 def outside_values(ctx: RunContext, values: tuple[Any, ...], *, strings_only: bool = False) -> list[Any]:

@@ -20,8 +20,9 @@ Bodies = dict[str, tuple[Callable[[], Body], str | None]]
 
 
 def _calls(contract: Contract, settings_writes: bool) -> list[str]:
-    """What REQUIRED-1 calls: create and edit, and the settings writes when they are allowed."""
-    return [*CREATING, EDIT, *(contract.settings_writes() if settings_writes else ())]
+    """What REQUIRED-1 calls: create and edit, and the settings writes with a body when they are allowed."""
+    writes = [op for op in contract.settings_writes() if contract.body_schema(op) is not None]
+    return [*CREATING, EDIT, *(writes if settings_writes else ())]
 
 
 def _bodies(ctx: RunContext) -> Iterator[Bodies | Note]:
