@@ -99,7 +99,11 @@ def _key_check(ctx: RunContext, rules: list[Any], identity: Exchange, skip_missi
     On the mock, a key lacking scopes stops the run (CannotRun) unless they are to be skipped; on another
     target it is a warning, and the rules run.
     """
-    check = scopes.check_key(ctx.contract, rules, identity.json(), ctx.options.allow_settings_writes)
+    # Rules skipped for want of --viewer-key or --creator-key need nothing of --api-key.
+    runnable = [
+        r for r in rules if (ctx.viewer or not r.needs_viewer) and (ctx.creator or not r.needs_creator)
+    ]
+    check = scopes.check_key(ctx.contract, runnable, identity.json(), ctx.options.allow_settings_writes)
     if check is None:
         click.echo(
             f"incident-conformance: warning: GET {ctx.path('Utilities V1#Identity')} named no roles for "
