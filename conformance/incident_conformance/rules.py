@@ -138,6 +138,8 @@ def rule(
     """
     if rule_id.rsplit("-", 1)[0] not in FAMILIES:
         raise ValueError(f"unknown family in {rule_id}")
+    if isinstance(calls, str):
+        raise TypeError(f"{rule_id}: calls takes operation ids, not one id as a string")
 
     def register(check: Check) -> Check:
         if rule_id in REGISTRY:
