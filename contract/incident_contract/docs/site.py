@@ -116,7 +116,8 @@ def _links(documents: list[Document], here: str) -> str:
         hooks = f'<a href="{prefix}webhooks.html">Webhooks</a>' if has_webhooks(doc.spec) else ""
         out.append(f'<p><strong>{title}</strong><a href="{prefix}index.html">Reference</a>'
                    f'<a href="{prefix}guide.html">Guide</a>{hooks}</p>')  # fmt: skip
-    out.append(f'<p><strong>Guides</strong><a href="{up}{GUIDES}/index.html">All guides, search</a></p>')
+    if here != GUIDES:  # the guides' own pages list them in full
+        out.append(f'<p><strong>Guides</strong><a href="{up}{GUIDES}/index.html">All guides, search</a></p>')
     return "".join(out)
 
 
