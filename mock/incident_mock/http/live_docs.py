@@ -9,7 +9,8 @@ socket address of the first request it serves, the server's own and never the cl
 `GET /` redirects to the docs, with the links in a JSON body for clients that do not follow redirects.
 Swagger UI shows the contract first, and a list above it switches to the control plane's document.
 Swagger UI shows no `x-webhooks`, so /docs/webhooks.html is the docs generator's webhooks page for the
-contract (incident_contract.docs), linked from beside the list.
+contract (incident_contract.docs), linked from beside the list, as are the guides at /docs/guides/ (the
+generator's guide pages, rendered on first request).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import yaml
 from starlette.types import Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
-from incident_contract.docs.site import webhooks_page
+from incident_contract.docs.site import guide_pages, webhooks_page
 from incident_contract.document import Spec
 from incident_mock.wire.responses import send_body
 
@@ -33,7 +34,15 @@ ASSETS = Path(swagger_ui_path)
 CONTRACTS = ("/openapi.json", "/openapi.yaml")
 CONTROL = ("/control-plane.json", "/control-plane.yaml")
 WEBHOOKS = "/docs/webhooks.html"
-BACK = '<p><strong>incident-contract API</strong><a href="./">Reference (Swagger UI)</a></p>'
+GUIDES = "/docs/guides/"
+BACK = (
+    '<p><strong>incident-contract API</strong><a href="./">Reference (Swagger UI)</a>'
+    '<a href="./guides/">Guides</a></p>'
+)
+GUIDES_BACK = (
+    '<p><strong>incident-contract API</strong><a href="../">Reference (Swagger UI)</a>'
+    '<a href="../webhooks.html">Webhooks</a></p>'
+)
 TO_DOCS = [(b"location", b"/docs/")]  # relative: a redirect never repeats the client's Host
 INDEX = b"""<!DOCTYPE html>
 <html lang="en">
@@ -47,6 +56,7 @@ INDEX = b"""<!DOCTYPE html>
   <p style="font-family: sans-serif; margin: 0.5rem 1.25rem">
     <label>Document: <select id="document"></select></label>
     <a href="./webhooks.html" style="margin-left: 1rem">Webhooks</a>
+    <a href="./guides/" style="margin-left: 1rem">Guides</a>
   </p>
   <div id="swagger-ui"></div>
   <script src="./swagger-ui-bundle.js"></script>
@@ -91,6 +101,7 @@ class LiveDocs:
         self.assets = {f"/docs/{p.name}": p for p in ASSETS.iterdir() if p.is_file() and p.suffix != ".j2"}
         self.contracts: dict[str, bytes] = {}  # path -> document: four entries at most
         self.webhooks = webhooks_page(spec, BACK).encode()
+        self._guides: dict[str, bytes] | None = None  # file name -> page, rendered on first request
 
     @staticmethod
     def serves(method: str, path: str) -> bool:
@@ -112,6 +123,10 @@ class LiveDocs:
             await send_body(send, 200, INDEX, b"text/html; charset=utf-8")
         elif path == WEBHOOKS:
             await send_body(send, 200, self.webhooks, b"text/html; charset=utf-8")
+        elif path == GUIDES[:-1]:
+            await send_body(send, 307, b"", b"text/plain", [(b"location", GUIDES.encode())])
+        elif path.startswith(GUIDES) and (page := self.guides().get(path[len(GUIDES) :] or "index.html")):
+            await send_body(send, 200, page, b"text/html; charset=utf-8")
         elif path == "/docs/incident-contract.js":
             await send_body(send, 200, INIT, b"text/javascript")
         elif path in self.assets:
@@ -124,6 +139,11 @@ class LiveDocs:
         else:
             return False
         return True
+
+    def guides(self) -> dict[str, bytes]:
+        if self._guides is None:
+            self._guides = {name: html.encode() for name, html in guide_pages(GUIDES_BACK).items()}
+        return self._guides
 
     def base(self, scope: Scope) -> str:
         """The mock's base URL: its public URL, or the address of the socket that served `scope`."""
