@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 $(LINTERS): tests/linters/package-lock.json
-	SCARF_ANALYTICS=false npm ci --prefix tests/linters --no-audit --no-fund --ignore-scripts
+	SCARF_ANALYTICS=false npm ci --prefix tests/linters --no-audit --no-fund --ignore-scripts --engine-strict
 	touch $@
 
 install: $(STAMP) $(LINTERS)
