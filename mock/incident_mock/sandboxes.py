@@ -32,6 +32,7 @@ from jsonschema import Draft4Validator
 from incident_contract.document import Spec
 from incident_contract.facts import declared_errors
 from incident_contract.refs import validator
+from incident_mock.catalog import published_categories
 from incident_mock.clock import Clock, SandboxClock
 from incident_mock.errors import NotFound, ValidationFailed
 from incident_mock.faults import Faults
@@ -297,6 +298,9 @@ class Sandboxes:
                     f"not a role of x-api-key-roles: {unknown[0][:50]!r}",
                     f"/fixtures/api_keys/{i}/roles",
                 )
+        if isinstance(custom.get("incident_statuses"), list):  # a category may be written by its alias
+            statuses = published_categories(custom["incident_statuses"], self.rules.category_aliases)
+            custom = {**custom, "incident_statuses": statuses}
         for table, schema in (*SCHEMA_OF.items(), ("incidents", "IncidentsCreatePayloadV2")):
             for i, obj in enumerate(custom.get(table, [])):
                 checked, where = (obj["payload"], f"{i}/payload") if table == "incidents" else (obj, str(i))
