@@ -5,6 +5,8 @@ STAMP := $(VENV)/.installed
 # Wheels of every dependency plus PyPI's `mock`, for the packaging test's offline install (tests reach no registry).
 WHEELHOUSE := $(VENV)/wheelhouse
 PYTHON ?= python3
+# The OpenAPI linters (Redocly, Spectral) from npm, run by tests/contract/test_linters.py.
+LINTERS := tests/linters/node_modules/.package-lock.json
 
 .PHONY: install run test lint fmt clean docs bench
 
@@ -18,7 +20,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip download --quiet --only-binary=:all: -d $(WHEELHOUSE) -r $(VENV)/wheelhouse.txt mock==5.2.0
 	touch $(STAMP)
 
-install: $(STAMP)
+$(LINTERS): tests/linters/package-lock.json
+	SCARF_ANALYTICS=false npm ci --prefix tests/linters --no-audit --no-fund --ignore-scripts --engine-strict
+	touch $@
+
+install: $(STAMP) $(LINTERS)
 
 run: $(STAMP)
 	$(VENV)/bin/incident-mock $(ARGS)
@@ -32,7 +38,7 @@ fmt: $(STAMP)
 	$(VENV)/bin/ruff format contract mock conformance tests bench
 	$(VENV)/bin/ruff check --fix contract mock conformance tests bench
 
-test: lint
+test: lint $(LINTERS)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 docs: $(STAMP)
@@ -42,4 +48,4 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) tests/linters/node_modules build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

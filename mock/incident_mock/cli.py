@@ -45,7 +45,7 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
         f"  base URL   {base}",
         *([f"  listening  {address}"] if address != base else []),
         f"  docs       {base}/docs/   (contract: {base}/openapi.yaml, {base}/openapi.json)",
-        f"  control    {base}/_mock/   (sandboxes, journals, reset: {base}/control-plane.yaml)"
+        f"  control    {base}/_mock/sandboxes   (sandboxes, journals, reset: {base}/control-plane.yaml)"
         + ("   (Authorization: Bearer <admin token>)" if admin else ""),
         f"  dashboard  {base}/dashboard   (sandboxes, incidents, journals)"
         + ("   (Basic auth: any user, the admin token as password)" if admin else ""),

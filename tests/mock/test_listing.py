@@ -293,6 +293,21 @@ def test_filters_naming_unknown_ids_are_422(catalog: Catalog, spec: dict[str, An
     listing.check_references(parsed(f"severity[gte]={MINOR}&mode[one_of]=test", spec), catalog)
 
 
+@pytest.mark.parametrize(("newer", "published"), [("active", "live"), ("post-incident", "learning")])
+def test_a_status_category_filter_takes_the_newer_name_for_the_published_one(
+    catalog: Catalog, spec: dict[str, Any], newer: str, published: str
+) -> None:
+    for op in ("one_of", "not_in"):
+        query = parsed(f"status_category[{op}]={newer}&status_category[{op}]=triage", spec)
+        assert (
+            query.filters
+            == parsed(f"status_category[{op}]={published}&status_category[{op}]=triage", spec).filters
+        )
+    live = record()  # in Investigating, a live status
+    assert listing.matches(parsed("status_category[one_of]=active", spec), catalog, live)
+    assert not listing.matches(parsed("status_category[one_of]=post-incident", spec), catalog, live)
+
+
 def test_a_query_the_grammar_refuses_is_422_naming_the_parameter(spec: dict[str, Any]) -> None:
     with pytest.raises(ValidationFailed) as caught:
         parsed("status_category[one_of]=sideways", spec)

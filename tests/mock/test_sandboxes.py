@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from incident_io import AuthenticatedClient
 from incident_io.api.incidents_v2 import incidents_v2_create, incidents_v2_list
 from incident_io.api.severities_v1 import severities_v1_list
@@ -248,6 +249,35 @@ def test_fixtures_that_break_the_contract_are_422_naming_where(
     assert_error(response, 422, response.json()["errors"][0]["code"])
     assert response.json()["errors"][0]["source"] == {"field": field, "pointer": pointer}
     assert len(http.get("/_mock/sandboxes").json()["sandboxes"]) == before
+
+
+def test_status_definitions_take_the_newer_category_names_and_answer_the_published_ones(
+    http: httpx.Client,
+) -> None:
+    newer = {"live": "active", "learning": "post-incident"}
+    with open(DEFAULT_FIXTURES, encoding="utf-8") as fh:
+        statuses = yaml.safe_load(fh)["incident_statuses"]
+    renamed = [{**s, "category": newer.get(s["category"], s["category"])} for s in statuses]
+    assert {s["category"] for s in renamed} >= {"active", "post-incident"}
+    sandbox = new_sandbox(http, fixtures={"incident_statuses": renamed})
+    answered = http.get("/v1/incident_statuses", headers=bearer(sandbox)).json()["incident_statuses"]
+    assert [(s["id"], s["category"]) for s in answered] == [(s["id"], s["category"]) for s in statuses]
+    live = next(s["id"] for s in statuses if s["category"] == "live")
+    made = http.post(
+        "/v2/incidents", json=incident_body("live", incident_status_id=live), headers=bearer(sandbox)
+    )
+    assert made.status_code == 200, made.text
+    active = http.get("/v2/incidents?status_category[one_of]=active", headers=bearer(sandbox)).json()
+    assert [(i["id"], i["incident_status"]["category"]) for i in active["incidents"]] == [
+        (made.json()["incident"]["id"], "live")
+    ]
+
+    sideways = http.post(
+        "/_mock/sandboxes",
+        json={"fixtures": {"incident_statuses": [{**statuses[0], "category": "sideways"}]}},
+    )
+    assert_error(sideways, 422, "invalid_value")
+    assert sideways.json()["errors"][0]["source"]["pointer"] == "/fixtures/incident_statuses/0/category"
 
 
 # --- caps ------------------------------------------------------------------------------------------------

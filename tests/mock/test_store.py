@@ -47,6 +47,19 @@ def query(**fields: Any) -> ListQuery:
 def test_rules_come_from_the_contract(rules: Rules) -> None:
     assert rules.listed_by_default == ("standard", "retrospective")
     assert rules.moves["learning"] == frozenset({"closed"})
+    assert rules.category_aliases == {"active": "live", "post-incident": "learning"}
+
+
+def test_a_fixtures_file_may_name_a_status_category_by_its_newer_name(
+    fixtures: dict[str, Any], rules: Rules
+) -> None:
+    newer = {"live": "active", "learning": "post-incident"}
+    renamed = [
+        {**s, "category": newer.get(s["category"], s["category"])} for s in fixtures["incident_statuses"]
+    ]
+    store = Store({**fixtures, "incident_statuses": renamed}, rules)
+    assert store.catalog.statuses == Store(fixtures, rules).catalog.statuses
+    assert store.catalog.statuses[LEARNING]["category"] == "learning"
 
 
 # --- keys ------------------------------------------------------------------------------------------

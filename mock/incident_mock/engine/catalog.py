@@ -16,7 +16,7 @@ from typing import Any
 from incident_mock.domain import errors
 from incident_mock.domain.errors import NotFound
 
-__all__ = ["Catalog", "find"]
+__all__ = ["Catalog", "find", "published_categories"]
 
 Json = dict[str, Any]
 
@@ -39,12 +39,14 @@ class Catalog:
     generation: int = 0  # changes with every settings write
 
     @classmethod
-    def from_fixtures(cls, fixtures: Json) -> Catalog:
+    def from_fixtures(cls, fixtures: Json, category_aliases: Mapping[str, str] | None = None) -> Catalog:
+        """The fixtures' tables; a status category written by an alias (`active`) is held, and answered, as
+        the name it stands for (`live`)."""
         return cls(
             organisation=dict(fixtures["organisation"]),
             severities=_table(fixtures["severities"]),
             types=_table(fixtures["incident_types"]),
-            statuses=_table(fixtures["incident_statuses"]),
+            statuses=_table(published_categories(fixtures["incident_statuses"], category_aliases or {})),
             custom_fields=_table(fixtures["custom_fields"]),
             options=_table(fixtures["custom_field_options"]),
             roles=_table(fixtures["incident_roles"]),
@@ -71,6 +73,17 @@ class Catalog:
         """A custom field's options in their sort order (ties by id)."""
         mine = (o for o in self.options.values() if o["custom_field_id"] == custom_field_id)
         return sorted(mine, key=lambda o: (o["sort_key"], o["id"]))
+
+
+def published_categories(statuses: list[Json], aliases: Mapping[str, str]) -> list[Json]:
+    """Status definitions with each category alias (`active`, `post-incident`) replaced by the name it
+    stands for; anything else as it was (a schema check, where there is one, judges it)."""
+    return [
+        {**s, "category": aliases[s["category"]]}
+        if isinstance(s, dict) and isinstance(s.get("category"), str) and s["category"] in aliases
+        else s
+        for s in statuses
+    ]
 
 
 def find(table: Mapping[str, Json], kind: str, object_id: str) -> Json:

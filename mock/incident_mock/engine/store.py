@@ -27,7 +27,12 @@ from typing import Any
 import yaml
 
 from incident_contract.document import Spec, load_spec
-from incident_contract.facts import idempotency_window_seconds, listed_by_default, status_moves
+from incident_contract.facts import (
+    idempotency_window_seconds,
+    listed_by_default,
+    status_category_aliases,
+    status_moves,
+)
 from incident_contract.query import ListQuery
 from incident_mock.domain import errors
 from incident_mock.domain.clock import Clock, SystemClock
@@ -57,11 +62,13 @@ class Rules:
     moves: Mapping[str, frozenset[str]]  # x-status-category-moves
     listed_by_default: tuple[str, ...]  # x-listed-by-default of the incident list's `mode`
     idempotency_window: dt.timedelta = dt.timedelta(hours=24)  # x-idempotency-window-seconds
+    # x-value-aliases of the incident list's status_category: a status category's newer name -> its own
+    category_aliases: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_spec(cls, spec: Spec) -> Rules:
         window = dt.timedelta(seconds=idempotency_window_seconds(spec))
-        return cls(status_moves(spec), listed_by_default(spec), window)
+        return cls(status_moves(spec), listed_by_default(spec), window, status_category_aliases(spec))
 
 
 class Store:
@@ -83,7 +90,7 @@ class Store:
         self.ids = ids or Ids(None, self.clock)  # incident and severity ids (seeded: reproducible)
         self.limits = limits
         self.keys = [ApiKey(k["id"], k["token"], k["name"], tuple(k["roles"])) for k in fixtures["api_keys"]]
-        self.catalog = Catalog.from_fixtures(fixtures)
+        self.catalog = Catalog.from_fixtures(fixtures, self.rules.category_aliases)
         self.incidents: list[IncidentRecord] = []  # creation order; index == seq
         # bytes of the strings held in incidents and severities (limits.text_bytes)
         self.text = sum(_severity_text(s) for s in self.catalog.severities.values())

@@ -39,6 +39,7 @@ from incident_mock.domain.ids import Ids, app_seed
 from incident_mock.domain.limits import Totals, capacity_reached, text_bytes
 from incident_mock.domain.records import ApiKey
 from incident_mock.domain.settings import MockSettings
+from incident_mock.engine.catalog import published_categories
 from incident_mock.engine.store import Rules, StoreHolder, discard, read_fixtures
 from incident_mock.kit.faults import Faults
 from incident_mock.kit.journal import Journal, JournalBudget
@@ -304,6 +305,9 @@ class Sandboxes:
                     f"not a role of x-api-key-roles: {unknown[0][:50]!r}",
                     f"/fixtures/api_keys/{i}/roles",
                 )
+        if isinstance(custom.get("incident_statuses"), list):  # a category may be written by its alias
+            statuses = published_categories(custom["incident_statuses"], self.rules.category_aliases)
+            custom = {**custom, "incident_statuses": statuses}
         for table, schema in (*SCHEMA_OF.items(), ("incidents", "IncidentsCreatePayloadV2")):
             for i, obj in enumerate(custom.get(table, [])):
                 checked, where = (obj["payload"], f"{i}/payload") if table == "incidents" else (obj, str(i))
