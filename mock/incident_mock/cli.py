@@ -18,6 +18,7 @@ from incident_mock.domain.limits import Limits
 from incident_mock.domain.records import ApiKey
 from incident_mock.domain.settings import DEFAULT_PORT, MockSettings, TransportLimits, WebhookSettings
 from incident_mock.kit.fault_file import FaultFileError, arm_file
+from incident_mock.kit.fixtures_check import FixturesInvalid
 from incident_mock.server import ADMIN_TOKEN_ENV, MockServer, Refused, raise_descriptor_limit
 
 __all__ = ["main"]
@@ -327,6 +328,9 @@ def main(
         mock = MockServer(settings=settings)
     except Refused as exc:
         click.echo(f"incident-mock: {exc}", err=True)
+        sys.exit(2)
+    except FixturesInvalid as exc:
+        click.echo(f"incident-mock: --fixtures {settings.fixtures}: {exc}", err=True)
         sys.exit(2)
     armed = 0
     if faults_file is not None:

@@ -28,11 +28,10 @@ from hmac import compare_digest
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft4Validator
+import yaml
 
-from incident_contract.document import Spec
+from incident_contract.document import Spec, load_control_spec
 from incident_contract.facts import declared_errors
-from incident_contract.refs import validator
 from incident_mock.domain.clock import Clock, SandboxClock
 from incident_mock.domain.errors import NotFound, ValidationFailed
 from incident_mock.domain.ids import Ids, app_seed
@@ -42,6 +41,7 @@ from incident_mock.domain.settings import MockSettings
 from incident_mock.engine.catalog import published_categories
 from incident_mock.engine.store import Rules, StoreHolder, discard, read_fixtures
 from incident_mock.kit.faults import Faults
+from incident_mock.kit.fixtures_check import ROLE_RULE, FixturesCheck, FixturesInvalid
 from incident_mock.kit.journal import Journal, JournalBudget
 from incident_mock.kit.webhooks import Hub, SandboxWebhooks
 
@@ -162,7 +162,14 @@ class Sandboxes:
             self.shared.budget,
         )
         self.limits, self.clock, self.seed = limits, settings.clock, seed
-        self.template = read_fixtures(fixtures)  # parsed once: what new sandboxes are built from
+        self.fixtures_check = FixturesCheck(contract, load_control_spec(), SCHEMA_OF)
+        # parsed and checked once: what new sandboxes are built from (FixturesInvalid names the problem)
+        try:
+            document = read_fixtures(fixtures)
+        except yaml.YAMLError as exc:
+            problem = " ".join(str(exc).split())[:300]
+            raise FixturesInvalid("", f"not YAML: {problem}", "yaml") from None
+        self.template = self.fixtures_check.check(self._published(document), complete=True)
         self.default = self._sandbox(DEFAULT_ID, fixtures, seed=seed)
         # the mock's own ids: sandbox ids, tokens and drawn seeds; and apart, so that polling the health
         # of a seeded mock changes none of those, the request ids of requests no sandbox claims
@@ -171,7 +178,6 @@ class Sandboxes:
         self.by_id: dict[str, SandboxState] = {DEFAULT_ID: self.default}
         self.by_digest: dict[bytes, tuple[SandboxState, ApiKey, bytes]] = {}
         self._index(self.default)
-        self.validators: dict[str, Draft4Validator] = {}
         # requests no sandbox can claim (no key, an unknown key); its entries' time is the default's clock
         self.unattributed = Journal(
             limits.journal_entries, limits.journal_bytes, limits.journal_body_bytes, self.budget
@@ -296,35 +302,25 @@ class Sandboxes:
     # --- custom fixtures ---------------------------------------------------------------------------
     def _merged(self, custom: Json) -> Json:
         """The default fixtures with `custom`'s tables, after checking each object against the contract."""
-        roles = set(self.contract["x-api-key-roles"])
-        for i, key in enumerate(custom.get("api_keys", [])):
-            unknown = [r for r in key["roles"] if r not in roles]
-            if unknown:
-                raise ValidationFailed.invalid(
-                    "roles",
-                    f"not a role of x-api-key-roles: {unknown[0][:50]!r}",
-                    f"/fixtures/api_keys/{i}/roles",
-                )
-        if isinstance(custom.get("incident_statuses"), list):  # a category may be written by its alias
-            statuses = published_categories(custom["incident_statuses"], self.rules.category_aliases)
-            custom = {**custom, "incident_statuses": statuses}
-        for table, schema in (*SCHEMA_OF.items(), ("incidents", "IncidentsCreatePayloadV2")):
-            for i, obj in enumerate(custom.get(table, [])):
-                checked, where = (obj["payload"], f"{i}/payload") if table == "incidents" else (obj, str(i))
-                for error in self._validator(schema).iter_errors(checked):
-                    path = "".join(f"/{p}" for p in error.absolute_path)
-                    detail = f"does not match {schema}: {error.message[:200]}"
-                    raise ValidationFailed.invalid(table, detail, f"/fixtures/{table}/{where}{path}")
+        custom = self._published(custom)
+        try:
+            self.fixtures_check.check(custom, complete=False)
+        except FixturesInvalid as exc:
+            field = exc.pointer.split("/")[1] if exc.pointer else "fixtures"  # the table, or the roles
+            field = "roles" if exc.rule == ROLE_RULE else field
+            detail = f"{exc.message} ({exc.rule})"
+            raise ValidationFailed.invalid(field, detail, f"/fixtures{exc.pointer}") from None
         merged = {**self.template, **custom}
         if "organisation" in custom:  # the fields it leaves out (dashboard_url) stay the default's
             merged["organisation"] = {**self.template["organisation"], **custom["organisation"]}
         return merged
 
-    def _validator(self, schema: str) -> Draft4Validator:
-        found = self.validators.get(schema)
-        if found is None:
-            found = self.validators[schema] = validator(self.contract, schema)
-        return found
+    def _published(self, document: Any) -> Any:
+        """The document with each status category written by its alias given its published name."""
+        if isinstance(document, dict) and isinstance(document.get("incident_statuses"), list):
+            statuses = published_categories(document["incident_statuses"], self.rules.category_aliases)
+            return {**document, "incident_statuses": statuses}
+        return document
 
 
 def _check_keys(ids: list[str], handles: list[str], seeds: list[Json]) -> None:
