@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -479,3 +481,72 @@ def test_a_sandbox_flooding_the_pending_cap_fails_no_message_of_a_sandbox_with_e
         assert message["state"] == "pending", message["error"]
         loud_messages = client.get(f"{loud}/webhooks/{loud_endpoint['id']}/messages").json()["messages"]
         assert sum(m["state"] == "failed" for m in loud_messages) >= 60 - 40  # it gave up its own
+
+
+FAST_RECEIVER = """
+import asyncio
+
+async def handle(reader, writer):
+    try:
+        while True:
+            head = await reader.readuntil(b"\\r\\n\\r\\n")
+            sizes = [line.split(b":")[1] for line in head.lower().split(b"\\r\\n") if line.startswith(b"content-length:")]
+            await reader.readexactly(int(sizes[0]) if sizes else 0)
+            writer.write(b"HTTP/1.1 204 No Content\\r\\n\\r\\n")
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        writer.close()
+
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+
+asyncio.run(main())
+"""
+
+
+def test_a_sandboxs_fan_out_keeps_a_neighbours_api_latency() -> None:
+    """One sandbox fanning out to 20 endpoints, delivering as fast as the mock can, must not take the loop
+    from the API: another sandbox's requests keep their latency (within 50 ms of it)."""
+    app = create_app()
+    receiver = subprocess.Popen([sys.executable, "-c", FAST_RECEIVER], stdout=subprocess.PIPE, text=True)
+    try:
+        assert receiver.stdout is not None
+        port = int(receiver.stdout.readline())
+        with serve(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+            loud, loud_token = new_sandbox(client)
+            quiet_token = new_sandbox(client)[1]
+            for _ in range(20):
+                client.post(f"{loud}/webhooks", json={"url": f"http://127.0.0.1:{port}/hook"})
+            create_incident(client, quiet_token, "quiet")
+            listing = {"Authorization": f"Bearer {quiet_token}"}
+
+            def latency() -> float:
+                started = time.perf_counter()
+                assert client.get("/v2/incidents", params={"page_size": 5}, headers=listing).is_success
+                return time.perf_counter() - started
+
+            quiet_before = sorted(latency() for _ in range(30))
+            flood_done = threading.Event()
+
+            def flood() -> None:
+                with httpx.Client(base_url=url, timeout=30) as own:
+                    for number in range(150):
+                        create_incident(own, loud_token, f"fan-{number}")
+                flood_done.set()
+
+            thread = threading.Thread(target=flood, daemon=True)
+            thread.start()
+            eventually(lambda: app.webhooks.pending > 100, what="a flood of deliveries")
+            during = []
+            while app.webhooks.pending > 100 and len(during) < 200:
+                during.append(latency())
+            thread.join(timeout=60)
+            assert flood_done.is_set() and len(during) >= 10
+            during.sort()
+            typical, worst = quiet_before[len(quiet_before) // 2], during[int(len(during) * 0.9)]
+            assert worst < typical + 0.05, (typical, during[len(during) // 2], worst)
+    finally:
+        receiver.kill()
+        receiver.wait(timeout=10)
