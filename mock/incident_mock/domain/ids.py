@@ -1,7 +1,7 @@
 """Generated ids: random as before, or reproducible from a seed.
 
 An `Ids` makes the ULIDs of one sandbox (incident and severity ids, request ids, webhook endpoint and
-message ids and secrets) or of the mock itself
+message ids; never webhook secrets, which come from `secrets` alone) or of the mock itself
 (sandbox ids and tokens, the request ids of requests no sandbox claims). Unseeded, it is python-ulid's
 `ULID()` and `secrets`, as before. Seeded, the randomness comes from its own `random.Random(seed)`, drawn
 in the order the requests ask for ids, and a ULID's time (its first 10 characters) from the clock it was

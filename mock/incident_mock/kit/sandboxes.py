@@ -152,7 +152,7 @@ class Sandboxes:
             Rules.from_spec(contract),
             Totals(),
             JournalBudget(limits.journal_total_bytes),
-            Hub(contract, settings.webhooks),  # delivers every sandbox's webhooks
+            Hub(contract, settings.webhooks, limits.max_sandboxes),  # delivers every sandbox's webhooks
             declared_errors(contract),  # what a fault of each operation may answer
         )
         self.rules, self.hub, self.totals, self.budget = (
