@@ -218,8 +218,9 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
 @count_option(
     "--webhook-max-pending",
     WEBHOOKS.max_pending,
-    "Webhook messages awaiting delivery or retry, in all sandboxes; past it the oldest of the sandbox "
-    "holding the most is given up.",
+    "Webhook messages awaiting delivery or retry, in all sandboxes; each sandbox keeps its share "
+    "(this / --max-sandboxes) whatever the others do; past it a sandbox over its share gives up its own "
+    "oldest.",
 )
 @count_option(
     "--webhook-sandbox-concurrency",
@@ -230,7 +231,8 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
 @count_option(
     "--webhook-max-connections",
     WEBHOOKS.max_connections,
-    "Connections the webhook sender opens, for all sandboxes together.",
+    "Connections the webhook sender opens, for all sandboxes together; each sandbox keeps its share "
+    "(this / --max-sandboxes, at least one).",
 )
 @click.option(
     "--log-level",

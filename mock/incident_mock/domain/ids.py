@@ -50,10 +50,6 @@ class Ids:
             return secrets.token_urlsafe(size)
         return base64.urlsafe_b64encode(self.random.randbytes(size)).rstrip(b"=").decode()
 
-    def randbytes(self, size: int) -> bytes:
-        """`size` random bytes (a webhook secret's key), like `secrets.token_bytes`."""
-        return secrets.token_bytes(size) if self.random is None else self.random.randbytes(size)
-
     def draw(self) -> int:
         """A 53-bit number (a JSON-safe integer): the seed of a sandbox created without one, under a seed."""
         source = self.random or random.SystemRandom()
