@@ -55,6 +55,21 @@ def _cpu_ratio(a: Result | None, b: Result | None) -> str:
     return f"{b.cpu_us_per_request / a.cpu_us_per_request:.2f}x"
 
 
+def _against_mock(run: Run, variant: str) -> list[str]:
+    """The ratios of a variant of the mock (N sandboxes alive, a wide contract) beside the plain mock's."""
+    lines = [
+        "",
+        f"| scenario | mock/Prism | {variant}/Prism | {variant} / mock (req/s) |",
+        "|---|---:|---:|---:|",
+    ]
+    for scenario, results in run.cells.items():
+        if variant in results:
+            alone, other, changed = results.get("mock"), results.get("prism"), results[variant]
+            ratios = f"{_ratio(alone, other)} | {_ratio(changed, other)} | {_ratio(changed, alone)}"
+            lines.append(f"| {scenario} | {ratios} |")
+    return lines
+
+
 def render(run: Run) -> str:
     lines = [f"## {run.label} — {run.when}", "", f"- Machine: {run.machine}", f"- Tools: {run.tools}"]
     lines += [f"- Method: {run.method}", ""]
@@ -78,32 +93,10 @@ def render(run: Run) -> str:
         mock, other = results.get("mock"), results.get("prism")
         ceiling, prism = _ratio(mock, results.get("ceiling")), _ratio(mock, other)
         lines.append(f"| {scenario} | {ceiling} | {prism} | {_cpu_ratio(mock, other)} |")
-    if run.sandboxes:
-        crowded = with_sandboxes(run.sandboxes)
-        lines += [
-            "",
-            f"| scenario | mock/Prism | {crowded}/Prism | {crowded} / mock (req/s) |",
-            "|---|---:|---:|---:|",
-        ]
-        for scenario, results in run.cells.items():
-            if crowded in results:
-                alone, other, busy = results.get("mock"), results.get("prism"), results[crowded]
-                lines.append(
-                    f"| {scenario} | {_ratio(alone, other)} | {_ratio(busy, other)} | {_ratio(busy, alone)} |"
-                )
-    wide = next((s for results in run.cells.values() for s in results if s.startswith("mock, wide")), None)
-    if wide:
-        lines += [
-            "",
-            f"| scenario | mock/Prism | {wide}/Prism | {wide} / mock (req/s) |",
-            "|---|---:|---:|---:|",
-        ]
-        for scenario, results in run.cells.items():
-            if wide in results:
-                alone, other, big = results.get("mock"), results.get("prism"), results[wide]
-                lines.append(
-                    f"| {scenario} | {_ratio(alone, other)} | {_ratio(big, other)} | {_ratio(big, alone)} |"
-                )
+    variants = [with_sandboxes(run.sandboxes)] if run.sandboxes else []
+    variants += sorted({s for results in run.cells.values() for s in results if s.startswith("mock, wide")})
+    for variant in variants:
+        lines += _against_mock(run, variant)
     lines += ["", "| server | start to first 200 (s) | RSS after start (MiB) |", "|---|---:|---:|"]
     for server, seconds in run.startup_s.items():
         lines.append(f"| {server} | {seconds:.2f} | {run.rss_idle_mib.get(server, 0):.1f} |")
