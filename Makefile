@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 WHEELHOUSE := $(VENV)/wheelhouse
 PYTHON ?= python3
 
-.PHONY: install run test lint fmt clean docs bench
+.PHONY: install run test lint fmt clean docs bench sync
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ fmt: $(STAMP)
 
 test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The testing kit's sync API is generated from its async one: run after editing mock/incident_mock/testing/aio.py.
+sync: $(STAMP)
+	$(PY) -m tests.generate_sync
 
 docs: $(STAMP)
 	$(PY) -m incident_contract.docs --out site
