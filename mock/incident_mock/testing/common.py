@@ -147,7 +147,8 @@ def known_operation(operation_id: str | None) -> str | None:
     if operation_id is None or operation_id in operation_ids():
         return operation_id
     by_folded = {known.casefold(): known for known in sorted(operation_ids())}
-    close = difflib.get_close_matches(operation_id.casefold(), by_folded, n=3, cutoff=0.6)
+    folded = operation_id.casefold()
+    close = [folded] if folded in by_folded else difflib.get_close_matches(folded, by_folded, n=3, cutoff=0.6)
     hint = (
         f"did you mean {' or '.join(repr(by_folded[c]) for c in close)}?"
         if close
@@ -193,7 +194,7 @@ class JournalFilter:
             f"operation_id {self.operation_id!r}" if self.operation_id is not None else "",
             f"status {self.status}" if self.status is not None else "",
             f"a body holding {dict(self.body)!r}" if self.body is not None else "",
-            f"where={getattr(self.where, '__qualname__', self.where)}" if self.where is not None else "",
+            f"where={getattr(self.where, '__name__', self.where)}" if self.where is not None else "",
         ]
         return " and ".join(part for part in parts if part) or "anything"
 
