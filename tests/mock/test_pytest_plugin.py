@@ -167,16 +167,22 @@ def test_plugin_against_a_running_mock(tmp_path: Path) -> None:
         assert mock.get_sandbox("default").info["journal_entries"] == 0
 
 
-def test_plugin_registers_its_options_and_imports_nothing_heavy() -> None:
+def pytest_says(option: str) -> str:
+    """What `pytest <option>` prints (--help, --markers), with the plugins installed here."""
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--help"],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", option],
         capture_output=True,
         text=True,
         timeout=60,
         env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
     )
     assert done.returncode == 0, done.stderr
-    assert "--incident-mock-url=URL" in done.stdout and "--incident-mock-admin-token" in done.stdout
+    return done.stdout
+
+
+def test_plugin_registers_its_options_and_imports_nothing_heavy() -> None:
+    usage = pytest_says("--help")
+    assert "--incident-mock-url=URL" in usage and "--incident-mock-admin-token" in usage
     probe = (
         "import sys, incident_mock.pytest_plugin; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
@@ -275,12 +281,6 @@ def test_a_wrong_marker_argument_fails_the_test_clearly(tmp_path: Path) -> None:
 
 
 def test_the_marker_is_registered() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--markers"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
+    assert "@pytest.mark.incident_sandbox(seed=None, frozen_at=None, fixtures=None)" in pytest_says(
+        "--markers"
     )
-    assert done.returncode == 0, done.stderr
-    assert "@pytest.mark.incident_sandbox(seed=None, frozen_at=None, fixtures=None)" in done.stdout

@@ -72,15 +72,6 @@ from incident_mock.testing.common import (
     seconds,
 )
 
-__all__ = [
-    "AsyncClockControl",
-    "AsyncFault",
-    "AsyncIncidentMock",
-    "AsyncSandbox",
-    "AsyncWebhookEndpoint",
-    "AsyncWebhooks",
-]
-
 
 class AsyncClockControl:
     """A sandbox's clock (`sandbox.clock`) over `httpx.AsyncClient`: `now()`, `freeze(at=None)`,

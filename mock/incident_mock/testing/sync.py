@@ -72,15 +72,6 @@ from incident_mock.testing.common import (
     seconds,
 )
 
-__all__ = [
-    "ClockControl",
-    "Fault",
-    "IncidentMock",
-    "Sandbox",
-    "WebhookEndpoint",
-    "Webhooks",
-]
-
 
 class ClockControl:
     """A sandbox's clock (`sandbox.clock`) over `httpx.Client`: `now()`, `freeze(at=None)`,
