@@ -12,6 +12,7 @@ INSTALLER ?= uv
 UV_VERSION := 0.13.9
 UV_HOME ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/incident-contract/uv-$(UV_VERSION)
 UV ?= $(UV_HOME)/bin/uv
+UV_BOOTSTRAP := $(filter $(UV_HOME)/bin/uv,$(UV))
 # The project's own interpreter, never one uv would download.
 export UV_PYTHON_DOWNLOADS := never
 RUN_STAMP := $(VENV)/.installed-run
@@ -21,7 +22,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 WHEELHOUSE := $(VENV)/wheelhouse
 
 ifeq ($(INSTALLER),uv)
-TOOL := $(UV)
+TOOL := $(UV_BOOTSTRAP)
 NEW_VENV = $(UV) venv --quiet --python $(PYTHON) $(VENV)
 # `uv pip sync` makes the venv hold exactly the lock; the editable install of the project comes after.
 SYNC = $(UV) pip sync --quiet --python $(PY) --require-hashes
@@ -41,8 +42,8 @@ endif
 
 .PHONY: install run test lint fmt clean docs bench lock
 
-ifeq ($(UV),$(UV_HOME)/bin/uv)
-$(UV):
+ifneq ($(UV_BOOTSTRAP),)
+$(UV_BOOTSTRAP):
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
 	  --target $(UV_HOME) uv==$(UV_VERSION) \
 	|| { $(PYTHON) -m venv $(UV_HOME) && $(UV_HOME)/bin/pip install --quiet uv==$(UV_VERSION); }
@@ -72,9 +73,10 @@ install: $(DEV_STAMP)
 run: $(RUN_STAMP)
 	$(VENV)/bin/incident-mock $(ARGS)
 
-# Resolve the locks again (after a change to the dependencies in pyproject.toml); needs uv and the registry.
-LOCK := $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes
-lock: | $(UV)
+# Resolve the locks again after a change to the dependencies in pyproject.toml, keeping the versions locked
+# where they still fit (LOCK_ARGS=--upgrade: the newest); needs uv and the registry.
+LOCK := $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes $(LOCK_ARGS)
+lock: | $(UV_BOOTSTRAP)
 	UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) pyproject.toml --extra dev -o requirements/dev.txt
 	UV_CUSTOM_COMPILE_COMMAND="make lock" $(LOCK) pyproject.toml --extra mock -c requirements/dev.txt \
 	  -o requirements/mock.txt
