@@ -20,6 +20,8 @@ DEV_STAMP := $(VENV)/.installed-dev
 # Wheels of every dependency plus PyPI's `mock`, the build backend and the oldest pip the README's install line
 # supports, for the packaging test's offline installs (tests reach no registry).
 WHEELHOUSE := $(VENV)/wheelhouse
+# The OpenAPI linters (Redocly, Spectral) from npm, run by tests/contract/test_linters.py.
+LINTERS := tests/linters/node_modules/.package-lock.json
 
 ifeq ($(INSTALLER),uv)
 TOOL := $(UV_BOOTSTRAP)
@@ -68,7 +70,11 @@ $(DEV_STAMP): pyproject.toml requirements/dev.txt requirements/wheelhouse.txt | 
 	  "pip==$$($(PY) -c 'from incident_contract.install import MIN_PIP; print(MIN_PIP)')"
 	touch $@ $(RUN_STAMP)
 
-install: $(DEV_STAMP)
+$(LINTERS): tests/linters/package-lock.json
+	SCARF_ANALYTICS=false npm ci --prefix tests/linters --no-audit --no-fund --ignore-scripts --engine-strict
+	touch $@
+
+install: $(DEV_STAMP) $(LINTERS)
 
 run: $(RUN_STAMP)
 	$(VENV)/bin/incident-mock $(ARGS)
@@ -92,7 +98,7 @@ fmt: $(DEV_STAMP)
 	$(VENV)/bin/ruff format contract mock conformance tests bench
 	$(VENV)/bin/ruff check --fix contract mock conformance tests bench
 
-test: lint
+test: lint $(LINTERS)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 docs: $(RUN_STAMP)
@@ -102,4 +108,4 @@ bench: $(DEV_STAMP)
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) tests/linters/node_modules build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

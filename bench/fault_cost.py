@@ -1,4 +1,4 @@
-"""What the fault stage (incident_mock.injection) costs a request, in-process (issue 11).
+"""What the fault stage (incident_mock.http.fault_injection) costs a request, in-process (issue 11).
 
 `python bench/fault_cost.py [N]`. Five apps from `create_app()`, side by side in one run, each answering
 the same requests (bench/inprocess.py's harness: no sockets, no HTTP client; CPU time per request,
@@ -27,7 +27,7 @@ from inprocess import SEVERITY, Scenario, call, timed
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import incident_mock.app as mock_app
-from incident_mock.injection import Injection
+from incident_mock.http.fault_injection import Injection
 
 SHIPPED = Injection
 ARMED: dict[str, dict[str, Any] | None] = {

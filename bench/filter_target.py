@@ -42,7 +42,7 @@ def serve(incidents: int) -> None:
     import uvicorn
 
     from incident_mock.app import create_app
-    from incident_mock.limits import Limits
+    from incident_mock.domain.limits import Limits
 
     app = create_app(limits=Limits(max_incidents=incidents))
     store = app.holder.store

@@ -4,7 +4,7 @@
 measures it two ways, both in-process (no sockets, no HTTP client; bench/inprocess.py's harness):
 
 1. The request path with and without the journal stage: two apps from `create_app()`, one as shipped,
-   one built with the recording stage (incident_mock.recording.Recording) swapped for a pass-through
+   one built with the recording stage (incident_mock.http.journaling.Recording) swapped for a pass-through
    (patched in this process only, for this measurement). N requests per scenario, CPU time
    (time.process_time) per request, best of five rounds; the two apps alternate, three times each.
    The difference is the stage's whole cost: wrapping `send`, keeping the response body, `Journal.record`.
@@ -27,9 +27,9 @@ from inprocess import SEVERITY, Scenario, call, timed
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import incident_mock.app as mock_app
-from incident_mock.journal import Budget, Journal
-from incident_mock.limits import DEFAULTS
-from incident_mock.recording import Recording
+from incident_mock.domain.limits import DEFAULTS
+from incident_mock.http.journaling import Recording
+from incident_mock.kit.journal import Journal, JournalBudget
 
 SHIPPED = Recording
 
@@ -104,7 +104,7 @@ def record_alone(number: int = 100_000) -> str:
         limits.journal_entries,
         limits.journal_bytes,
         limits.journal_body_bytes,
-        Budget(limits.journal_total_bytes),
+        JournalBudget(limits.journal_total_bytes),
     )
     request = json.dumps(
         {

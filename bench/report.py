@@ -11,7 +11,7 @@ from pathlib import Path
 
 from loadgen import Result
 
-__all__ = ["Run", "merge", "render", "with_sandboxes"]
+__all__ = ["Run", "merge", "render", "wide_name", "with_sandboxes"]
 
 HEADER = (
     "# Bench results\n\n"
@@ -37,6 +37,11 @@ class Run:
 def with_sandboxes(n: int) -> str:
     """The server name of the mock measured with n sandboxes alive."""
     return f"mock, {n:,} sandboxes"
+
+
+def wide_name(operations: int) -> str:
+    """The server name of the mock serving the wide contract."""
+    return f"mock, wide contract ({operations} operations)"
 
 
 def _ratio(a: Result | None, b: Result | None) -> str:
@@ -85,6 +90,19 @@ def render(run: Run) -> str:
                 alone, other, busy = results.get("mock"), results.get("prism"), results[crowded]
                 lines.append(
                     f"| {scenario} | {_ratio(alone, other)} | {_ratio(busy, other)} | {_ratio(busy, alone)} |"
+                )
+    wide = next((s for results in run.cells.values() for s in results if s.startswith("mock, wide")), None)
+    if wide:
+        lines += [
+            "",
+            f"| scenario | mock/Prism | {wide}/Prism | {wide} / mock (req/s) |",
+            "|---|---:|---:|---:|",
+        ]
+        for scenario, results in run.cells.items():
+            if wide in results:
+                alone, other, big = results.get("mock"), results.get("prism"), results[wide]
+                lines.append(
+                    f"| {scenario} | {_ratio(alone, other)} | {_ratio(big, other)} | {_ratio(big, alone)} |"
                 )
     lines += ["", "| server | start to first 200 (s) | RSS after start (MiB) |", "|---|---:|---:|"]
     for server, seconds in run.startup_s.items():

@@ -21,8 +21,8 @@ from typing import Any
 from inprocess import SEVERITY, Scenario, call, timed
 
 from incident_mock.app import create_app
-from incident_mock.clock import SandboxClock, SystemClock
-from incident_mock.ids import Ids
+from incident_mock.domain.clock import SandboxClock, SystemClock
+from incident_mock.domain.ids import Ids
 
 AT = dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC)
 

@@ -16,11 +16,15 @@ def install_section() -> str:
 
 
 def install_lines() -> dict[str | None, str]:
-    """Each `pip install ...` line of the section, by the extra it installs (None: the core alone)."""
+    """Each `pip install` line of the section's code blocks, by the extra it installs (None: the core)."""
     lines: dict[str | None, str] = {}
-    for line in re.findall(r"`(pip install [^`]+)`", install_section()):
-        extra = re.search(r"\[([a-z]+)\]", line)
-        key = extra.group(1) if extra else None
-        assert key not in lines, f"two README lines install {key or 'the core'}: {lines[key]!r}, {line!r}"
-        lines[key] = line
+    for block in re.findall(r"^```\w*\n(.*?)^```", install_section(), flags=re.M | re.S):
+        for line in block.splitlines():
+            if "pip install" in line:
+                extra = re.search(r"\[([a-z]+)\]", line)
+                key = extra.group(1) if extra else None
+                assert key not in lines, (
+                    f"two README lines install {key or 'the core'}: {lines[key]!r}, {line!r}"
+                )
+                lines[key] = line.strip()
     return lines

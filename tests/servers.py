@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from incident_mock.domain.settings import TransportLimits
 from incident_mock.server import bind, public_url_for, uvicorn_server
-from incident_mock.transport import TransportLimits
 
 
 def free_port() -> int:

@@ -70,10 +70,12 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 def test_type_checking_and_function_level_imports_count(tmp_path) -> None:
     source = tmp_path / "m.py"
     source.write_text(
-        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from incident_mock.store import Store\n"
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from incident_mock.engine.store import Store\n"
         "def f():\n    from . import sibling\n"
     )
-    assert {"incident_mock.store", "incident_mock.sibling"} <= imported_names("incident_mock.m", source)
+    assert {"incident_mock.engine.store", "incident_mock.sibling"} <= imported_names(
+        "incident_mock.m", source
+    )
 
 
 def test_the_core_imports_no_web_framework_and_no_suite_library() -> None:

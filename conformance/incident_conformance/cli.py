@@ -1,7 +1,8 @@
 """incident-conformance: check a running server against openapi.yaml, rule by rule.
 
 Exit codes: 0 every selected rule passed (skipped rules do not fail a run), 1 a rule failed or could not
-finish, 2 the suite could not run (bad arguments, target unreachable, key rejected, invalid spec).
+finish, 2 the suite could not run (bad arguments, target unreachable, key rejected, invalid spec, or, on
+the mock, --api-key lacking scopes the selected rules need; see scopes.py).
 Every option can also be set as an environment variable INCIDENT_CONFORMANCE_<OPTION>.
 `incident-conformance webhooks` is the webhook receiver mode (see webhook_cli.py); --list-rules lists its
 WEBHOOK rules too.
@@ -21,7 +22,7 @@ import click
 import httpx
 from rich.console import Console
 
-from incident_conformance import export, report
+from incident_conformance import export, report, scopes
 from incident_conformance.context import Options, RunContext
 from incident_conformance.contract import Contract
 from incident_conformance.marks import NAME_PREFIX
@@ -29,8 +30,9 @@ from incident_conformance.pacing import DEFAULT_RETRIES, DEFAULT_WAIT, Pacer
 from incident_conformance.rules import API, Status, select
 from incident_conformance.runner import run_rules
 from incident_conformance.schemathesis_run import PROFILES, SCENARIOS_PER_EXAMPLE
+from incident_conformance.scopes import SKIP_OPTION
 from incident_conformance.settings import SettingsLedger, SnapshotFailed
-from incident_conformance.target import Budget, Target, tls_verify
+from incident_conformance.target import Budget, Exchange, Target, tls_verify
 from incident_contract.document import Spec, load_spec, spec_path, validate
 
 __all__ = ["main", "run"]
@@ -78,7 +80,8 @@ def _load(path: Path | None) -> Spec:
     return spec
 
 
-def _preflight(target: Target, label: str, identity_path: str) -> None:
+def _preflight(target: Target, label: str, identity_path: str) -> Exchange:
+    """The key's identity; CannotRun when the target is unreachable or refuses the key."""
     try:
         answer = target.request("GET", identity_path)
     except httpx.HTTPError as exc:
@@ -87,6 +90,42 @@ def _preflight(target: Target, label: str, identity_path: str) -> None:
         raise CannotRun(f"the target rejected {label} ({answer.describe()})")
     if answer.status != 200:
         raise CannotRun(f"GET {identity_path} with {label} answered {answer.describe()}")
+    return answer
+
+
+def _key_check(ctx: RunContext, rules: list[Any], identity: Exchange, skip_missing: bool) -> dict[str, str]:
+    """Measure --api-key against the scopes the rules need; the rules to skip, with the reason.
+
+    On the mock, a key lacking scopes stops the run (CannotRun) unless they are to be skipped; on another
+    target it is a warning, and the rules run.
+    """
+    # Rules skipped for want of --viewer-key or --creator-key need nothing of --api-key.
+    runnable = [
+        r for r in rules if (ctx.viewer or not r.needs_viewer) and (ctx.creator or not r.needs_creator)
+    ]
+    check = scopes.check_key(ctx.contract, runnable, identity.json(), ctx.options.allow_settings_writes)
+    if check is None:
+        click.echo(
+            f"incident-conformance: warning: GET {ctx.path('Utilities V1#Identity')} named no roles for "
+            "--api-key, so its scopes were not checked (AUTH-4 judges that answer)",
+            err=True,
+        )
+        return {}
+    ctx.key_scopes = check.held
+    if not check.lacking:
+        return {}
+    line = check.line(len(rules))
+    if skip_missing:
+        click.echo(f"incident-conformance: skipping {len(check.lacking)} rule(s): {line}", err=True)
+        return {rule_id: check.reason(rule_id) for rule_id in check.lacking}
+    if scopes.is_mock(ctx.full):
+        raise CannotRun(f"{line}. Use a key with those roles, or {SKIP_OPTION} to skip those rules")
+    click.echo(
+        f"incident-conformance: warning: {line} (by the contract's roles; this target's may differ, so they "
+        f"run; {SKIP_OPTION} skips them)",
+        err=True,
+    )
+    return {}
 
 
 def _snapshot(ctx: RunContext) -> SettingsLedger:
@@ -101,12 +140,14 @@ def _snapshot(ctx: RunContext) -> SettingsLedger:
     return ledger
 
 
-def _list_rules(fmt: str, rules: Any) -> None:
+def _list_rules(fmt: str, rules: Any, spec_file: Path | None) -> None:
     if fmt == "markdown":
         click.echo(report.rules_markdown(rules))
     elif fmt == "json":
+        contract = Contract(_load(spec_file))
         data = [{"id": r.id, "level": r.level.value, "name": r.name, "summary": r.summary,
-                 "needs_viewer_key": r.needs_viewer, "needs_creator_key": r.needs_creator}
+                 "needs_viewer_key": r.needs_viewer, "needs_creator_key": r.needs_creator,
+                 "operations": r.operations(contract), "scopes": sorted(r.scopes(contract))}
                 for r in rules]  # fmt: skip
         click.echo(json.dumps(data, indent=2))
     else:
@@ -156,6 +197,14 @@ def _list_rules(fmt: str, rules: Any) -> None:
     help="Skip rules matching this glob (repeatable).",
 )
 @click.option("--list-rules", is_flag=True, help="List the selected rules and exit.")
+@click.option(
+    SKIP_OPTION,
+    "skip_missing_scopes",
+    is_flag=True,
+    help="Skip, with the reason, the rules that need scopes --api-key lacks (its roles, from GET "
+    "/v1/identity, mapped through the contract's x-api-key-roles). Without it, such a key stops a run "
+    "against the mock (exit 2), and elsewhere is a warning.",
+)
 @click.option(
     "--format",
     "list_format",
@@ -233,7 +282,11 @@ def cli(**params: Any) -> None:
     """Check a server against the incident-contract, rule by rule."""  # fmt: skip
     rules = select(params["include"], params["exclude"], None if params["list_rules"] else API)
     if params["list_rules"]:
-        _list_rules(params["list_format"], rules)
+        try:
+            _list_rules(params["list_format"], rules, params.get("spec_file"))
+        except CannotRun as exc:
+            click.echo(f"incident-conformance: cannot run: {exc}", err=True)
+            sys.exit(2)
         return
     if not params["base_url"] or not params["api_key"]:
         raise click.UsageError(
@@ -280,7 +333,8 @@ def run(params: dict[str, Any], rules: Any, console: Console | None = None) -> i
     )
     ctx = RunContext(contract, full, viewer, options, creator=creator)
     try:
-        _preflight(full, "--api-key", identity)
+        answer = _preflight(full, "--api-key", identity)
+        skip = _key_check(ctx, rules, answer, bool(params.get("skip_missing_scopes")))
         if viewer is not None:
             _preflight(viewer, "--viewer-key", identity)
         if creator is not None:
@@ -292,7 +346,7 @@ def run(params: dict[str, Any], rules: Any, console: Console | None = None) -> i
         raise
     progress = report.Progress(console, len(rules))
     try:
-        outcomes = run_rules(ctx, rules, progress.start, progress.done)
+        outcomes = run_rules(ctx, rules, progress.start, progress.done, skip)
     finally:
         try:
             if ctx.settings is not None:

@@ -19,10 +19,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CREATE",
+    "CREATING",
+    "CUSTOM_FIELDS",
     "EDIT",
     "LIST",
     "REFERENCES",
     "SHOW",
+    "VIEW_PRIVATE",
     "Options",
     "RunContext",
     "incident_of",
@@ -34,6 +37,10 @@ SHOW = "Incidents V2#Show"
 EDIT = "Incidents V2#Edit"
 # A reference field of a create body -> the list operation and the result member that supply valid ids.
 REFERENCES = {"severity_id": ("Severities V1#List", "severities")}
+CUSTOM_FIELDS = "Custom Fields V2#List"  # supplies the custom_field_id a list of options requires
+VIEW_PRIVATE = "incidents.view_private"  # the scope that sees private incidents (x-api-key-roles)
+# What `create_payload` and the creates call: the create, and the lists that supply valid reference ids.
+CREATING = (CREATE, *(op for op, _ in REFERENCES.values()))
 
 
 def incident_of(exchange: Exchange) -> dict[str, Any]:
@@ -71,6 +78,8 @@ class RunContext:
     _refs: dict[str, str] = field(default_factory=dict)
     settings: SettingsLedger | None = None  # with --allow-settings-writes: what may be written, and what was
     creator: Target | None = None  # --creator-key: may create incidents, may not see private ones
+    # The scopes --api-key holds: its roles (GET /v1/identity) through x-api-key-roles; None when unknown.
+    key_scopes: frozenset[str] | None = None
 
     # --- judging answers -------------------------------------------------------------------------------
     def expect_error(

@@ -46,12 +46,14 @@ def write_junit(path: Path, outcomes: list[Outcome], seconds: float) -> None:
         ):
             ET.SubElement(props, "property", name=name, value=value)
         if o.status is Status.FAILED:
-            node = ET.SubElement(
-                case, "failure", message=f"{o.rule.level.value} {o.rule.name}: {o.failures[0].title}"
+            first = f"{o.cause}; {o.failures[0].title}" if o.cause else o.failures[0].title
+            node = ET.SubElement(case, "failure", message=f"{o.rule.level.value} {o.rule.name}: {first}")
+            node.text = "\n\n".join(
+                [*([o.cause] if o.cause else []), *(_failure_text(f) for f in o.failures)]
             )
-            node.text = "\n\n".join(_failure_text(f) for f in o.failures)
         elif o.status is Status.ERROR:
-            ET.SubElement(case, "error", message=o.reason).text = o.reason
+            message = f"{o.cause}; {o.reason}" if o.cause else o.reason
+            ET.SubElement(case, "error", message=message).text = message
         elif o.status is Status.SKIPPED:
             ET.SubElement(case, "skipped", message=o.reason)
         if o.notes:
@@ -77,6 +79,7 @@ def json_report(outcomes: list[Outcome], meta: dict[str, Any]) -> dict[str, Any]
                 "status": o.status.value,
                 "seconds": round(o.seconds, 3),
                 "reason": o.reason,
+                "cause": o.cause,
                 "notes": o.notes,
                 "failures": [vars(f) for f in o.failures],
             }

@@ -25,7 +25,7 @@ from typing import Any
 
 from standardwebhooks import Webhook
 
-__all__ = ["Delivery", "Limits", "Receiver", "parse_listen"]
+__all__ = ["ReceivedDelivery", "Receiver", "ReceiverLimits", "parse_listen"]
 
 ACCEPTED = 204
 REFUSED = 503  # asks the sender to retry: the attempt the receiver picked to see a retry of
@@ -34,7 +34,7 @@ SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
 
 @dataclass(frozen=True)
-class Limits:
+class ReceiverLimits:
     max_body_bytes: int = 1024 * 1024
     read_timeout: float = 10.0
     max_connections: int = 16
@@ -43,7 +43,7 @@ class Limits:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class ReceivedDelivery:
     """One POST as it arrived, and what the receiver answered."""
 
     index: int  # arrival order, from 0
@@ -81,10 +81,10 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 # Decides, for each delivery about to be recorded, whether to refuse it (answer 503).
-Refuse = Callable[[dict[str, str], bytes, list[Delivery]], bool]
+Refuse = Callable[[dict[str, str], bytes, list[ReceivedDelivery]], bool]
 
 
-class _Server(http.server.ThreadingHTTPServer):
+class _ConformanceHTTPServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False
     owner: Receiver
@@ -107,12 +107,12 @@ class _Server(http.server.ThreadingHTTPServer):
             self.owner.slots.release()
 
 
-class _Server6(_Server):
+class _Server6(_ConformanceHTTPServer):
     address_family = socket.AF_INET6
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    server: _Server
+    server: _ConformanceHTTPServer
     protocol_version = "HTTP/1.1"
     server_version = "incident-conformance-receiver"
     sys_version = ""
@@ -177,16 +177,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class Receiver:
     """Listens on (host, port) in a background thread; `url` is the address it is bound to."""
 
-    def __init__(self, host: str, port: int, secret: str, limits: Limits | None = None) -> None:
-        self.limits = limits or Limits()
+    def __init__(self, host: str, port: int, secret: str, limits: ReceiverLimits | None = None) -> None:
+        self.limits = limits or ReceiverLimits()
         self.webhook = Webhook(secret)
-        self.deliveries: list[Delivery] = []
+        self.deliveries: list[ReceivedDelivery] = []
         self.overflow = 0
         self.kept_bytes = 0
         self.refuse: Refuse = lambda headers, body, seen: False
         self.slots = threading.BoundedSemaphore(self.limits.max_connections)
         self.changed = threading.Condition()
-        server = _Server6 if ":" in host else _Server
+        server = _Server6 if ":" in host else _ConformanceHTTPServer
         self.server = server((host, port), _Handler)
         self.server.owner = self
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1})
@@ -230,12 +230,12 @@ class Receiver:
             refused = self.refuse(headers, body, self.deliveries)
             answer = REFUSED if refused else ACCEPTED
             index = len(self.deliveries)
-            self.deliveries.append(Delivery(index, time.time(), path, headers, body, answer, error))
+            self.deliveries.append(ReceivedDelivery(index, time.time(), path, headers, body, answer, error))
             self.kept_bytes += len(body)
             self.changed.notify_all()
         return answer
 
-    def wait(self, done: Callable[[list[Delivery]], bool], timeout: float) -> bool:
+    def wait(self, done: Callable[[list[ReceivedDelivery]], bool], timeout: float) -> bool:
         """Wait until `done(deliveries)` holds, at most `timeout` seconds; returns whether it holds."""
         deadline = time.monotonic() + timeout
         with self.changed:
@@ -246,6 +246,6 @@ class Receiver:
                 self.changed.wait(min(left, 0.5))
             return True
 
-    def snapshot(self) -> list[Delivery]:
+    def snapshot(self) -> list[ReceivedDelivery]:
         with self.changed:
             return list(self.deliveries)

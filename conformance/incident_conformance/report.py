@@ -50,6 +50,7 @@ class Progress:
         rule = outcome.rule
         extra = f" — {escape(outcome.reason)}" if outcome.reason else ""
         extra += f" — {len(outcome.failures)} failure(s)" if outcome.failures else ""
+        extra += f" — {escape(outcome.cause)}" if outcome.cause else ""
         self.console.print(
             f"[{STYLE[outcome.status]}]{MARK[outcome.status]:>5}[/] {rule.id:<11} {rule.name} "
             f"[dim]({outcome.seconds:.1f} s)[/]{extra}",
@@ -77,16 +78,26 @@ def field(label: str, text: str, indent: int = 4) -> str:
 
 
 def print_failures(console: Console, outcomes: list[Outcome]) -> None:
+    """Each failed rule's failures under a first line naming it; when the suite can tell what probably made
+    it fail (a key refused for a scope it lacks), that first line says so before anything else."""
     for o in outcomes:
+        cause = f" [bold yellow]{escape(o.cause)}[/]" if o.cause else ""
         if o.status is Status.ERROR:
             console.print(
-                f"\n[bold magenta]{o.rule.id} {o.rule.name}: could not finish[/]\n  {escape(o.reason)}"
+                f"\n[bold magenta]{o.rule.id} {o.rule.name}: could not finish[/]{cause}", soft_wrap=True
             )
+            console.print(f"  {escape(o.reason)}")
         if not o.failures:
             continue
-        console.print(
-            f"\n[bold red]{o.rule.id} {o.rule.level.value} {o.rule.name}[/]  {escape(o.rule.summary)}"
-        )
+        if o.cause:
+            console.print(
+                f"\n[bold red]{o.rule.id} {o.rule.level.value} {o.rule.name}:[/]{cause}", soft_wrap=True
+            )
+            console.print(f"  {escape(o.rule.summary)}")
+        else:
+            console.print(
+                f"\n[bold red]{o.rule.id} {o.rule.level.value} {o.rule.name}[/]  {escape(o.rule.summary)}"
+            )
         for f in o.failures[:20]:
             console.print(f"  [bold]{escape(f.title)}[/]", highlight=False)
             console.print(escape(field("Expected", f.expected)), highlight=False)

@@ -24,8 +24,10 @@ from schemathesis.engine import events, from_schema
 
 from incident_conformance import schemathesis_hooks
 from incident_conformance.context import CREATE, RunContext
+from incident_conformance.contract import Contract
 from incident_conformance.rules import Failure
 from incident_conformance.schemathesis_repro import credential_sent, reproduce, sanitization
+from incident_conformance.target import names_missing_scope
 
 __all__ = ["PHASES", "PROFILES", "SCENARIOS_PER_EXAMPLE", "STATEFUL", "STATELESS", "SchemaRun", "run"]
 
@@ -49,6 +51,7 @@ class SchemaRun:
     failures: list[Failure] = field(default_factory=list)
     statuses: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))  # label -> codes
     expected_labels: set[str] = field(default_factory=set)  # the operations it was given
+    refused_for_scope: int = 0  # answers 403 missing_scope: the key lacks an operation's scope
     scenarios: int = 0  # scenarios finished (a stateful scenario is one chain of calls)
     links: Counter[str] = field(
         default_factory=Counter
@@ -93,6 +96,15 @@ def _config(ctx: RunContext, phases: tuple[str, ...], excluded: list[str]) -> Sc
     })  # fmt: skip
 
 
+def operations(contract: Contract, settings_writes: bool) -> list[str]:
+    """The operations Schemathesis is given: every one but the settings writes, unless those are allowed.
+
+    (CREATE too, which a run left with few creates of --max-creates leaves out.)
+    """
+    left_out = set() if settings_writes else set(contract.settings_writes())
+    return [op for op in contract.ops if op not in left_out]
+
+
 def run(ctx: RunContext, phases: tuple[str, ...]) -> SchemaRun:
     """Run Schemathesis' `phases` once per RunContext; later callers get the cached result."""
     key = f"schemathesis:{','.join(phases)}"
@@ -102,7 +114,8 @@ def run(ctx: RunContext, phases: tuple[str, ...]) -> SchemaRun:
     result = SchemaRun(phases)
     ctx.cache[key] = result
     started = time.monotonic()
-    excluded = [] if ctx.settings is not None else ctx.contract.settings_writes()
+    given = operations(ctx.contract, ctx.settings is not None)  # what SCHEMA-* declare they call
+    excluded = [op for op in ctx.contract.ops if op not in given]
     if excluded:
         result.notes.append(f"settings writes left out (no --allow-settings-writes): {', '.join(excluded)}")
     reserve = max_examples(ctx) * 3  # generated creates mostly name unknown ids
@@ -124,6 +137,7 @@ def run(ctx: RunContext, phases: tuple[str, ...]) -> SchemaRun:
 
     with schemathesis_hooks.installed(ctx, schema, created, linkable_creates="stateful" in phases):
         _execute(ctx, schema, result)
+    ctx.full.refused_for_scope += result.refused_for_scope  # the rule that ran it failed for want of a scope
     result.seconds = time.monotonic() - started
     return result
 
@@ -152,6 +166,8 @@ def _collect(
             continue
         operation = node.value.operation
         result.statuses[f"{operation.method.upper()} {operation.path}"][interaction.response.status_code] += 1
+        if interaction.response.status_code == 403 and names_missing_scope(interaction.response.content):
+            result.refused_for_scope += 1
         if (
             node.transition is not None
             and node.is_transition_applied

@@ -32,11 +32,13 @@ __all__ = [
     "Target",
     "curl_command",
     "looks_secret",
+    "names_missing_scope",
     "redact_headers",
     "tls_verify",
 ]
 
 REDACTED = "[REDACTED]"
+MISSING_SCOPE = "missing_scope"  # the error code of a 403 for a key whose roles lack the operation's scope
 # A header whose name holds one of these carries a credential: its value is never printed.
 SECRET_MARKERS = (
     "auth",
@@ -105,6 +107,16 @@ class Budget:
     @property
     def remaining(self) -> int:
         return self.limit - len(self.created)
+
+
+def names_missing_scope(body: bytes) -> bool:
+    """Whether an error body names the code missing_scope (the key lacks the operation's scope)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    entries = data.get("errors") if isinstance(data, dict) else None
+    return any(isinstance(e, dict) and e.get("code") == MISSING_SCOPE for e in entries or [])
 
 
 def curl_command(
@@ -184,13 +196,14 @@ class Target:
             base_url=self.base_url, timeout=timeout, follow_redirects=False, verify=verify
         )
         self.count = 0
+        self.refused_for_scope = 0  # answers 403 with code missing_scope to this key's own Authorization
         # Called with (method, path) before every request; raises to refuse it (see conformance.settings).
         self.guard: Callable[[str, str], None] | None = None
 
     def with_key(self, key: str) -> Target:
         """The same target with another key: one client, budget, pacer, headers and guard; its own count."""
         other = copy.copy(self)
-        other.key, other.count = key, 0
+        other.key, other.count, other.refused_for_scope = key, 0, 0
         return other
 
     def close(self) -> None:
@@ -232,6 +245,8 @@ class Target:
             return self.client.send(request)
 
         response = self.pacer.send(send, lambda r: r.status_code, lambda r: r.headers.get("retry-after"))
+        if response.status_code == 403 and authorization is _UNSET and names_missing_scope(response.content):
+            self.refused_for_scope += 1
         return Exchange(
             method,
             str(request.url),

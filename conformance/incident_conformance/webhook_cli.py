@@ -13,6 +13,8 @@ address not bindable, the incidents could not be made).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import sys
 import time
 from pathlib import Path
@@ -31,7 +33,7 @@ from incident_conformance.contract import Contract
 from incident_conformance.findings import RuleSkipped
 from incident_conformance.marks import NAME_PREFIX, TEST_MODE
 from incident_conformance.pacing import DEFAULT_RETRIES, DEFAULT_WAIT, Pacer
-from incident_conformance.receiver import Limits, Receiver, parse_listen
+from incident_conformance.receiver import Receiver, ReceiverLimits, parse_listen
 from incident_conformance.rules import WEBHOOK, Rule, Status, select
 from incident_conformance.runner import run_rules
 from incident_conformance.target import Budget, BudgetExhausted, Target, tls_verify
@@ -138,13 +140,41 @@ def webhooks(**params: Any) -> None:
     sys.exit(code)
 
 
+def secret_problem(secret: str, prefix: str) -> str | None:
+    """What is wrong with a signing secret's format, or None when it is `prefix` + standard base64.
+
+    Standard Webhooks secrets are the prefix and the base64 of the key's bytes. The verifier itself skips
+    characters outside base64, so a placeholder such as `whsec_...` would reach it as an empty key.
+    """
+    if not secret.startswith(prefix):
+        return f"--secret must start with {prefix} (the endpoint's signing secret)"
+    encoded = secret[len(prefix) :]
+    expected = (
+        f"--secret is not a usable signing secret: expected {prefix} followed by the base64 of the signing "
+        f"key (the letters A-Z and a-z, digits, + and /, and = padding; Standard Webhooks keys are 24 to 64 "
+        f"random bytes), copied whole from the endpoint's settings"
+    )
+    if not encoded:
+        return f"{expected}, but nothing follows {prefix}"
+    try:
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        odd = sorted({c for c in encoded if not (c.isascii() and (c.isalnum() or c in "+/="))})
+        shown = " ".join(repr(c) for c in odd[:5])
+        why = f"characters base64 does not use: {shown}" if odd else "base64 of the wrong length or padding"
+        return f"{expected}, but what follows {prefix} has {why}"
+    if not key:
+        return f"{expected}, but what follows {prefix} decodes to no bytes"
+    return None
+
+
 def _receiver(params: dict[str, Any], prefix: str) -> Receiver:
     secret = str(params["secret"])
-    if not secret.startswith(prefix):
-        raise CannotRun(f"--secret must start with {prefix} (the endpoint's signing secret)")
+    if (problem := secret_problem(secret, prefix)) is not None:
+        raise CannotRun(problem)
     host, port = params.get("listen") or ("127.0.0.1", 0)
     try:
-        return Receiver(host, port, secret, Limits())
+        return Receiver(host, port, secret, ReceiverLimits())
     except OSError as exc:
         raise CannotRun(f"cannot listen on {host}:{port}: {exc}") from None
     except Exception as exc:  # the verifier refuses the secret (bad base64, empty)

@@ -22,7 +22,7 @@ from typing import Any
 from incident_conformance.context import EDIT, RunContext, incident_of
 from incident_conformance.findings import RuleSkipped
 from incident_conformance.marks import NAME_PREFIX
-from incident_conformance.receiver import REFUSED, Delivery, Receiver
+from incident_conformance.receiver import REFUSED, ReceivedDelivery, Receiver
 from incident_contract import facts
 from incident_contract.webhooks import WebhookEvent, events
 
@@ -57,18 +57,18 @@ def _parsed(body: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def message_of(delivery: Delivery) -> dict[str, Any] | None:
+def message_of(delivery: ReceivedDelivery) -> dict[str, Any] | None:
     """The delivery's JSON object (shared between callers: read it, never change it)."""
     return _parsed(delivery.body)
 
 
-def event_of(delivery: Delivery) -> str | None:
+def event_of(delivery: ReceivedDelivery) -> str | None:
     data = message_of(delivery)
     kind = data.get("event_type") if data else None
     return kind if isinstance(kind, str) else None
 
 
-def incident_id_of(delivery: Delivery) -> str | None:
+def incident_id_of(delivery: ReceivedDelivery) -> str | None:
     """The incident a message names: its payload's `id`, or its payload's `incident.id`."""
     data = message_of(delivery) or {}
     payload = data.get(str(data.get("event_type")))
@@ -89,7 +89,7 @@ class Session:
     timeout: float
     changes: list[Change] = field(default_factory=list)
     incidents: dict[str, str] = field(default_factory=dict)  # incident id -> its visibility
-    deliveries: list[Delivery] = field(default_factory=list)
+    deliveries: list[ReceivedDelivery] = field(default_factory=list)
     overflow: int = 0  # deliveries past the receiver's cap, refused unrecorded
     waited: float = 0.0  # seconds from the last change to the end of listening
     ready_after: float | None = None  # seconds from the last change until every promised delivery was in
@@ -101,18 +101,18 @@ class Session:
 
     # --- the refused attempt and its retry -------------------------------------------------------------
     @property
-    def refused(self) -> Delivery | None:
+    def refused(self) -> ReceivedDelivery | None:
         """The attempt the receiver refused on purpose (the first delivery), to make the sender retry."""
         return next((d for d in self.deliveries if d.answered == REFUSED), None)
 
-    def retries(self) -> list[Delivery]:
+    def retries(self) -> list[ReceivedDelivery]:
         """Later deliveries under the refused attempt's webhook-id."""
         first = self.refused
         if first is None:
             return []
         return [d for d in self.deliveries if d.index > first.index and d.webhook_id == first.webhook_id]
 
-    def renamed_retry(self) -> Delivery | None:
+    def renamed_retry(self) -> ReceivedDelivery | None:
         """With no retry under the refused id: a later delivery of the same body under another id."""
         first = self.refused
         if first is None or self.retries():
@@ -139,7 +139,7 @@ class Session:
                 found.setdefault((kind, incident), set()).add(alias.get(d.webhook_id, d.webhook_id))
         return found
 
-    def complete(self, deliveries: list[Delivery]) -> bool:
+    def complete(self, deliveries: list[ReceivedDelivery]) -> bool:
         """Every promised event arrived, and the refused attempt came again (under any id)."""
         self.deliveries = deliveries
         seen = self.message_ids()

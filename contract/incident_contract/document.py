@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Hashable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import yaml
 __all__ = [
     "HTTP_METHODS",
     "Spec",
+    "StrictLoader",
     "control_spec_path",
     "load_control_spec",
     "load_spec",
@@ -43,10 +45,29 @@ def control_spec_path() -> Path:
         return Path(path)
 
 
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a mapping that names a key twice (PyYAML's own keeps the last one
+    silently, so a document would say one thing to a reader and another to the mock)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {key!r}",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 @functools.cache
 def _load(path: str) -> Spec:
     with open(path, encoding="utf-8") as fh:
-        doc: Spec = yaml.safe_load(fh)
+        doc: Spec = yaml.load(fh, Loader=StrictLoader)
     return doc
 
 

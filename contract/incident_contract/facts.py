@@ -10,7 +10,9 @@ A value a schema states (page-size bounds) is read from that schema. A fact no s
 - `x-status-category-moves` (on the incident edit operation): the status categories an incident may move
   to from each category;
 - `x-listed-by-default` (on the incident list's `mode` parameter): the modes listed when no mode filter
-  is given.
+  is given;
+- `x-value-aliases` (on the incident list's `status_category` parameter): the status categories' newer
+  names (`active`), each mapped to the published name it stands for (`live`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "max_body_bytes",
     "max_query_parameters",
     "page_size_bounds",
+    "status_category_aliases",
     "status_moves",
 ]
 
@@ -76,6 +79,12 @@ def listed_by_default(spec: Spec) -> tuple[str, ...]:
     """The incident modes the list returns when the query names none."""
     mode = operations(spec)[LIST_INCIDENTS].parameter("mode")
     return tuple(mode["x-listed-by-default"])
+
+
+def status_category_aliases(spec: Spec) -> dict[str, str]:
+    """A status category's newer name -> the published name it stands for (`active` -> `live`)."""
+    aliases = operations(spec)[LIST_INCIDENTS].parameter("status_category")["x-value-aliases"]
+    return {str(alias): str(name) for alias, name in aliases.items()}
 
 
 def page_size_bounds(spec: Spec, operation_id: str) -> tuple[int, int, int]:

@@ -16,7 +16,7 @@ MIN_PIP = "22.3"
 def install_line(extra: str | None = None) -> str:
     """The shell line that installs the core (`extra=None`) or the core and one extra, from a clone."""
     if extra is None:
-        return "pip install ."
+        return "python -m pip install ."
     if extra not in EXTRAS:
         raise ValueError(f"{DISTRIBUTION} has no extra {extra!r}; its extras: {', '.join(EXTRAS)}")
-    return f"pip install '.[{extra}]'"
+    return f"python -m pip install '.[{extra}]'"

@@ -10,7 +10,9 @@ A key is `name`, `name[a]` or `name[a][b]`; `depth(param)` says how many bracket
 Bounds come from the document too: `maxItems` of an operator's array caps the values of one filter,
 `minLength` refuses blank values, and the top-level `x-max-query-parameters` caps the pairs of a whole
 query string (`split(raw, limit)`), so the work a query can ask for is bounded before anything is parsed.
-A `date_range` (`START~END`) holds two real dates, START on or before END.
+A `date_range` (`START~END`) holds two real dates, START on or before END. A parameter's `x-value-aliases`
+maps a value its enum accepts to the one it stands for (`status_category`'s `active` to `live`): filters
+hold the value stood for.
 """
 
 from __future__ import annotations
@@ -200,6 +202,8 @@ def parse_list_query(
             raise QueryError(name, f"[{op}] takes at most {most} values")
         for value in values:
             _check_value(name, op, operators[op], value)
+        aliases = by_name[name].get("x-value-aliases", {})
+        values = [aliases.get(value, value) for value in values]
         if name == "mode":
             query.modes = tuple(values)
         else:

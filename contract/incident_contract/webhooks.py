@@ -17,7 +17,7 @@ from jsonschema import Draft4Validator
 from incident_contract.document import Spec
 from incident_contract.refs import ref_name, resolve, validator
 
-__all__ = ["PREFIX", "Delivery", "WebhookEvent", "delivery", "events", "payload_validator"]
+__all__ = ["PREFIX", "DeliveryRules", "WebhookEvent", "delivery", "events", "payload_validator"]
 
 PREFIX = "/x-webhooks/"
 
@@ -64,7 +64,7 @@ def payload_validator(spec: Spec, event: str) -> Draft4Validator:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class DeliveryRules:
     """`x-webhook-delivery`: how messages are signed and retried."""
 
     description: str
@@ -80,9 +80,9 @@ class Delivery:
         return 1 + len(self.retry_schedule_seconds)
 
 
-def delivery(spec: Spec) -> Delivery:
+def delivery(spec: Spec) -> DeliveryRules:
     raw = spec["x-webhook-delivery"]
-    return Delivery(
+    return DeliveryRules(
         description=str(raw["description"]),
         signature_scheme=str(raw["signature_scheme"]),
         message_id_prefix=str(raw["message_id_prefix"]),

@@ -21,15 +21,18 @@ __all__ = ["DEFAULT_FIXTURES", "Sandbox", "Sandboxes", "Store", "StoreHolder", "
 
 _HOMES = {
     "create_app": "incident_mock.app",
-    "DEFAULT_FIXTURES": "incident_mock.store",
-    "Store": "incident_mock.store",
-    "StoreHolder": "incident_mock.store",
-    "Sandbox": "incident_mock.sandboxes",
-    "Sandboxes": "incident_mock.sandboxes",
+    "DEFAULT_FIXTURES": "incident_mock.domain.settings",
+    "Store": "incident_mock.engine.store",
+    "StoreHolder": "incident_mock.engine.store",
+    "Sandbox": "incident_mock.kit.sandboxes",
+    "Sandboxes": "incident_mock.kit.sandboxes",
 }
+
+
+_RENAMED = {"Sandbox": "SandboxState"}  # the public name -> the class's own
 
 
 def __getattr__(name: str) -> Any:
     if name in _HOMES:
-        return getattr(importlib.import_module(_HOMES[name]), name)
+        return getattr(importlib.import_module(_HOMES[name]), _RENAMED.get(name, name))
     raise AttributeError(f"module 'incident_mock' has no attribute {name!r}")

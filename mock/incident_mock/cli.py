@@ -14,12 +14,12 @@ from types import FrameType
 import click
 from click.decorators import FC
 
-from incident_mock.fault_file import FaultFileError, arm_file
-from incident_mock.limits import DEFAULTS, Limits
-from incident_mock.records import ApiKey
+from incident_mock.domain.limits import Limits
+from incident_mock.domain.records import ApiKey
+from incident_mock.domain.settings import DEFAULT_PORT, MockSettings, TransportLimits, WebhookSettings
+from incident_mock.kit.fault_file import FaultFileError, arm_file
+from incident_mock.kit.fixtures_check import FixturesInvalid
 from incident_mock.server import ADMIN_TOKEN_ENV, MockServer, Refused, raise_descriptor_limit
-from incident_mock.transport import TransportLimits
-from incident_mock.webhooks import WebhookSettings
 
 __all__ = ["main"]
 
@@ -31,8 +31,8 @@ Default keys (from the packaged fixtures):
 """
 
 
-TRANSPORT = TransportLimits()
-WEBHOOKS = WebhookSettings()
+SETTINGS = MockSettings()  # every default shown in --help comes from here
+TRANSPORT, WEBHOOKS, DEFAULTS = SETTINGS.transport, SETTINGS.webhooks, SETTINGS.limits
 
 
 def count_option(flag: str, default: int, help: str) -> Callable[[FC], FC]:
@@ -46,7 +46,7 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
         f"  base URL   {base}",
         *([f"  listening  {address}"] if address != base else []),
         f"  docs       {base}/docs/   (contract: {base}/openapi.yaml, {base}/openapi.json)",
-        f"  control    {base}/_mock/   (sandboxes, journals, reset: {base}/control-plane.yaml)"
+        f"  control    {base}/_mock/sandboxes   (sandboxes, journals, reset: {base}/control-plane.yaml)"
         + ("   (Authorization: Bearer <admin token>)" if admin else ""),
         f"  dashboard  {base}/dashboard   (sandboxes, incidents, journals)"
         + ("   (Basic auth: any user, the admin token as password)" if admin else ""),
@@ -57,8 +57,10 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
 
 
 @click.group(invoke_without_command=True, epilog=KEYS_HELP)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to bind.")
+@click.option("--host", default=SETTINGS.host, show_default=True, help="Address to bind.")
+@click.option(
+    "--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535), help="Port to bind."
+)
 @click.option(
     "--public-url",
     metavar="URL",
@@ -216,8 +218,9 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
 @count_option(
     "--webhook-max-pending",
     WEBHOOKS.max_pending,
-    "Webhook messages awaiting delivery or retry, in all sandboxes; past it the oldest of the sandbox "
-    "holding the most is given up.",
+    "Webhook messages awaiting delivery or retry, in all sandboxes; each sandbox keeps its share "
+    "(this / --max-sandboxes) whatever the others do; past it a sandbox over its share gives up its own "
+    "oldest.",
 )
 @count_option(
     "--webhook-sandbox-concurrency",
@@ -228,7 +231,8 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
 @count_option(
     "--webhook-max-connections",
     WEBHOOKS.max_connections,
-    "Connections the webhook sender opens, for all sandboxes together.",
+    "Connections the webhook sender opens, for all sandboxes together; each sandbox keeps its share "
+    "(this / --max-sandboxes, at least one).",
 )
 @click.option(
     "--log-level",
@@ -281,51 +285,54 @@ def main(
         return
     started = time.perf_counter()
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    transport = TransportLimits(
-        max_header_bytes, max_headers, request_timeout, keep_alive_timeout, max_connections
+    settings = MockSettings(
+        fixtures=fixtures or SETTINGS.fixtures,
+        validate_responses=validate_responses,
+        rate_limit=rate_limit,
+        seed=seed,
+        limits=Limits(
+            max_incidents,
+            max_severities,
+            render_cache_mib * 2**20,
+            max_text_mib * 2**20,
+            max_sandboxes=max_sandboxes,
+            max_total_incidents=max_total_incidents,
+            journal_entries=journal_entries,
+            journal_bytes=journal_kib * 2**10,
+            journal_body_bytes=journal_body_kib * 2**10,
+            journal_total_bytes=journal_total_mib * 2**20,
+        ),
+        webhooks=WebhookSettings(
+            time_scale=webhook_time_scale,
+            allow_remote=webhook_allow_remote,
+            max_endpoints=webhook_max_endpoints,
+            log_entries=webhook_log_entries,
+            log_bytes=webhook_log_kib * 2**10,
+            log_total_bytes=webhook_log_total_mib * 2**20,
+            max_pending=webhook_max_pending,
+            sandbox_concurrency=webhook_sandbox_concurrency,
+            max_connections=webhook_max_connections,
+        ),
+        public_url=public_url,
+        allowed_hosts=allowed_hosts,
+        admin_token=admin_token,
+        cors_origins=cors_origins,
+        host=host,
+        port=port,
+        transport=TransportLimits(
+            max_header_bytes, max_headers, request_timeout, keep_alive_timeout, max_connections
+        ),
+        log_level=log_level,
+        access_log=log_level == "debug",
     )
     raise_descriptor_limit()
     try:
-        mock = MockServer(
-            host=host,
-            port=port,
-            public_url=public_url,
-            allowed_hosts=allowed_hosts,
-            admin_token=admin_token,
-            cors_origins=cors_origins,
-            transport=transport,
-            log_level=log_level,
-            access_log=log_level == "debug",
-            fixtures=fixtures,
-            validate_responses=validate_responses,
-            rate_limit=rate_limit,
-            seed=seed,
-            limits=Limits(
-                max_incidents,
-                max_severities,
-                render_cache_mib * 2**20,
-                max_text_mib * 2**20,
-                max_sandboxes=max_sandboxes,
-                max_total_incidents=max_total_incidents,
-                journal_entries=journal_entries,
-                journal_bytes=journal_kib * 2**10,
-                journal_body_bytes=journal_body_kib * 2**10,
-                journal_total_bytes=journal_total_mib * 2**20,
-            ),
-            webhooks=WebhookSettings(
-                time_scale=webhook_time_scale,
-                allow_remote=webhook_allow_remote,
-                max_endpoints=webhook_max_endpoints,
-                log_entries=webhook_log_entries,
-                log_bytes=webhook_log_kib * 2**10,
-                log_total_bytes=webhook_log_total_mib * 2**20,
-                max_pending=webhook_max_pending,
-                sandbox_concurrency=webhook_sandbox_concurrency,
-                max_connections=webhook_max_connections,
-            ),
-        )
+        mock = MockServer(settings=settings)
     except Refused as exc:
         click.echo(f"incident-mock: {exc}", err=True)
+        sys.exit(2)
+    except FixturesInvalid as exc:
+        click.echo(f"incident-mock: --fixtures {settings.fixtures}: {exc}", err=True)
         sys.exit(2)
     armed = 0
     if faults_file is not None:

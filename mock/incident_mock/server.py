@@ -3,7 +3,7 @@
 `MockServer` refuses an exposed address without an admin token, binds the socket first (so the real port
 is known, even for port 0), derives the public URL from it unless one is given, builds the app with the
 Host check, the admin token and CORS, and runs it under uvicorn with the transport limits of
-`incident_mock.transport`. `run()` blocks (the CLI); `running()` serves from a background thread and
+`incident_mock.http.transport`. `run()` blocks (the CLI); `running()` serves from a background thread and
 stops on exit (tests, and the testing kit's Python API to come).
 """
 
@@ -14,7 +14,7 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,9 +25,10 @@ from starlette.types import ASGIApp
 from incident_contract.document import load_spec
 from incident_contract.facts import error_types
 from incident_mock.app import create_app
-from incident_mock.ids import Ids
-from incident_mock.sandboxes import Sandboxes
-from incident_mock.transport import TransportLimits, protocol_class
+from incident_mock.domain.ids import Ids
+from incident_mock.domain.settings import MockSettings, TransportLimits
+from incident_mock.http.transport import protocol_class
+from incident_mock.kit.sandboxes import Sandboxes
 
 __all__ = [
     "MockServer",
@@ -144,45 +145,39 @@ def _request_ids(app: ASGIApp) -> Ids | None:
 
 
 class MockServer:
-    def __init__(
-        self,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        public_url: str | None = None,
-        allowed_hosts: Sequence[str] = (),
-        admin_token: str | None = None,
-        cors_origins: Sequence[str] = (),
-        transport: TransportLimits | None = None,
-        log_level: str = "warning",
-        access_log: bool = False,
-        **app_options: Any,
-    ) -> None:
-        """`app_options` go to `create_app` (fixtures, validate_responses, rate_limit, the store's caps)."""
-        if not admin_token and not is_loopback(host):
+    """The mock on a loopback (or, with an admin token, any) socket, bound at once; `run()` or
+    `running()` serves it. Built from `settings` (MockSettings), any of whose fields may also be given by
+    name (`MockServer(port=0, seed=7)`)."""
+
+    def __init__(self, *, settings: MockSettings | None = None, **options: Any) -> None:
+        settings = (settings or MockSettings()).replace(**options)
+        host = settings.host
+        if not settings.admin_token and not is_loopback(host):
             raise Refused(EXPOSED.format(host=host, env=ADMIN_TOKEN_ENV))
-        if public_url is not None and not _is_base_url(public_url):
-            raise Refused(BAD_PUBLIC_URL.format(url=public_url))
-        self.socket = bind(host, port)
+        if settings.public_url is not None and not _is_base_url(settings.public_url):
+            raise Refused(BAD_PUBLIC_URL.format(url=settings.public_url))
+        self.socket = bind(host, settings.port)
         self.port = int(self.socket.getsockname()[1])
         self.address = public_url_for(self.socket)  # where it listens
-        self.url = (public_url or self.address).rstrip("/")  # where clients are told to reach it
-        hosts = [host, urlsplit(self.url).hostname or "", *allowed_hosts]
+        self.url = (settings.public_url or self.address).rstrip("/")  # where clients are told to reach it
+        hosts = [host, urlsplit(self.url).hostname or "", *(settings.allowed_hosts or ())]
+        transport = settings.transport
+        if transport.max_connections is None:  # keep descriptors for the listener, files and the log
+            transport = dataclasses.replace(transport, max_connections=max(64, open_files_limit() - 128))
+        self.settings = settings.replace(
+            public_url=self.url,
+            allowed_hosts=tuple(h for h in hosts if h),
+            admin_token=settings.admin_token or None,
+            transport=transport,
+        )
         try:
-            self.app = create_app(
-                public_url=self.url,
-                allowed_hosts=[h for h in hosts if h],
-                admin_token=admin_token or None,
-                cors_origins=cors_origins,
-                **app_options,
-            )
+            self.app = create_app(settings=self.settings)
         except BaseException:
             self.socket.close()
             raise
-        transport = transport or TransportLimits()
-        if transport.max_connections is None:  # keep descriptors for the listener, files and the log
-            transport = dataclasses.replace(transport, max_connections=max(64, open_files_limit() - 128))
-        self.server = uvicorn_server(self.app, transport, log_level=log_level, access_log=access_log)
+        self.server = uvicorn_server(
+            self.app, transport, log_level=settings.log_level, access_log=settings.access_log
+        )
 
     def run(self) -> None:
         """Serve until the process is interrupted."""

@@ -15,7 +15,7 @@ import time
 
 import httpx
 
-from incident_conformance.receiver import Limits, Receiver
+from incident_conformance.receiver import Receiver, ReceiverLimits
 from tests.conformance.webhook_wire import new_id, new_secret, signed
 
 BODY = b'{"event_type": "private_incident.incident_created_v2", "private_incident.incident_created_v2": {"id": "x"}}'
@@ -23,7 +23,7 @@ BODY = b'{"event_type": "private_incident.incident_created_v2", "private_inciden
 
 def test_a_trickled_request_is_closed_at_the_read_timeout_and_frees_its_slot() -> None:
     secret = new_secret()
-    with Receiver("127.0.0.1", 0, secret, Limits(max_connections=1, read_timeout=0.5)) as receiver:
+    with Receiver("127.0.0.1", 0, secret, ReceiverLimits(max_connections=1, read_timeout=0.5)) as receiver:
         host, port = receiver.server.server_address[:2]
         stop, closed = threading.Event(), threading.Event()
 
@@ -53,7 +53,7 @@ def test_a_trickled_request_is_closed_at_the_read_timeout_and_frees_its_slot() -
 
 
 def test_the_bytes_kept_are_bounded_whatever_the_count_cap() -> None:
-    limits = Limits()
+    limits = ReceiverLimits()
     body = b"x" * limits.max_body_bytes
     with Receiver("127.0.0.1", 0, new_secret(), limits) as receiver, httpx.Client(timeout=30) as client:
         statuses = [client.post(receiver.url, content=body).status_code for _ in range(80)]

@@ -141,10 +141,11 @@ def test_failures_print_expected_received_and_curl(tmp_path: Path) -> None:
     assert failure is not None and "idempotency_key" in (failure.text or "")
 
 
-def test_readme_section_lists_the_rules_as_the_registry_does() -> None:
+def test_the_conformance_guide_lists_the_rules_as_the_registry_does() -> None:
     from incident_conformance.report import rules_markdown
 
-    section = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    guides = Path(__file__).parents[2] / "contract" / "incident_contract" / "guides"
+    section = (guides / "conformance.md").read_text(encoding="utf-8")
     assert rules_markdown(select()) in section
 
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from incident_conformance.receiver import Limits, Receiver, parse_listen
+from incident_conformance.receiver import Receiver, ReceiverLimits, parse_listen
 from tests.conformance.webhook_wire import new_id, new_secret, signed
 
 BODY = b'{"event_type": "private_incident.incident_created_v2", "private_incident.incident_created_v2": {"id": "x"}}'
@@ -25,7 +25,7 @@ def secret() -> str:
 @pytest.fixture
 def receiver(secret: str) -> Iterator[Receiver]:
     with Receiver(
-        "127.0.0.1", 0, secret, Limits(max_body_bytes=4096, read_timeout=0.5, max_deliveries=3)
+        "127.0.0.1", 0, secret, ReceiverLimits(max_body_bytes=4096, read_timeout=0.5, max_deliveries=3)
     ) as r:
         yield r
 
@@ -96,7 +96,7 @@ def test_an_idle_connection_is_closed_after_the_read_timeout(receiver: Receiver)
 
 
 def test_connections_past_the_cap_are_closed(secret: str) -> None:
-    with Receiver("127.0.0.1", 0, secret, Limits(max_connections=1, read_timeout=5)) as r:
+    with Receiver("127.0.0.1", 0, secret, ReceiverLimits(max_connections=1, read_timeout=5)) as r:
         host, port = r.server.server_address[:2]
         with socket.create_connection((str(host), int(port)), timeout=10) as idle:
             idle.sendall(b"POST / HTTP/1.1\r\n")  # holds the only slot

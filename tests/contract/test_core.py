@@ -89,6 +89,7 @@ def test_facts_follow_the_document(doc: dict[str, Any]) -> None:
     assert facts.listed_by_default(doc) == ("standard", "retrospective")
     assert facts.status_moves(doc)["learning"] == frozenset({"closed"})
     assert facts.max_body_bytes(doc) == 1024 * 1024
+    assert facts.status_category_aliases(doc) == {"active": "live", "post-incident": "learning"}
 
     doc["x-error-types"]["404"]["type"] = "missing"
     doc["x-max-body-bytes"] = 10

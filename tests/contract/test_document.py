@@ -12,7 +12,9 @@ from connexion.resolver import Resolver
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
+from incident_contract import facts
 from incident_contract.document import load_spec, spec_path
+from incident_contract.operations import operations
 from tests.transport import WSGILikeASGI
 
 
@@ -112,3 +114,15 @@ def test_each_load_spec_caller_gets_its_own_copy() -> None:
     second = load_spec()
     assert second["paths"]["/v2/incidents"]["post"]["responses"]["200"]["links"]
     assert "IncidentV2" in second["components"]["schemas"]
+
+
+def test_each_status_category_alias_is_a_filter_value_standing_for_a_published_category(
+    spec: dict[str, Any],
+) -> None:
+    aliases = facts.status_category_aliases(spec)
+    published = spec["components"]["schemas"]["IncidentStatusV1"]["properties"]["category"]["enum"]
+    assert published == spec["components"]["schemas"]["IncidentStatusV2"]["properties"]["category"]["enum"]
+    operators = operations(spec)[facts.LIST_INCIDENTS].parameter("status_category")["schema"]["properties"]
+    for op in ("one_of", "not_in"):
+        assert set(operators[op]["items"]["enum"]) == set(published) | set(aliases)
+    assert set(aliases.values()) <= set(published) and not set(aliases) & set(published)

@@ -107,6 +107,8 @@ def test_the_wheel_holds_three_packages_named_after_the_project(wheel: Path) -> 
         "incident_conformance/cli.py",
     } <= names
     assert any(n.startswith("incident_contract/docs/") for n in names)
+    guides = sorted(p.name for p in (ROOT / "contract" / "incident_contract" / "guides").glob("*.md"))
+    assert guides and {f"incident_contract/guides/{name}" for name in guides} <= names
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("/METADATA"))).decode()
     assert "Provides-Extra: mock" in metadata and "Provides-Extra: conformance" in metadata
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from incident_contract.docs import build_site
+from incident_contract.docs.guides import guides
 from incident_contract.docs.markup import slug
 from incident_contract.operations import operations
 from tests.docs.browser import Browser
@@ -17,7 +18,16 @@ SECTIONS = "Array.from(document.querySelectorAll('section.operation'))"
 OPERATION_IDS = SECTIONS + ".map(s => s.dataset.operationId)"
 
 
-PAGES = ["control-plane/guide.html", "control-plane/index.html", "guide.html", "index.html", "webhooks.html"]
+REFERENCE = [
+    "control-plane/guide.html",
+    "control-plane/index.html",
+    "guide.html",
+    "index.html",
+    "webhooks.html",
+]
+# The guides, their index and, with the testing kit installed (as here), its Python API page.
+GUIDE_PAGES = sorted(f"guides/{g.page}" for g in guides())
+PAGES = sorted([*REFERENCE, *GUIDE_PAGES, "guides/index.html", "guides/python-api.html"])
 
 
 def test_build_site_writes_the_reference_guide_and_webhooks_of_the_contract_and_the_control_plane(
@@ -46,7 +56,8 @@ def test_python_m_incident_contract_docs_needs_only_the_core(tmp_path: Path):
         [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
-    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.html")) == PAGES
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.html"))
+    assert written == sorted([*REFERENCE, *GUIDE_PAGES, "guides/index.html"])  # no Python API page
 
 
 def test_site_references_nothing_outside_itself(site: Path):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from incident_mock.admission import RateLimit
-from incident_mock.errors import TooManyRequests
+from incident_mock.domain.errors import TooManyRequests
+from incident_mock.http.admission import RateLimit
 
 
 def test_a_key_may_spend_its_bucket_then_waits_for_the_refill() -> None:

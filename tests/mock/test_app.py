@@ -11,12 +11,12 @@ from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 
-from incident_mock.admission import Admission
-from incident_mock.control import Control
-from incident_mock.dispatch import Dispatch
-from incident_mock.intake import Intake
-from incident_mock.recording import Recording
-from incident_mock.sandboxes import Sandboxes
+from incident_mock.http.admission import Admission
+from incident_mock.http.control_stage import Control
+from incident_mock.http.dispatch import Dispatch
+from incident_mock.http.intake import Intake
+from incident_mock.http.journaling import Recording
+from incident_mock.kit.sandboxes import Sandboxes
 from tests.mock.conftest import FULL, VIEWER, incident_body
 from tests.mock.test_dispatch import stack
 
@@ -28,9 +28,9 @@ async def test_the_stages_run_in_the_documented_order(app: Any, client: httpx.As
         Control,
         Recording,
         RoutingMiddleware,
-        SecurityMiddleware,  # runs incident_mock.authentication.BearerAuthentication
+        SecurityMiddleware,  # runs incident_mock.http.authentication.BearerAuthentication
         Admission,
-        RequestValidationMiddleware,  # runs incident_mock.validation's validators
+        RequestValidationMiddleware,  # runs incident_mock.http.validation's validators
         Dispatch,
         AsyncASGIApp,  # Connexion's terminal app: never reached by a routed operation
     ]
@@ -81,11 +81,13 @@ async def test_a_refused_key_is_looked_up_once_and_nothing_after_runs(
 
 def test_the_package_exports_its_public_surface() -> None:
     import incident_mock
-    from incident_mock import app, sandboxes, store
+    from incident_mock import app
+    from incident_mock.engine import store
+    from incident_mock.kit import sandboxes
 
     assert incident_mock.create_app is app.create_app
     assert (incident_mock.Store, incident_mock.StoreHolder) == (store.Store, store.StoreHolder)
-    assert (incident_mock.Sandboxes, incident_mock.Sandbox) == (sandboxes.Sandboxes, sandboxes.Sandbox)
+    assert (incident_mock.Sandboxes, incident_mock.Sandbox) == (sandboxes.Sandboxes, sandboxes.SandboxState)
     assert incident_mock.DEFAULT_FIXTURES == store.DEFAULT_FIXTURES
     assert set(incident_mock.__all__) == {
         "DEFAULT_FIXTURES",

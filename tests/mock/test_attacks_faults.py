@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from incident_mock.app import create_app
-from incident_mock.fault_file import FaultFileError, arm_file
+from incident_mock.kit.fault_file import FaultFileError, arm_file
 from tests.mock.conftest import incident_body
 from tests.mock.webhook_helpers import eventually
 from tests.servers import serve

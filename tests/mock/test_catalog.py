@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from incident_mock.catalog import Catalog, find
-from incident_mock.errors import NotFound
-from incident_mock.store import DEFAULT_FIXTURES
+from incident_mock.domain.errors import NotFound
+from incident_mock.engine.catalog import Catalog, find
+from incident_mock.engine.store import DEFAULT_FIXTURES
 from tests.mock.seed import INVESTIGATING, MAJOR, MINOR, PAYMENTS, PLATFORM, TEAM_FIELD, TRIAGE
 
 

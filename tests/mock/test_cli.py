@@ -10,8 +10,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
 from tests.servers import free_port
 
@@ -122,3 +124,49 @@ def test_a_port_in_use_is_one_line_and_exit_2() -> None:
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.strip().startswith(f"incident-mock: cannot listen on 127.0.0.1:{port}: ")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+URL = re.compile(r"https?://[^\s,()]+")
+FAULTS = "- operation_id: Incidents V2#Create\n  kind: after_commit\n  times: 1\n"
+
+
+@pytest.mark.parametrize("admin", [None, "t0ken"], ids=["open", "admin-token"])
+def test_every_url_the_banner_prints_answers_200(tmp_path: Path, admin: str | None) -> None:
+    """The real CLI on a free loopback port: each URL of its banner, asked with the credentials the banner
+    names beside it (the admin token as Bearer on /_mock/, as Basic password on the dashboard), is 200;
+    the base URL alone redirects, to the docs."""
+    faults = tmp_path / "faults.yaml"
+    faults.write_text(FAULTS)
+    command = [sys.executable, "-m", "incident_mock", "--port", "0", "--log-level", "warning"]
+    command += ["--faults", str(faults), *(["--admin-token", admin] if admin else [])]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("INCIDENT_MOCK_ADMIN_TOKEN", None)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline()]
+        while lines[-1] and not lines[-1].lstrip().startswith("faults"):  # the banner's last line
+            lines.append(proc.stdout.readline())
+        banner = "".join(lines)
+        base = re.search(r"base URL\s+(\S+)", banner)
+        assert base and base.group(1).startswith("http://127.0.0.1:"), banner
+        urls = list(dict.fromkeys(URL.findall(banner)))
+        assert len(urls) >= 8, banner  # base, docs, 2 contracts, control, its document, dashboard, faults
+        with httpx.Client(timeout=15) as client:
+            for url in urls:
+                path = url.removeprefix(base.group(1))
+                auth: dict[str, Any] = {}
+                if admin and path.startswith("/_mock/"):
+                    auth = {"headers": {"Authorization": f"Bearer {admin}"}}
+                elif admin and path.startswith("/dashboard"):
+                    auth = {"auth": ("anyone", admin)}
+                answer = client.get(url, follow_redirects=True, **auth)
+                assert answer.status_code == 200, f"{url}: {answer.status_code}"
+                assert [r.url.path for r in answer.history] == ([] if path else ["/"]), url
+                if admin and auth:  # what the banner says the credentials are for, they are needed for
+                    assert client.get(url).status_code == 401, url
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    assert "Traceback" not in out

@@ -24,7 +24,7 @@ from incident_io.models import (
 from incident_contract.document import load_control_spec, load_spec
 from incident_contract.facts import idempotency_window_seconds
 from incident_contract.refs import validator
-from incident_mock.clock import LATEST, ManualClock, SandboxClock
+from incident_mock.domain.clock import LATEST, ManualClock, SandboxClock
 from incident_mock.testing import AsyncIncidentMock, ControlPlaneError, IncidentMock, Sandbox
 from tests.mock.conftest import incident_body
 from tests.mock.seed import MAJOR

@@ -15,7 +15,7 @@ from openapi_spec_validator import validate as openapi_validate
 from incident_contract.document import control_spec_path, load_control_spec, load_spec, spec_path
 from incident_contract.refs import resolve
 from incident_mock.app import create_app
-from incident_mock.control_plane import OPERATIONS
+from incident_mock.kit.control_plane import OPERATIONS
 from tests.docs.browser import Browser
 from tests.servers import serve
 

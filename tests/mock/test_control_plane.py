@@ -265,10 +265,10 @@ def test_answers_are_not_stored_or_sniffed(http: httpx.Client) -> None:
 def test_hosts_and_cors_run_after_intake_and_before_the_control_plane(guarded: MockServer) -> None:
     from connexion.middleware.routing import RoutingMiddleware
 
-    from incident_mock.control import Control
-    from incident_mock.cors import Cors
-    from incident_mock.hosts import HostCheck
-    from incident_mock.intake import Intake
+    from incident_mock.http.control_stage import Control
+    from incident_mock.http.cors import Cors
+    from incident_mock.http.hosts import HostCheck
+    from incident_mock.http.intake import Intake
     from tests.mock.test_dispatch import stack
 
     layers = stack(guarded.app)

@@ -16,8 +16,8 @@ from schemathesis.config import SchemathesisConfig
 
 from incident_contract.document import load_control_spec
 from incident_mock.app import create_app
-from incident_mock.limits import Limits
-from incident_mock.webhooks.targets import is_loopback_host
+from incident_mock.domain.limits import Limits
+from incident_mock.kit.webhooks.targets import is_loopback_host
 from tests.mock.test_schemathesis import Run, execute
 
 SEED = 20260102

@@ -210,8 +210,8 @@ def test_unattributed_entries_naming_a_private_incident_are_hidden_without_the_t
 def test_private_entries_are_found_in_one_pass_over_the_journal(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from incident_mock import dashboard
     from incident_mock.app import create_app
+    from incident_mock.kit import dashboard
 
     app = create_app()
     store = app.holder.store
@@ -248,13 +248,13 @@ def test_an_entry_names_an_incident_by_id_anywhere_or_by_number_in_its_path() ->
     from types import SimpleNamespace
     from typing import cast
 
-    from incident_mock.dashboard import _Named
-    from incident_mock.journal import Budget, Journal
+    from incident_mock.kit.dashboard import _Named
+    from incident_mock.kit.journal import Journal, JournalBudget
 
     odd = SimpleNamespace(id='inc "7" é', number=7)
     plain = SimpleNamespace(id="01JGZ1NC000000000000000099", number=99)
     named = _Named(cast(Any, [odd, plain]), numbers=True)
-    journal = Journal(100, 10**6, 10**4, Budget(10**7))
+    journal = Journal(100, 10**6, 10**4, JournalBudget(10**7))
     moment = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
     def entry(path: str, query: str = "", body: bytes = b"") -> Any:

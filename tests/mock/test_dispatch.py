@@ -9,9 +9,9 @@ import pytest
 from connexion.apps.asynchronous import AsyncASGIApp
 
 from incident_contract.operations import operations
-from incident_mock.dispatch import Dispatch, HandlerResolver, plan
-from incident_mock.handlers import HANDLERS
-from incident_mock.handlers.context import Ctx
+from incident_mock.engine.context import Ctx
+from incident_mock.http.dispatch import Dispatch, HandlerResolver, plan
+from incident_mock.resources.operation_table import HANDLERS
 from tests.mock.conftest import FULL
 
 

@@ -10,9 +10,9 @@ from connexion.lifecycle import ConnexionRequest
 from starlette.exceptions import HTTPException
 
 from incident_contract.facts import error_types
-from incident_mock import errors
-from incident_mock.error_handler import as_api_error
-from incident_mock.errors import ApiError, error_body
+from incident_mock.domain import errors
+from incident_mock.domain.errors import ApiError, error_body
+from incident_mock.http.error_handler import as_api_error
 
 
 def _subclasses(cls: type[ApiError]) -> list[type[ApiError]]:

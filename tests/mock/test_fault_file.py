@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from incident_mock.fault_file import FaultFileError, arm_file
+from incident_mock.kit.fault_file import FaultFileError, arm_file
 from tests.servers import free_port
 
 GOOD = """\

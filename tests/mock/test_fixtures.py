@@ -8,7 +8,7 @@ import pytest
 from openapi_schema_validator import OAS30Validator
 
 from incident_contract.access import role_scopes
-from incident_mock.sandboxes import SCHEMA_OF
+from incident_mock.kit.sandboxes import SCHEMA_OF
 
 
 def validator(spec: dict[str, Any], name: str) -> OAS30Validator:

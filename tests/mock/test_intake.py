@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from incident_mock.intake import Intake
-from incident_mock.request_state import RequestState, request_state
+from incident_mock.http.intake import Intake
+from incident_mock.wire.request_state import RequestState, request_state
 
 
 class Inner:

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from incident_mock.app import create_app
-from incident_mock.journal import MARKER, Budget, Journal, shown
-from incident_mock.limits import Limits
-from incident_mock.records import timestamp
+from incident_mock.domain.limits import Limits
+from incident_mock.domain.records import timestamp
+from incident_mock.kit.journal import MARKER, Journal, JournalBudget, shown
 from tests.mock.conftest import CREATOR, FULL, VIEWER, incident_body
 
 MOMENT = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -38,7 +38,7 @@ def record(journal: Journal, body: bytes = b"{}", response: bytes = b"{}", statu
 
 # --- journal.py ----------------------------------------------------------------------------------------
 def test_the_oldest_entries_go_first_past_the_entry_bound_and_are_counted() -> None:
-    journal = Journal(max_entries=3, max_bytes=10**6, body_limit=100, budget=Budget(10**6))
+    journal = Journal(max_entries=3, max_bytes=10**6, body_limit=100, budget=JournalBudget(10**6))
     for _ in range(5):
         record(journal)
     assert [e.sequence for e in journal.entries] == [3, 4, 5]
@@ -46,7 +46,7 @@ def test_the_oldest_entries_go_first_past_the_entry_bound_and_are_counted() -> N
 
 
 def test_the_byte_bound_holds_and_a_long_body_is_kept_truncated_with_a_marker() -> None:
-    budget = Budget(10**6)
+    budget = JournalBudget(10**6)
     journal = Journal(max_entries=1000, max_bytes=5_000, body_limit=1_000, budget=budget)
     big = json.dumps({"summary": "x" * 5_000}).encode()
     for _ in range(20):
@@ -62,14 +62,14 @@ def test_the_byte_bound_holds_and_a_long_body_is_kept_truncated_with_a_marker() 
 
 
 def test_a_whole_body_is_shown_as_json_and_no_body_as_null() -> None:
-    journal = Journal(10, 10**6, 1000, Budget(10**6))
+    journal = Journal(10, 10**6, 1000, JournalBudget(10**6))
     view = shown(record(journal, body=b'{"a": [1, 2]}', response=b""), timestamp)
     assert (view["request_body"], view["request_body_truncated"]) == ({"a": [1, 2]}, False)
     assert (view["response_body"], view["response_body_bytes"]) == (None, 0)
 
 
 def test_all_journals_share_one_budget() -> None:
-    budget = Budget(20_000)
+    budget = JournalBudget(20_000)
     journals = [Journal(1000, 10**6, 4_000, budget) for _ in range(3)]
     for n in range(60):
         record(journals[n % 3], body=b"y" * 3_000)
@@ -81,7 +81,7 @@ def test_all_journals_share_one_budget() -> None:
 
 
 def test_past_the_total_an_entry_is_kept_without_its_bodies() -> None:
-    budget = Budget(2_200)
+    budget = JournalBudget(2_200)
     other = Journal(1000, 10**6, 10_000, budget)
     record(other, body=b"z" * 1_000)  # holds most of the budget
     journal = Journal(1000, 10**6, 10_000, budget)
@@ -94,7 +94,7 @@ def test_past_the_total_an_entry_is_kept_without_its_bodies() -> None:
 
 
 def test_filters_and_since() -> None:
-    journal = Journal(100, 10**6, 100, Budget(10**6))
+    journal = Journal(100, 10**6, 100, JournalBudget(10**6))
     for status in (200, 422, 200, 404):
         record(journal, status=status)
     assert [e.sequence for e in journal.select(status=200)] == [1, 3]

@@ -14,15 +14,15 @@ from click.testing import CliRunner
 
 from incident_contract.facts import idempotency_window_seconds
 from incident_mock.app import DEFAULT_FIXTURES
-from incident_mock.catalog import Catalog
 from incident_mock.cli import main
-from incident_mock.clock import ManualClock, SystemClock
-from incident_mock.errors import ValidationFailed
-from incident_mock.idempotency import IdempotencyKeys, Remembered, digest
-from incident_mock.limits import DEFAULTS, Limits
-from incident_mock.records import IncidentRecord, now
-from incident_mock.render_cache import RenderCache
-from incident_mock.store import Rules, Store, StoreHolder
+from incident_mock.domain.clock import ManualClock, SystemClock
+from incident_mock.domain.errors import ValidationFailed
+from incident_mock.domain.limits import DEFAULTS, Limits
+from incident_mock.domain.records import IncidentRecord, now
+from incident_mock.engine.catalog import Catalog
+from incident_mock.engine.store import Rules, Store, StoreHolder
+from incident_mock.resources.incidents.idempotency import IdempotencyKeys, Remembered, digest
+from incident_mock.resources.incidents.render_cache import RenderCache
 from tests.mock.seed import INVESTIGATING, MAJOR
 
 DAY = 24 * 3600

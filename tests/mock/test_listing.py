@@ -11,11 +11,11 @@ import yaml
 
 from incident_contract.operations import operations
 from incident_contract.query import ListQuery
-from incident_mock import listing
 from incident_mock.app import DEFAULT_FIXTURES
-from incident_mock.catalog import Catalog
-from incident_mock.errors import ValidationFailed
-from incident_mock.records import IncidentRecord
+from incident_mock.domain.errors import ValidationFailed
+from incident_mock.domain.records import IncidentRecord
+from incident_mock.engine.catalog import Catalog
+from incident_mock.resources.incidents import listing
 from tests.mock.conftest import FULL, VIEWER, incident_body
 from tests.mock.seed import (
     CRITICAL,
@@ -291,6 +291,21 @@ def test_filters_naming_unknown_ids_are_422(catalog: Catalog, spec: dict[str, An
             listing.check_references(parsed(raw, spec), catalog)
         assert caught.value.errors[0]["source"]["field"] == raw.split("[")[0]
     listing.check_references(parsed(f"severity[gte]={MINOR}&mode[one_of]=test", spec), catalog)
+
+
+@pytest.mark.parametrize(("newer", "published"), [("active", "live"), ("post-incident", "learning")])
+def test_a_status_category_filter_takes_the_newer_name_for_the_published_one(
+    catalog: Catalog, spec: dict[str, Any], newer: str, published: str
+) -> None:
+    for op in ("one_of", "not_in"):
+        query = parsed(f"status_category[{op}]={newer}&status_category[{op}]=triage", spec)
+        assert (
+            query.filters
+            == parsed(f"status_category[{op}]={published}&status_category[{op}]=triage", spec).filters
+        )
+    live = record()  # in Investigating, a live status
+    assert listing.matches(parsed("status_category[one_of]=active", spec), catalog, live)
+    assert not listing.matches(parsed("status_category[one_of]=post-incident", spec), catalog, live)
 
 
 def test_a_query_the_grammar_refuses_is_422_naming_the_parameter(spec: dict[str, Any]) -> None:

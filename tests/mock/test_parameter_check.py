@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from incident_contract.document import load_control_spec, load_spec
 from incident_contract.operations import operations
 from incident_contract.refs import resolve
-from incident_mock.errors import ValidationFailed
-from incident_mock.parameter_check import ParamCheck
-from incident_mock.validation import QueryValidator
+from incident_mock.domain.errors import ValidationFailed
+from incident_mock.domain.param_check import ParamCheck
+from incident_mock.http.validation import QueryValidator
 
 
 def _parameters() -> list[dict[str, Any]]:

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from incident_mock.app import DEFAULT_FIXTURES
-from incident_mock.catalog import Catalog
-from incident_mock.records import IncidentRecord, now
-from incident_mock.render_cache import RenderCache
+from incident_mock.domain.records import IncidentRecord, now
+from incident_mock.engine.catalog import Catalog
+from incident_mock.resources.incidents.render_cache import RenderCache
 from tests.mock.seed import INVESTIGATING, MAJOR
 
 

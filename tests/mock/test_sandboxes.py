@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from incident_io import AuthenticatedClient
 from incident_io.api.incidents_v2 import incidents_v2_create, incidents_v2_list
 from incident_io.api.severities_v1 import severities_v1_list
@@ -22,11 +23,11 @@ from incident_io.models import (
 
 from incident_contract.document import load_spec
 from incident_contract.refs import validator
-from incident_mock import sandboxes as sandboxes_module
-from incident_mock.limits import Limits
-from incident_mock.sandboxes import Sandboxes
+from incident_mock.domain.limits import Limits
+from incident_mock.domain.settings import DEFAULT_FIXTURES, MockSettings
+from incident_mock.kit import sandboxes as sandboxes_module
+from incident_mock.kit.sandboxes import Sandboxes
 from incident_mock.server import MockServer
-from incident_mock.store import DEFAULT_FIXTURES, Rules
 from tests.mock.conftest import FULL, incident_body
 
 
@@ -250,6 +251,35 @@ def test_fixtures_that_break_the_contract_are_422_naming_where(
     assert len(http.get("/_mock/sandboxes").json()["sandboxes"]) == before
 
 
+def test_status_definitions_take_the_newer_category_names_and_answer_the_published_ones(
+    http: httpx.Client,
+) -> None:
+    newer = {"live": "active", "learning": "post-incident"}
+    with open(DEFAULT_FIXTURES, encoding="utf-8") as fh:
+        statuses = yaml.safe_load(fh)["incident_statuses"]
+    renamed = [{**s, "category": newer.get(s["category"], s["category"])} for s in statuses]
+    assert {s["category"] for s in renamed} >= {"active", "post-incident"}
+    sandbox = new_sandbox(http, fixtures={"incident_statuses": renamed})
+    answered = http.get("/v1/incident_statuses", headers=bearer(sandbox)).json()["incident_statuses"]
+    assert [(s["id"], s["category"]) for s in answered] == [(s["id"], s["category"]) for s in statuses]
+    live = next(s["id"] for s in statuses if s["category"] == "live")
+    made = http.post(
+        "/v2/incidents", json=incident_body("live", incident_status_id=live), headers=bearer(sandbox)
+    )
+    assert made.status_code == 200, made.text
+    active = http.get("/v2/incidents?status_category[one_of]=active", headers=bearer(sandbox)).json()
+    assert [(i["id"], i["incident_status"]["category"]) for i in active["incidents"]] == [
+        (made.json()["incident"]["id"], "live")
+    ]
+
+    sideways = http.post(
+        "/_mock/sandboxes",
+        json={"fixtures": {"incident_statuses": [{**statuses[0], "category": "sideways"}]}},
+    )
+    assert_error(sideways, 422, "invalid_value")
+    assert sideways.json()["errors"][0]["source"]["pointer"] == "/fixtures/incident_statuses/0/category"
+
+
 # --- caps ------------------------------------------------------------------------------------------------
 def test_the_sandbox_cap_and_the_total_incident_cap_answer_in_the_error_shape() -> None:
     limits = Limits(max_sandboxes=3, max_total_incidents=4)
@@ -292,7 +322,7 @@ def test_a_token_is_found_by_its_digest_whatever_the_number_of_sandboxes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     spec = load_spec()
-    registry = Sandboxes(DEFAULT_FIXTURES, Rules.from_spec(spec), contract=spec)
+    registry = Sandboxes(MockSettings(fixtures=DEFAULT_FIXTURES), spec)
     first = registry.create()
     compares = Comparisons(monkeypatch)
     counts = []
@@ -316,7 +346,7 @@ def test_a_token_is_found_by_its_digest_whatever_the_number_of_sandboxes(
 
 def registry(**limits: int) -> Sandboxes:
     spec = load_spec()
-    return Sandboxes(DEFAULT_FIXTURES, Rules.from_spec(spec), contract=spec, limits=Limits(**limits))
+    return Sandboxes(MockSettings(fixtures=DEFAULT_FIXTURES, limits=Limits(**limits)), spec)
 
 
 def test_deleting_a_sandbox_gives_back_everything_it_held() -> None:

@@ -52,6 +52,7 @@ from incident_io.models import (
     IncidentsShowResultV2,
     IncidentStatusesListResultV1,
     IncidentStatusesShowResultV1,
+    IncidentsV2ListStatusCategory,
     IncidentTypesListResultV1,
     IncidentTypesShowResultV1,
     IncidentV2,
@@ -550,3 +551,43 @@ def test_sdk_sends_json_the_mock_accepts_verbatim(full: AuthenticatedClient) -> 
     )
     assert answer.headers["idempotent-replayed"] == "true"
     assert IncidentsCreateResultV2.from_dict(answer.json()).incident.id == first.id
+
+
+# --- status categories by their newer names ----------------------------------------------------------
+DOCUMENTING = "01JGZ0STAT00000000DEBR1EF0"  # category learning, shown as Post-incident
+
+
+def listed_by_category(client: AuthenticatedClient, *names: str, op: str = "one_of") -> dict[str, str]:
+    """Incident id -> its status's category, for a status_category filter sent by the SDK's own function."""
+    category = IncidentsV2ListStatusCategory()
+    category[op] = list(names)
+    answer = incidents_v2_list.sync_detailed(client=client, status_category=category, page_size=250)
+    incidents = ok(answer, IncidentsListResultV2).incidents
+    assert len(incidents) < 250
+    return {i.id: str(i.incident_status.category) for i in incidents}
+
+
+def test_status_category_takes_active_and_post_incident_and_answers_live_and_learning(
+    full: AuthenticatedClient,
+) -> None:
+    live = create(full, payload("category-live", name="Live one", incident_status_id=INVESTIGATING))
+    learning = create(full, payload("category-learning", name="Learning one"))
+    moved = IncidentsEditPayloadV2(
+        incident=IncidentEditPayloadV2(incident_status_id=DOCUMENTING), notify_incident_channel=False
+    )
+    ok(incidents_v2_edit.sync_detailed(learning.id, client=full, body=moved), IncidentsEditResultV2)
+
+    active = listed_by_category(full, "active")
+    assert live.id in active and learning.id not in active
+    assert set(active.values()) == {"live"}
+    assert active == listed_by_category(full, "live")
+
+    post_incident = listed_by_category(full, "post-incident")
+    assert learning.id in post_incident and live.id not in post_incident
+    assert set(post_incident.values()) == {"learning"}
+    assert post_incident == listed_by_category(full, "learning")
+
+    assert listed_by_category(full, "active", "post-incident") == active | post_incident
+    not_active = listed_by_category(full, "active", op="not_in")
+    assert not_active == listed_by_category(full, "live", op="not_in")
+    assert learning.id in not_active and "live" not in not_active.values()

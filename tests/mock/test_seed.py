@@ -19,8 +19,8 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from incident_mock.clock import ManualClock
-from incident_mock.ids import Ids
+from incident_mock.domain.clock import ManualClock
+from incident_mock.domain.ids import Ids
 from incident_mock.server import MockServer
 from tests.mock.conftest import incident_body
 from tests.servers import free_port

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from incident_contract.query import ListQuery
-from incident_mock.errors import NotFound, ValidationFailed
-from incident_mock.records import ApiKey
-from incident_mock.store import Rules, Store
+from incident_mock.domain.errors import NotFound, ValidationFailed
+from incident_mock.domain.records import ApiKey
+from incident_mock.engine.store import Rules, Store
 from tests import imports
 from tests.mock.seed import (
     CLOSED,
@@ -47,6 +47,19 @@ def query(**fields: Any) -> ListQuery:
 def test_rules_come_from_the_contract(rules: Rules) -> None:
     assert rules.listed_by_default == ("standard", "retrospective")
     assert rules.moves["learning"] == frozenset({"closed"})
+    assert rules.category_aliases == {"active": "live", "post-incident": "learning"}
+
+
+def test_a_fixtures_file_may_name_a_status_category_by_its_newer_name(
+    fixtures: dict[str, Any], rules: Rules
+) -> None:
+    newer = {"live": "active", "learning": "post-incident"}
+    renamed = [
+        {**s, "category": newer.get(s["category"], s["category"])} for s in fixtures["incident_statuses"]
+    ]
+    store = Store({**fixtures, "incident_statuses": renamed}, rules)
+    assert store.catalog.statuses == Store(fixtures, rules).catalog.statuses
+    assert store.catalog.statuses[LEARNING]["category"] == "learning"
 
 
 # --- keys ------------------------------------------------------------------------------------------
@@ -253,5 +266,10 @@ def test_an_unknown_or_invisible_cursor_is_422(store: Store) -> None:
 def test_incident_rules_list_matching_and_the_render_cache_never_see_the_store() -> None:
     """They take a Catalog snapshot; not even a TYPE_CHECKING import of the store."""
     graph = imports.graph()
-    for name in ("incidents", "listing", "render_cache", "catalog"):
-        assert "incident_mock.store" not in graph[f"incident_mock.{name}"], name
+    for name in (
+        "resources.incidents.rules",
+        "resources.incidents.listing",
+        "resources.incidents.render_cache",
+        "engine.catalog",
+    ):
+        assert "incident_mock.engine.store" not in graph[f"incident_mock.{name}"], name

@@ -1,4 +1,5 @@
-"""The README's story: an alert bridge that creates an incident with the official SDK and retries.
+"""The story of the faults guide (faults-clock-seeds.md): an alert bridge that creates an incident with
+the official SDK and retries.
 
 The bridge is what a platform team writes: one incident per alert, whatever the network does. Its
 idempotency key is derived from the alert, so a retry after a lost answer replays the incident the first
@@ -30,7 +31,7 @@ CREATE = "Incidents V2#Create"
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 
 
-# --- the alert bridge, as in the README ----------------------------------------------------------------
+# --- the alert bridge, as in the guide -----------------------------------------------------------------
 @dataclass(frozen=True)
 class Alert:
     id: str

@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from incident_contract.facts import error_types
+from incident_mock.domain.settings import TransportLimits
 from incident_mock.server import MockServer, Refused, is_loopback, public_url_for, uvicorn_server
-from incident_mock.transport import TransportLimits
 from tests.mock.conftest import FULL
 
 PATIENCE = 15.0  # seconds: how long a wait for an event may take on a slow machine before the test fails

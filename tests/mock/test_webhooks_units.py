@@ -15,13 +15,13 @@ from svix.webhooks import WebhookVerificationError as SvixVerificationError
 
 from incident_contract.document import load_spec
 from incident_contract.webhooks import delivery, events
-from incident_mock.errors import ValidationFailed
-from incident_mock.receiver import Delivery
-from incident_mock.webhooks.events import check_events, emitted
-from incident_mock.webhooks.messages import Message, MessageLog
-from incident_mock.webhooks.settings import WebhookSettings
-from incident_mock.webhooks.signing import headers
-from incident_mock.webhooks.targets import check_url, new_secret, secret_key
+from incident_mock.domain.errors import ValidationFailed
+from incident_mock.domain.settings import WebhookSettings
+from incident_mock.kit.webhooks.events import check_events, emitted
+from incident_mock.kit.webhooks.messages import Message, MessageLog
+from incident_mock.kit.webhooks.signing import headers
+from incident_mock.kit.webhooks.targets import check_url, new_secret, secret_key
+from incident_mock.testing.receiver import Delivery
 
 SPEC = load_spec()
 PREFIX = delivery(SPEC).secret_prefix
@@ -62,7 +62,7 @@ def test_a_tampered_body_a_wrong_secret_and_a_stale_timestamp_are_rejected_by_bo
 
 
 def test_the_receiver_keeps_what_fails_verification_apart() -> None:
-    from incident_mock.receiver import WebhookReceiver
+    from incident_mock.testing.receiver import WebhookReceiver
 
     secret = new_secret(PREFIX)
     receiver = WebhookReceiver(secret)

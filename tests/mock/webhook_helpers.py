@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from standardwebhooks.webhooks import Webhook
 from svix.webhooks import Webhook as SvixWebhook
 
-from incident_mock.receiver import Delivery
+from incident_mock.testing.receiver import Delivery
 
 T = TypeVar("T")
 

@@ -13,9 +13,17 @@ from typing import Any
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from incident_conformance.context import CREATE, RunContext
+from incident_conformance.context import CREATE, CREATING, CUSTOM_FIELDS, RunContext
+from incident_conformance.contract import Contract
 from incident_conformance.marks import TEST_MODE
 from incident_conformance.rules import Finding, Level, expect, rule
+
+
+def _calls(contract: Contract, settings_writes: bool) -> list[str]:
+    """The create, the lists with enum-valued query parameters, and what fills in their required ones."""
+    lists = [op for op in contract.paginated() if contract.query_enums(op)]
+    fields = any("custom_field_id" in contract.required_query(op) for op in lists)
+    return [*CREATING, *lists, *([CUSTOM_FIELDS] if fields else [])]
 
 
 def outside_values(ctx: RunContext, values: tuple[Any, ...], *, strings_only: bool = False) -> list[Any]:
@@ -54,6 +62,7 @@ def outside_values(ctx: RunContext, values: tuple[Any, ...], *, strings_only: bo
     "For every closed enum of the create body (visibility, mode, ...), a value outside it (case variants, "
     "whitespace, empty, non-strings, generated strings) is 422 validation_error naming the field, and "
     "creates nothing; for every enum-valued query parameter, 422 naming the parameter.",
+    calls=_calls,
 )
 def outside_rejected(ctx: RunContext) -> Iterator[Finding]:
     before = ctx.total()
@@ -88,7 +97,7 @@ def _required_query(ctx: RunContext, op: str) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for name in ctx.contract.required_query(op):
         if name == "custom_field_id":
-            fields = ctx.full.request("GET", ctx.path("Custom Fields V2#List")).json() or {}
+            fields = ctx.full.request("GET", ctx.path(CUSTOM_FIELDS)).json() or {}
             params[name] = next((f["id"] for f in fields.get("custom_fields", [])), "x")
     return params
 
@@ -99,6 +108,7 @@ def _required_query(ctx: RunContext, op: str) -> dict[str, Any]:
     "every_enum_value_is_accepted",
     "Every value a closed enum lists is accepted: each create-body enum value (mode only as test, so that "
     "the suite never creates a real incident) and each query-parameter enum value.",
+    calls=_calls,
 )
 def listed_accepted(ctx: RunContext) -> Iterator[Finding]:
     for enum in ctx.contract.body_enums(CREATE):

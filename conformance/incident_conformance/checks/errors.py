@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from incident_conformance.context import CREATE, EDIT, LIST, SHOW, RunContext
+from incident_conformance.context import CREATE, CREATING, EDIT, LIST, SHOW, RunContext
 from incident_conformance.marks import NAME_PREFIX
 from incident_conformance.rules import Finding, Level, Note, expect, rule
 from incident_conformance.target import Exchange
@@ -57,6 +57,7 @@ def _answers(ctx: RunContext) -> Iterator[tuple[str, int, Exchange] | Note]:
     "every_error_answer_matches_error_response",
     "Each error status of the contract's table (400, 401, 403, 404, 405, 413, 422) is application/json with "
     "an ErrorResponse body whose type is the table's type for that status and whose status field equals it.",
+    calls=(CREATE, SHOW),  # the list is asked without a key
 )
 def error_shape(ctx: RunContext) -> Iterator[Finding]:
     table = ctx.contract.error_types
@@ -85,6 +86,7 @@ def error_shape(ctx: RunContext) -> Iterator[Finding]:
     "error_request_id_is_unique_and_sent_as_header",
     "Every error answer carries a request_id that is unique per request and equal to its X-Request-Id "
     "header.",
+    calls=(CREATE, SHOW),  # the list is asked without a key
 )
 def request_ids(ctx: RunContext) -> Iterator[Finding]:
     seen: set[str] = set()
@@ -134,6 +136,7 @@ def allow_header(ctx: RunContext) -> Iterator[Finding]:
     "non_ascii_text_never_causes_a_server_error",
     "Names and summaries in any script (accents, CJK, right-to-left, emoji) are accepted on create and edit, "
     "and read back unchanged; no answer is a 5xx.",
+    calls=(*CREATING, EDIT),
 )
 def non_ascii(ctx: RunContext) -> Iterator[Finding]:
     samples = [

@@ -13,12 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from incident_conformance.checks.auth import key_scopes
-from incident_conformance.context import CREATE, SHOW, RunContext, incident_of
+from incident_conformance.context import CREATE, CREATING, LIST, SHOW, VIEW_PRIVATE, RunContext, incident_of
 from incident_conformance.rules import Finding, Level, RuleSkipped, expect, found, rule
 from incident_conformance.target import Exchange
 
 REPLAYED = "idempotent-replayed"
-VIEW_PRIVATE = "incidents.view_private"  # the scope that sees private incidents (x-api-key-roles)
 
 
 def _reordered(payload: dict[str, Any]) -> dict[str, Any]:
@@ -33,6 +32,7 @@ def _reordered(payload: dict[str, Any]) -> dict[str, Any]:
     "replay_with_equal_payload_returns_the_same_incident",
     "Sending a create again with the same idempotency_key and an equal payload (keys reordered) answers 200 "
     "with the first incident and Idempotent-Replayed: true, and creates no second incident.",
+    calls=(*CREATING, LIST),
 )
 def replay(ctx: RunContext) -> Iterator[Finding]:
     payload = ctx.create_payload("replay")
@@ -80,6 +80,7 @@ def replay(ctx: RunContext) -> Iterator[Finding]:
     "key_reuse_with_different_payload_is_rejected",
     "Reusing an idempotency_key with a different payload is 422 validation_error, code "
     "idempotency_key_reused, field idempotency_key, and the original incident is unchanged.",
+    calls=(*CREATING, SHOW),
 )
 def reuse(ctx: RunContext) -> Iterator[Finding]:
     payload = ctx.create_payload("reuse")
@@ -108,6 +109,7 @@ def reuse(ctx: RunContext) -> Iterator[Finding]:
     "concurrent_creates_with_one_key_create_one_incident",
     "N creates sent at once with one idempotency_key and an equal payload create exactly one incident, and "
     "every successful answer carries its id.",
+    calls=(*CREATING, LIST),
 )
 def concurrent(ctx: RunContext) -> Iterator[Finding]:
     count = 40 if ctx.options.thorough else 12
@@ -142,6 +144,7 @@ def concurrent(ctx: RunContext) -> Iterator[Finding]:
     "rejected_create_does_not_consume_the_key",
     "A create rejected with a 4xx (here an unknown severity_id) does not use up its idempotency_key: the "
     "corrected retry with the same key creates the incident (not a replay).",
+    calls=CREATING,
 )
 def rejected_then_retry(ctx: RunContext) -> Iterator[Finding]:
     payload = ctx.create_payload("retry")
@@ -167,6 +170,7 @@ def rejected_then_retry(ctx: RunContext) -> Iterator[Finding]:
     Level.MUST,
     "distinct_keys_create_distinct_incidents",
     "Creates with different idempotency_keys and otherwise equal payloads create different incidents.",
+    calls=CREATING,
 )
 def distinct(ctx: RunContext) -> Iterator[Finding]:
     base = ctx.create_payload("distinct")
@@ -210,6 +214,7 @@ def _show(shape: tuple[Any, ...]) -> str:
     "incident back, and reusing the key with an unknown severity_id answers exactly as with a key never used "
     "(nothing tells it that another key used the idempotency_key).",
     needs_creator=True,
+    calls=CREATING,
 )
 def other_key(ctx: RunContext) -> Iterator[Finding]:
     creator = ctx.creator_target()

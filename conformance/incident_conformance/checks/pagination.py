@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
-from incident_conformance.context import EDIT, LIST, RunContext
+from incident_conformance.context import CREATING, CUSTOM_FIELDS, EDIT, LIST, RunContext
 from incident_conformance.marks import NAME_PREFIX, TEST_MODE
 from incident_conformance.rules import Finding, Level, expect, found, rule
 from incident_conformance.target import Exchange
@@ -31,7 +31,7 @@ def base_params(ctx: RunContext, op: str) -> dict[str, Any]:
         return {"mode[one_of]": TEST_MODE}
     params: dict[str, Any] = {}
     if "custom_field_id" in ctx.contract.required_query(op):
-        fields = ctx.full.request("GET", ctx.path("Custom Fields V2#List")).json() or {}
+        fields = ctx.full.request("GET", ctx.path(CUSTOM_FIELDS)).json() or {}
         chosen = [f for f in fields.get("custom_fields", []) if "select" in str(f.get("field_type"))]
         params["custom_field_id"] = (chosen or fields.get("custom_fields") or [{"id": "x"}])[0]["id"]
     return params
@@ -95,6 +95,7 @@ def _day_before(timestamp: str) -> str | None:
     "walking_after_visits_each_record_once",
     "Following pagination_meta.after visits every record that existed when the walk began exactly once, "
     "even while incidents are created and edited during the walk; the last page has no after.",
+    calls=lambda contract, _: [*CREATING, EDIT, CUSTOM_FIELDS, *contract.paginated()],
 )
 def visits_once(ctx: RunContext) -> Iterator[Finding]:
     created = [ctx.create_ok(f"page-{n}") for n in range(8 if ctx.options.thorough else 5)]
@@ -137,6 +138,7 @@ def visits_once(ctx: RunContext) -> Iterator[Finding]:
     "page_size_outside_bounds_is_rejected",
     "page_size below the contract's minimum, above its maximum or not an integer is 422 invalid_value naming "
     "page_size; the minimum and maximum themselves are accepted and respected.",
+    calls=lambda contract, _: [CUSTOM_FIELDS, *contract.paginated()],
 )
 def page_size_bounds(ctx: RunContext) -> Iterator[Finding]:
     for op in ctx.contract.paginated():
@@ -158,6 +160,7 @@ def page_size_bounds(ctx: RunContext) -> Iterator[Finding]:
     Level.MUST,
     "unknown_after_cursor_is_rejected",
     "An after value that is not the id of a listed record is 422 invalid_value naming after.",
+    calls=lambda contract, _: [CUSTOM_FIELDS, *contract.paginated()],
 )
 def unknown_after(ctx: RunContext) -> Iterator[Finding]:
     for op in ctx.contract.paginated():
@@ -173,6 +176,7 @@ def unknown_after(ctx: RunContext) -> Iterator[Finding]:
     "test_mode_incidents_are_excluded_by_default",
     "Without mode[one_of], the incident list leaves out test-mode incidents; with mode[one_of]=test it "
     "includes them.",
+    calls=(*CREATING, LIST),
 )
 def test_mode_hidden(ctx: RunContext) -> Iterator[Finding]:
     incident = ctx.create_ok("test-mode")

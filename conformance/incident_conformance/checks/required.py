@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from incident_conformance.context import CREATE, EDIT, SHOW, RunContext
+from incident_conformance.context import CREATE, CREATING, EDIT, LIST, SHOW, RunContext
+from incident_conformance.contract import Contract
 from incident_conformance.marks import NAME_PREFIX
 from incident_conformance.rules import Finding, Level, Note, RuleSkipped, expect, found, rule
 
@@ -16,6 +17,12 @@ Body = dict[str, Any]
 
 
 Bodies = dict[str, tuple[Callable[[], Body], str | None]]
+
+
+def _calls(contract: Contract, settings_writes: bool) -> list[str]:
+    """What REQUIRED-1 calls: create and edit, and the settings writes with a body when they are allowed."""
+    writes = [op for op in contract.settings_writes() if contract.body_schema(op) is not None]
+    return [*CREATING, EDIT, *(writes if settings_writes else ())]
 
 
 def _bodies(ctx: RunContext) -> Iterator[Bodies | Note]:
@@ -53,6 +60,7 @@ def _bodies(ctx: RunContext) -> Iterator[Bodies | Note]:
     "missing_required_field_is_rejected_with_is_required",
     "For every required field of every request body (read from the contract), a request without it is "
     "422 validation_error with code is_required and source {field, pointer: /<field>}.",
+    calls=_calls,
 )
 def missing_field(ctx: RunContext) -> Iterator[Finding]:
     bodies: Bodies = {}
@@ -89,6 +97,7 @@ def missing_field(ctx: RunContext) -> Iterator[Finding]:
     "unchanged), and an edit rejected for one leaves the incident unchanged. Skipped, with the reason, where "
     "a successful create does not raise the total by one (a stateless server): an unchanged total would "
     "prove nothing.",
+    calls=(*CREATING, EDIT, SHOW, LIST),
 )
 def nothing_created(ctx: RunContext) -> Iterator[Finding]:
     before = ctx.total()

@@ -33,6 +33,7 @@ def _report(result: SchemaRun) -> Iterator[Finding]:
     "Schemathesis 4.32 (examples, coverage and fuzzing phases, every built-in check: no 5xx, documented "
     "status codes, content types, headers and response schemas, valid data accepted, invalid data "
     "rejected, auth not ignored, ...) finds nothing on any operation.",
+    calls=schemathesis_run.operations,
 )
 def built_in_checks(ctx: RunContext) -> Iterator[Finding]:
     yield from _report(schemathesis_run.run(ctx, STATELESS))
@@ -45,6 +46,7 @@ def built_in_checks(ctx: RunContext) -> Iterator[Finding]:
     "Schemathesis' stateful phase, chaining calls through the contract's links and the links it infers, "
     "finds nothing, and means something: it ran at "
     f"least {MIN_SCENARIOS} scenarios and followed at least {MIN_LINKS} different links to a 2xx answer.",
+    calls=schemathesis_run.operations,
 )
 def stateful(ctx: RunContext) -> Iterator[Finding]:
     result = schemathesis_run.run(ctx, STATEFUL)
@@ -68,6 +70,7 @@ def stateful(ctx: RunContext) -> Iterator[Finding]:
     "schemathesis_run_was_authenticated",
     "Guard: the Schemathesis run reached every operation it was given, no operation answered only 401, and "
     "at least one request succeeded, so a run whose authentication silently failed cannot pass.",
+    calls=schemathesis_run.operations,
 )
 def authenticated(ctx: RunContext) -> Iterator[Finding]:
     result = schemathesis_run.run(ctx, STATELESS)  # SCHEMA-1's run: already done when SCHEMA-1 ran first

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from incident_conformance.context import EDIT, SHOW, RunContext
+from incident_conformance.context import CREATING, EDIT, LIST, SHOW, VIEW_PRIVATE, RunContext
 from incident_conformance.marks import NAME_PREFIX
 from incident_conformance.rules import Finding, Level, expect, found, rule
 from incident_conformance.target import Target
@@ -38,6 +38,7 @@ def _ids(ctx: RunContext, target: Target, pages: int = 4) -> set[str]:
     "A private incident is absent from the list, and from total_record_count, for a key without "
     "incidents.view_private.",
     needs_viewer=True,
+    calls=CREATING,
 )
 def hidden_from_lists(ctx: RunContext) -> Iterator[Finding]:
     viewer = ctx.viewer_target()
@@ -60,6 +61,7 @@ def hidden_from_lists(ctx: RunContext) -> Iterator[Finding]:
     "For a key without incidents.view_private, show of a private incident (by id and by number) answers "
     "404 not_found, and edit answers exactly what it answers for an id that does not exist.",
     needs_viewer=True,
+    calls=CREATING,
 )
 def not_found(ctx: RunContext) -> Iterator[Finding]:
     viewer = ctx.viewer_target()
@@ -87,6 +89,8 @@ def not_found(ctx: RunContext) -> Iterator[Finding]:
     "private_incident_is_visible_to_view_private_key",
     "The create answer returns the private incident to its creator, and a key with incidents.view_private "
     "sees it in show, in the list and in total_record_count.",
+    calls=(*CREATING, SHOW, LIST),
+    extra_scopes=(VIEW_PRIVATE,),
 )
 def visible_to_full(ctx: RunContext) -> Iterator[Finding]:
     before = ctx.total()
@@ -112,6 +116,7 @@ def visible_to_full(ctx: RunContext) -> Iterator[Finding]:
     Level.MUST,
     "visibility_cannot_be_changed_by_edit",
     "Sending visibility in an edit is 422 naming visibility, and the incident stays private.",
+    calls=(*CREATING, EDIT, SHOW),
 )
 def immutable(ctx: RunContext) -> Iterator[Finding]:
     incident = ctx.create_ok("private-edit", visibility=PRIVATE)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from email.message import Message
 
 from incident_conformance.context import RunContext
-from incident_conformance.receiver import Delivery
+from incident_conformance.receiver import ReceivedDelivery
 from incident_conformance.rules import Failure, Finding, Level, Note, RuleSkipped, expect, rule
 from incident_conformance.webhook_session import (
     CACHE_KEY,
@@ -36,14 +36,14 @@ def _session(ctx: RunContext) -> Session:
     return session
 
 
-def _deliveries(ctx: RunContext) -> list[Delivery]:
+def _deliveries(ctx: RunContext) -> list[ReceivedDelivery]:
     session = _session(ctx)
     if not session.deliveries:
         raise RuleSkipped(NO_DELIVERY)
     return session.deliveries
 
 
-def _title(d: Delivery) -> str:
+def _title(d: ReceivedDelivery) -> str:
     kind = event_of(d) or "no event_type"
     return f"delivery #{d.index + 1} ({kind}, webhook-id {d.webhook_id or '(none)'})"
 
@@ -68,7 +68,7 @@ def signature_verifies(ctx: RunContext) -> Iterator[Finding]:
             yield failure
 
 
-def _schema_errors(ctx: RunContext, d: Delivery) -> list[str]:
+def _schema_errors(ctx: RunContext, d: ReceivedDelivery) -> list[str]:
     """Why a message does not match its event's schema. A private payload's extra members are WEBHOOK-3's."""
     session = _session(ctx)
     content_type = Message()
@@ -188,7 +188,7 @@ def one_event_per_change(ctx: RunContext) -> Iterator[Finding]:
 def retry_keeps_id(ctx: RunContext) -> Iterator[Finding]:
     session = _session(ctx)
     deliveries = _deliveries(ctx)
-    bodies: dict[str, Delivery] = {}
+    bodies: dict[str, ReceivedDelivery] = {}
     for d in deliveries:
         first = bodies.setdefault(d.webhook_id, d)
         yield from _some(expect(

@@ -1,5 +1,6 @@
 """Writes the static site: ``index.html`` (the reference), ``guide.html`` (auth, idempotency, ...) and, for a
-document with `x-webhooks`, ``webhooks.html`` (the events and how they are delivered).
+document with `x-webhooks`, ``webhooks.html`` (the events and how they are delivered); and ``guides/``: the
+guides packaged with the core, an index with a search box, and the testing kit's Python API when installed.
 
 Self-contained on purpose: inline CSS, a few lines of inline JS, and a Content-Security-Policy that
 forbids every fetch, so the pages work from ``file://`` and a stray external reference shows up as a
@@ -8,18 +9,23 @@ console error in the browser test rather than as a silent dependency on the netw
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from incident_contract.docs.guide import guide_sections
+from incident_contract.docs.guides import Guide, SearchEntry, guides, render_guide
 from incident_contract.docs.markup import Spec, esc, markdown, slug
+from incident_contract.docs.python_api import API_MODULE, PAGE, api_module, api_sections
 from incident_contract.docs.reference import operation_section, operations_by_tag
 from incident_contract.docs.schema_view import schema_section
 from incident_contract.docs.webhooks_page import has_webhooks, webhook_sections
 from incident_contract.document import load_control_spec, load_spec
 from incident_contract.operations import operations
 
-__all__ = ["Document", "build_site", "default_documents", "webhooks_page"]
+__all__ = ["GUIDES", "Document", "build_site", "default_documents", "guide_pages", "webhooks_page"]
+
+GUIDES = "guides"  # the guides' folder of the site
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
@@ -42,11 +48,37 @@ table{border-collapse:collapse;margin:.5rem 0;font-size:.92em}
 td,th{border:1px solid #dde2ea;padding:.25rem .5rem;vertical-align:top;text-align:left}
 details.response{margin:.3rem 0}summary{cursor:pointer}
 .status{font:bold 1em monospace}.notes{color:#5c6576;font-size:.9em;margin:.2rem 0}
-#filter{width:100%;box-sizing:border-box;padding:.3rem}
+#filter,#search{width:100%;box-sizing:border-box;padding:.3rem}
+article.guide-page pre{background:#1d2330;color:#e8ecf2;padding:.7rem;overflow:auto;border-radius:4px}
+article.guide-page pre code{background:none}
+pre.signature{background:#f3f5f8;padding:.4rem .6rem;overflow:auto;border-radius:4px;margin:.4rem 0}
+div.member{margin-left:1.5rem}#results li{margin:.2rem 0}
 """
 
-# Filters the operations by text; the page is complete without it.
+# Filters the operations by text, and searches the guides' index; each page is complete without it.
 _JS = """
+(function () {
+  var box = document.getElementById("search");
+  var data = document.getElementById("search-index");
+  if (!box || !data) { return; }
+  var index = JSON.parse(data.textContent);
+  var out = document.getElementById("results");
+  box.addEventListener("input", function () {
+    var words = box.value.toLowerCase().split(/\\s+/).filter(Boolean);
+    out.textContent = "";
+    if (!words.length) { return; }
+    index.filter(function (e) {
+      return words.every(function (w) { return e.text.indexOf(w) !== -1; });
+    }).slice(0, 50).forEach(function (e) {
+      var item = document.createElement("li"), link = document.createElement("a");
+      link.href = e.page + (e.anchor ? "#" + e.anchor : "");
+      link.textContent = e.title;
+      item.appendChild(link);
+      out.appendChild(item);
+    });
+    if (!out.firstChild) { out.textContent = "Nothing found."; }
+  });
+})();
 (function () {
   var input = document.getElementById("filter");
   if (!input) { return; }
@@ -84,12 +116,17 @@ def _links(documents: list[Document], here: str) -> str:
         hooks = f'<a href="{prefix}webhooks.html">Webhooks</a>' if has_webhooks(doc.spec) else ""
         out.append(f'<p><strong>{title}</strong><a href="{prefix}index.html">Reference</a>'
                    f'<a href="{prefix}guide.html">Guide</a>{hooks}</p>')  # fmt: skip
+    if here != GUIDES:  # the guides' own pages list them in full
+        out.append(f'<p><strong>Guides</strong><a href="{up}{GUIDES}/index.html">All guides, search</a></p>')
     return "".join(out)
 
 
 def _page(spec: Spec, title: str, nav: str, body: str, links: str) -> str:
     info = spec.get("info", {})
-    heading = f"{info.get('title', 'API')} {info.get('version', '')}".strip()
+    return _shell(f"{info.get('title', 'API')} {info.get('version', '')}".strip(), title, nav, body, links)
+
+
+def _shell(heading: str, title: str, nav: str, body: str, links: str) -> str:
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" '
@@ -135,13 +172,81 @@ def webhooks_page(spec: Spec, links: str = "") -> str:
     return _sectioned(spec, "Webhooks", webhook_sections(spec), links)
 
 
+def _guides_nav(all_guides: list[Guide], api: bool, here: list[tuple[str, str]]) -> str:
+    """The guides' navigation: the index, every guide, the Python API, then the sections of this page."""
+    nav = ['<h2>Guides</h2><a href="index.html">Index and search</a>']
+    nav.extend(f'<a href="{esc(g.page)}">{esc(g.title)}</a>' for g in all_guides)
+    if api:
+        nav.append(f'<a href="{PAGE}">Python API</a>')
+    if here:
+        nav.append("<h2>On this page</h2>" + "".join(f'<a href="#{esc(a)}">{esc(t)}</a>' for a, t in here))
+    return "".join(nav)
+
+
+def _search_index(entries: list[SearchEntry]) -> str:
+    """The entries as JSON in a data block: lower-cased words to match, `</` escaped for the HTML parser."""
+    rows = [asdict(e) | {"text": f"{e.title} {e.text}".lower()} for e in entries]
+    data = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    return f'<script type="application/json" id="search-index">{data}</script>'
+
+
+def _api_page(heading: str, nav: str, sections: list[tuple[str, str, str]], links: str) -> str:
+    intro = (
+        f"<h1>Python API</h1><p>The public names of <code>{API_MODULE}</code> (its <code>__all__</code>),"
+        " with their signatures and docstrings. The testing kit guide shows them at work.</p>"
+    )
+    body = "".join(
+        f'<section class="guide" id="{esc(a)}"><h2>{esc(t)}</h2>{h}</section>' for a, t, h in sections
+    )
+    return _shell(heading, "Python API", nav, intro + body, links)
+
+
+def _listing(page: str, title: str, items: str) -> str:
+    return f'<section class="guide"><h2><a href="{esc(page)}">{esc(title)}</a></h2>{items}</section>'
+
+
+def guide_pages(links: str = "") -> dict[str, str]:
+    """The guides' pages by file name: ``index.html`` (every guide and its sections, and a search box over
+    all of them), one page per guide, and ``python-api.html`` when the testing kit is installed. `links`
+    heads each page's navigation (the way back to the reference, wherever the caller serves it)."""
+    heading = "incident-contract guides"
+    all_guides = guides()
+    rendered = {g.name: render_guide(g) for g in all_guides}
+    module = api_module()
+    api_found, api_entries = api_sections(module) if module is not None else ([], [])
+    has_api = module is not None
+    pages: dict[str, str] = {}
+    listing = []
+    for g in all_guides:
+        shown = rendered[g.name]
+        nav = _guides_nav(all_guides, has_api, shown.headings)
+        pages[g.page] = _shell(
+            heading, g.title, nav, f'<article class="guide-page">{shown.html}</article>', links
+        )
+        items = "".join(f'<li><a href="{esc(g.page)}#{esc(a)}">{esc(t)}</a></li>' for a, t in shown.headings)
+        listing.append(_listing(g.page, g.title, f"<ul>{items}</ul>"))
+    if has_api:
+        nav = _guides_nav(all_guides, True, [(a, t) for a, t, _ in api_found])
+        pages[PAGE] = _api_page(heading, nav, api_found, links)
+        names = ", ".join(f'<a href="{PAGE}#{esc(a)}"><code>{esc(t)}</code></a>' for a, t, _ in api_found)
+        listing.append(_listing(PAGE, "Python API", f"<p>{names}</p>"))
+    search = (
+        '<input id="search" type="search" placeholder="Search the guides" aria-label="Search the guides">'
+        '<ul id="results"></ul>'
+    )
+    entries = [e for r in rendered.values() for e in r.entries] + api_entries
+    index = f"<h1>Guides</h1>{search}{''.join(listing)}{_search_index(entries)}"
+    pages["index.html"] = _shell(heading, "Guides", _guides_nav(all_guides, has_api, []), index, links)
+    return pages
+
+
 def build_site(out_dir: Path, documents: Spec | list[Document] | None = None) -> list[Path]:
     """Write the pages of `documents` into out_dir (created if needed) and return the files written.
 
     Each document gets a reference (index.html) and a guide (guide.html) in its folder, and a webhooks page
-    (webhooks.html) when it has `x-webhooks`; every page
-    links to every document. A single spec renders alone at the root; the default is the contract and
-    the control plane.
+    (webhooks.html) when it has `x-webhooks`; the guides go to guides/ (see `guide_pages`); every page
+    links to every document and to the guides. A single spec renders alone at the root; the default is the
+    contract and the control plane.
     """
     if documents is None:
         documents = default_documents()
@@ -159,4 +264,10 @@ def build_site(out_dir: Path, documents: Spec | list[Document] | None = None) ->
             path = folder / name
             path.write_text(text, encoding="utf-8")
             written.append(path)
+    folder = out_dir / GUIDES
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in guide_pages(_links(documents, GUIDES)).items():
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
     return written

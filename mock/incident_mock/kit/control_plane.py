@@ -1,0 +1,336 @@
+"""The control plane's operations, routed and validated by its own document (control-plane.yaml).
+
+`ControlPlane.answer` does for /_mock/ what Connexion does for the contract, in a few lines since the
+document is small: find the operation by method and path (404, or 405 with `Allow`), check the path and
+query parameters and the JSON body against the document's schemas (422 naming the field, in the contract's
+error shape), then call the operation's function from `OPERATIONS`, found by operationId. The guard in
+front of it (admin token, origin, JSON only) is http/control_stage.py's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from jsonschema import Draft4Validator
+
+from incident_contract.document import HTTP_METHODS, Spec
+from incident_contract.refs import resolve, validator
+from incident_mock.domain import errors
+from incident_mock.domain.clock import ClockState
+from incident_mock.domain.errors import MethodNotAllowed, NotFound, ValidationFailed
+from incident_mock.domain.param_check import ParamCheck
+from incident_mock.domain.problems import describe, lone_surrogate
+from incident_mock.domain.records import timestamp
+from incident_mock.kit.faults import MAX_FAULTS
+from incident_mock.kit.journal import Journal, shown
+from incident_mock.kit.sandboxes import DEFAULT_ID, Sandboxes, detail, summary
+from incident_mock.kit.webhooks import shown_endpoint, shown_message
+
+__all__ = ["OPERATIONS", "ControlPlane", "Request"]
+
+Json = dict[str, Any]
+Answer = tuple[int, Json | None]
+MAX_QUERY_PAIRS = 20
+
+
+@dataclass(frozen=True)
+class Request:
+    """A control-plane request once routed and validated."""
+
+    sandboxes: Sandboxes
+    base_url: str
+    version: str
+    params: Mapping[str, str]
+    query: Mapping[str, Any]
+    body: Any
+
+
+def health(r: Request) -> Answer:
+    return 200, {"status": "ok", "version": r.version}
+
+
+def reset(r: Request) -> Answer:
+    r.sandboxes.reset(DEFAULT_ID)
+    return 200, {"status": "reset"}
+
+
+def list_sandboxes(r: Request) -> Answer:
+    found = [summary(s, timestamp) for s in r.sandboxes]
+    return 200, {"sandboxes": found, "max_sandboxes": r.sandboxes.limits.max_sandboxes}
+
+
+def create_sandbox(r: Request) -> Answer:
+    body = r.body or {}
+    frozen_at = _instant(body, "frozen_at")
+    try:
+        sandbox = r.sandboxes.create(body.get("fixtures"), seed=body.get("seed"), frozen_at=frozen_at)
+    except ValueError as exc:  # an instant outside the clock's range
+        raise ValidationFailed.invalid("frozen_at", str(exc)) from None
+    return 201, {"sandbox": detail(sandbox, timestamp, r.base_url)}
+
+
+def show_sandbox(r: Request) -> Answer:
+    return 200, {"sandbox": detail(r.sandboxes.get(r.params["sandbox_id"]), timestamp, r.base_url)}
+
+
+def reset_sandbox(r: Request) -> Answer:
+    return 200, {"sandbox": detail(r.sandboxes.reset(r.params["sandbox_id"]), timestamp, r.base_url)}
+
+
+def delete_sandbox(r: Request) -> Answer:
+    r.sandboxes.delete(r.params["sandbox_id"])
+    return 204, None
+
+
+def list_requests(r: Request) -> Answer:
+    return _listing(r.sandboxes.get(r.params["sandbox_id"]).journal, r.query)
+
+
+def _listing(journal: Journal, q: Mapping[str, Any]) -> Answer:
+    found = journal.select(q.get("operation_id"), q.get("status"), q.get("since", 0), q.get("limit", 100))
+    requests = [shown(entry, timestamp) for entry in found]
+    return 200, {"requests": requests, "dropped": journal.dropped, "last_sequence": journal.last_sequence}
+
+
+def clear_requests(r: Request) -> Answer:
+    r.sandboxes.get(r.params["sandbox_id"]).journal.clear()
+    return 204, None
+
+
+def list_faults(r: Request) -> Answer:
+    found = [fault.shown() for fault in r.sandboxes.get(r.params["sandbox_id"]).faults]
+    return 200, {"faults": found, "max_faults": MAX_FAULTS}
+
+
+def arm_fault(r: Request) -> Answer:
+    sandbox = r.sandboxes.get(r.params["sandbox_id"])
+    fault = sandbox.faults.arm(r.body or {}, sandbox.seed)
+    return 201, {"fault": fault.shown()}
+
+
+def show_fault(r: Request) -> Answer:
+    fault = r.sandboxes.get(r.params["sandbox_id"]).faults.get(r.params["fault_id"])
+    return 200, {"fault": fault.shown()}
+
+
+def remove_fault(r: Request) -> Answer:
+    r.sandboxes.get(r.params["sandbox_id"]).faults.remove(r.params["fault_id"])
+    return 204, None
+
+
+def clear_faults(r: Request) -> Answer:
+    r.sandboxes.get(r.params["sandbox_id"]).faults.clear()
+    return 204, None
+
+
+def list_unattributed(r: Request) -> Answer:
+    return _listing(r.sandboxes.unattributed, r.query)
+
+
+def clear_unattributed(r: Request) -> Answer:
+    r.sandboxes.unattributed.clear()
+    return 204, None
+
+
+def show_clock(r: Request) -> Answer:
+    return _clock(r.sandboxes.get(r.params["sandbox_id"]).clock.state())
+
+
+def freeze_clock(r: Request) -> Answer:
+    clock = r.sandboxes.get(r.params["sandbox_id"]).clock
+    at = _instant(r.body or {}, "at")
+    try:
+        return _clock(clock.freeze(at))
+    except ValueError as exc:
+        raise ValidationFailed.invalid("at", str(exc)) from None
+
+
+def advance_clock(r: Request) -> Answer:
+    clock = r.sandboxes.get(r.params["sandbox_id"]).clock
+    seconds = (r.body or {}).get("seconds")
+    if seconds is None:
+        raise ValidationFailed(errors.REQUIRED.format(field="seconds"), code="is_required", field="seconds")
+    try:
+        return _clock(clock.advance(dt.timedelta(seconds=seconds)))
+    except ValueError as exc:
+        raise ValidationFailed.invalid("seconds", str(exc)) from None
+
+
+def release_clock(r: Request) -> Answer:
+    clock = r.sandboxes.get(r.params["sandbox_id"]).clock
+    return _clock(clock.release(keep_offset=(r.body or {}).get("keep_offset", True)))
+
+
+def _clock(state: ClockState) -> Answer:
+    offset = round(state.offset.total_seconds(), 6)
+    return 200, {"clock": {"now": timestamp(state.now), "frozen": state.frozen, "offset_seconds": offset}}
+
+
+def _instant(body: Json, name: str) -> dt.datetime | None:
+    """An Instant of the body (its pattern already checked), or None; 422 when it names no real moment."""
+    text = body.get(name)
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.upper())
+    except ValueError:
+        raise ValidationFailed.invalid(name, f"not a real date and time: {text!r}") from None
+    return moment.astimezone(dt.UTC)
+
+
+def list_webhooks(r: Request) -> Answer:
+    sandbox = r.sandboxes.get(r.params["sandbox_id"])
+    found = [shown_endpoint(e) for e in sandbox.webhooks.endpoints.values()]
+    return 200, {"webhooks": found, "max_webhooks": r.sandboxes.hub.settings.max_endpoints}
+
+
+def register_webhook(r: Request) -> Answer:
+    endpoint = r.sandboxes.get(r.params["sandbox_id"]).webhooks.register(r.body or {})
+    return 201, {"webhook": shown_endpoint(endpoint)}
+
+
+def show_webhook(r: Request) -> Answer:
+    webhooks = r.sandboxes.get(r.params["sandbox_id"]).webhooks
+    return 200, {"webhook": shown_endpoint(webhooks.get(r.params["endpoint_id"]))}
+
+
+def delete_webhook(r: Request) -> Answer:
+    r.sandboxes.get(r.params["sandbox_id"]).webhooks.delete(r.params["endpoint_id"])
+    return 204, None
+
+
+def list_webhook_messages(r: Request) -> Answer:
+    endpoint = r.sandboxes.get(r.params["sandbox_id"]).webhooks.get(r.params["endpoint_id"])
+    messages = [shown_message(m) for m in endpoint.log.oldest(r.query.get("limit", 100))]
+    return 200, {"messages": messages, "dropped": endpoint.log.dropped + endpoint.given_up}
+
+
+def redeliver_webhook_message(r: Request) -> Answer:
+    webhooks = r.sandboxes.get(r.params["sandbox_id"]).webhooks
+    message = webhooks.redeliver(r.params["endpoint_id"], r.params["message_id"])
+    return 202, {"message": shown_message(message)}
+
+
+OPERATIONS: dict[str, Callable[[Request], Answer]] = {
+    "Mock#Health": health,
+    "Mock#Reset": reset,
+    "Sandboxes#List": list_sandboxes,
+    "Sandboxes#Create": create_sandbox,
+    "Sandboxes#Show": show_sandbox,
+    "Sandboxes#Delete": delete_sandbox,
+    "Sandboxes#Reset": reset_sandbox,
+    "Journal#List": list_requests,
+    "Journal#Clear": clear_requests,
+    "Faults#List": list_faults,
+    "Faults#Arm": arm_fault,
+    "Faults#Show": show_fault,
+    "Faults#Remove": remove_fault,
+    "Faults#Clear": clear_faults,
+    "Journal#ListUnattributed": list_unattributed,
+    "Journal#ClearUnattributed": clear_unattributed,
+    "Clock#Show": show_clock,
+    "Clock#Freeze": freeze_clock,
+    "Clock#Advance": advance_clock,
+    "Clock#Release": release_clock,
+    "Webhooks#List": list_webhooks,
+    "Webhooks#Register": register_webhook,
+    "Webhooks#Show": show_webhook,
+    "Webhooks#Delete": delete_webhook,
+    "Webhooks#ListMessages": list_webhook_messages,
+    "Webhooks#Redeliver": redeliver_webhook_message,
+}
+
+
+@dataclass(frozen=True)
+class ControlOperation:
+    id: str
+    query: dict[str, ParamCheck]  # checks built once per operation, not per request
+    path: tuple[ParamCheck, ...]
+    body: Draft4Validator | None
+    body_required: bool = False  # a body left out is checked as {} (422 naming its required fields)
+
+
+class ControlPlane:
+    def __init__(self, spec: Spec, sandboxes: Sandboxes, version: str) -> None:
+        self.sandboxes, self.version = sandboxes, version
+        self.routes: list[tuple[re.Pattern[str], dict[str, ControlOperation]]] = []
+        for template, item in spec["paths"].items():
+            shared = item.get("parameters", [])
+            methods = {}
+            for method in HTTP_METHODS:
+                if method in item:
+                    op = item[method]
+                    params = [ParamCheck.of(resolve(spec, p)) for p in [*shared, *op.get("parameters", [])]]
+                    body = op.get("requestBody")
+                    schema = resolve(spec, body)["content"]["application/json"]["schema"] if body else None
+                    methods[method.upper()] = ControlOperation(
+                        op["operationId"],
+                        {c.name: c for c in params if c.where == "query"},
+                        tuple(c for c in params if c.where == "path"),
+                        validator(spec, schema) if schema else None,
+                        bool(body and resolve(spec, body).get("required")),
+                    )
+            pattern = re.compile(re.sub(r"\\\{([a-z_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + r"\Z")
+            self.routes.append((pattern, methods))
+        missing = {op.id for _, ops in self.routes for op in ops.values()} ^ set(OPERATIONS)
+        if missing:
+            raise KeyError(f"control-plane operations and OPERATIONS differ: {sorted(missing)}")
+
+    def answer(self, method: str, path: str, query_string: str, body: Any, base_url: str) -> Answer:
+        """Route, validate and run one control-plane request (`body` parsed, None without one); raises
+        ApiError for an error answer."""
+        for pattern, methods in self.routes:
+            matched = pattern.match(path)
+            if matched is None:
+                continue
+            operation = methods.get(method)
+            if operation is None:
+                allowed = ", ".join(methods)
+                message = errors.METHOD.format(method=method, path=path, allowed=allowed)
+                raise MethodNotAllowed(message, headers={"Allow": allowed})
+            params, query = self._parameters(operation, matched.groupdict(), query_string)
+            if operation.body is not None and operation.body_required and body is None:
+                body = {}
+            if operation.body is not None and body is not None:
+                _check_body(operation.body, body)
+            request = Request(self.sandboxes, base_url, self.version, params, query, body)
+            return OPERATIONS[operation.id](request)
+        raise NotFound(errors.NO_ROUTE.format(path=path[:200]))
+
+    @staticmethod
+    def _parameters(
+        operation: ControlOperation, path: dict[str, str], query_string: str
+    ) -> tuple[Json, Json]:
+        try:
+            pairs = parse_qsl(query_string, keep_blank_values=True, max_num_fields=MAX_QUERY_PAIRS)
+        except ValueError:
+            raise ValidationFailed.invalid("query", f"at most {MAX_QUERY_PAIRS} parameters") from None
+        query: Json = {}
+        for name, raw in pairs:
+            check = operation.query.get(name)
+            if check is None:
+                raise ValidationFailed.invalid(name[:100], "unknown query parameter")
+            if name not in query:
+                query[name] = check(raw)
+        for check in operation.path:
+            check(path[check.name])
+        return path, query
+
+
+def _check_body(check: Draft4Validator, body: Any) -> None:
+    found = sorted(check.iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
+    if found:
+        entries = {json.dumps(e, sort_keys=True): e for error in found for e in describe(error)}
+        raise ValidationFailed.many(list(entries.values()))
+    bad = lone_surrogate(body)
+    if bad is not None:
+        field, pointer, code = bad
+        raise ValidationFailed(
+            errors.LONE_SURROGATE.format(field=field, code=code), field=field, pointer=pointer
+        )

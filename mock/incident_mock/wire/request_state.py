@@ -1,0 +1,55 @@
+"""The one typed object a request carries through the stages, stored in the ASGI scope under one key.
+
+`Intake` creates it and keeps the body in `raw`; authentication sets `caller`; `Admission` sets
+`operation_id` and reads `too_large`; `Injection` sets `fault` when one fires; the validators set `body`
+and `query`; `Dispatch` hands `caller`, `body` and `query` to the handler; the error handler reads
+`request_id`; the journal records what they hold. Nothing else is passed between stages.
+
+The request id is drawn when first read (the answer's headers, an error body): from the caller's sandbox's
+ids once authentication has named it, else from the mock's, so a seeded sandbox's request ids depend only
+on the requests it was sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.types import Scope
+from ulid import ULID
+
+from incident_mock.domain.ids import Ids
+from incident_mock.kit.callers import Caller
+
+__all__ = ["KEY", "RequestState", "request_state"]
+
+KEY = "incident_mock"  # our key in scope["extensions"]
+
+
+@dataclass
+class RequestState:
+    ids: Ids | None = None  # the mock's own ids, for a request no sandbox claims
+    raw: bytes = b""  # the body as Intake read it (empty when over the limit), for the journal
+    too_large: bool = False  # the body passed the contract's limit; Admission answers 413 after auth
+    caller: Caller | None = None  # who sent it, once authentication has run
+    body: Any = None  # the JSON body as the body validator parsed it
+    query: dict[str, Any] = field(default_factory=dict)  # plain query parameters, typed by their schemas
+    operation_id: str | None = None  # the contract operation routed to, once admission has seen it
+    fault: dict[str, Any] | None = None  # the fault that fired on this request (faults.Fault.note), if any
+    drawn: str = ""  # the request id, once drawn
+
+    @property
+    def request_id(self) -> str:
+        if not self.drawn:
+            ids = self.caller.sandbox.ids if self.caller is not None else self.ids
+            self.drawn = ids.ulid() if ids is not None else str(ULID())
+        return self.drawn
+
+
+def request_state(scope: Scope) -> RequestState:
+    """The request's state; created empty if no stage has made it yet (a stage tested on its own)."""
+    extensions = scope.setdefault("extensions", {})
+    found = extensions.get(KEY)
+    if found is None:
+        found = extensions[KEY] = RequestState()
+    return found  # type: ignore[no-any-return]
