@@ -2,7 +2,8 @@
 
 `incident-mock` needs the `[mock]` extra and `incident-conformance` the `[conformance]` extra. Each
 script's module is imported only here, so a missing third-party module is caught and answered with the
-one command that fixes it, and exit code 2 (a usage error, as click uses).
+one command that fixes it (`incident_contract.install`, as the README gives it), and exit code 2 (a usage
+error, as click uses).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import importlib
 import sys
 from collections.abc import Callable
 
+from incident_contract.install import DISTRIBUTION, MIN_PIP, install_line
+
 __all__ = ["launch"]
 
-DISTRIBUTION = "incident-contract"
 OURS = ("incident_contract", "incident_mock", "incident_conformance")
 
 
@@ -26,8 +28,8 @@ def launch(module: str, extra: str, script: str) -> None:
         if not missing or missing in OURS:
             raise
         print(
-            f"{script} needs the [{extra}] extra (module {missing!r} is missing): "
-            f"pip install '{DISTRIBUTION}[{extra}]'",
+            f"{script} needs the [{extra}] extra (module {missing!r} is missing); "
+            f"in a clone of {DISTRIBUTION}, with pip {MIN_PIP} or newer: {install_line(extra)}",
             file=sys.stderr,
         )
         raise SystemExit(2) from None

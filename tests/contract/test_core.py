@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,11 @@ import pytest
 from incident_contract import facts
 from incident_contract.access import role_scopes, roles_granting
 from incident_contract.document import load_spec, validate
+from incident_contract.install import EXTRAS, MIN_PIP, install_line
 from incident_contract.operations import operations
 from incident_contract.query import QueryError, depth, key_parts, parse_date, parse_list_query, split
 from incident_contract.refs import resolve, validator
+from tests.readme import install_lines, install_section
 
 ROOT = Path(__file__).resolve().parents[2]
 LIST = "Incidents V2#List"
@@ -144,9 +147,20 @@ def test_a_console_script_without_its_extra_exits_2_naming_the_fix(tmp_path: Pat
     )
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        "incident-mock needs the [mock] extra (module 'a_module_that_is_not_installed' is missing): "
-        "pip install 'incident-contract[mock]'"
+        "incident-mock needs the [mock] extra (module 'a_module_that_is_not_installed' is missing); "
+        f"in a clone of incident-contract, with pip {MIN_PIP} or newer: {install_lines()['mock']}"
     )
+
+
+def test_the_install_lines_are_the_readmes_one_per_extra() -> None:
+    # The README gives one line per extra of pyproject.toml (and the core), and the core gives the same.
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert set(EXTRAS) == set(extras) - {"dev"}
+    lines = install_lines()
+    assert lines == {extra: install_line(extra) for extra in (None, *EXTRAS)}
+    assert f"pip {MIN_PIP} or newer" in " ".join(install_section().split())
+    with pytest.raises(ValueError, match="no extra 'dev'"):
+        install_line("dev")
 
 
 # What only the core may hold: a status -> error-type table, a $ref resolver, a query-key grammar.

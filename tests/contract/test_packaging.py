@@ -1,13 +1,15 @@
 """The built wheel, installed as a user would: into a fresh venv, next to PyPI's `mock`, one extra at a time.
 
 The venv installs from the local wheelhouse that `make install` prepares (`pip download`), with
-`--no-index`: the test reaches no registry.
+`--no-index`: the test reaches no registry. The README's install line runs as written, in a copy of the
+repository, with the oldest pip it names.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -15,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from incident_contract.install import MIN_PIP
 from incident_mock.app import create_app
+from tests.readme import install_lines
 from tests.servers import serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,8 +50,10 @@ print(json.dumps({"contract": incident_contract.__file__, "mock": incident_mock.
 """
 
 
-def run(*argv: str | Path, check: bool = True, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+def run(
+    *argv: str | Path, check: bool = True, extra_env: dict[str, str] | None = None, **kwargs: object
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")} | (extra_env or {})
     # Never from the checkout: its folders would import as namespace packages (`mock/` among them).
     kwargs.setdefault("cwd", WHEELHOUSE.parent)
     done = subprocess.run([str(a) for a in argv], capture_output=True, text=True, env=env, **kwargs)  # type: ignore[call-overload]
@@ -64,12 +70,26 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-@pytest.fixture(scope="module")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def fresh_venv(where: Path) -> Path:
     assert WHEELHOUSE.is_dir(), f"no wheelhouse at {WHEELHOUSE}: run `make install`"
-    where = tmp_path_factory.mktemp("venv") / "fresh"
     run(sys.executable, "-m", "venv", where)
     return where / "bin"
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return fresh_venv(tmp_path_factory.mktemp("venv") / "fresh")
+
+
+def copy_of_the_repository(to: Path) -> Path:
+    """The checkout's files as a clone holds them (tracked or not ignored, as they are now), symlinks kept."""
+    listed = run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT).stdout
+    for name in filter(None, listed.split("\0")):
+        source, target = ROOT / name, to / name
+        if source.is_symlink() or source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target, follow_symlinks=False)
+    return to
 
 
 def pip_install(bin_dir: Path, *requirements: str | Path) -> None:
@@ -101,7 +121,7 @@ def test_installed_beside_pypi_mock_one_extra_at_a_time(wheel: Path, venv: Path)
 
     missing = run(venv / "incident-mock", "--help", check=False)
     assert missing.returncode == 2
-    assert missing.stderr.strip().splitlines()[-1].endswith("pip install 'incident-contract[mock]'")
+    assert missing.stderr.strip().splitlines()[-1].endswith(f": {install_lines()['mock']}")
 
     with serve(create_app()) as url:
         result = json.loads(run(venv / "python", "-c", SUITE, url).stdout.strip().splitlines()[-1])
@@ -133,3 +153,28 @@ def test_installed_beside_pypi_mock_one_extra_at_a_time(wheel: Path, venv: Path)
         "-c",
         "import incident_mock.app, incident_contract.document, incident_conformance.cli",
     )
+
+
+def test_the_readmes_line_installs_the_mock_from_a_clone_with_the_oldest_pip_it_names(tmp_path: Path) -> None:
+    bin_dir = fresh_venv(tmp_path / "venv")
+    pip_install(bin_dir, f"pip=={MIN_PIP}")
+    assert run(bin_dir / "pip", "--version").stdout.startswith(f"pip {MIN_PIP} ")
+    clone = copy_of_the_repository(tmp_path / "incident-contract")
+
+    # The line as the README gives it, run by a shell in the clone; pip finds everything in the wheelhouse.
+    offline = {
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(WHEELHOUSE),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+    run("sh", "-c", install_lines()["mock"], cwd=clone, extra_env=offline)
+
+    assert "incident-mock" in run(bin_dir / "incident-mock", "--help").stdout
+    installed = run(bin_dir / "python", "-c", "import incident_mock; print(incident_mock.__file__)").stdout
+    assert installed.startswith(str(tmp_path / "venv" / "lib"))
+    # The suite's script names the README's line for its own extra.
+    missing = run(bin_dir / "incident-conformance", "--help", check=False)
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines()[-1].endswith(f": {install_lines()['conformance']}")
