@@ -36,7 +36,6 @@ from incident_mock.domain.errors import (
     ApiError,
     BadRequest,
     Forbidden,
-    PayloadTooLarge,
     Unauthorized,
 )
 from incident_mock.http.live_docs import LiveDocs
@@ -71,11 +70,10 @@ class Control:
         spec: Spec,
         control_spec: Spec,
         types: Mapping[int, str],
-        max_body: int,
         public_url: str | None = None,
         admin_token: str | None = None,
     ) -> None:
-        self.app, self.types, self.max_body = app, types, max_body
+        self.app, self.types = app, types
         self.docs = LiveDocs(spec, public_url, control_spec)
         self.admin_token = admin_token.encode() if admin_token else None
         self.plane = ControlPlane(control_spec, sandboxes, mock_version())
@@ -118,9 +116,7 @@ class Control:
         has_body = headers.get("content-length", "0") != "0"  # Intake turned any body into a length
         if (kind is not None or has_body) and (kind or "").encode().partition(b";")[0] not in JSON_TYPES:
             return BadRequest(errors.BAD_CONTENT_TYPE, code="invalid_content_type")
-        if request_state(scope).too_large:
-            return PayloadTooLarge(errors.TOO_LARGE.format(limit=self.max_body))
-        return None
+        return request_state(scope).too_large
 
     @staticmethod
     async def _body(scope: Scope, receive: Receive) -> bytes:

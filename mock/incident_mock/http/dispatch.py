@@ -96,12 +96,12 @@ class Dispatch:
         return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        operation_id = scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
-        found = self.plan_for(operation_id) if scope["type"] == "http" and operation_id else None
-        if found is None:
+        state = request_state(scope) if scope["type"] == "http" else None
+        operation_id = state.operation_id if state is not None else None
+        found = self.plan_for(operation_id) if operation_id else None
+        if state is None or found is None:
             await self.app(scope, receive, send)
             return
-        state = request_state(scope)
         if state.caller is None:
             raise Internal(errors.INTERNAL)
         kwargs: Json = {name: scope["path_params"][name] for name in found.path}

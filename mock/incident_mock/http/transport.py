@@ -43,7 +43,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from incident_mock.domain.errors import ApiError, BadRequest, ConnectionCut, error_body
 from incident_mock.domain.ids import Ids
 from incident_mock.domain.settings import TransportLimits
-from incident_mock.http.intake import CLOSE, NO_STORE, SAFETY
+from incident_mock.wire.responses import CLOSE, NO_STORE, SAFETY
 
 __all__ = [
     "HeadTooLarge",
