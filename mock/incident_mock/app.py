@@ -16,8 +16,8 @@ the order.
                      journals (Basic auth, admin token)
  6. journaling       records each answered request in the journal of the caller's sandbox, or in the
                      unattributed journal when no sandbox claims it (kit/journal.py)
-    (Connexion)      routing by openapi.yaml; http/connexion_internals.py's `RouteNote`, just inside the router,
-                     puts the operation it matched into the request state (the one read of Connexion's key)
+    (Connexion)      routing by openapi.yaml; just inside the router, `RouteNote`
+                     (http/connexion_internals.py) puts the operation it matched into the request state
  7. authentication   Connexion's security middleware runs our bearer handler: 401, or the caller and the
                      sandbox its token belongs to (kit/sandboxes.py: one lookup by the token's digest)
  8. admission        403 for a missing scope, then 413 (the body Intake found too large), then the rate
@@ -51,6 +51,7 @@ from incident_mock.domain.settings import DEFAULT_FIXTURES, MockSettings
 from incident_mock.engine.store import StoreHolder
 from incident_mock.http.admission import Admission
 from incident_mock.http.authentication import BearerAuthentication
+from incident_mock.http.connexion_internals import BodyValidator, QueryValidator, RouteNote
 from incident_mock.http.control_stage import Control
 from incident_mock.http.cors import Cors
 from incident_mock.http.dispatch import Dispatch, HandlerResolver
@@ -60,7 +61,6 @@ from incident_mock.http.hosts import HostCheck
 from incident_mock.http.intake import Intake
 from incident_mock.http.journaling import Recording
 from incident_mock.http.permissions import Policy
-from incident_mock.http.connexion_internals import BodyValidator, QueryValidator, RouteNote
 from incident_mock.kit.dashboard import Dashboard
 from incident_mock.kit.sandboxes import Sandboxes
 from incident_mock.kit.webhooks import Hub

@@ -19,9 +19,11 @@ version, nothing about the data.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from collections.abc import Mapping
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,6 +40,7 @@ from incident_mock.domain.errors import (
     Forbidden,
     Unauthorized,
 )
+from incident_mock.domain.problems import read_json
 from incident_mock.http.live_docs import LiveDocs
 from incident_mock.kit.control_plane import ControlPlane
 from incident_mock.kit.sandboxes import Sandboxes
@@ -52,6 +55,7 @@ BAD_ADMIN_TOKEN = "The admin token is not valid"
 CROSS_ORIGIN = "The control plane does not answer requests that a browser sent from another origin ({origin})"
 NOT_AN_OBJECT = "The request body must be a JSON object"
 JSON_TYPES = (b"application/json",)
+IN_THREAD = 64 * 1024  # bytes of body from which a request is answered in a worker thread
 
 
 def mock_version() -> str:
@@ -88,9 +92,12 @@ class Control:
                 refusal = self.refusal(scope)
                 if refusal is not None:
                     raise refusal
-                body = _parsed(await self._body(scope, receive))
+                raw = await self._body(scope, receive)
                 query = scope.get("query_string", b"").decode("latin-1")
-                status, answer = self.plane.answer(method, path, query, body, self.docs.base(scope))
+                work = partial(self._answer, raw, method, path, query, self.docs.base(scope))
+                # A large body (a sandbox's own fixtures) is parsed, checked and built from in a worker
+                # thread, so that the loop goes on serving other clients meanwhile.
+                status, answer = await asyncio.to_thread(work) if len(raw) > IN_THREAD else work()
             except ApiError as err:
                 await send_error(send, scope, err, self.types)
                 return
@@ -98,6 +105,9 @@ class Control:
             await send_body(send, status, data, None if answer is None else b"application/json")
         elif not (LiveDocs.serves(method, path) and await self.docs.answer(scope, send, path)):
             await self.app(scope, receive, send)
+
+    def _answer(self, raw: bytes, method: str, path: str, query: str, base: str) -> tuple[int, Any]:
+        return self.plane.answer(method, path, query, _parsed(raw), base)
 
     def refusal(self, scope: Scope) -> ApiError | None:
         """Why a /_mock/ request may not go on (its headers alone), or None."""
@@ -128,23 +138,13 @@ class Control:
 
 
 def _parsed(body: bytes) -> Any:
-    """The body as a JSON object, None when there is none, or BadRequest."""
+    """The body as a JSON object, None when there is none; BadRequest, or 422 for a lone surrogate."""
     if not body:
         return None
-    try:
-        parsed = json.loads(body, parse_constant=_not_a_number)
-    except ValueError as exc:  # UnicodeDecodeError included
-        raise BadRequest(errors.BAD_JSON.format(detail=str(exc)[:200])) from None
-    except RecursionError:
-        raise BadRequest(errors.BAD_JSON.format(detail="nested too deeply")) from None
-    if not isinstance(parsed, dict):
+    parsed = read_json(body)
+    if parsed is not None and not isinstance(parsed, dict):
         raise BadRequest(NOT_AN_OBJECT)
     return parsed
-
-
-def _not_a_number(name: str) -> Any:
-    """NaN and Infinity, which Python's json reads but JSON has not: no schema bound catches them."""
-    raise ValueError(f"{name} is not a JSON value")
 
 
 def _same_origin(origin: str, headers: Headers) -> bool:

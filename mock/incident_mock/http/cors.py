@@ -4,8 +4,9 @@ Off by default: without it a browser page on another origin can send no request 
 With it, requests from a listed origin (or any, with `*`) get `Access-Control-Allow-Origin`, and their
 preflights (`OPTIONS` with `Access-Control-Request-Method`) are answered 204 here, before authentication,
 since a browser sends no credentials on a preflight. Only the API's paths get CORS headers: never the
-control plane (`/_mock/`), the dashboard or the docs. A preflight from an origin that is not listed goes on like any other `OPTIONS`: the router
-answers 405 in the contract's shape, without CORS headers, and the browser refuses the call.
+control plane (`/_mock/`), the dashboard or the docs. A preflight from an origin that is not listed goes
+on like any other `OPTIONS`: the router answers 405 in the contract's shape, without CORS headers, and the
+browser refuses the call.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from incident_mock.wire.responses import CLOSE, NO_STORE, SAFETY
 
 __all__ = ["Intake", "replay"]
 
+
 class _Gone(Exception):
     """The client disconnected before its body was complete."""
 

@@ -79,4 +79,3 @@ class Recording:
                     response_body=chunks[0] if len(chunks) == 1 else b"".join(chunks),
                     fault=state.fault,
                 )
-

@@ -10,7 +10,6 @@ front of it (admin token, origin, JSON only) is http/control_stage.py's.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from incident_mock.domain import errors
 from incident_mock.domain.clock import ClockState
 from incident_mock.domain.errors import MethodNotAllowed, NotFound, ValidationFailed
 from incident_mock.domain.param_check import ParamCheck
-from incident_mock.domain.problems import describe, lone_surrogate
+from incident_mock.domain.problems import bounded
 from incident_mock.domain.records import timestamp
 from incident_mock.kit.faults import MAX_FAULTS
 from incident_mock.kit.journal import Journal, shown
@@ -324,13 +323,7 @@ class ControlPlane:
 
 
 def _check_body(check: Draft4Validator, body: Any) -> None:
-    found = sorted(check.iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
+    """422 listing the first problems of the body (a lone surrogate was refused when it was read)."""
+    found = bounded(check.iter_errors(body))
     if found:
-        entries = {json.dumps(e, sort_keys=True): e for error in found for e in describe(error)}
-        raise ValidationFailed.many(list(entries.values()))
-    bad = lone_surrogate(body)
-    if bad is not None:
-        field, pointer, code = bad
-        raise ValidationFailed(
-            errors.LONE_SURROGATE.format(field=field, code=code), field=field, pointer=pointer
-        )
+        raise ValidationFailed.many(found)

@@ -1,9 +1,10 @@
 """The one typed object a request carries through the stages, stored in the ASGI scope under one key.
 
 `Intake` creates it and keeps the body in `raw`; `RouteNote` sets `operation_id`, the operation Connexion
-routed to; authentication sets `caller`; `Admission` raises `too_large`; `Injection` sets `fault` when one fires; the validators set `body`
-and `query`; `Dispatch` hands `caller`, `body` and `query` to the handler; the error handler reads
-`request_id`; the journal records what they hold. Nothing else is passed between stages.
+routed to; authentication sets `caller`; `Admission` raises `too_large`; `Injection` sets `fault` when one
+fires; the validators set `body` and `query`; `Dispatch` hands `caller`, `body` and `query` to the handler;
+the error handler reads `request_id`; the journal records what they hold. Nothing else is passed between
+stages.
 
 The request id is drawn when first read (the answer's headers, an error body): from the caller's sandbox's
 ids once authentication has named it, else from the mock's, so a seeded sandbox's request ids depend only
