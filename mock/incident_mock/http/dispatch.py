@@ -13,8 +13,9 @@ half of the mock's time per request (see bench/results.md). The terminal app is 
 routed operation.
 
 Arguments come from the spec: path parameters from the route, and the plain query parameters and JSON
-body exactly as the validators parsed and checked them (kept in the request state), with the schema's
-defaults for parameters left out.
+body exactly as the validators parsed and checked them (kept in the request state; a handler taking
+`query_pairs` gets the query string as the validator split it), with the schema's defaults for parameters
+left out.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class Plan:
     path: tuple[str, ...]
     query: tuple[tuple[str, Any], ...]  # name, default
     body: bool
+    pairs: bool = False  # the handler reads the query's (key, value) pairs (deepObject filters)
 
 
 def plan(spec: Spec, operation_id: str, handler: Handler) -> Plan:
@@ -77,7 +79,7 @@ def plan(spec: Spec, operation_id: str, handler: Handler) -> Plan:
         for p in params
         if p["in"] == "query" and p["name"] in wanted
     )
-    return Plan(handler, path, query, "body" in wanted)
+    return Plan(handler, path, query, "body" in wanted, "query_pairs" in wanted)
 
 
 class Dispatch:
@@ -109,6 +111,8 @@ class Dispatch:
             kwargs[name] = state.query.get(name, default)
         if found.body:
             kwargs["body"] = state.body
+        if found.pairs:
+            kwargs["query_pairs"] = state.query_pairs
         caller = state.caller
         sandbox = caller.sandbox
         ctx = Ctx(

@@ -136,6 +136,7 @@ def check_query(plan: QueryPlan, scope: Scope, state: RequestState, max_pairs: i
         pairs = split(scope.get("query_string", b"").decode("latin-1"), max_pairs)
     except QueryError as exc:
         raise ValidationFailed.invalid(exc.field, exc.detail) from None
+    state.query_pairs = pairs
     for key, sent in pairs:
         try:
             name = check_key(key, plan.declared)

@@ -2,9 +2,9 @@
 
 `Intake` creates it and keeps the body in `raw`; `RouteNote` sets `operation_id`, the operation Connexion
 routed to; authentication sets `caller`; `Admission` raises `too_large`; `Injection` sets `fault` when one
-fires; the validators set `body` and `query`; `Dispatch` hands `caller`, `body` and `query` to the handler;
-the error handler reads `request_id`; the journal records what they hold. Nothing else is passed between
-stages.
+fires; the validators set `body`, `query` and `query_pairs`; `Dispatch` hands `caller`, `body`, `query`
+and `query_pairs` to the handler; the error handler reads `request_id`; the journal records what they
+hold. Nothing else is passed between stages.
 
 The request id is drawn when first read (the answer's headers, an error body): from the caller's sandbox's
 ids once authentication has named it, else from the mock's, so a seeded sandbox's request ids depend only
@@ -37,6 +37,7 @@ class RequestState:
     caller: Caller | None = None  # who sent it, once authentication has run
     body: Any = None  # the JSON body as the body validator parsed it
     query: dict[str, Any] = field(default_factory=dict)  # plain query parameters, typed by their schemas
+    query_pairs: list[tuple[str, str]] = field(default_factory=list)  # the query string's (key, value) pairs
     operation_id: str | None = None  # the contract operation Connexion's router matched (RouteNote)
     fault: dict[str, Any] | None = None  # the fault that fired on this request (faults.Fault.note), if any
     drawn: str = ""  # the request id, once drawn
