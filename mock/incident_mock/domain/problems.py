@@ -6,8 +6,11 @@ milliseconds and refuses what JSON has not (NaN, Infinity) and what Unicode has 
 the field holding the lone surrogate, which is 422 `invalid_value` naming it: stored, such a string
 would turn every later answer that shows it into a 500.
 
-`bounded` turns a validator's errors into ErrorSingle entries, at most `MAX_PROBLEMS` of them and a last
-entry saying how many more there were (counted up to `MAX_COUNTED`), so that no 422 grows with the body.
+`fast_check` is a compiled validator (jsonschema_rs) that only answers valid or not; jsonschema, whose
+messages the 422 carries, runs only on an invalid body, passing over what the compiled one finds valid
+(`SKIPPING`). `bounded` turns a validator's errors into ErrorSingle entries, at most `MAX_PROBLEMS` of
+them and a last entry saying how many more there were (counted up to `MAX_COUNTED`), so that no 422 grows
+with the body.
 """
 
 from __future__ import annotations
@@ -17,13 +20,25 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import jsonschema_rs
 import orjson
-from jsonschema import ValidationError
+from jsonschema import Draft4Validator, FormatChecker, ValidationError
 
 from incident_mock.domain import errors
 from incident_mock.domain.errors import BadRequest, ValidationFailed
 
-__all__ = ["MAX_COUNTED", "MAX_PROBLEMS", "bounded", "describe", "lone_surrogate", "read_json"]
+__all__ = [
+    "FORMATS",
+    "MAX_COUNTED",
+    "MAX_PROBLEMS",
+    "SKIPPING",
+    "bounded",
+    "describe",
+    "fast_check",
+    "inlined",
+    "lone_surrogate",
+    "read_json",
+]
 
 Json = dict[str, Any]
 SURROGATE = re.compile("[\\ud800-\\udfff]")
@@ -162,3 +177,87 @@ def bounded(found: Iterable[ValidationError]) -> list[Json]:
             {"code": "too_many_problems", "message": text, "metadata": {"more": str(min(more, MAX_COUNTED))}}
         )
     return listed
+
+
+# jsonschema checks no int32/int64 ranges, and the contract's integers carry those formats.
+FORMATS = FormatChecker(formats=())
+FORMATS.checkers.update(Draft4Validator.FORMAT_CHECKER.checkers)
+for _name, _bits in (("int32", 31), ("int64", 63)):
+    FORMATS.checks(_name)(lambda v, b=_bits: not isinstance(v, int) or -(2**b) <= v < 2**b)
+
+
+def _as_bounds(schema: Any) -> Any:
+    """A copy of a schema with the int32/int64 formats written as the bounds they mean for integers."""
+    if isinstance(schema, list):
+        return [_as_bounds(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _as_bounds(v) for k, v in schema.items()}
+    bits = {"int32": 31, "int64": 63}.get(out.get("format", "")) if out.get("type") == "integer" else None
+    if bits:
+        out.setdefault("minimum", -(2**bits))
+        out.setdefault("maximum", 2**bits - 1)
+    return out
+
+
+_FAST: dict[int, tuple[Any, jsonschema_rs.Draft4Validator]] = {}
+
+
+def fast_check(schema: Json) -> jsonschema_rs.Draft4Validator:
+    """A compiled validator that only answers valid or not, about fifty times faster than jsonschema.
+
+    It never accepts what the jsonschema validator below rejects (tests/mock/test_validation.py
+    compares the two on generated bodies); every error message still comes from jsonschema.
+    """
+    hit = _FAST.get(id(schema))
+    if hit is None or hit[0] is not schema:
+        hit = _FAST[id(schema)] = (
+            schema,
+            jsonschema_rs.Draft4Validator(_as_bounds(schema), validate_formats=True),
+        )
+    return hit[1]
+
+
+def _skipping_items(validator: Any, items: Any, instance: Any, schema: Json) -> Iterator[ValidationError]:
+    """jsonschema's `items`, passing over the items the compiled validator finds valid."""
+    if not validator.is_type(instance, "array") or not isinstance(items, dict):
+        yield from Draft4Validator.VALIDATORS["items"](validator, items, instance, schema)
+        return
+    fast = fast_check(items)
+    for index, item in enumerate(instance):
+        if not fast.is_valid(item):
+            yield from validator.descend(item, items, path=index)
+
+
+def _skipping_properties(
+    validator: Any, properties: Json, instance: Any, schema: Json
+) -> Iterator[ValidationError]:
+    """jsonschema's `properties`, passing over the members the compiled validator finds valid."""
+    if not validator.is_type(instance, "object"):
+        return
+    for name, subschema in properties.items():
+        if name in instance and not fast_check(subschema).is_valid(instance[name]):
+            yield from validator.descend(instance[name], subschema, path=name, schema_path=name)
+
+
+SKIPPING = {
+    "items": _skipping_items,
+    "properties": _skipping_properties,
+}  # jsonschema keywords, to extend with
+
+
+def inlined(spec: Json, schema: Any, chain: tuple[str, ...] = ()) -> Any:
+    """A copy of a schema with every local `$ref` replaced by what it names (a cycle is a ValueError)."""
+    if isinstance(schema, list):
+        return [inlined(spec, s, chain) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        if not ref.startswith("#/") or ref in chain:
+            raise ValueError(f"cannot inline $ref {ref!r}")
+        target: Any = spec
+        for part in ref[2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        return inlined(spec, target, (*chain, ref))
+    return {k: inlined(spec, v, chain) for k, v in schema.items()}

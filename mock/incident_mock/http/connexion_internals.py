@@ -23,7 +23,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from incident_contract.document import Spec
 from incident_contract.facts import max_query_parameters
-from incident_mock.http.validation import FORMATS, QueryPlan, check_body, check_query, parse_body
+from incident_mock.domain.problems import FORMATS
+from incident_mock.http.validation import QueryPlan, check_body, check_query, parse_body
 from incident_mock.wire.request_state import request_state
 
 __all__ = ["PINNED", "ROUTING_KEY", "BodyValidator", "QueryValidator", "RouteNote", "routed_operation"]
