@@ -43,7 +43,7 @@ __all__ = [
 Json = dict[str, Any]
 SURROGATE = re.compile("[\\ud800-\\udfff]")
 MAX_PROBLEMS = 10  # entries listed in one 422
-MAX_COUNTED = 1000  # problems counted beyond them, at most
+MAX_COUNTED = 100  # problems counted beyond them, at most (each costs a descent of jsonschema)
 MORE = "and {more} more problems in this body, not listed: fix these and send it again"
 MORE_THAN = "and more than {more} more problems in this body, not listed: fix these and send it again"
 
