@@ -158,12 +158,10 @@ def _with_neighbour(
 
 def _fixtures(size: int) -> bytes:
     """A sandbox-create body of about `size` bytes: 100 incidents of its own with long summaries."""
-    incident = {"id": "", "created_by": "mock-key-creator",
-                "payload": {"idempotency_key": "", "severity_id": "01JGZ0SEV0000000000000MAJ0",
-                            "visibility": "public", "summary": ""}}  # fmt: skip
     each = size // 100 - 200
-    incidents = [{**incident, "id": f"01JGZ1NC{n:018d}",
-                  "payload": {**incident["payload"], "idempotency_key": f"seed-{n}", "summary": "s" * each}}
+    incidents = [{"id": f"01JGZ1NC{n:018d}", "created_by": "mock-key-creator",
+                  "payload": {"idempotency_key": f"seed-{n}", "severity_id": "01JGZ0SEV0000000000000MAJ0",
+                              "visibility": "public", "summary": "s" * each}}
                  for n in range(100)]  # fmt: skip
     return json.dumps({"fixtures": {"incidents": incidents}}).encode()
 
