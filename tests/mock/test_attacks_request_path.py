@@ -204,3 +204,23 @@ def test_a_sandbox_with_a_large_fixtures_document_stalls_no_neighbour(mock: Mock
     assert answer.json()["sandbox"]["incidents"] == 100
     assert httpx.delete(f"{mock.url}/_mock/sandboxes/{answer.json()['sandbox']['id']}").status_code == 204
     assert worst < 0.5  # measured (bench/limits.py): 10 ms, in a worker thread
+
+
+def test_the_advice_of_a_capacity_error_frees_room_when_followed() -> None:
+    """Main advised "Reset the mock (POST /_mock/reset)" at the sandbox cap, which frees no sandbox."""
+    import re
+
+    from incident_mock.domain.limits import Limits
+    from incident_mock.server import MockServer
+
+    with (
+        MockServer(limits=Limits(max_sandboxes=2)).running() as capped,
+        httpx.Client(base_url=capped.url) as http,
+    ):
+        made = http.post("/_mock/sandboxes").json()["sandbox"]
+        refused = http.post("/_mock/sandboxes")
+        assert refused.status_code == 422
+        message = refused.json()["errors"][0]["message"]
+        method, path = re.search(r"\((DELETE|POST) (/_mock/[^)]+)\)", message).groups()  # type: ignore[union-attr]
+        assert http.request(method, path.replace("{sandbox_id}", made["id"])).status_code == 204
+        assert http.post("/_mock/sandboxes").status_code == 201
