@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from servers import Server
 __all__ = ["BIG_SUMMARY", "at_cap", "big_creates", "slow_bodies", "slow_bodies_on"]
 
 BIG_SUMMARY = 900 * 1024
+ROOT = Path(__file__).resolve().parent.parent
 TRIAGE = "01JGZ0STAT000000000TR1AGE0"  # where an incident created without a status starts
 
 
@@ -157,13 +159,35 @@ def _with_neighbour(
 
 
 def _fixtures(size: int) -> bytes:
-    """A sandbox-create body of about `size` bytes: 100 incidents of its own with long summaries."""
-    each = size // 100 - 200
-    incidents = [{"id": f"01JGZ1NC{n:018d}", "created_by": "mock-key-creator",
-                  "payload": {"idempotency_key": f"seed-{n}", "severity_id": "01JGZ0SEV0000000000000MAJ0",
-                              "visibility": "public", "summary": "s" * each}}
-                 for n in range(100)]  # fmt: skip
-    return json.dumps({"fixtures": {"incidents": incidents}}).encode()
+    """A sandbox-create body of about `size` bytes: 500 users, 500 options of the default fixtures'
+    first custom field, and 100 incidents of its own (the fixtures' own, with their custom field values)."""
+    import yaml  # the bench's environment has the core's PyYAML
+
+    default = yaml.safe_load((ROOT / "mock" / "incident_mock" / "fixtures.yaml").read_text())
+    user, option, incident = default["users"][0], default["custom_field_options"][0], default["incidents"][0]
+    users = [{**user, "id": f"01JGZ0VSER{n:016d}", "email": f"user{n}@example.com", "slack_user_id": f"U{n}"}
+             for n in range(500)]  # fmt: skip
+    options = [
+        {**option, "id": f"01JGZ0PT{n:018d}", "value": f"Option {n}", "sort_key": n} for n in range(500)
+    ]
+    body = {
+        "users": [*default["users"], *users],
+        "custom_field_options": [*default["custom_field_options"], *options],
+    }
+    each = max(1, (size - len(json.dumps(body))) // 100 - len(json.dumps(incident)))
+    body["incidents"] = [
+        {**incident, "id": f"01JGZ1NC{n:018d}",
+         "payload": {**incident["payload"], "idempotency_key": f"seed-{n}", "summary": "s" * each}}
+        for n in range(100)
+    ]  # fmt: skip
+    return json.dumps({"fixtures": body}).encode()
+
+
+def _timed(client: httpx.Client, path: str, data: bytes, timed: list[float]) -> httpx.Response:
+    started = time.perf_counter()
+    answered = client.post(path, content=data)
+    timed.append(time.perf_counter() - started)
+    return answered
 
 
 def slow_bodies(base: str, token: str, severity_id: str) -> list[str]:
@@ -187,9 +211,9 @@ def slow_bodies(base: str, token: str, severity_id: str) -> list[str]:
     with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
         for name, (path, data) in cases.items():
             for _ in range(2):  # the first also compiles the checks of the operation's schema
-                started = time.perf_counter()
-                answer, worst = _with_neighbour(base, token, lambda: client.post(path, content=data))  # noqa: B023
-                seconds = time.perf_counter() - started
+                timed: list[float] = []
+                answer, worst = _with_neighbour(base, token, partial(_timed, client, path, data, timed))
+                seconds = timed[0]
                 if answer.status_code == 201 and path == "/_mock/sandboxes":
                     client.delete(f"/_mock/sandboxes/{answer.json()['sandbox']['id']}")
             lines.append(
