@@ -32,6 +32,7 @@ __all__ = [
     "MAX_COUNTED",
     "MAX_PROBLEMS",
     "SKIPPING",
+    "Compiled",
     "bounded",
     "describe",
     "fast_check",
@@ -42,6 +43,7 @@ __all__ = [
 
 Json = dict[str, Any]
 SURROGATE = re.compile("[\\ud800-\\udfff]")
+Compiled = jsonschema_rs.Draft4Validator  # what fast_check gives
 MAX_PROBLEMS = 10  # entries listed in one 422
 MAX_COUNTED = 100  # problems counted beyond them, at most (each costs a descent of jsonschema)
 MORE = "and {more} more problems in this body, not listed: fix these and send it again"

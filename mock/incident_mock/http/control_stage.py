@@ -142,7 +142,9 @@ def _parsed(body: bytes) -> Any:
     if not body:
         return None
     parsed = read_json(body)
-    if parsed is not None and not isinstance(parsed, dict):
+    if not isinstance(parsed, dict):
+        if parsed is None and not body.strip():
+            return None  # blank: no body
         raise BadRequest(NOT_AN_OBJECT)
     return parsed
 

@@ -28,7 +28,6 @@ from hmac import compare_digest
 from pathlib import Path
 from typing import Any
 
-import jsonschema_rs
 from jsonschema import Draft4Validator
 
 from incident_contract.document import Spec
@@ -38,7 +37,7 @@ from incident_mock.domain.clock import Clock, SandboxClock
 from incident_mock.domain.errors import NotFound, ValidationFailed
 from incident_mock.domain.ids import Ids, app_seed
 from incident_mock.domain.limits import Totals, capacity_reached, text_bytes
-from incident_mock.domain.problems import fast_check, inlined
+from incident_mock.domain.problems import Compiled, fast_check, inlined
 from incident_mock.domain.records import ApiKey
 from incident_mock.domain.settings import MockSettings
 from incident_mock.engine.store import Rules, StoreHolder, discard, read_fixtures
@@ -321,7 +320,7 @@ class Sandboxes:
             merged["organisation"] = {**self.template["organisation"], **custom["organisation"]}
         return merged
 
-    def _fast(self, schema: str) -> jsonschema_rs.Draft4Validator:
+    def _fast(self, schema: str) -> Compiled:
         """The compiled check of a component schema (a MiB of fixtures in milliseconds)."""
         inline = self.inlined.get(schema)
         if inline is None:
