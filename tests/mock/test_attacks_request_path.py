@@ -224,3 +224,17 @@ def test_the_advice_of_a_capacity_error_frees_room_when_followed() -> None:
         method, path = re.search(r"\((DELETE|POST) (/_mock/[^)]+)\)", message).groups()  # type: ignore[union-attr]
         assert http.request(method, path.replace("{sandbox_id}", made["id"])).status_code == 204
         assert http.post("/_mock/sandboxes").status_code == 201
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"k" * 500_000: 1},  # an unknown field with a long name
+        {"custom_field_entries": [{"k" * 200_000: "\ud800"}]},  # a lone surrogate under a long name
+        {"custom_field_entries": [{"custom_field_id": "x", "values": [{"v" * 100_000: 1}] * 5}]},
+    ],
+)
+def test_no_422_grows_with_the_names_in_the_body(mock: Mock, extra: dict[str, Any]) -> None:
+    data = json.dumps(create_body("s", **extra)).encode()
+    answer = post(mock.url, "/v2/incidents", data)
+    assert answer.status_code == 422 and len(answer.content) < 8192, answer.content[:300]

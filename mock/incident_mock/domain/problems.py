@@ -45,6 +45,7 @@ Json = dict[str, Any]
 SURROGATE = re.compile("[\\ud800-\\udfff]")
 Compiled = jsonschema_rs.Draft4Validator  # what fast_check gives
 MAX_PROBLEMS = 10  # entries listed in one 422
+MAX_NAME = 100  # characters of a field name shown in an answer
 MAX_COUNTED = 100  # problems counted beyond them, at most (each costs a descent of jsonschema)
 MORE = "and {more} more problems in this body, not listed: fix these and send it again"
 MORE_THAN = "and more than {more} more problems in this body, not listed: fix these and send it again"
@@ -107,7 +108,7 @@ def lone_surrogate(body: Any) -> tuple[str, str, int] | None:
         if found is not None:
             path = at
             named = [p for p in path if isinstance(p, str)]
-            return (named[-1] if named else "body"), _pointer(path), ord(found.group())
+            return (_short(named[-1]) if named else "body"), _pointer(path), ord(found.group())
     return None
 
 
@@ -126,7 +127,12 @@ def _among(
 
 
 def _pointer(parts: Iterable[Any]) -> str:
-    return "".join(f"/{str(p).replace('~', '~0').replace('/', '~1')}" for p in parts)
+    return "".join(f"/{_short(str(p)).replace('~', '~0').replace('/', '~1')}" for p in parts)
+
+
+def _short(name: str) -> str:
+    """A name as an answer shows it: cut at `MAX_NAME` characters, so that no answer grows with a body."""
+    return name if len(name) <= MAX_NAME else name[:MAX_NAME] + "..."
 
 
 def describe(error: ValidationError) -> Iterator[Json]:
@@ -135,17 +141,19 @@ def describe(error: ValidationError) -> Iterator[Json]:
     if error.validator == "required" and isinstance(error.instance, dict):
         for n in error.validator_value:
             if n not in error.instance:
-                yield errors.entry("is_required", errors.REQUIRED.format(field=n), n, _pointer([*path, n]))
+                yield errors.entry(
+                    "is_required", errors.REQUIRED.format(field=_short(n)), _short(n), _pointer([*path, n])
+                )
         return
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = set(error.schema.get("properties", {}))
         for n in error.instance:
             if n not in known:
-                message = errors.UNKNOWN_FIELD.format(field=n[:100])
-                yield errors.entry("invalid_value", message, n[:100], _pointer([*path, n]))
+                message = errors.UNKNOWN_FIELD.format(field=_short(n))
+                yield errors.entry("invalid_value", message, _short(n), _pointer([*path, n]))
         return
     named = [p for p in path if isinstance(p, str)]
-    field = named[-1] if named else "body"
+    field = _short(named[-1]) if named else "body"
     detail = (
         error.message if len(error.message) < 200 else f"{error.validator} {error.validator_value!r}"[:200]
     )
