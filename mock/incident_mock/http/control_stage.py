@@ -12,9 +12,11 @@ The control plane can wipe the state, so a web page the developer happens to vis
   `invalid_content_type` otherwise): a form post or a `text/plain` beacon never reaches an operation.
   A bodiless POST without a Content-Type is what curl and test clients send; browsers always add an
   Origin to those.
-These run before any route, so they carry over to whatever the control plane grows into. The docs are
-`live_docs.LiveDocs`, the contract's and the control plane's. `/_mock/health` tells liveness and the mock's
-version, nothing about the data.
+These run before any route, so they carry over to whatever the control plane grows into. A request whose
+body passes 64 KiB (a sandbox's own fixtures document) is read, checked and answered in a worker thread,
+one at a time, so that other clients are served meanwhile. The docs are `live_docs.LiveDocs`, the
+contract's and the control plane's. `/_mock/health` tells liveness and the mock's version, nothing about
+the data.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class Control:
         self.docs = LiveDocs(spec, public_url, control_spec)
         self.admin_token = admin_token.encode() if admin_token else None
         self.plane = ControlPlane(control_spec, sandboxes, mock_version())
+        self.one_at_a_time = asyncio.Lock()  # requests answered in a worker thread
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -96,8 +99,12 @@ class Control:
                 query = scope.get("query_string", b"").decode("latin-1")
                 work = partial(self._answer, raw, method, path, query, self.docs.base(scope))
                 # A large body (a sandbox's own fixtures) is parsed, checked and built from in a worker
-                # thread, so that the loop goes on serving other clients meanwhile.
-                status, answer = await asyncio.to_thread(work) if len(raw) > IN_THREAD else work()
+                # thread, so that the loop goes on serving other clients meanwhile; one at a time.
+                if len(raw) > IN_THREAD:
+                    async with self.one_at_a_time:
+                        status, answer = await asyncio.to_thread(work)
+                else:
+                    status, answer = work()
             except ApiError as err:
                 await send_error(send, scope, err, self.types)
                 return
