@@ -4,10 +4,12 @@ GET /v1/severities and measures its worst wait.
 
 Bounds are generous (a slow, shared machine must pass): bench/limits.py measures the real figures.
 
-Before (the answers on main): a 1 MiB create body of 250,000 small strings with one `\\u` escape held
-the loop for 0.4-2.9 s; a 200 KB body of 100,000 invalid items stalled every client for 4-14 s and was
-answered with a 19-56 MB 422; `--cors-origin '*'` put CORS headers on /dashboard; a second Ctrl-C with
-requests in flight answered them with uvicorn's text/plain 500 and logged a traceback for each.
+Before (the answers on main, measured with bench/limits.py on a loaded 2-core machine): a 1 MiB create of
+170,000 small strings with one `\\u0041` escape took 21-41 s and held every neighbour as long, answered
+with a 32 MB 422; a 300 KB body of 100,000 invalid items took 10-20 s, answered with an 18.7 MB 422; a
+sandbox with 250 KB of its own fixtures held neighbours 0.56 s; `--cors-origin '*'` put CORS headers on
+/dashboard; a second Ctrl-C with requests in flight answered them with uvicorn's text/plain 500 and logged
+a traceback for each; the sandbox cap's 422 advised a reset, which frees no sandbox.
 """
 
 from __future__ import annotations
