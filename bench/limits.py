@@ -3,16 +3,25 @@
 - the mock at its incident cap: RSS at the cap and per incident, the answer past the cap, a list over
   the full store (wrk), and a 500-value and a 1,300-value filter over it with the worst wait of a
   concurrent client (filter_target.measure), then the reset of the full store;
-- creates with a 900 KiB summary: RSS growth per byte sent.
+- creates with a 900 KiB summary: RSS growth per byte sent;
+- slow bodies: a 1 MiB create of small strings with one `\\u0041` escape, a 1 MiB create whose summary
+  holds a lone surrogate, a body of 100,000 invalid items, and a sandbox created with 250 KB of its own
+  fixtures, each with its answer, its size and the worst wait of a neighbour polling GET /v1/severities.
+
+`python bench/limits.py slow-bodies` runs the last one alone (the mock of this checkout, its figures printed).
 """
 
 from __future__ import annotations
 
 import json
 import random
+import sys
+import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 from filter_target import measure as measure_filters
@@ -21,9 +30,10 @@ from report import Run
 from seed import incident_count, seed
 from servers import Server
 
-__all__ = ["BIG_SUMMARY", "at_cap", "big_creates"]
+__all__ = ["BIG_SUMMARY", "at_cap", "big_creates", "slow_bodies", "slow_bodies_on"]
 
 BIG_SUMMARY = 900 * 1024
+ROOT = Path(__file__).resolve().parent.parent
 TRIAGE = "01JGZ0STAT000000000TR1AGE0"  # where an incident created without a status starts
 
 
@@ -118,3 +128,112 @@ def big_creates(
         )
     finally:
         mock.stop()
+
+
+def _with_neighbour(
+    base: str, token: str, attack: Callable[[], httpx.Response]
+) -> tuple[httpx.Response, float]:
+    """The attack's answer, and the worst wait (s) of a neighbour polling GET /v1/severities meanwhile."""
+    done, began = threading.Event(), threading.Event()
+    worst = 0.0
+
+    def poll() -> None:
+        nonlocal worst
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+            client.get("/v1/severities").raise_for_status()
+            began.set()
+            while not done.is_set():
+                started = time.perf_counter()
+                client.get("/v1/severities").raise_for_status()
+                worst = max(worst, time.perf_counter() - started)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    began.wait(30)
+    try:
+        answer = attack()
+    finally:
+        done.set()
+        poller.join(60)
+    return answer, worst
+
+
+def _fixtures(size: int) -> bytes:
+    """A sandbox-create body of about `size` bytes: 500 users, 500 options of the default fixtures'
+    first custom field, and 100 incidents of its own (the fixtures' own, with their custom field values)."""
+    import yaml  # the bench's environment has the core's PyYAML
+
+    default = yaml.safe_load((ROOT / "mock" / "incident_mock" / "fixtures.yaml").read_text())
+    user, option, incident = default["users"][0], default["custom_field_options"][0], default["incidents"][0]
+    users = [{**user, "id": f"01JGZ0VSER{n:016d}", "email": f"user{n}@example.com", "slack_user_id": f"U{n}"}
+             for n in range(500)]  # fmt: skip
+    options = [
+        {**option, "id": f"01JGZ0PT{n:018d}", "value": f"Option {n}", "sort_key": n} for n in range(500)
+    ]
+    body = {
+        "users": [*default["users"], *users],
+        "custom_field_options": [*default["custom_field_options"], *options],
+    }
+    each = max(1, (size - len(json.dumps(body))) // 100 - len(json.dumps(incident)))
+    body["incidents"] = [
+        {**incident, "id": f"01JGZ1NC{n:018d}",
+         "payload": {**incident["payload"], "idempotency_key": f"seed-{n}", "summary": "s" * each}}
+        for n in range(100)
+    ]  # fmt: skip
+    return json.dumps({"fixtures": body}).encode()
+
+
+def _timed(client: httpx.Client, path: str, data: bytes, timed: list[float]) -> httpx.Response:
+    started = time.perf_counter()
+    answered = client.post(path, content=data)
+    timed.append(time.perf_counter() - started)
+    return answered
+
+
+def slow_bodies(base: str, token: str, severity_id: str) -> list[str]:
+    """Large and malformed bodies, each with a neighbour polling: one line each."""
+
+    def create(**extra: Any) -> dict[str, Any]:
+        return {"idempotency_key": f"slow-{time.perf_counter_ns()}", "severity_id": severity_id,
+                "visibility": "public", **extra}  # fmt: skip
+
+    strings = json.dumps(create(custom_field_entries=["ab"] * 170_000)).replace('"ab"', '"\\u0041b"', 1)
+    surrogate = json.dumps(create(summary="a" * 1_040_000)).replace('"a', '"\\ud800', 1)
+    cases = {
+        "a 1 MiB create of 170,000 small strings, one \\u0041 escaped": ("/v2/incidents", strings.encode()),
+        "a 1 MiB create whose summary holds a lone surrogate": ("/v2/incidents", surrogate.encode()),
+        "a 300 KB create of 100,000 invalid items": (
+            "/v2/incidents", json.dumps(create(custom_field_entries=[1] * 100_000)).encode()),
+        "a sandbox created with 250 KB of its own fixtures": ("/_mock/sandboxes", _fixtures(250_000)),
+    }  # fmt: skip
+    lines = []
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+        for name, (path, data) in cases.items():
+            for _ in range(2):  # the first also compiles the checks of the operation's schema
+                timed: list[float] = []
+                answer, worst = _with_neighbour(base, token, partial(_timed, client, path, data, timed))
+                seconds = timed[0]
+                if answer.status_code == 201 and path == "/_mock/sandboxes":
+                    client.delete(f"/_mock/sandboxes/{answer.json()['sandbox']['id']}")
+            lines.append(
+                f"{name} ({len(data):,} bytes): {answer.status_code} of {len(answer.content):,} bytes in "
+                f"{seconds * 1000:.0f} ms; a neighbour's worst wait meanwhile {worst * 1000:.1f} ms"
+            )
+    return lines
+
+
+def slow_bodies_on(mock_argv: list[str], out: Path, run: Run, token: str, severity_id: str) -> None:
+    mock = _mock(mock_argv, "mock", out / "mock-slow.log")
+    try:
+        run.memory.extend(slow_bodies(mock.base, token, severity_id))
+    finally:
+        mock.stop()
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["slow-bodies"]:
+    from incident_mock.server import MockServer
+
+    with MockServer(port=0).running() as served:
+        for line in slow_bodies(served.url, "mock-key-full", "01JGZ0SEV0000000000000MAJ0"):
+            print(line)

@@ -31,7 +31,7 @@ from importlib import metadata
 from pathlib import Path
 
 import httpx
-from limits import at_cap, big_creates
+from limits import at_cap, big_creates, slow_bodies_on
 from loadgen import Result, run_wrk
 from report import Run, merge, wide_name, with_sandboxes
 from sandboxes import create_many, delete_all
@@ -179,6 +179,7 @@ def bench(opts: argparse.Namespace, run: Run) -> None:
 
     at_cap(MOCK_ARGV, OUT, run, TOKEN, severity_id, opts.memory_store, listed)
     big_creates(MOCK_ARGV, OUT, run, TOKEN, severity_id)
+    slow_bodies_on(MOCK_ARGV, OUT, run, TOKEN, severity_id)
 
 
 def main() -> None:

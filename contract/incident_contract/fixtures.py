@@ -40,18 +40,26 @@ def _pointing(node: Any, base: str) -> Any:
     return out
 
 
-def fixtures_schema(control: Spec, tables: Mapping[str, str], *, complete: bool) -> Json:
+def fixtures_schema(
+    control: Spec,
+    tables: Mapping[str, str],
+    *,
+    complete: bool,
+    bases: tuple[str, str] = (SPEC_URI, CONTROL_URI),
+) -> Json:
     """The control plane's `Fixtures` with the table -> contract schema map `tables` applied to each
-    table's items; `complete` requires the organisation, the keys and every table."""
-    schema: Json = _pointing(copy.deepcopy(control["components"]["schemas"]["Fixtures"]), CONTROL_URI)
+    table's items; `complete` requires the organisation, the keys and every table. Its references point
+    into the contract and the control plane at `bases` (("", ""): one document holding both's schemas)."""
+    contract_base, control_base = bases
+    schema: Json = _pointing(copy.deepcopy(control["components"]["schemas"]["Fixtures"]), control_base)
     properties = schema["properties"]
     for table, name in tables.items():
         held = properties.setdefault(table, {"type": "array"})
-        held["items"] = {"$ref": f"{SPEC_URI}#/components/schemas/{name}"}
+        held["items"] = {"$ref": f"{contract_base}#/components/schemas/{name}"}
     seeds = properties.get("incidents")
     if seeds is not None:  # each seed's payload is a create's body
-        seed = _pointing(copy.deepcopy(control["components"]["schemas"]["FixtureIncident"]), CONTROL_URI)
-        seed["properties"]["payload"] = {"$ref": f"{SPEC_URI}#/components/schemas/{SEED_PAYLOAD}"}
+        seed = _pointing(copy.deepcopy(control["components"]["schemas"]["FixtureIncident"]), control_base)
+        seed["properties"]["payload"] = {"$ref": f"{contract_base}#/components/schemas/{SEED_PAYLOAD}"}
         seeds["items"] = seed
     if complete:
         schema["required"] = ["organisation", "api_keys", *tables]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
@@ -162,9 +162,13 @@ def _default(by_name: dict[str, Json], name: str) -> Any:
 
 
 def parse_list_query(
-    raw: str, params: Iterable[Json], scalars: Json | None = None, max_pairs: int | None = None
+    raw: str | Sequence[tuple[str, str]],
+    params: Iterable[Json],
+    scalars: Json | None = None,
+    max_pairs: int | None = None,
 ) -> ListQuery:
-    """Parse and check a raw list query. `params` are the operation's resolved parameters.
+    """Parse and check a raw list query, or its (key, value) pairs as `split` gave them. `params` are the
+    operation's resolved parameters.
 
     `scalars` are the plain parameters already parsed and checked against their schemas (the mock's
     validator does that); without them, plain values are taken as sent. `max_pairs` is the document's
@@ -172,7 +176,7 @@ def parse_list_query(
     """
     by_name = {p["name"]: p for p in params}
     grouped: dict[tuple[str, str | None, str | None], list[str]] = {}
-    for key, value in split(raw, max_pairs):
+    for key, value in split(raw, max_pairs) if isinstance(raw, str) else raw:
         check_key(key, by_name)
         parts = key_parts(key)
         assert parts is not None

@@ -16,10 +16,12 @@ the order.
                      journals (Basic auth, admin token)
  6. journaling       records each answered request in the journal of the caller's sandbox, or in the
                      unattributed journal when no sandbox claims it (kit/journal.py)
-    (Connexion)      routing by openapi.yaml
+    (Connexion)      routing by openapi.yaml; just inside the router, `RouteNote`
+                     (http/connexion_internals.py) puts the operation it matched into the request state
  7. authentication   Connexion's security middleware runs our bearer handler: 401, or the caller and the
                      sandbox its token belongs to (kit/sandboxes.py: one lookup by the token's digest)
- 8. admission        403 for a missing scope, then 413, then the rate limit (429)
+ 8. admission        403 for a missing scope, then 413 (the body Intake found too large), then the rate
+                     limit (429)
  9. fault_injection  the fault armed in the caller's sandbox for this operation, if any: an error answer,
                      a delay, a cut connection, or a 500 after the operation ran (kit/faults.py)
 10. validation       Connexion's request validation with our validators: 400, and 422 per field
@@ -49,6 +51,7 @@ from incident_mock.domain.settings import DEFAULT_FIXTURES, MockSettings
 from incident_mock.engine.store import StoreHolder
 from incident_mock.http.admission import Admission
 from incident_mock.http.authentication import BearerAuthentication
+from incident_mock.http.connexion_internals import BodyValidator, QueryValidator, RouteNote
 from incident_mock.http.control_stage import Control
 from incident_mock.http.cors import Cors
 from incident_mock.http.dispatch import Dispatch, HandlerResolver
@@ -58,7 +61,6 @@ from incident_mock.http.hosts import HostCheck
 from incident_mock.http.intake import Intake
 from incident_mock.http.journaling import Recording
 from incident_mock.http.permissions import Policy
-from incident_mock.http.validation import BodyValidator, QueryValidator
 from incident_mock.kit.dashboard import Dashboard
 from incident_mock.kit.sandboxes import Sandboxes
 from incident_mock.kit.webhooks import Hub
@@ -130,7 +132,6 @@ def create_app(
         spec=spec,
         control_spec=load_control_spec(),
         types=types,
-        max_body=limit,
         public_url=settings.public_url,
         admin_token=settings.admin_token,
     )
@@ -138,12 +139,12 @@ def create_app(
         Dashboard, MiddlewarePosition.BEFORE_EXCEPTION, sandboxes=sandboxes, admin_token=settings.admin_token
     )
     app.add_middleware(Recording, MiddlewarePosition.BEFORE_EXCEPTION, sandboxes=sandboxes)  # 6
+    app.add_middleware(RouteNote, MiddlewarePosition.BEFORE_SECURITY)  # just inside Connexion's router
     # Connexion: routing, then security (7, BearerAuthentication).
     app.add_middleware(  # 8
         Admission,
         MiddlewarePosition.BEFORE_VALIDATION,
         policy=policy,
-        max_body=limit,
         rate_limit=settings.rate_limit,
     )
     app.add_middleware(Injection, MiddlewarePosition.BEFORE_VALIDATION)  # 9, inside admission

@@ -27,7 +27,7 @@ from incident_contract.facts import error_types
 from incident_mock.app import create_app
 from incident_mock.domain.ids import Ids
 from incident_mock.domain.settings import MockSettings, TransportLimits
-from incident_mock.http.transport import protocol_class
+from incident_mock.http.transport import CleanStopServer, protocol_class
 from incident_mock.kit.sandboxes import Sandboxes
 
 __all__ = [
@@ -135,7 +135,7 @@ def uvicorn_server(
         log_level=log_level,
         access_log=access_log,
     )
-    return uvicorn.Server(config)
+    return CleanStopServer(config)
 
 
 def _request_ids(app: ASGIApp) -> Ids | None:

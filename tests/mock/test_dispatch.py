@@ -75,3 +75,25 @@ def test_handlers_take_ctx_first() -> None:
     for opid, handler in HANDLERS.items():
         first = next(iter(inspect.signature(handler).parameters.values()))
         assert first.name == "ctx" and first.annotation in (Ctx, "Ctx"), opid
+
+
+async def test_the_list_reads_the_query_as_the_validator_split_it(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The query string of GET /v2/incidents is split once, by the validator, and its filters still apply."""
+    import incident_contract.query as grammar
+    from incident_mock.http import validation
+
+    calls: list[str] = []
+    original = grammar.split
+
+    def counting(raw: str, limit: int | None = None) -> list[tuple[str, str]]:
+        calls.append(raw)
+        return original(raw, limit)
+
+    monkeypatch.setattr(grammar, "split", counting)
+    monkeypatch.setattr(validation, "split", counting)
+    query = "page_size=5&severity[one_of]=no-such-severity"
+    answer = await client.get(f"/v2/incidents?{query}", headers=FULL)
+    assert answer.status_code == 422 and answer.json()["errors"][0]["source"]["field"] == "severity"
+    assert calls == [query]

@@ -15,7 +15,7 @@ from incident_contract.operations import operations
 from incident_contract.refs import resolve
 from incident_mock.domain.errors import ValidationFailed
 from incident_mock.domain.param_check import ParamCheck
-from incident_mock.http.validation import QueryValidator
+from incident_mock.http.connexion_internals import QueryValidator
 
 
 def _parameters() -> list[dict[str, Any]]:

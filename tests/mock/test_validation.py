@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from incident_contract.document import load_spec
 from incident_contract.operations import operations
-from incident_mock.http.validation import FORMATS, fast_check
+from incident_mock.domain.problems import FORMATS, fast_check
 
 SPEC = resolve_refs(load_spec())
 BODIES = sorted(

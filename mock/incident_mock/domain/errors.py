@@ -49,7 +49,7 @@ BAD_ENCODING = "The request body is not valid UTF-8"
 BAD_CONTENT_TYPE = "Send the request body as application/json"
 CAPACITY = (
     "The server holds its maximum of {limit} {what} ({cap}): nothing was stored. "
-    "Reset the mock (POST /_mock/reset) or start it with a larger {option}"
+    "{frees}, or start the mock with a larger {option}"
 )
 LONE_SURROGATE = "{field} is invalid: it holds a lone surrogate (\\u{code:04x}), which is not valid Unicode"
 

@@ -84,9 +84,25 @@ def text_bytes(*values: object) -> int:
     return total
 
 
+# What frees room under each cap, said so that following it works.
+RESET = (
+    "Reset the sandbox to its fixtures (POST /_mock/reset for the default one, "
+    "POST /_mock/sandboxes/{sandbox_id}/actions/reset for another)"
+)
+FREES = {
+    "max_sandboxes": "Delete a sandbox you no longer need (DELETE /_mock/sandboxes/{sandbox_id})",
+    "max_total_incidents": "Reset or delete sandboxes (DELETE /_mock/sandboxes/{sandbox_id})",
+    "max_text_bytes": "Reset or delete sandboxes (DELETE /_mock/sandboxes/{sandbox_id})",
+    "max_endpoints": "Delete an endpoint (DELETE /_mock/sandboxes/{sandbox_id}/webhooks/{endpoint_id})",
+}
+
+
 def capacity_reached(what: str, cap: str, limit: int, option: str | None = None) -> ValidationFailed:
-    """422 capacity_reached, naming the cap and the `incident-mock` option that sets it."""
+    """422 capacity_reached, naming the cap, what frees room under it and the `incident-mock` option that
+    sets it."""
     option = option or "--" + cap.replace("_", "-")
+    frees = FREES.get(cap, RESET)
     return ValidationFailed(
-        errors.CAPACITY.format(limit=limit, what=what, cap=cap, option=option), code="capacity_reached"
+        errors.CAPACITY.format(limit=limit, what=what, cap=cap, option=option, frees=frees),
+        code="capacity_reached",
     )

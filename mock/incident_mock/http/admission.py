@@ -1,5 +1,7 @@
 """Stage 8, admission: may this authenticated caller make this request now.
 
+The operation is the one Connexion's router matched (RouteNote put it into the request state).
+
 Runs after Connexion's security (authentication) and before its request validation, so a key without
 the operation's scope gets 403 whatever its body says, and a body over the limit gets 413 only once the
 key and its scopes are known to be good. Then the rate limit (off unless asked for): each key has a
@@ -15,7 +17,7 @@ import time
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from incident_mock.domain import errors
-from incident_mock.domain.errors import NotFound, PayloadTooLarge, TooManyRequests
+from incident_mock.domain.errors import NotFound, TooManyRequests
 from incident_mock.http.permissions import Policy
 from incident_mock.wire.request_state import request_state
 
@@ -57,25 +59,24 @@ class RateLimit:
 
 
 class Admission:
-    def __init__(self, app: ASGIApp, *, policy: Policy, max_body: int, rate_limit: int | None = None) -> None:
-        self.app, self.policy, self.max_body = app, policy, max_body
+    def __init__(self, app: ASGIApp, *, policy: Policy, rate_limit: int | None = None) -> None:
+        self.app, self.policy = app, policy
         self.limit = RateLimit(rate_limit) if rate_limit else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        operation_id = scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
-        if scope["type"] != "http" or operation_id is None:
+        state = request_state(scope) if scope["type"] == "http" else None
+        operation_id = state.operation_id if state is not None else None
+        if state is None or operation_id is None:
             await self.app(scope, receive, send)
             return
-        state = request_state(scope)
-        state.operation_id = operation_id
         if state.caller is None:
             # Every operation is secured, so authentication must have run. It has not when Connexion's
             # routers disagree about the path: one ending in a newline (`/v1/severities/a%0A`) is routed to
             # an operation but skips the security middleware. No such path is in the contract: 404.
             raise NotFound(errors.NO_ROUTE.format(path=scope.get("path", "")))
         self.policy.authorize(state.caller, operation_id)
-        if state.too_large:
-            raise PayloadTooLarge(errors.TOO_LARGE.format(limit=self.max_body))
+        if state.too_large is not None:
+            raise state.too_large
         if self.limit is not None:
             self.limit.spend(state.caller.key.id, buckets=state.caller.sandbox.buckets)
         await self.app(scope, receive, send)

@@ -12,16 +12,20 @@ The control plane can wipe the state, so a web page the developer happens to vis
   `invalid_content_type` otherwise): a form post or a `text/plain` beacon never reaches an operation.
   A bodiless POST without a Content-Type is what curl and test clients send; browsers always add an
   Origin to those.
-These run before any route, so they carry over to whatever the control plane grows into. The docs are
-`live_docs.LiveDocs`, the contract's and the control plane's. `/_mock/health` tells liveness and the mock's
-version, nothing about the data.
+These run before any route, so they carry over to whatever the control plane grows into. A request whose
+body passes 64 KiB (a sandbox's own fixtures document) is read, checked and answered in a worker thread,
+one at a time, so that other clients are served meanwhile. The docs are `live_docs.LiveDocs`, the
+contract's and the control plane's. `/_mock/health` tells liveness and the mock's version, nothing about
+the data.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from collections.abc import Mapping
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,9 +40,9 @@ from incident_mock.domain.errors import (
     ApiError,
     BadRequest,
     Forbidden,
-    PayloadTooLarge,
     Unauthorized,
 )
+from incident_mock.domain.problems import read_json
 from incident_mock.http.live_docs import LiveDocs
 from incident_mock.kit.control_plane import ControlPlane
 from incident_mock.kit.sandboxes import Sandboxes
@@ -53,6 +57,7 @@ BAD_ADMIN_TOKEN = "The admin token is not valid"
 CROSS_ORIGIN = "The control plane does not answer requests that a browser sent from another origin ({origin})"
 NOT_AN_OBJECT = "The request body must be a JSON object"
 JSON_TYPES = (b"application/json",)
+IN_THREAD = 64 * 1024  # bytes of body from which a request is answered in a worker thread
 
 
 def mock_version() -> str:
@@ -71,14 +76,14 @@ class Control:
         spec: Spec,
         control_spec: Spec,
         types: Mapping[int, str],
-        max_body: int,
         public_url: str | None = None,
         admin_token: str | None = None,
     ) -> None:
-        self.app, self.types, self.max_body = app, types, max_body
+        self.app, self.types = app, types
         self.docs = LiveDocs(spec, public_url, control_spec)
         self.admin_token = admin_token.encode() if admin_token else None
         self.plane = ControlPlane(control_spec, sandboxes, mock_version())
+        self.one_at_a_time = asyncio.Lock()  # requests answered in a worker thread
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,9 +95,16 @@ class Control:
                 refusal = self.refusal(scope)
                 if refusal is not None:
                     raise refusal
-                body = _parsed(await self._body(scope, receive))
+                raw = await self._body(scope, receive)
                 query = scope.get("query_string", b"").decode("latin-1")
-                status, answer = self.plane.answer(method, path, query, body, self.docs.base(scope))
+                work = partial(self._answer, raw, method, path, query, self.docs.base(scope))
+                # A large body (a sandbox's own fixtures) is parsed, checked and built from in a worker
+                # thread, so that the loop goes on serving other clients meanwhile; one at a time.
+                if len(raw) > IN_THREAD:
+                    async with self.one_at_a_time:
+                        status, answer = await asyncio.to_thread(work)
+                else:
+                    status, answer = work()
             except ApiError as err:
                 await send_error(send, scope, err, self.types)
                 return
@@ -100,6 +112,9 @@ class Control:
             await send_body(send, status, data, None if answer is None else b"application/json")
         elif not (LiveDocs.serves(method, path) and await self.docs.answer(scope, send, path)):
             await self.app(scope, receive, send)
+
+    def _answer(self, raw: bytes, method: str, path: str, query: str, base: str) -> tuple[int, Any]:
+        return self.plane.answer(method, path, query, _parsed(raw), base)
 
     def refusal(self, scope: Scope) -> ApiError | None:
         """Why a /_mock/ request may not go on (its headers alone), or None."""
@@ -118,9 +133,7 @@ class Control:
         has_body = headers.get("content-length", "0") != "0"  # Intake turned any body into a length
         if (kind is not None or has_body) and (kind or "").encode().partition(b";")[0] not in JSON_TYPES:
             return BadRequest(errors.BAD_CONTENT_TYPE, code="invalid_content_type")
-        if request_state(scope).too_large:
-            return PayloadTooLarge(errors.TOO_LARGE.format(limit=self.max_body))
-        return None
+        return request_state(scope).too_large
 
     @staticmethod
     async def _body(scope: Scope, receive: Receive) -> bytes:
@@ -132,23 +145,15 @@ class Control:
 
 
 def _parsed(body: bytes) -> Any:
-    """The body as a JSON object, None when there is none, or BadRequest."""
+    """The body as a JSON object, None when there is none; BadRequest, or 422 for a lone surrogate."""
     if not body:
         return None
-    try:
-        parsed = json.loads(body, parse_constant=_not_a_number)
-    except ValueError as exc:  # UnicodeDecodeError included
-        raise BadRequest(errors.BAD_JSON.format(detail=str(exc)[:200])) from None
-    except RecursionError:
-        raise BadRequest(errors.BAD_JSON.format(detail="nested too deeply")) from None
+    parsed = read_json(body)
     if not isinstance(parsed, dict):
+        if parsed is None and not body.strip():
+            return None  # blank: no body
         raise BadRequest(NOT_AN_OBJECT)
     return parsed
-
-
-def _not_a_number(name: str) -> Any:
-    """NaN and Infinity, which Python's json reads but JSON has not: no schema bound catches them."""
-    raise ValueError(f"{name} is not a JSON value")
 
 
 def _same_origin(origin: str, headers: Headers) -> bool:

@@ -3,9 +3,10 @@
 Off by default: without it a browser page on another origin can send no request whose answer it may read.
 With it, requests from a listed origin (or any, with `*`) get `Access-Control-Allow-Origin`, and their
 preflights (`OPTIONS` with `Access-Control-Request-Method`) are answered 204 here, before authentication,
-since a browser sends no credentials on a preflight. The control plane (`/_mock/`) and the docs never get
-CORS headers. A preflight from an origin that is not listed goes on like any other `OPTIONS`: the router
-answers 405 in the contract's shape, without CORS headers, and the browser refuses the call.
+since a browser sends no credentials on a preflight. Only the API's paths get CORS headers: never the
+control plane (`/_mock/`), the dashboard or the docs. A preflight from an origin that is not listed goes
+on like any other `OPTIONS`: the router answers 405 in the contract's shape, without CORS headers, and the
+browser refuses the call.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ __all__ = ["Cors"]
 ALLOWED_HEADERS = b"authorization, content-type"
 EXPOSED = b"x-request-id, idempotent-replayed, retry-after"
 MAX_AGE = b"600"
-NOT_API = ("/_mock/", "/docs", "/openapi.", "/control-plane.")
+API = ("/v1/", "/v2/")  # the contract's paths: nothing else of the mock is for a browser on another origin
 
 
 class Cors:
@@ -36,7 +37,7 @@ class Cors:
         return "*" in self.origins or origin in self.origins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(NOT_API):
+        if scope["type"] != "http" or not scope["path"].startswith(API):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)

@@ -13,8 +13,9 @@ half of the mock's time per request (see bench/results.md). The terminal app is 
 routed operation.
 
 Arguments come from the spec: path parameters from the route, and the plain query parameters and JSON
-body exactly as the validators parsed and checked them (kept in the request state), with the schema's
-defaults for parameters left out.
+body exactly as the validators parsed and checked them (kept in the request state; a handler taking
+`query_pairs` gets the query string as the validator split it), with the schema's defaults for parameters
+left out.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class Plan:
     path: tuple[str, ...]
     query: tuple[tuple[str, Any], ...]  # name, default
     body: bool
+    pairs: bool = False  # the handler reads the query's (key, value) pairs (deepObject filters)
 
 
 def plan(spec: Spec, operation_id: str, handler: Handler) -> Plan:
@@ -77,7 +79,7 @@ def plan(spec: Spec, operation_id: str, handler: Handler) -> Plan:
         for p in params
         if p["in"] == "query" and p["name"] in wanted
     )
-    return Plan(handler, path, query, "body" in wanted)
+    return Plan(handler, path, query, "body" in wanted, "query_pairs" in wanted)
 
 
 class Dispatch:
@@ -96,12 +98,12 @@ class Dispatch:
         return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        operation_id = scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id")
-        found = self.plan_for(operation_id) if scope["type"] == "http" and operation_id else None
-        if found is None:
+        state = request_state(scope) if scope["type"] == "http" else None
+        operation_id = state.operation_id if state is not None else None
+        found = self.plan_for(operation_id) if operation_id else None
+        if state is None or found is None:
             await self.app(scope, receive, send)
             return
-        state = request_state(scope)
         if state.caller is None:
             raise Internal(errors.INTERNAL)
         kwargs: Json = {name: scope["path_params"][name] for name in found.path}
@@ -109,6 +111,8 @@ class Dispatch:
             kwargs[name] = state.query.get(name, default)
         if found.body:
             kwargs["body"] = state.body
+        if found.pairs:
+            kwargs["query_pairs"] = state.query_pairs
         caller = state.caller
         sandbox = caller.sandbox
         ctx = Ctx(

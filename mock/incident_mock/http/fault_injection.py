@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from incident_mock.domain.errors import ApiError, ConnectionCut, Internal, invalid_key
 from incident_mock.kit.faults import ArmedFault, Faults
-from incident_mock.wire.request_state import KEY, RequestState
+from incident_mock.wire.request_state import RequestState, request_state
 
 __all__ = ["Injection", "injected_error"]
 
@@ -49,7 +49,7 @@ class Injection:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        state: RequestState | None = scope.get("extensions", {}).get(KEY)
+        state = request_state(scope) if scope["type"] == "http" else None
         caller = state.caller if state is not None else None
         if state is None or caller is None or not caller.sandbox.faults.armed or state.operation_id is None:
             await self.app(scope, receive, send)

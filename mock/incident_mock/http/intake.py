@@ -5,7 +5,8 @@ X-Request-Id it chose, `Cache-Control: no-store` (unless the answer set its own)
 `X-Content-Type-Options: nosniff`; a redirect's `Location` loses its scheme and host, which Starlette's
 trailing-slash redirects take from the client's Host header. The body is read here, stopping as soon as
 it passes the contract's `x-max-body-bytes`, so no later layer ever holds more; a body over the limit is
-replaced by an empty one and marked `too_large`, and `Admission` answers 413 once authentication and
+replaced by an empty one and its 413 kept in `too_large` (the one place the size is judged), which
+`Admission` raises (the control plane at once) once authentication and
 scopes have had their say; that answer closes the connection, since the rest of the body is never read.
 A client that disconnects before its body is complete (or that the transport's deadline cut off) gets
 nothing: the request never reaches a later stage, so half a body is never taken for a whole one.
@@ -15,14 +16,13 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from incident_mock.domain import errors
+from incident_mock.domain.errors import PayloadTooLarge
 from incident_mock.domain.ids import Ids
-from incident_mock.wire.request_state import KEY, RequestState
+from incident_mock.wire.request_state import begin
+from incident_mock.wire.responses import CLOSE, NO_STORE, SAFETY
 
 __all__ = ["Intake", "replay"]
-
-SAFETY = [(b"x-content-type-options", b"nosniff")]
-NO_STORE = (b"cache-control", b"no-store")
-CLOSE = (b"connection", b"close")
 
 
 class _Gone(Exception):
@@ -37,8 +37,7 @@ class Intake:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        state = RequestState(self.ids)
-        scope.setdefault("extensions", {})[KEY] = state
+        state = begin(scope, self.ids)
         added = list(SAFETY)
 
         async def send_with_id(message: Message) -> None:
@@ -68,7 +67,7 @@ class Intake:
             except _Gone:
                 return
             if body is None:
-                state.too_large = True
+                state.too_large = PayloadTooLarge(errors.TOO_LARGE.format(limit=self.max_body))
                 added.append(CLOSE)
                 body = b""
             state.raw = body

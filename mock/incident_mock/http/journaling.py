@@ -63,10 +63,9 @@ class Recording:
                     journal, key_id = sandbox.journal, caller.key.id
                 else:  # unattributed; its entries' time is the default sandbox's clock
                     sandbox, journal, key_id = self.sandboxes.default, self.sandboxes.unattributed, ""
-                operation_id = state.operation_id or _routed(scope)
                 journal.record(
                     time=sandbox.store.clock.now(),
-                    operation_id=operation_id,
+                    operation_id=state.operation_id or "",
                     method=scope["method"],
                     path=scope["path"],
                     query=scope.get("query_string", b"").decode("latin-1"),
@@ -80,8 +79,3 @@ class Recording:
                     response_body=chunks[0] if len(chunks) == 1 else b"".join(chunks),
                     fault=state.fault,
                 )
-
-
-def _routed(scope: Scope) -> str:
-    """The operation Connexion routed to, when no later stage named it (an answer before admission)."""
-    return str(scope.get("extensions", {}).get("connexion_routing", {}).get("operation_id") or "")

@@ -1,4 +1,6 @@
-"""Transport limits: uvicorn's httptools protocol with a cap on the request head and a request deadline.
+"""The one module that relies on uvicorn's internals (uvicorn 0.54.0 and httptools 0.9.0, pinned exactly).
+
+Transport limits: uvicorn's httptools protocol with a cap on the request head and a request deadline.
 
 uvicorn 0.54 with httptools caps neither the size of a request head nor the number of its headers, and
 nothing closes a connection that never completes a request (its keep-alive timer runs only between
@@ -21,7 +23,8 @@ plain httptools (22,000-30,000 and 4,400-6,400). So this subclass of uvicorn's `
   silent connections cannot take the file descriptors that real clients need;
 - uvicorn's plain-text 400 for a request that is not HTTP/1.1 becomes the contract's ErrorResponse;
 - a fault that cuts the connection (the app raises `ConnectionCut`, see fault_injection.py) closes it without
-  an answer, and without uvicorn's traceback and plain-text 500.
+  an answer, and without uvicorn's traceback and plain-text 500; so does a forced stop (a second Ctrl-C),
+  which cancels the requests in flight.
 
 Every answer written here is the contract's ErrorResponse with its own `X-Request-Id` (from the mock's
 request ids when the server was given them: seeded, they repeat), and closes the connection (the rest of
@@ -33,9 +36,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from collections.abc import Mapping
+import socket
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
+import uvicorn
 from starlette.types import Receive, Scope, Send
 from ulid import ULID
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -43,9 +49,10 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from incident_mock.domain.errors import ApiError, BadRequest, ConnectionCut, error_body
 from incident_mock.domain.ids import Ids
 from incident_mock.domain.settings import TransportLimits
-from incident_mock.http.intake import CLOSE, NO_STORE, SAFETY
+from incident_mock.wire.responses import CLOSE, NO_STORE, SAFETY
 
 __all__ = [
+    "CleanStopServer",
     "HeadTooLarge",
     "LimitedHttpProtocol",
     "RequestTimeout",
@@ -118,7 +125,9 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         """The app, with a cut connection (a fault) closing this connection without an answer."""
         try:
             await self.inner(scope, receive, send)
-        except ConnectionCut:
+        except (ConnectionCut, asyncio.CancelledError):
+            # A fault's cut, or a forced stop (a second Ctrl-C cancels the requests in flight): close the
+            # connection without an answer, rather than uvicorn's traceback and plain-text 500.
             cycle = self.cycle
             if cycle is not None and cycle.scope is scope:
                 cycle.disconnected = True  # no "returned without starting response", no 500
@@ -240,3 +249,26 @@ def protocol_class(
 
     Configured.limits, Configured.types, Configured.ids = limits, dict(types), ids
     return Configured
+
+
+class CleanStopServer(uvicorn.Server):
+    """uvicorn's server, stopping cleanly on a second Ctrl-C.
+
+    uvicorn catches each interrupt, and once stopped raises every one it caught again; a second Ctrl-C
+    (which already forced the stop, cancelling the requests in flight) raised again interrupts asyncio's
+    own clean-up and logs a traceback. Each signal is raised again once. And the application's lifespan
+    ends even then (uvicorn skips it on a forced stop, leaving it to be cancelled, with a traceback): it
+    only closes the webhook client, at once."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        if self.force_exit and getattr(self, "lifespan", None) is not None:
+            await self.lifespan.shutdown()
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._captured_signals = list(dict.fromkeys(self._captured_signals))

@@ -10,7 +10,6 @@ front of it (admin token, origin, JSON only) is http/control_stage.py's.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,14 +17,15 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from jsonschema import Draft4Validator
+from jsonschema.validators import extend
 
 from incident_contract.document import HTTP_METHODS, Spec
-from incident_contract.refs import resolve, validator
+from incident_contract.refs import resolve
 from incident_mock.domain import errors
 from incident_mock.domain.clock import ClockState
 from incident_mock.domain.errors import MethodNotAllowed, NotFound, ValidationFailed
 from incident_mock.domain.param_check import ParamCheck
-from incident_mock.domain.problems import describe, lone_surrogate
+from incident_mock.domain.problems import FORMATS, SKIPPING, bounded, fast_check, inlined
 from incident_mock.domain.records import timestamp
 from incident_mock.kit.faults import MAX_FAULTS
 from incident_mock.kit.journal import Journal, shown
@@ -252,7 +252,7 @@ class ControlOperation:
     id: str
     query: dict[str, ParamCheck]  # checks built once per operation, not per request
     path: tuple[ParamCheck, ...]
-    body: Draft4Validator | None
+    body: Json | None  # the body's schema, its $refs inlined
     body_required: bool = False  # a body left out is checked as {} (422 naming its required fields)
 
 
@@ -273,7 +273,7 @@ class ControlPlane:
                         op["operationId"],
                         {c.name: c for c in params if c.where == "query"},
                         tuple(c for c in params if c.where == "path"),
-                        validator(spec, schema) if schema else None,
+                        inlined(spec, schema) if schema else None,
                         bool(body and resolve(spec, body).get("required")),
                     )
             pattern = re.compile(re.sub(r"\\\{([a-z_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + r"\Z")
@@ -323,14 +323,13 @@ class ControlPlane:
         return path, query
 
 
-def _check_body(check: Draft4Validator, body: Any) -> None:
-    found = sorted(check.iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
+def _check_body(schema: Json, body: Any) -> None:
+    """422 listing the first problems of the body (a lone surrogate was refused when it was read)."""
+    if fast_check(schema).is_valid(body):
+        return
+    found = bounded(Reporting(schema, format_checker=FORMATS).iter_errors(body))
     if found:
-        entries = {json.dumps(e, sort_keys=True): e for error in found for e in describe(error)}
-        raise ValidationFailed.many(list(entries.values()))
-    bad = lone_surrogate(body)
-    if bad is not None:
-        field, pointer, code = bad
-        raise ValidationFailed(
-            errors.LONE_SURROGATE.format(field=field, code=code), field=field, pointer=pointer
-        )
+        raise ValidationFailed.many(found)
+
+
+Reporting = extend(Draft4Validator, SKIPPING)

@@ -14,7 +14,8 @@ from typing import Any
 from jsonschema import Draft4Validator, ValidationError
 
 from incident_contract.document import Spec
-from incident_contract.fixtures import fixtures_validator
+from incident_contract.fixtures import fixtures_schema, fixtures_validator
+from incident_mock.domain.problems import fast_check, inlined
 
 __all__ = ["ROLE_RULE", "FixturesCheck", "FixturesInvalid"]
 
@@ -46,13 +47,26 @@ class FixturesCheck:
         self.roles = frozenset(spec["x-api-key-roles"])
         self.complete: Draft4Validator = fixtures_validator(spec, control, tables, complete=True)
         self.partial: Draft4Validator = fixtures_validator(spec, control, tables, complete=False)
+        # The same schema compiled, its references inlined from one document holding both's schemas (the
+        # contract's win a clash): it passes a valid MiB in milliseconds, so jsonschema runs only on a
+        # document it refuses, for the message.
+        both = {
+            "components": {"schemas": {**control["components"]["schemas"], **spec["components"]["schemas"]}}
+        }
+        self.fast = {
+            whole: fast_check(inlined(both, fixtures_schema(control, tables, complete=whole, bases=("", ""))))
+            for whole in (True, False)
+        }
 
     def check(self, document: Any, *, complete: bool) -> Json:
         """`document`, checked (FixturesInvalid otherwise)."""
         if not isinstance(document, dict):
             kind = "empty" if document is None else f"a {type(document).__name__}"
             raise FixturesInvalid("", f"the document is {kind}; expected a mapping of tables", "type")
-        errors = list((self.complete if complete else self.partial).iter_errors(document))
+        if self.fast[complete].is_valid(document):
+            errors = []
+        else:
+            errors = list((self.complete if complete else self.partial).iter_errors(document))
         if errors:
             error = _first(errors)
             message = error.message if len(error.message) <= 200 else error.message[:200] + "..."

@@ -10,7 +10,12 @@ from starlette.types import Scope, Send
 from incident_mock.domain.errors import ApiError, error_body
 from incident_mock.wire.request_state import request_state
 
-__all__ = ["send_body", "send_error"]
+__all__ = ["CLOSE", "NO_STORE", "SAFETY", "send_body", "send_error"]
+
+# Headers every answer carries (Intake adds them; the transport writes them into its own answers).
+SAFETY = [(b"x-content-type-options", b"nosniff")]
+NO_STORE = (b"cache-control", b"no-store")
+CLOSE = (b"connection", b"close")
 
 
 async def send_body(

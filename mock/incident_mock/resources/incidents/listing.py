@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import Any
 
@@ -32,9 +32,13 @@ ATTRIBUTE = {"status": "status_id", "status_category": "status_id", "severity": 
 
 
 def parse(
-    raw: str, params: Iterable[Json], scalars: Json | None = None, max_pairs: int | None = None
+    raw: str | Sequence[tuple[str, str]],
+    params: Iterable[Json],
+    scalars: Json | None = None,
+    max_pairs: int | None = None,
 ) -> ListQuery:
-    """The parsed query, or 422 invalid_value naming the parameter."""
+    """The parsed query (from the raw query string, or its pairs as the validator split them), or 422
+    invalid_value naming the parameter."""
     try:
         return parse_list_query(raw, params, scalars, max_pairs)
     except QueryError as exc:

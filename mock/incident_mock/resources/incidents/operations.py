@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 
-from incident_contract.facts import max_query_parameters
 from incident_contract.operations import operations
 from incident_mock.domain.records import IncidentRecord
 from incident_mock.engine.context import Ctx, Json, Reply
@@ -21,11 +21,19 @@ def _one(ctx: Ctx, record: IncidentRecord) -> bytes:
     return b'{"incident":' + ctx.store.encoded(record) + b"}"
 
 
-async def list_(ctx: Ctx, page_size: int, sort_by: str, filter_mode: str, after: str | None = None) -> Reply:
-    """The plain parameters arrive checked; the filters are parsed from the raw query string."""
+async def list_(
+    ctx: Ctx,
+    page_size: int,
+    sort_by: str,
+    filter_mode: str,
+    after: str | None = None,
+    query_pairs: Sequence[tuple[str, str]] = (),
+) -> Reply:
+    """The plain parameters arrive checked; the filters are read from the query's pairs, as the validator
+    split them."""
     scalars = {"page_size": page_size, "sort_by": sort_by, "filter_mode": filter_mode, "after": after}
     params = operations(ctx.spec)["Incidents V2#List"].parameters
-    query = listing.parse(ctx.query_string, params, scalars, max_query_parameters(ctx.spec))
+    query = listing.parse(query_pairs, params, scalars)
     scan = ctx.store.scan(query, ctx.private_ok)
     while not scan.step():
         await asyncio.sleep(0)  # let other clients in between steps
