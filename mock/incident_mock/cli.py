@@ -22,6 +22,8 @@ from incident_mock.server import ADMIN_TOKEN_ENV, MockServer, Refused, raise_des
 
 __all__ = ["main"]
 
+CREATE_TOKEN_ENV = "INCIDENT_MOCK_SANDBOX_CREATE_TOKEN"
+
 KEYS_HELP = """\b
 Default keys (from the packaged fixtures):
   mock-key-full     viewer, incident_creator, incident_editor, global_access, manage_settings
@@ -80,6 +82,13 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
     metavar="TOKEN",
     help=f"Require Authorization: Bearer TOKEN on /_mock/ (env {ADMIN_TOKEN_ENV}); "
     "needed to bind beyond loopback.",
+)
+@click.option(
+    "--sandbox-create-token",
+    envvar=CREATE_TOKEN_ENV,
+    metavar="TOKEN",
+    help=f"With --admin-token: a token that may only create sandboxes (env {CREATE_TOKEN_ENV}); each "
+    "sandbox created answers its own control token, which manages that sandbox alone.",
 )
 @click.option(
     "--cors-origin",
@@ -245,6 +254,7 @@ def main(
     public_url: str | None,
     allowed_hosts: tuple[str, ...],
     admin_token: str | None,
+    sandbox_create_token: str | None,
     cors_origins: tuple[str, ...],
     max_header_bytes: int,
     max_headers: int,
@@ -280,6 +290,8 @@ def main(
     """Run the incident-contract mock: a stateful server for openapi.yaml."""
     if ctx.invoked_subcommand is not None:
         return
+    if sandbox_create_token and not admin_token:
+        raise click.UsageError("--sandbox-create-token needs --admin-token (without it /_mock/ is open)")
     started = time.perf_counter()
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     settings = MockSettings(
@@ -313,6 +325,7 @@ def main(
         public_url=public_url,
         allowed_hosts=allowed_hosts,
         admin_token=admin_token,
+        sandbox_create_token=sandbox_create_token or None,
         cors_origins=cors_origins,
         host=host,
         port=port,

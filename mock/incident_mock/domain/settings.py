@@ -88,6 +88,8 @@ class MockSettings:
     public_url: str | None = None  # where clients reach it; None: the bound address
     allowed_hosts: Sequence[str] | None = None  # the Host check; None: off (MockServer always sets it)
     admin_token: str | None = None  # guards /_mock/ and /dashboard
+    # with an admin token: a token that may only create sandboxes (each created one has its own control token)
+    sandbox_create_token: str | None = None
     cors_origins: Sequence[str] = ()
     # the socket (MockServer and incident-mock only)
     host: str = "127.0.0.1"
@@ -95,6 +97,12 @@ class MockSettings:
     transport: TransportLimits = field(default_factory=lambda: TransportLimits())
     log_level: str = "warning"
     access_log: bool = False
+
+    def __post_init__(self) -> None:
+        if self.sandbox_create_token is not None and not self.admin_token:
+            raise ValueError("sandbox_create_token needs admin_token: without it the control plane is open")
+        if self.sandbox_create_token is not None and self.sandbox_create_token == self.admin_token:
+            raise ValueError("sandbox_create_token must differ from admin_token")
 
     def replace(self, **changes: Any) -> MockSettings:
         """A copy with `changes`, checked: an unknown option is a TypeError naming it."""

@@ -10,7 +10,13 @@ Finding a token's sandbox is one dictionary lookup keyed by the SHA-256 of the t
 of sandboxes; the digest found is then compared with `hmac.compare_digest`, so nothing is compared in
 time that depends on the token. Idempotency keys, visibility, caps and the journal live in each sandbox's
 store and journal; the incidents and text of all stores count against shared `Totals`, and all journals
-against one `JournalBudget`.
+against one `JournalBudget`, each shared fairly: every sandbox has an `Account` guaranteeing it a floor of
+each budget (limits.Shares). The number of sandboxes is a global cap (`max_sandboxes`): deleting a sandbox
+frees a slot.
+
+Each sandbox also has a control token (`control_token`, random even under a seeded mock): it manages that
+sandbox alone over the control plane (control_plane.Guard), so a suite that shares a mock needs no more
+than a credential that creates sandboxes.
 
 Each sandbox has its own clock (clock.SandboxClock over the mock's clock) and its own ids (ids.Ids, seeded
 by the sandbox's `seed`, or random). The mock's own ids (sandbox ids, tokens, the seeds drawn for sandboxes
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from hmac import compare_digest
@@ -36,7 +43,7 @@ from incident_contract.refs import validator
 from incident_mock.domain.clock import Clock, SandboxClock
 from incident_mock.domain.errors import NotFound, ValidationFailed
 from incident_mock.domain.ids import Ids, app_seed
-from incident_mock.domain.limits import Totals, capacity_reached, text_bytes
+from incident_mock.domain.limits import SANDBOX_CAP, Account, Totals, text_bytes
 from incident_mock.domain.records import ApiKey
 from incident_mock.domain.settings import MockSettings
 from incident_mock.engine.catalog import published_categories
@@ -50,6 +57,7 @@ __all__ = ["DEFAULT_ID", "SandboxState", "Sandboxes", "detail", "summary", "toke
 Json = dict[str, Any]
 DEFAULT_ID = "default"
 TOKEN_PREFIX = "sbx_"
+CONTROL_PREFIX = "sbc_"
 # fixtures table -> the contract schema each of its objects must match
 SCHEMA_OF = {
     "severities": "SeverityV1",
@@ -104,9 +112,15 @@ class SandboxState(StoreHolder):
         self.seed = seed  # the faults' probabilities are drawn from it too
         self.deleted = False  # a request still under way (a delay fault's) must not write into it
         ids = Ids(seed, own)
-        super().__init__(
-            fixtures, shared.rules, dashboard_url, limits=limits, clock=own, totals=shared.totals, ids=ids
-        )
+        self.account: Account = shared.totals.account(sandbox_id)  # its floors; 422 when none is left
+        try:
+            super().__init__(
+                fixtures, shared.rules, dashboard_url, limits=limits, clock=own, totals=self.account, ids=ids
+            )
+        except BaseException:
+            self.account.close()
+            raise
+        self.control_token = CONTROL_PREFIX + secrets.token_urlsafe(24)  # manages this sandbox alone
         self.clock: SandboxClock = own
         self.ids: Ids = ids
         self.id = sandbox_id
@@ -114,9 +128,9 @@ class SandboxState(StoreHolder):
         self.journal = Journal(
             limits.journal_entries, limits.journal_bytes, limits.journal_body_bytes, shared.budget
         )
+        self.extra_text = 0  # text of its own fixtures' tables, counted in its account
         self.buckets: dict[str, tuple[float, float]] = {}  # the rate limit's, per key id
         self.replaces = replaces or {}  # token -> the fixtures' token it stands for
-        self.extra_text = 0  # text of its own fixtures' tables, counted in the totals
         self.faults = Faults(shared.declared)  # armed by the control plane, fired by the request path
         # its webhook endpoints: payload times from its current store's clock, shuffles from its seed if any
         self.webhooks = SandboxWebhooks(shared.hub, lambda: self.store.clock.now(), lambda: self.seed, ids)
@@ -150,8 +164,8 @@ class Sandboxes:
         self.shared = Shared(
             settings,
             Rules.from_spec(contract),
-            Totals(),
-            JournalBudget(limits.journal_total_bytes),
+            Totals(limits),
+            JournalBudget(limits.journal_total_bytes, limits.max_sandboxes),
             Hub(contract, settings.webhooks),  # delivers every sandbox's webhooks
             declared_errors(contract),  # what a fault of each operation may answer
         )
@@ -170,11 +184,13 @@ class Sandboxes:
         self.request_ids = Ids(None if seed is None else app_seed(seed, "requests"), self.default.clock)
         self.by_id: dict[str, SandboxState] = {DEFAULT_ID: self.default}
         self.by_digest: dict[bytes, tuple[SandboxState, ApiKey, bytes]] = {}
+        self.by_control: dict[bytes, SandboxState] = {}  # control tokens, by digest
         self._index(self.default)
         self.validators: dict[str, Draft4Validator] = {}
-        # requests no sandbox can claim (no key, an unknown key); its entries' time is the default's clock
+        # requests no sandbox can claim (no key, an unknown key); its entries' time is the default's clock.
+        # Anyone can write to it, so it has no floor: it only borrows what the sandboxes' journals leave.
         self.unattributed = Journal(
-            limits.journal_entries, limits.journal_bytes, limits.journal_body_bytes, self.budget
+            limits.journal_entries, limits.journal_bytes, limits.journal_body_bytes, self.budget, floor=0
         )
 
     def __len__(self) -> int:
@@ -209,14 +225,24 @@ class Sandboxes:
             return None
         return hit[0], hit[1]
 
+    def controlled(self, token: str) -> SandboxState | None:
+        """The sandbox a control token manages, or None: one lookup by digest, a constant-time compare."""
+        digest = token_digest(token)
+        found = self.by_control.get(digest)
+        if found is None or not compare_digest(token_digest(found.control_token), digest):
+            return None
+        return found
+
     def _index(self, sandbox: SandboxState) -> None:
         for key in sandbox.keys:
             digest = token_digest(key.token)
             self.by_digest[digest] = (sandbox, key, digest)
+        self.by_control[token_digest(sandbox.control_token)] = sandbox
 
     def _unindex(self, sandbox: SandboxState) -> None:
         for key in sandbox.keys:
             self.by_digest.pop(token_digest(key.token), None)
+        self.by_control.pop(token_digest(sandbox.control_token), None)
 
     # --- the control plane's operations ------------------------------------------------------------
     def get(self, sandbox_id: str) -> SandboxState:
@@ -233,14 +259,12 @@ class Sandboxes:
         then only those `custom` holds); its ids seeded by `seed` (under a seeded mock, a seed drawn from the
         mock's), its clock frozen at `frozen_at` when given (ValueError outside the clock's range).
         Its id's time is its clock's."""
-        if len(self.by_id) >= self.limits.max_sandboxes:
-            raise capacity_reached("sandboxes", "max_sandboxes", self.limits.max_sandboxes)
+        if len(self.by_id) >= self.limits.max_sandboxes:  # a global cap: no identity tells suites apart
+            raise ValidationFailed(
+                SANDBOX_CAP.format(limit=self.limits.max_sandboxes), code="capacity_reached"
+            )
         base = self.template if custom is None else self._merged(custom)
         extra = text_bytes(*(custom[t] for t in CATALOG_TEXT if t in custom)) if custom is not None else 0
-        if extra and self.totals.text + extra > self.limits.max_text_bytes:
-            raise capacity_reached(
-                "bytes of text", "max_text_bytes", self.limits.max_text_bytes, option="--max-text-mib"
-            )
         handles = [k.get("token") or k["id"] for k in base["api_keys"]]
         clock = SandboxClock(self.clock, frozen_at)
         fresh = {handle: TOKEN_PREFIX + self.ids.token(24) for handle in handles}
@@ -265,8 +289,14 @@ class Sandboxes:
         except (KeyError, TypeError, ValueError, StopIteration, AttributeError, IndexError) as exc:
             detail = f"{type(exc).__name__}: {exc}"[:300]
             raise ValidationFailed.invalid("fixtures", BAD_FIXTURES.format(detail=detail)) from None
-        sandbox.extra_text = extra
-        self.totals.text += extra
+        if extra:  # its own fixtures' tables: within its share of the text budget, or refused
+            try:
+                sandbox.account.admit_text(extra)
+            except ValidationFailed:
+                self._dispose(sandbox)
+                raise
+            sandbox.account.add_text(extra)
+            sandbox.extra_text = extra
         self.by_id[sandbox.id] = sandbox
         self._index(sandbox)
         return sandbox
@@ -286,12 +316,17 @@ class Sandboxes:
         if sandbox is self.default:
             raise ValidationFailed(NO_DEFAULT_DELETE, code="default_sandbox", field="sandbox_id")
         del self.by_id[sandbox_id]
-        sandbox.deleted = True
         self._unindex(sandbox)
-        sandbox.journal.clear()
+        self._dispose(sandbox)
+
+    @staticmethod
+    def _dispose(sandbox: SandboxState) -> None:
+        """Free what a sandbox holds: its store, journal, webhooks, and its shares of every budget."""
+        sandbox.deleted = True
+        sandbox.journal.close()
         sandbox.webhooks.close()
-        self.totals.text -= sandbox.extra_text
         discard(sandbox.store)
+        sandbox.account.close()
 
     # --- custom fixtures ---------------------------------------------------------------------------
     def _merged(self, custom: Json) -> Json:
@@ -361,4 +396,5 @@ def detail(sandbox: SandboxState, timestamp: Any, base_url: str) -> Json:
         }
         for k in sandbox.keys
     ]
-    return {**summary(sandbox, timestamp), "base_url": base_url, "keys": keys}
+    shown = {**summary(sandbox, timestamp), "base_url": base_url, "keys": keys}
+    return {**shown, "control_token": sandbox.control_token}

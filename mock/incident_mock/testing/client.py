@@ -8,7 +8,10 @@
 `sandbox.clock` freezes, advances and releases the sandbox's clock (`mock.sandbox(seed=7,
 frozen_at=...)` makes one whose ids are reproducible and whose clock starts frozen).
 `IncidentMock.connect(url, admin_token=...)` drives a mock running elsewhere (another process, a container,
-a shared CI service). `AsyncIncidentMock` and `AsyncSandbox` are the same over `httpx.AsyncClient`.
+a shared CI service); `IncidentMock.connect(url, create_token=...)` one whose suites may only create
+sandboxes (`--sandbox-create-token`). Either way, everything after a sandbox's create is sent with that
+sandbox's own control token, which manages it alone. `AsyncIncidentMock` and `AsyncSandbox` are the same
+over `httpx.AsyncClient`.
 
 Faults (the control plane's `Faults#...`), armed per sandbox for one operationId or all of them:
 
@@ -200,8 +203,22 @@ def _fault_body(operation_id: str | None, options: Mapping[str, Any]) -> dict[st
     return body
 
 
-def _headers(admin_token: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
+class _ControlAuth(httpx.Auth):
+    """The token of each control-plane request: a sandbox's own control token on its operations
+    (/_mock/sandboxes/{id}/...), the mock's token (admin or create-only) elsewhere."""
+
+    def __init__(self, token: str | None, sandboxes: Mapping[str, str]) -> None:
+        self.token, self.sandboxes = token, sandboxes
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        parts = request.url.path.split("/", 4)  # '', '_mock', 'sandboxes', id, ...
+        own = (
+            self.sandboxes.get(parts[3]) if len(parts) > 3 and parts[1:3] == ["_mock", "sandboxes"] else None
+        )
+        token = own or self.token
+        if token:
+            request.headers["Authorization"] = f"Bearer {token}"
+        yield request
 
 
 def _checked(response: httpx.Response) -> httpx.Response:
@@ -382,6 +399,7 @@ class _SandboxData:
         self.keys = Keys({key["replaces"]: key["token"] for key in sandbox["keys"]})
         self.info: Mapping[str, Any] = sandbox
         self.seed: int | None = sandbox.get("seed")
+        self.control_token: str | None = sandbox.get("control_token")  # manages this sandbox alone
         self._path = f"/_mock/sandboxes/{self.id}"
 
     def __repr__(self) -> str:
@@ -517,16 +535,29 @@ class _Mock:
         self._options = server_options
         self._url: str | None = None
         self.admin_token: str | None = server_options.get("admin_token")
+        self.create_token: str | None = None
+        self._control_tokens: dict[str, str] = {}  # sandbox id -> its control token
         self._stack = ExitStack()
         self._started = False
 
     @classmethod
-    def connect(cls, url: str, admin_token: str | None = None) -> Self:
-        """A client of the mock at `url`; it starts nothing."""
+    def connect(cls, url: str, admin_token: str | None = None, *, create_token: str | None = None) -> Self:
+        """A client of the mock at `url`; it starts nothing. `create_token` (the mock's
+        `--sandbox-create-token`) instead of `admin_token` lets it create sandboxes and manage those alone."""
         mock = cls()
         mock._url = url.rstrip("/")
-        mock.admin_token = admin_token
+        mock.admin_token, mock.create_token = admin_token, create_token
         return mock
+
+    def _auth(self) -> _ControlAuth:
+        return _ControlAuth(self.admin_token or self.create_token, self._control_tokens)
+
+    def _made(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Remember a sandbox's control token: its own operations are sent with it from now on."""
+        sandbox = data["sandbox"]
+        if sandbox.get("control_token"):
+            self._control_tokens[sandbox["id"]] = sandbox["control_token"]
+        return data
 
     @property
     def url(self) -> str:
@@ -551,7 +582,7 @@ class IncidentMock(_Mock):
     def client(self) -> httpx.Client:
         """An httpx client of the control plane (it carries the admin token)."""
         if self._client is None:
-            client = httpx.Client(base_url=self.url, headers=_headers(self.admin_token), timeout=TIMEOUT)
+            client = httpx.Client(base_url=self.url, auth=self._auth(), timeout=TIMEOUT)
             self._client = self._stack.enter_context(client)
         return self._client
 
@@ -593,11 +624,12 @@ class IncidentMock(_Mock):
         ids seeded by `seed`, its clock frozen at `frozen_at` when given."""
         body = _creation_body(fixtures, seed, frozen_at)
         response = _checked(self.client.post("/_mock/sandboxes", json=body))
-        return Sandbox(self.client, response.json())
+        return Sandbox(self.client, self._made(response.json()))
 
     def get_sandbox(self, sandbox_id: str) -> Sandbox:
         """An existing sandbox, by id (`default` for the fixtures' own keys)."""
-        return Sandbox(self.client, _checked(self.client.get(f"/_mock/sandboxes/{sandbox_id}")).json())
+        found = _checked(self.client.get(f"/_mock/sandboxes/{sandbox_id}")).json()
+        return Sandbox(self.client, self._made(found))
 
 
 # --- asynchronous --------------------------------------------------------------------------------------
@@ -738,9 +770,7 @@ class AsyncIncidentMock(_Mock):
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(
-                base_url=self.url, headers=_headers(self.admin_token), timeout=TIMEOUT
-            )
+            self._client = httpx.AsyncClient(base_url=self.url, auth=self._auth(), timeout=TIMEOUT)
         return self._client
 
     async def __aenter__(self) -> Self:
@@ -775,10 +805,10 @@ class AsyncIncidentMock(_Mock):
 
         async def create() -> AsyncSandbox:
             response = _checked(await self.client.post("/_mock/sandboxes", json=body))
-            return AsyncSandbox(self.client, response.json())
+            return AsyncSandbox(self.client, self._made(response.json()))
 
         return SandboxCreation(create)
 
     async def get_sandbox(self, sandbox_id: str) -> AsyncSandbox:
         response = _checked(await self.client.get(f"/_mock/sandboxes/{sandbox_id}"))
-        return AsyncSandbox(self.client, response.json())
+        return AsyncSandbox(self.client, self._made(response.json()))
