@@ -91,6 +91,13 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
     "sandbox created answers its own control token, which manages that sandbox alone.",
 )
 @click.option(
+    "--sandbox-idle-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Delete sandboxes nobody used for SECONDS (never the default one); their tokens then answer 401 "
+    "sandbox_expired. Off by default.",
+)
+@click.option(
     "--cors-origin",
     "cors_origins",
     metavar="ORIGIN",
@@ -255,6 +262,7 @@ def main(
     allowed_hosts: tuple[str, ...],
     admin_token: str | None,
     sandbox_create_token: str | None,
+    sandbox_idle_timeout: float | None,
     cors_origins: tuple[str, ...],
     max_header_bytes: int,
     max_headers: int,
@@ -326,6 +334,7 @@ def main(
         allowed_hosts=allowed_hosts,
         admin_token=admin_token,
         sandbox_create_token=sandbox_create_token or None,
+        sandbox_idle_timeout=sandbox_idle_timeout,
         cors_origins=cors_origins,
         host=host,
         port=port,

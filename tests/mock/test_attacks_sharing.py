@@ -15,6 +15,7 @@ Each test sets small caps, so that a flood takes a second, and asserts what a ne
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -272,3 +273,37 @@ def test_the_python_api_runs_a_suite_on_a_create_only_token(guarded: httpx.Clien
         ).status_code
         == 404
     )
+
+
+# --- idle sandboxes -------------------------------------------------------------------------------------
+
+
+def listed(http: httpx.Client, headers: dict[str, str]) -> set[str]:
+    return {s["id"] for s in http.get("/_mock/sandboxes", headers=headers).json()["sandboxes"]}
+
+
+def test_an_idle_sandbox_is_reclaimed_and_its_tokens_say_so() -> None:
+    app = create_app(admin_token=ADMIN, sandbox_idle_timeout=0.5, limits=Limits(max_sandboxes=3))
+    root = {"Authorization": f"Bearer {ADMIN}"}
+    with serve(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+        idle, other = made(http, root), made(http, root)
+        capacity(http.post("/_mock/sandboxes", json={}, headers=root))  # full: both are recent
+        started = time.monotonic()
+        assert http.get("/v1/identity", headers=bearer(idle)).status_code == 200  # used: not idle yet
+        deadline, pause = started + 30, 0.01
+        while idle["id"] in listed(http, root):  # the list reclaims idle sandboxes; poll it, 30 s at most
+            assert time.monotonic() < deadline, "the idle sandbox was never reclaimed"
+            time.sleep(pause)  # a poll interval: the loop ends on what the mock answers, not on time
+            pause = min(pause * 2, 0.2)
+        assert time.monotonic() - started >= 0.5  # never before the timeout
+        assert other["id"] not in listed(http, root)
+
+        for token in (bearer(idle), bearer(other)):
+            refused = http.get("/v1/identity", headers=token)
+            assert refused.status_code == 401 and refused.json()["errors"][0]["code"] == "sandbox_expired"
+        unknown = http.get("/v1/identity", headers={"Authorization": "Bearer sbx_never_issued"})
+        assert unknown.json()["errors"][0]["code"] == "invalid_authorization"
+        on_control = http.get(f"/_mock/sandboxes/{idle['id']}/requests", headers=control(idle))
+        assert on_control.status_code == 401 and on_control.json()["errors"][0]["code"] == "sandbox_expired"
+        assert http.get("/v1/identity", headers=FULL).status_code == 200  # the default one is never reclaimed
+        made(http, root)  # the slots they held are free again

@@ -12,7 +12,7 @@ Who may call what, when the mock has an admin token (without one, on loopback, a
   (`/_mock/sandboxes/{its id}` and below: show, reset, delete, journal, faults, clock, webhooks), 403
   `forbidden_sandbox` on any other sandbox and on the mock-wide operations;
 - the sandbox-create token (`--sandbox-create-token`), when set: `POST /_mock/sandboxes` only;
-- anything else: 401.
+- anything else: 401 (`sandbox_expired` for the control token of a sandbox reclaimed for idleness).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from incident_mock.domain.problems import describe, lone_surrogate
 from incident_mock.domain.records import timestamp
 from incident_mock.kit.faults import MAX_FAULTS
 from incident_mock.kit.journal import Journal, shown
-from incident_mock.kit.sandboxes import DEFAULT_ID, Sandboxes, detail, summary
+from incident_mock.kit.sandboxes import DEFAULT_ID, Sandboxes, detail, expired, summary
 from incident_mock.kit.webhooks import shown_endpoint, shown_message
 
 __all__ = ["OPERATIONS", "ControlPlane", "Guard", "Request"]
@@ -87,7 +87,8 @@ class Guard:
             return Forbidden(CREATE_ONLY, code="forbidden_sandbox")
         sandbox = self.sandboxes.controlled(token)
         if sandbox is None:
-            return Unauthorized(BAD_TOKEN, headers=CHALLENGE)
+            gone = self.sandboxes.expired_token(token)
+            return Unauthorized(BAD_TOKEN, headers=CHALLENGE) if gone is None else expired(gone)
         own = f"{SANDBOXES}/{sandbox.id}"
         if path == own or path.startswith(own + "/"):
             return None
@@ -116,6 +117,7 @@ def reset(r: Request) -> Answer:
 
 
 def list_sandboxes(r: Request) -> Answer:
+    r.sandboxes.reclaim_idle()
     found = [summary(s, timestamp) for s in r.sandboxes]
     return 200, {"sandboxes": found, "max_sandboxes": r.sandboxes.limits.max_sandboxes}
 

@@ -14,6 +14,11 @@ against one `JournalBudget`, each shared fairly: every sandbox has an `Account` 
 each budget (limits.Shares). The number of sandboxes is a global cap (`max_sandboxes`): deleting a sandbox
 frees a slot.
 
+With `sandbox_idle_timeout` (off by default), a sandbox nobody used for that long (real monotonic time,
+not its clock) is reclaimed, oldest first, never the default one: when its token is next sent, and
+whenever a sandbox is created or the sandboxes are listed. Its tokens then answer 401 `sandbox_expired`
+(the last `EXPIRED_KEPT` reclaimed sandboxes' tokens are remembered, by digest), not `invalid_authorization`.
+
 Each sandbox also has a control token (`control_token`, random even under a seeded mock): it manages that
 sandbox alone over the control plane (control_plane.Guard), so a suite that shares a mock needs no more
 than a credential that creates sandboxes.
@@ -29,6 +34,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from hmac import compare_digest
@@ -41,7 +48,7 @@ from incident_contract.document import Spec
 from incident_contract.facts import declared_errors
 from incident_contract.refs import validator
 from incident_mock.domain.clock import Clock, SandboxClock
-from incident_mock.domain.errors import NotFound, ValidationFailed
+from incident_mock.domain.errors import CHALLENGE, NotFound, Unauthorized, ValidationFailed
 from incident_mock.domain.ids import Ids, app_seed
 from incident_mock.domain.limits import SANDBOX_CAP, Account, Totals, text_bytes
 from incident_mock.domain.records import ApiKey
@@ -52,12 +59,13 @@ from incident_mock.kit.faults import Faults
 from incident_mock.kit.journal import Journal, JournalBudget
 from incident_mock.kit.webhooks import Hub, SandboxWebhooks
 
-__all__ = ["DEFAULT_ID", "SandboxState", "Sandboxes", "detail", "summary", "token_digest"]
+__all__ = ["DEFAULT_ID", "SandboxState", "Sandboxes", "detail", "expired", "summary", "token_digest"]
 
 Json = dict[str, Any]
 DEFAULT_ID = "default"
 TOKEN_PREFIX = "sbx_"
 CONTROL_PREFIX = "sbc_"
+EXPIRED_KEPT = 10_000  # digests of reclaimed sandboxes' tokens remembered, to answer `sandbox_expired`
 # fixtures table -> the contract schema each of its objects must match
 SCHEMA_OF = {
     "severities": "SeverityV1",
@@ -73,6 +81,7 @@ CATALOG_TEXT = (*SCHEMA_OF, "organisation")  # held as given: counted against th
 NO_DEFAULT_DELETE = "The default sandbox cannot be deleted; reset it with POST /_mock/reset"
 NO_SANDBOX = "No sandbox with id {id!r}"
 BAD_FIXTURES = "The fixtures do not hold together: {detail}"
+EXPIRED = "Sandbox {id} went unused past the mock's idle timeout and was deleted: create a new one"
 
 
 def token_digest(token: str) -> bytes:
@@ -121,6 +130,7 @@ class SandboxState(StoreHolder):
             self.account.close()
             raise
         self.control_token = CONTROL_PREFIX + secrets.token_urlsafe(24)  # manages this sandbox alone
+        self.used_at = time.monotonic()  # its last request, API or control plane: what idleness counts from
         self.clock: SandboxClock = own
         self.ids: Ids = ids
         self.id = sandbox_id
@@ -185,6 +195,8 @@ class Sandboxes:
         self.by_id: dict[str, SandboxState] = {DEFAULT_ID: self.default}
         self.by_digest: dict[bytes, tuple[SandboxState, ApiKey, bytes]] = {}
         self.by_control: dict[bytes, SandboxState] = {}  # control tokens, by digest
+        self.idle_timeout = settings.sandbox_idle_timeout
+        self.expired: OrderedDict[bytes, str] = OrderedDict()  # reclaimed sandboxes' token digests -> id
         self._index(self.default)
         self.validators: dict[str, Draft4Validator] = {}
         # requests no sandbox can claim (no key, an unknown key); its entries' time is the default's clock.
@@ -223,13 +235,51 @@ class Sandboxes:
         hit = self.by_digest.get(digest)
         if hit is None or not compare_digest(hit[2], digest):
             return None
+        if self._lapsed(hit[0]):
+            return None
         return hit[0], hit[1]
+
+    def expired_token(self, token: str) -> str | None:
+        """The id of the reclaimed sandbox a token belonged to (an idle one), or None."""
+        return self.expired.get(token_digest(token))
+
+    def _lapsed(self, sandbox: SandboxState) -> bool:
+        """Touch a sandbox that is used; reclaim it instead if it was idle past the timeout."""
+        now = time.monotonic()
+        timeout = self.idle_timeout
+        if timeout is not None and sandbox is not self.default and now - sandbox.used_at >= timeout:
+            self._reclaim(sandbox)
+            return True
+        sandbox.used_at = now
+        return False
+
+    def reclaim_idle(self) -> list[str]:
+        """Reclaim every sandbox idle past the timeout, the longest idle first; their ids."""
+        if self.idle_timeout is None:
+            return []
+        limit = time.monotonic() - self.idle_timeout
+        idle = sorted(
+            (s for s in self.by_id.values() if s is not self.default and s.used_at <= limit),
+            key=lambda s: s.used_at,
+        )
+        for sandbox in idle:
+            self._reclaim(sandbox)
+        return [s.id for s in idle]
+
+    def _reclaim(self, sandbox: SandboxState) -> None:
+        for token in (*(k.token for k in sandbox.keys), sandbox.control_token):
+            self.expired[token_digest(token)] = sandbox.id
+        while len(self.expired) > EXPIRED_KEPT:
+            self.expired.popitem(last=False)
+        self._remove(sandbox)
 
     def controlled(self, token: str) -> SandboxState | None:
         """The sandbox a control token manages, or None: one lookup by digest, a constant-time compare."""
         digest = token_digest(token)
         found = self.by_control.get(digest)
         if found is None or not compare_digest(token_digest(found.control_token), digest):
+            return None
+        if self._lapsed(found):
             return None
         return found
 
@@ -247,7 +297,7 @@ class Sandboxes:
     # --- the control plane's operations ------------------------------------------------------------
     def get(self, sandbox_id: str) -> SandboxState:
         found = self.by_id.get(sandbox_id)
-        if found is None:
+        if found is None or self._lapsed(found):
             shown = sandbox_id if len(sandbox_id) <= 100 else sandbox_id[:100] + "..."
             raise NotFound(NO_SANDBOX.format(id=shown))
         return found
@@ -259,6 +309,7 @@ class Sandboxes:
         then only those `custom` holds); its ids seeded by `seed` (under a seeded mock, a seed drawn from the
         mock's), its clock frozen at `frozen_at` when given (ValueError outside the clock's range).
         Its id's time is its clock's."""
+        self.reclaim_idle()
         if len(self.by_id) >= self.limits.max_sandboxes:  # a global cap: no identity tells suites apart
             raise ValidationFailed(
                 SANDBOX_CAP.format(limit=self.limits.max_sandboxes), code="capacity_reached"
@@ -315,7 +366,10 @@ class Sandboxes:
         sandbox = self.get(sandbox_id)
         if sandbox is self.default:
             raise ValidationFailed(NO_DEFAULT_DELETE, code="default_sandbox", field="sandbox_id")
-        del self.by_id[sandbox_id]
+        self._remove(sandbox)
+
+    def _remove(self, sandbox: SandboxState) -> None:
+        del self.by_id[sandbox.id]
         self._unindex(sandbox)
         self._dispose(sandbox)
 
@@ -360,6 +414,11 @@ class Sandboxes:
         if found is None:
             found = self.validators[schema] = validator(self.contract, schema)
         return found
+
+
+def expired(sandbox_id: str) -> Unauthorized:
+    """The 401 for a token of a sandbox reclaimed for idleness (`sandbox_idle_timeout`)."""
+    return Unauthorized(EXPIRED.format(id=sandbox_id), code="sandbox_expired", headers=CHALLENGE)
 
 
 def _check_keys(ids: list[str], handles: list[str], seeds: list[Json]) -> None:
