@@ -19,7 +19,8 @@ not its clock) is reclaimed, oldest first, never the default one: when its token
 whenever a sandbox is created or the sandboxes are listed. Its tokens then answer 401 `sandbox_expired`
 (the last `EXPIRED_KEPT` reclaimed sandboxes' tokens are remembered, by digest), not `invalid_authorization`.
 
-Each sandbox also has a control token (`control_token`, random even under a seeded mock): it manages that
+Each sandbox also has a control token (`control_token`, from a generator of its own, seeded from the mock's
+seed when it has one, so a seeded mock stays reproducible byte for byte): it manages that
 sandbox alone over the control plane (control_plane.Guard), so a suite that shares a mock needs no more
 than a credential that creates sandboxes.
 
@@ -33,7 +34,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -47,7 +47,7 @@ from jsonschema import Draft4Validator
 from incident_contract.document import Spec
 from incident_contract.facts import declared_errors
 from incident_contract.refs import validator
-from incident_mock.domain.clock import Clock, SandboxClock
+from incident_mock.domain.clock import Clock, SandboxClock, SystemClock
 from incident_mock.domain.errors import CHALLENGE, NotFound, Unauthorized, ValidationFailed
 from incident_mock.domain.ids import Ids, app_seed
 from incident_mock.domain.limits import SANDBOX_CAP, Account, Totals, text_bytes
@@ -115,6 +115,7 @@ class SandboxState(StoreHolder):
         clock: Clock | SandboxClock | None = None,
         replaces: dict[str, str] | None = None,
         seed: int | None = None,
+        control_token: str = "",
     ) -> None:
         own = clock if isinstance(clock, SandboxClock) else SandboxClock(clock or shared.settings.clock)
         limits = shared.settings.limits
@@ -129,7 +130,7 @@ class SandboxState(StoreHolder):
         except BaseException:
             self.account.close()
             raise
-        self.control_token = CONTROL_PREFIX + secrets.token_urlsafe(24)  # manages this sandbox alone
+        self.control_token = control_token  # manages this sandbox alone over the control plane
         self.used_at = time.monotonic()  # its last request, API or control plane: what idleness counts from
         self.clock: SandboxClock = own
         self.ids: Ids = ids
@@ -187,6 +188,8 @@ class Sandboxes:
         )
         self.limits, self.clock, self.seed = limits, settings.clock, seed
         self.template = read_fixtures(fixtures)  # parsed once: what new sandboxes are built from
+        # control tokens: a stream of their own, so that they change none of the mock's other seeded ids
+        self.control_ids = Ids(None if seed is None else app_seed(seed, "control"), SystemClock())
         self.default = self._sandbox(DEFAULT_ID, fixtures, seed=seed)
         # the mock's own ids: sandbox ids, tokens and drawn seeds; and apart, so that polling the health
         # of a seeded mock changes none of those, the request ids of requests no sandbox claims
@@ -224,8 +227,16 @@ class Sandboxes:
         if sandbox_id != DEFAULT_ID:
             base = dashboard or self.template["organisation"]["dashboard_url"]
             dashboard = f"{base.rstrip('/')}/sandboxes/{sandbox_id}"
+        control = CONTROL_PREFIX + self.control_ids.token(24)
         return SandboxState(
-            sandbox_id, fixtures, self.shared, dashboard, clock=clock, replaces=replaces, seed=seed
+            sandbox_id,
+            fixtures,
+            self.shared,
+            dashboard,
+            clock=clock,
+            replaces=replaces,
+            seed=seed,
+            control_token=control,
         )
 
     # --- finding a token's sandbox -----------------------------------------------------------------
