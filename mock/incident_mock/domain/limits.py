@@ -149,12 +149,15 @@ class Shares(Generic[T]):
             self.reserved -= share.floor
 
     def add(self, share: Holding[T], amount: int) -> None:
+        """Count `amount` in (out, when negative). On every journal entry: a holder past its floor before
+        and after (a busy one) costs three additions."""
         before = share.used
         after = before + amount
         share.used = after
         self.used += amount
         floor = share.floor
-        self.reserved += (floor - after if after < floor else 0) - (floor - before if before < floor else 0)
+        if before < floor or after < floor:
+            self.reserved += (floor - after if after < floor else 0) - (floor - before if before < floor else 0)
 
     def admits(self, share: Holding[T], more: int) -> bool:
         """Whether `share` may take `more` and leave every other holder's unused floor free."""
