@@ -10,6 +10,8 @@ token, only a credential to create sandboxes. Each attack below used to work:
 - the sandbox cap: its 422 advised a reset of the mock, which frees no sandbox;
 - control: a suite needed the admin token to create its sandbox, and with it could read or delete any
   other sandbox.
+- idle sandboxes: a suite that died without deleting its sandboxes held their slots and shares for good
+  (`--sandbox-idle-timeout` reclaims them, and their tokens say so).
 Each test sets small caps, so that a flood takes a second, and asserts what a neighbour still sees.
 """
 
@@ -21,9 +23,12 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from incident_mock.app import create_app
+from incident_mock.cli import main
 from incident_mock.domain.limits import Limits
+from incident_mock.domain.settings import MockSettings
 from incident_mock.testing import IncidentMock
 from tests.mock.conftest import FULL, incident_body
 from tests.servers import serve
@@ -307,3 +312,14 @@ def test_an_idle_sandbox_is_reclaimed_and_its_tokens_say_so() -> None:
         assert on_control.status_code == 401 and on_control.json()["errors"][0]["code"] == "sandbox_expired"
         assert http.get("/v1/identity", headers=FULL).status_code == 200  # the default one is never reclaimed
         made(http, root)  # the slots they held are free again
+
+
+def test_a_create_only_token_needs_an_admin_token() -> None:
+    with pytest.raises(ValueError, match="needs admin_token"):
+        MockSettings(sandbox_create_token=MAKER)
+    with pytest.raises(ValueError, match="differ"):
+        MockSettings(admin_token=ADMIN, sandbox_create_token=ADMIN)
+    done = CliRunner().invoke(main, ["--sandbox-create-token", MAKER])
+    assert done.exit_code == 2 and "--sandbox-create-token needs --admin-token" in done.output
+    shown = CliRunner().invoke(main, ["--help"], terminal_width=200)
+    assert "--sandbox-create-token" in shown.output and "--sandbox-idle-timeout" in shown.output
