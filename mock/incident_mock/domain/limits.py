@@ -157,7 +157,9 @@ class Shares(Generic[T]):
         self.used += amount
         floor = share.floor
         if before < floor or after < floor:
-            self.reserved += (floor - after if after < floor else 0) - (floor - before if before < floor else 0)
+            self.reserved += (floor - after if after < floor else 0) - (
+                floor - before if before < floor else 0
+            )
 
     def admits(self, share: Holding[T], more: int) -> bool:
         """Whether `share` may take `more` and leave every other holder's unused floor free."""
