@@ -8,7 +8,7 @@ PYTHON ?= python3
 # The OpenAPI linters (Redocly, Spectral) from npm, run by tests/contract/test_linters.py.
 LINTERS := tests/linters/node_modules/.package-lock.json
 
-.PHONY: install run test lint fmt clean docs bench
+.PHONY: install run test lint fmt clean docs bench sync
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ fmt: $(STAMP)
 
 test: lint $(LINTERS)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The testing kit's sync API is generated from its async one: run after editing mock/incident_mock/testing/aio.py.
+sync: $(STAMP)
+	$(PY) -m tests.generate_sync
 
 docs: $(STAMP)
 	$(PY) -m incident_contract.docs --out site

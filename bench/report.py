@@ -11,7 +11,7 @@ from pathlib import Path
 
 from loadgen import Result
 
-__all__ = ["Run", "merge", "render", "with_sandboxes"]
+__all__ = ["Run", "merge", "render", "wide_name", "with_sandboxes"]
 
 HEADER = (
     "# Bench results\n\n"
@@ -39,6 +39,11 @@ def with_sandboxes(n: int) -> str:
     return f"mock, {n:,} sandboxes"
 
 
+def wide_name(operations: int) -> str:
+    """The server name of the mock serving the wide contract."""
+    return f"mock, wide contract ({operations} operations)"
+
+
 def _ratio(a: Result | None, b: Result | None) -> str:
     return f"{a.requests_per_s / b.requests_per_s:.2f}x" if a and b and b.requests_per_s else "n/a"
 
@@ -48,6 +53,21 @@ def _cpu_ratio(a: Result | None, b: Result | None) -> str:
     if not (a and b and a.cpu_us_per_request and b.cpu_us_per_request):
         return "n/a"
     return f"{b.cpu_us_per_request / a.cpu_us_per_request:.2f}x"
+
+
+def _against_mock(run: Run, variant: str) -> list[str]:
+    """The ratios of a variant of the mock (N sandboxes alive, a wide contract) beside the plain mock's."""
+    lines = [
+        "",
+        f"| scenario | mock/Prism | {variant}/Prism | {variant} / mock (req/s) |",
+        "|---|---:|---:|---:|",
+    ]
+    for scenario, results in run.cells.items():
+        if variant in results:
+            alone, other, changed = results.get("mock"), results.get("prism"), results[variant]
+            ratios = f"{_ratio(alone, other)} | {_ratio(changed, other)} | {_ratio(changed, alone)}"
+            lines.append(f"| {scenario} | {ratios} |")
+    return lines
 
 
 def render(run: Run) -> str:
@@ -73,19 +93,10 @@ def render(run: Run) -> str:
         mock, other = results.get("mock"), results.get("prism")
         ceiling, prism = _ratio(mock, results.get("ceiling")), _ratio(mock, other)
         lines.append(f"| {scenario} | {ceiling} | {prism} | {_cpu_ratio(mock, other)} |")
-    if run.sandboxes:
-        crowded = with_sandboxes(run.sandboxes)
-        lines += [
-            "",
-            f"| scenario | mock/Prism | {crowded}/Prism | {crowded} / mock (req/s) |",
-            "|---|---:|---:|---:|",
-        ]
-        for scenario, results in run.cells.items():
-            if crowded in results:
-                alone, other, busy = results.get("mock"), results.get("prism"), results[crowded]
-                lines.append(
-                    f"| {scenario} | {_ratio(alone, other)} | {_ratio(busy, other)} | {_ratio(busy, alone)} |"
-                )
+    variants = [with_sandboxes(run.sandboxes)] if run.sandboxes else []
+    variants += sorted({s for results in run.cells.values() for s in results if s.startswith("mock, wide")})
+    for variant in variants:
+        lines += _against_mock(run, variant)
     lines += ["", "| server | start to first 200 (s) | RSS after start (MiB) |", "|---|---:|---:|"]
     for server, seconds in run.startup_s.items():
         lines.append(f"| {server} | {seconds:.2f} | {run.rss_idle_mib.get(server, 0):.1f} |")

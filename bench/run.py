@@ -7,7 +7,11 @@ and per incident, a list over the full store, a 500-value and a 1,300-value filt
 client's worst wait, the reset of the full store) and creates with a 900 KiB summary (RSS growth per
 byte sent). Results go to bench/results.md and stdout.
 
-With `--sandboxes N` (issue 10), each scenario is measured on the mock twice in the same run: as above,
+With `--wide N` (default 36), the severities and list cells also run on the mock serving openapi.yaml plus N
+synthetic resources declared in x-resources (about 200 operations: bench/wide_contract.py), shown as the
+server "mock, wide contract (K operations)": routing must not grow with the contract.
+
+With `--sandboxes N`, each scenario is measured on the mock twice in the same run: as above,
 then with N more sandboxes alive (created over the control plane just before, deleted just after; the
 requests still use the default sandbox's key), shown as the server "mock, N sandboxes".
 """
@@ -29,10 +33,11 @@ from pathlib import Path
 import httpx
 from limits import at_cap, big_creates
 from loadgen import Result, run_wrk
-from report import Run, merge, with_sandboxes
+from report import Run, merge, wide_name, with_sandboxes
 from sandboxes import create_many, delete_all
 from seed import create_one, seed
 from servers import Server
+from wide_contract import write as write_wide
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -90,6 +95,16 @@ def measure(server: Server, path: str, script: str, args: list[str], opts: argpa
     return result
 
 
+def _wide(resources: int) -> Server | None:
+    """The mock on a contract of about 200 operations (bench/wide_contract.py), when asked for."""
+    if not resources:
+        return None
+    operations = write_wide(OUT / "wide.yaml", resources)
+    argv = [sys.executable, str(BENCH / "wide_contract.py"), str(OUT / "wide.yaml"), "--serve"]
+    argv += ["--port", "{port}", "--max-incidents", str(UNCAPPED)]
+    return Server(wide_name(operations), argv, log=OUT / "wide.log")
+
+
 def _servers(sandboxes: int = 0) -> tuple[Server, Server, Server]:
     mock_argv = [*MOCK_ARGV, "--max-incidents", str(UNCAPPED)]  # the throughput cells never reach a cap
     if sandboxes:
@@ -119,8 +134,10 @@ def _start_all(servers: tuple[Server, ...], run: Run) -> None:
 
 def bench(opts: argparse.Namespace, run: Run) -> None:
     mock, _ceiling, prism = servers = _servers(opts.sandboxes)
+    wide = _wide(opts.wide)
+    started: tuple[Server, ...] = (*servers, wide) if wide else servers
     try:
-        _start_all(servers, run)
+        _start_all(started, run)
         severity_id = json.loads((OUT / "severities.json").read_bytes())["severities"][0]["id"]
         tag = str(random.randrange(10**9))
         cells = run.cells
@@ -137,9 +154,12 @@ def bench(opts: argparse.Namespace, run: Run) -> None:
                     cells[scenario][with_sandboxes(opts.sandboxes)] = result
                     delete_all(control, ids)
 
-        cell("GET /v1/severities", servers, "/v1/severities", "get.lua", [TOKEN])
+        extra: tuple[Server, ...] = (wide,) if wide else ()
+        cell("GET /v1/severities", (*servers, *extra), "/v1/severities", "get.lua", [TOKEN])
         stored = seed(mock.base, TOKEN, severity_id, opts.store)
-        cell(f"GET /v2/incidents ({stored:,} stored)", (mock, prism), LIST_PATH, "get.lua", [TOKEN])
+        if wide:
+            seed(wide.base, TOKEN, severity_id, opts.store)
+        cell(f"GET /v2/incidents ({stored:,} stored)", (mock, prism, *extra), LIST_PATH, "get.lua", [TOKEN])
         fresh = [TOKEN, severity_id]
         cell("POST /v2/incidents fresh keys", (mock, prism), "/v2/incidents", "post_fresh.lua", fresh)
         replay_key = f"bench-replay-{tag}"
@@ -151,7 +171,7 @@ def bench(opts: argparse.Namespace, run: Run) -> None:
         replay = [TOKEN, severity_id, replay_key]
         cell("POST /v2/incidents replay", (mock, prism), "/v2/incidents", "post_replay.lua", replay)
     finally:
-        for server in servers:
+        for server in started:
             server.stop()
 
     def listed(server: Server, scenario: str) -> Result:
@@ -182,6 +202,13 @@ def main() -> None:
         type=int,
         default=0,
         help="also measure each scenario on the mock with this many sandboxes alive (0: not)",
+    )
+    parser.add_argument(
+        "--wide",
+        type=int,
+        default=36,
+        help="also run the severities and list cells on the mock serving openapi.yaml plus this many "
+        "synthetic declared resources (5 operations each; 36: about 200 operations); 0: not",
     )
     opts = parser.parse_args()
     OUT.mkdir(exist_ok=True)

@@ -1,10 +1,11 @@
-"""Webhook delivery latency and throughput to a loopback receiver (issue 12).
+"""Webhook delivery latency and throughput to a loopback receiver.
 
-`python bench/webhooks.py [--sequential 300] [--load 2000] [--clients 8]` starts an `incident-mock` of its
-own (`python -m incident_mock`, 127.0.0.1, --log-level warning) and, in this process, the testing kit's
-`WebhookReceiver` (stdlib `http.server`, a thread per request, every delivery verified with
-`standardwebhooks`, answered 204), registered with the default sandbox for
-`public_incident.incident_created_v2`. Then:
+`python bench/webhooks.py [--sequential 300] [--load 2000] [--clients 8] [--endpoints 1]` starts an
+`incident-mock` of its own (`python -m incident_mock`, 127.0.0.1, --log-level warning) and, in this
+process, the testing kit's `WebhookReceiver` (stdlib `http.server`, a thread per request, every delivery
+verified with `standardwebhooks`, answered 204), registered with the default sandbox for
+`public_incident.incident_created_v2` (`--endpoints` times: each create is then that many deliveries, a
+sandbox fanning out). Then:
 
 - **latency**: `--sequential` creates one after another (one keep-alive httpx client); for each, the
   time from just before the POST to the receiver having verified the delivery, and from the API's answer
@@ -20,7 +21,9 @@ in the figures, as it would be in an integrator's test.
 from __future__ import annotations
 
 import argparse
+import base64
 import os
+import secrets
 import statistics
 import sys
 import threading
@@ -61,7 +64,7 @@ def _received(receiver: WebhookReceiver) -> dict[str, float]:
     return {d.payload[EVENT]["id"]: d.received_at for d in receiver.deliveries}
 
 
-def measure(sequential: int, load: int, clients: int) -> list[str]:
+def measure(sequential: int, load: int, clients: int, endpoints: int = 1) -> list[str]:
     OUT.mkdir(exist_ok=True)
     env_path = os.pathsep.join([str(ROOT / "mock"), str(ROOT / "contract"), os.environ.get("PYTHONPATH", "")])
     os.environ["PYTHONPATH"] = env_path
@@ -75,14 +78,17 @@ def measure(sequential: int, load: int, clients: int) -> list[str]:
     mock.start()
     try:
         with WebhookReceiver() as receiver, httpx.Client(base_url=mock.base, timeout=30) as client:
-            answer = client.post(
-                "/_mock/sandboxes/default/webhooks", json={"url": receiver.url, "event_types": [EVENT]}
-            )
-            answer.raise_for_status()
-            receiver.secret = answer.json()["webhook"]["secret"]
+            secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()  # every endpoint's
+            for _ in range(endpoints):
+                answer = client.post(
+                    "/_mock/sandboxes/default/webhooks",
+                    json={"url": receiver.url, "event_types": [EVENT], "secret": secret},
+                )
+                answer.raise_for_status()
+            receiver.secret = secret
             for n in range(20):  # warm-up, discarded
                 client.post("/v2/incidents", headers=FULL, json=_body(f"warm-{n}")).raise_for_status()
-            receiver.wait_for(EVENT, count=20, timeout=30)
+            receiver.wait_for(EVENT, count=20 * endpoints, timeout=30)
 
             total, after_answer = [], []
             for n in range(sequential):
@@ -116,14 +122,15 @@ def measure(sequential: int, load: int, clients: int) -> list[str]:
             with ThreadPoolExecutor(clients) as pool:
                 list(pool.map(worker, range(clients)))
             created = time.time()
-            receiver.wait_for(EVENT, count=before + load, timeout=120)
+            receiver.wait_for(EVENT, count=before + load * endpoints, timeout=300)
             received = _received(receiver)
             last = max(received[i] for i in sent_at)
             under_load = [(received[i] - t) * 1000 for i, t in sent_at.items()]
             failed = sum(1 for d in receiver.deliveries if d.status != 204)
             lines.append(
-                f"throughput, {load} creates from {clients} clients: {load / (created - began):,.0f} "
-                f"creates/s, {load / (last - began):,.0f} deliveries/s (first POST to last delivery "
+                f"throughput, {load} creates from {clients} clients, {endpoints} endpoint(s): "
+                f"{load / (created - began):,.0f} creates/s, {load * endpoints / (last - began):,.0f} "
+                f"deliveries/s (first POST to last delivery "
                 f"verified: {last - began:.2f} s); {failed} non-2xx, {len(receiver.rejected)} rejected"
             )
             lines.append(_line("latency under that load (POST sent -> delivery verified)", under_load))
@@ -154,9 +161,10 @@ def main() -> None:
     parser.add_argument("--sequential", type=int, default=300, help="creates timed one by one")
     parser.add_argument("--load", type=int, default=2000, help="creates sent at once from --clients threads")
     parser.add_argument("--clients", type=int, default=8, help="threads sending the load")
+    parser.add_argument("--endpoints", type=int, default=1, help="endpoints each create is delivered to")
     opts = parser.parse_args()
     print(f"1-min load average before: {os.getloadavg()[0]:.2f}", flush=True)
-    for line in measure(opts.sequential, opts.load, opts.clients):
+    for line in measure(opts.sequential, opts.load, opts.clients, opts.endpoints):
         print(line, flush=True)
     print(f"1-min load average after: {os.getloadavg()[0]:.2f}", flush=True)
 

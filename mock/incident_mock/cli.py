@@ -18,6 +18,7 @@ from incident_mock.domain.limits import Limits
 from incident_mock.domain.records import ApiKey
 from incident_mock.domain.settings import DEFAULT_PORT, MockSettings, TransportLimits, WebhookSettings
 from incident_mock.kit.fault_file import FaultFileError, arm_file
+from incident_mock.kit.fixtures_check import FixturesInvalid
 from incident_mock.server import ADMIN_TOKEN_ENV, MockServer, Refused, raise_descriptor_limit
 
 __all__ = ["main"]
@@ -233,8 +234,9 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
 @count_option(
     "--webhook-max-pending",
     WEBHOOKS.max_pending,
-    "Webhook messages awaiting delivery or retry, in all sandboxes; past it the oldest of the sandbox "
-    "holding the most is given up.",
+    "Webhook messages awaiting delivery or retry, in all sandboxes; each sandbox keeps its share "
+    "(this / --max-sandboxes) whatever the others do; past it a sandbox over its share gives up its own "
+    "oldest.",
 )
 @count_option(
     "--webhook-sandbox-concurrency",
@@ -245,7 +247,8 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
 @count_option(
     "--webhook-max-connections",
     WEBHOOKS.max_connections,
-    "Connections the webhook sender opens, for all sandboxes together.",
+    "Connections the webhook sender opens, for all sandboxes together; each sandbox keeps its share "
+    "(this / --max-sandboxes, at least one).",
 )
 @click.option(
     "--log-level",
@@ -349,6 +352,9 @@ def main(
         mock = MockServer(settings=settings)
     except Refused as exc:
         click.echo(f"incident-mock: {exc}", err=True)
+        sys.exit(2)
+    except FixturesInvalid as exc:
+        click.echo(f"incident-mock: --fixtures {settings.fixtures}: {exc}", err=True)
         sys.exit(2)
     armed = 0
     if faults_file is not None:

@@ -94,12 +94,14 @@ PROJECT_TESTS = textwrap.dedent(
 )
 
 
-def run_project(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> list[dict[str, str]]:
-    """Run the throw-away project's tests; what each isolation test reported."""
+def run_pytest(
+    tmp_path: Path, tests: str, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a throw-away project holding one test file, `tests`, in a pytest subprocess."""
     project, reports = tmp_path / "project", tmp_path / "reports"
     project.mkdir(parents=True, exist_ok=True)
     reports.mkdir(exist_ok=True)
-    (project / "test_bridge.py").write_text(PROJECT_TESTS)
+    (project / "test_bridge.py").write_text(tests)
     environ = {
         k: v
         for k, v in os.environ.items()
@@ -122,10 +124,17 @@ def run_project(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -
     command += args
     # A generous limit, not a speed test: 200 tests on two workers took 20-30 s here, and over 120 s with the
     # machine's load at 15; pytest-timeout's 300 s stays the outer bound.
-    done = subprocess.run(command, cwd=project, env=environ, capture_output=True, text=True, timeout=280)
+    return subprocess.run(command, cwd=project, env=environ, capture_output=True, text=True, timeout=280)
+
+
+def run_project(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, tests: str = PROJECT_TESTS
+) -> list[dict[str, str]]:
+    """Run the throw-away project's tests; they must pass. What each test reported."""
+    done = run_pytest(tmp_path, tests, *args, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "passed" in done.stdout and "warning" not in done.stdout.lower(), done.stdout
-    return [json.loads(path.read_text()) for path in sorted(reports.glob("*.json"))]
+    return [json.loads(path.read_text()) for path in sorted((tmp_path / "reports").glob("*.json"))]
 
 
 def test_plugin_alone(tmp_path: Path) -> None:
@@ -174,17 +183,23 @@ def test_plugin_against_a_shared_mock_with_a_create_only_token(tmp_path: Path) -
         assert [s["id"] for s in sandboxes] == ["default"], "every test's sandbox was deleted after it"
 
 
-def test_plugin_registers_its_options_and_imports_nothing_heavy() -> None:
+def pytest_says(option: str) -> str:
+    """What `pytest <option>` prints (--help, --markers), with the plugins installed here."""
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--help"],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", option],
         capture_output=True,
         text=True,
         timeout=60,
         env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
     )
     assert done.returncode == 0, done.stderr
-    assert "--incident-mock-url=URL" in done.stdout and "--incident-mock-admin-token" in done.stdout
-    assert "--incident-mock-create-token" in done.stdout
+    return done.stdout
+
+
+def test_plugin_registers_its_options_and_imports_nothing_heavy() -> None:
+    usage = pytest_says("--help")
+    assert "--incident-mock-url=URL" in usage and "--incident-mock-admin-token" in usage
+    assert "--incident-mock-create-token" in usage
     probe = (
         "import sys, incident_mock.pytest_plugin; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
@@ -195,3 +210,94 @@ def test_plugin_registers_its_options_and_imports_nothing_heavy() -> None:
     )
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip() == "[]"
+
+
+# Tests marked to get a seeded sandbox with a frozen clock, each reporting the id of the incident it creates.
+MARKED_TESTS = textwrap.dedent(
+    """
+    import datetime as dt
+    import json
+    import os
+    from pathlib import Path
+
+    import httpx
+    import pytest
+
+    START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+    def create_and_report(sandbox, name: str) -> None:
+        answer = httpx.post(
+            f"{sandbox.base_url}/v2/incidents",
+            json={"idempotency_key": "k", "visibility": "public", "name": "Seeded",
+                  "severity_id": "01JGZ0SEV0000000000000MAJ0"},
+            headers={"Authorization": f"Bearer {sandbox.keys.creator}"},
+        )
+        assert answer.status_code == 200, answer.text
+        state = sandbox.clock.state()
+        report = {"id": answer.json()["incident"]["id"], "seed": sandbox.seed, "frozen": state["frozen"],
+                  "now": state["now"]}
+        (Path(os.environ["PLUGIN_REPORT"]) / f"{name}.json").write_text(json.dumps(report))
+
+
+    @pytest.mark.incident_sandbox(seed=7, frozen_at="2026-01-01T00:00:00Z")
+    def test_a_string_instant(incident_sandbox):
+        assert incident_sandbox.clock.now() == START
+        create_and_report(incident_sandbox, "a")
+
+
+    @pytest.mark.incident_sandbox(seed=7, frozen_at=START)
+    def test_a_datetime(incident_sandbox):
+        create_and_report(incident_sandbox, "b")
+
+
+    @pytest.mark.incident_sandbox(seed=7, frozen_at="2026-01-01T00:00:00+00:00")
+    class TestMarkedClass:
+        def test_in_a_class(self, incident_sandbox):
+            create_and_report(incident_sandbox, "c")
+
+
+    @pytest.mark.incident_sandbox(seed=8, frozen_at=START)
+    def test_another_seed(incident_sandbox):
+        create_and_report(incident_sandbox, "d")
+
+
+    def test_unmarked(incident_sandbox):
+        create_and_report(incident_sandbox, "e")
+    """
+)
+
+
+def test_the_marker_gives_a_seeded_frozen_sandbox(tmp_path: Path) -> None:
+    a, b, c, d, e = run_project(tmp_path, "--strict-markers", tests=MARKED_TESTS)
+    assert a == b == c, "the same seed, the same requests and a frozen clock: the same ids"
+    assert (a["seed"], a["frozen"], a["now"]) == (7, True, "2026-01-01T00:00:00.000000Z")
+    assert d["seed"] == 8 and d["id"] != a["id"]
+    assert e["seed"] is None and not e["frozen"] and e["id"] != a["id"]
+
+
+def test_a_wrong_marker_argument_fails_the_test_clearly(tmp_path: Path) -> None:
+    tests = textwrap.dedent(
+        """
+        import pytest
+
+        @pytest.mark.incident_sandbox(sed=7)
+        def test_misspelt(incident_sandbox):
+            pass
+
+        @pytest.mark.incident_sandbox(frozen_at="new year's day")
+        def test_not_an_instant(incident_sandbox):
+            pass
+        """
+    )
+    done = run_pytest(tmp_path, tests, "--strict-markers")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "2 errors" in done.stdout, done.stdout
+    assert "takes the keywords fixtures, seed, frozen_at; not sed" in done.stdout
+    assert 'frozen_at "new year\'s day" is not an RFC 3339 instant' in done.stdout
+
+
+def test_the_marker_is_registered() -> None:
+    assert "@pytest.mark.incident_sandbox(seed=None, frozen_at=None, fixtures=None)" in pytest_says(
+        "--markers"
+    )

@@ -180,3 +180,102 @@ async def test_async_mock_starts_its_own_server() -> None:
         await sandbox.delete()
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{url}/_mock/health", timeout=2)
+
+
+def send(sandbox: Sandbox, key: str, **extra: object) -> httpx.Response:
+    body = {"idempotency_key": key, "visibility": "public", "severity_id": MAJOR, "name": key, **extra}
+    headers = {"Authorization": f"Bearer {sandbox.keys.creator}"}
+    return httpx.post(f"{sandbox.base_url}/v2/incidents", json=body, headers=headers)
+
+
+def test_an_unknown_operation_id_is_an_error_naming_the_close_ones(sandbox: Sandbox) -> None:
+    create(sandbox, "a")
+    for read in (sandbox.requests, sandbox.count, sandbox.find, sandbox.wait_for):
+        with pytest.raises(ValueError, match=r"'Incidents V2#create'.*did you mean 'Incidents V2#Create'\?"):
+            read("Incidents V2#create")
+    with pytest.raises(ValueError, match="did you mean 'Incidents V2#List' or "):  # the closest first
+        sandbox.requests("incidents v2#lists")
+    with pytest.raises(
+        ValueError, match=r"no operation .* 'Nothing alike'.*the contract's are .*'Incidents V2#Create'"
+    ):
+        sandbox.count("Nothing alike")
+    assert sandbox.count("Incidents V2#Create") == 1, "a known id still filters"
+
+
+def test_the_journal_filters_on_request_body_fields_and_a_predicate(sandbox: Sandbox) -> None:
+    assert send(sandbox, "a").status_code == 200
+    assert send(sandbox, "b", visibility="private").status_code == 200
+    retro = {"postmortem_document_url": "https://docs.example.com/pm/7", "external_id": 7}
+    send(sandbox, "c", mode="retrospective", retrospective_incident_options=retro)
+    names(sandbox)
+    [private] = sandbox.requests(CREATE, body={"visibility": "private"})
+    assert private.request_body["name"] == "b"
+    nested = {"retrospective_incident_options": {"external_id": 7}}  # a subset of a nested object
+    assert [e.request_body["name"] for e in sandbox.requests(body=nested)] == ["c"]
+    assert sandbox.count(body={"retrospective_incident_options": {"external_id": 8}}) == 0
+    assert sandbox.count(body={"visibility": "public", "name": "a"}) == 1
+    assert sandbox.count(body={"visibility": "public", "name": "b"}) == 0, "every key given must match"
+    assert sandbox.count(body={"no_such_field": None}) == 0, "a key the body lacks never matches"
+    assert sandbox.count(body={}) == 3 and sandbox.count(LIST, body={}) == 0, "{}: any object body"
+
+    def late(entry: JournalEntry) -> bool:
+        return entry.sequence >= 2
+
+    assert [e.sequence for e in sandbox.requests(where=late)] == [2, 3, 4]
+    assert sandbox.count(CREATE, status=200, where=late, body={"visibility": "private"}) == 1
+    found = sandbox.find(where=lambda e: e.method == "GET")
+    assert found is not None and found.operation_id == LIST
+    assert sandbox.find(CREATE, body={"name": "zzz"}) is None
+    [waited] = sandbox.wait_for(CREATE, body={"name": "c"}, timeout=5)
+    assert waited.sequence == 3
+    with pytest.raises(AssertionError, match=r"a body holding \{'name': 'd'\}.*found 0"):
+        sandbox.wait_for(CREATE, body={"name": "d"}, timeout=0.05)
+    with pytest.raises(AssertionError, match="where=late"):
+        sandbox.wait_for(LIST, where=late, count=2, timeout=0.05)
+
+
+def test_body_and_where_filters_read_every_page(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    import incident_mock.testing.sync
+
+    monkeypatch.setattr(incident_mock.testing.sync, "PAGE", 2)  # five entries: three pages
+    for key in "abcde":
+        assert send(sandbox, key).status_code == 200
+    assert [e.request_body["name"] for e in sandbox.requests(CREATE)] == list("abcde")
+    found = sandbox.find(CREATE, body={"name": "e"})
+    assert found is not None and found.sequence == 5
+    assert sandbox.find(body={"name": "f"}) is None
+    assert sandbox.count(where=lambda e: e.sequence % 2 == 1) == 3
+
+
+def test_matching_a_journal_entry() -> None:
+    def entry(body: object) -> JournalEntry:
+        fields = {name: None for name in JournalEntry.__dataclass_fields__}
+        return JournalEntry(**{**fields, "operation_id": CREATE, "status": 200, "request_body": body})
+
+    body = {"name": "x", "options": {"a": 1, "b": {"c": [1, 2]}}, "tags": ["p", "q"]}
+    assert entry(body).matches(CREATE, 200, body={"options": {"b": {"c": [1, 2]}}})
+    assert not entry(body).matches(body={"options": {"b": {"c": [1]}}}), "lists are compared whole"
+    assert not entry(body).matches(body={"options": {"a": "1"}})
+    assert not entry(body).matches(body={"tags": ["p"]})
+    assert not entry("... [truncated: 9000 bytes in all]").matches(body={"name": "x"})
+    assert not entry(None).matches(body={})
+    assert entry(body).matches(where=lambda e: e.request_body["name"] == "x")
+    assert not entry(body).matches(CREATE, 201)
+
+
+async def test_the_async_journal_takes_the_same_filters(mock: IncidentMock) -> None:
+    async with AsyncIncidentMock.connect(mock.url) as amock, amock.sandbox() as sandbox:
+        headers = {"Authorization": f"Bearer {sandbox.keys.creator}"}
+        async with httpx.AsyncClient(base_url=sandbox.base_url, headers=headers) as http:
+            for key, visibility in (("a", "public"), ("b", "private")):
+                body = {"idempotency_key": key, "visibility": visibility, "severity_id": MAJOR, "name": key}
+                assert (await http.post("/v2/incidents", json=body)).status_code == 200
+        [private] = await sandbox.requests(CREATE, body={"visibility": "private"})
+        assert private.request_body["name"] == "b"
+        assert await sandbox.count(where=lambda e: e.request_body["name"] == "a") == 1
+        found = await sandbox.find(CREATE, body={"name": "b"})
+        assert found is not None and found.sequence == 2
+        [waited] = await sandbox.wait_for(body={"visibility": "public"}, timeout=5)
+        assert waited.sequence == 1
+        with pytest.raises(ValueError, match="did you mean 'Incidents V2#Create'"):
+            await sandbox.count("Incidents V2 #Create")

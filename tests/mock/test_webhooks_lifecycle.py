@@ -17,6 +17,10 @@ from tests.servers import serve
 BASE = "/_mock/sandboxes/default/webhooks"
 
 
+def retry_waiting(app: Any) -> bool:
+    return any(e.timers for s in app.webhooks.shares for e in s.endpoints.values())
+
+
 async def test_in_process_deliveries_start_lazily_and_aclose_ends_them() -> None:
     app = create_app()
     with WebhookReceiver() as receiver, WebhookReceiver() as failing:
@@ -31,10 +35,11 @@ async def test_in_process_deliveries_start_lazily_and_aclose_ends_them() -> None
             await client.post("/v2/incidents", headers=FULL, json=incident_body("lazy"))
             [got] = await asyncio.to_thread(receiver.wait_for)
             verified_by_both(webhook["secret"], got)
-            await asyncio.to_thread(failing.wait_for)  # its retry is 5 s away: a task sleeps
-            assert app.webhooks.tasks
+            await asyncio.to_thread(failing.wait_for)  # its retry is 5 s away: a timer waits
+            await asyncio.to_thread(eventually, lambda: retry_waiting(app), what="a retry waiting")
         await app.webhooks.aclose()
-        assert not app.webhooks.tasks and app.webhooks._client is None
+        assert not app.webhooks.tasks and not app.webhooks.pending and app.webhooks._client is None
+        assert not retry_waiting(app)
 
 
 def test_shutting_uvicorn_down_cancels_pending_retries_cleanly() -> None:
@@ -50,7 +55,7 @@ def test_shutting_uvicorn_down_cancels_pending_retries_cleanly() -> None:
                 httpx.post(f"{url}/v2/incidents", headers=FULL, json=incident_body("bye")).status_code == 200
             )
             receiver.wait_for()
-            eventually(lambda: app.webhooks.tasks, what="a retry waiting")
+            eventually(lambda: retry_waiting(app), what="a retry waiting")
         # the lifespan's shutdown ran: nothing left running, the client closed (and -W error saw no warning)
         assert not app.webhooks.tasks and not app.webhooks.pending and app.webhooks._client is None
 

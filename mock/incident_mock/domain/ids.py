@@ -1,7 +1,7 @@
 """Generated ids: random as before, or reproducible from a seed.
 
 An `Ids` makes the ULIDs of one sandbox (incident and severity ids, request ids, webhook endpoint and
-message ids and secrets) or of the mock itself
+message ids; never webhook secrets, which come from `secrets` alone) or of the mock itself
 (sandbox ids and tokens, the request ids of requests no sandbox claims). Unseeded, it is python-ulid's
 `ULID()` and `secrets`, as before. Seeded, the randomness comes from its own `random.Random(seed)`, drawn
 in the order the requests ask for ids, and a ULID's time (its first 10 characters) from the clock it was
@@ -49,10 +49,6 @@ class Ids:
         if self.random is None:
             return secrets.token_urlsafe(size)
         return base64.urlsafe_b64encode(self.random.randbytes(size)).rstrip(b"=").decode()
-
-    def randbytes(self, size: int) -> bytes:
-        """`size` random bytes (a webhook secret's key), like `secrets.token_bytes`."""
-        return secrets.token_bytes(size) if self.random is None else self.random.randbytes(size)
 
     def draw(self) -> int:
         """A 53-bit number (a JSON-safe integer): the seed of a sandbox created without one, under a seed."""

@@ -42,14 +42,17 @@ class WebhookSettings:
     log_entries: int = 1_000  # messages each endpoint's delivery log keeps
     log_bytes: int = 4 * MIB  # message bytes each endpoint's delivery log keeps
     log_total_bytes: int = 128 * MIB  # ... and the delivery logs of every endpoint of every sandbox together
+    # The budgets below are shared by every sandbox, each sure of a floor of the total / Limits.max_sandboxes
+    # (kit/webhooks/delivery.py): a sandbox past its floor loses its own oldest first
     max_pending: int = 10_000  # messages not yet delivered nor given up, across every sandbox
     window_messages: int = 8  # out-of-order endpoints: the most messages held before sending them shuffled
     window_seconds: float = 0.05  # ... and the longest a message is held (real time)
     concurrency: int = 16  # attempts in flight to one endpoint at once; the others wait their turn
-    # attempts in flight for one sandbox's endpoints together, and for all sandboxes (the client's pool): a
-    # sandbox whose receivers never answer holds at most its share, never every connection
+    # attempts in flight for one sandbox's endpoints together, and connections for all sandboxes (the
+    # client's pool; each sandbox is sure of max_connections // max_sandboxes of them, at least one, and
+    # borrows past that only what the floors leave): receivers that never answer hold their own sandbox's
     sandbox_concurrency: int = 32
-    max_connections: int = 256
+    max_connections: int = 1024
 
     def __post_init__(self) -> None:
         if not 0 < self.time_scale <= 1:

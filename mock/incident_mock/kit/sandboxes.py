@@ -42,11 +42,10 @@ from hmac import compare_digest
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft4Validator
+import yaml
 
-from incident_contract.document import Spec
+from incident_contract.document import Spec, load_control_spec
 from incident_contract.facts import declared_errors
-from incident_contract.refs import validator
 from incident_mock.domain.clock import Clock, SandboxClock, SystemClock
 from incident_mock.domain.errors import CHALLENGE, NotFound, Unauthorized, ValidationFailed
 from incident_mock.domain.ids import Ids, app_seed
@@ -56,6 +55,7 @@ from incident_mock.domain.settings import MockSettings
 from incident_mock.engine.catalog import published_categories
 from incident_mock.engine.store import Rules, StoreHolder, discard, read_fixtures
 from incident_mock.kit.faults import Faults
+from incident_mock.kit.fixtures_check import ROLE_RULE, FixturesCheck, FixturesInvalid
 from incident_mock.kit.journal import Journal, JournalBudget
 from incident_mock.kit.webhooks import Hub, SandboxWebhooks
 
@@ -177,7 +177,7 @@ class Sandboxes:
             Rules.from_spec(contract),
             Totals(limits),
             JournalBudget(limits.journal_total_bytes, limits.max_sandboxes),
-            Hub(contract, settings.webhooks),  # delivers every sandbox's webhooks
+            Hub(contract, settings.webhooks, limits.max_sandboxes),  # delivers every sandbox's webhooks
             declared_errors(contract),  # what a fault of each operation may answer
         )
         self.rules, self.hub, self.totals, self.budget = (
@@ -187,9 +187,16 @@ class Sandboxes:
             self.shared.budget,
         )
         self.limits, self.clock, self.seed = limits, settings.clock, seed
-        self.template = read_fixtures(fixtures)  # parsed once: what new sandboxes are built from
         # control tokens: a stream of their own, so that they change none of the mock's other seeded ids
         self.control_ids = Ids(None if seed is None else app_seed(seed, "control"), SystemClock())
+        self.fixtures_check = FixturesCheck(contract, load_control_spec(), SCHEMA_OF)
+        # parsed and checked once: what new sandboxes are built from (FixturesInvalid names the problem)
+        try:
+            document = read_fixtures(fixtures)
+        except yaml.YAMLError as exc:
+            problem = " ".join(str(exc).split())[:300]
+            raise FixturesInvalid("", f"not YAML: {problem}", "yaml") from None
+        self.template = self.fixtures_check.check(self._published(document), complete=True)
         self.default = self._sandbox(DEFAULT_ID, fixtures, seed=seed)
         # the mock's own ids: sandbox ids, tokens and drawn seeds; and apart, so that polling the health
         # of a seeded mock changes none of those, the request ids of requests no sandbox claims
@@ -201,7 +208,6 @@ class Sandboxes:
         self.idle_timeout = settings.sandbox_idle_timeout
         self.expired: OrderedDict[bytes, str] = OrderedDict()  # reclaimed sandboxes' token digests -> id
         self._index(self.default)
-        self.validators: dict[str, Draft4Validator] = {}
         # requests no sandbox can claim (no key, an unknown key); its entries' time is the default's clock.
         # Anyone can write to it, so it has no floor: it only borrows what the sandboxes' journals leave.
         self.unattributed = Journal(
@@ -396,35 +402,25 @@ class Sandboxes:
     # --- custom fixtures ---------------------------------------------------------------------------
     def _merged(self, custom: Json) -> Json:
         """The default fixtures with `custom`'s tables, after checking each object against the contract."""
-        roles = set(self.contract["x-api-key-roles"])
-        for i, key in enumerate(custom.get("api_keys", [])):
-            unknown = [r for r in key["roles"] if r not in roles]
-            if unknown:
-                raise ValidationFailed.invalid(
-                    "roles",
-                    f"not a role of x-api-key-roles: {unknown[0][:50]!r}",
-                    f"/fixtures/api_keys/{i}/roles",
-                )
-        if isinstance(custom.get("incident_statuses"), list):  # a category may be written by its alias
-            statuses = published_categories(custom["incident_statuses"], self.rules.category_aliases)
-            custom = {**custom, "incident_statuses": statuses}
-        for table, schema in (*SCHEMA_OF.items(), ("incidents", "IncidentsCreatePayloadV2")):
-            for i, obj in enumerate(custom.get(table, [])):
-                checked, where = (obj["payload"], f"{i}/payload") if table == "incidents" else (obj, str(i))
-                for error in self._validator(schema).iter_errors(checked):
-                    path = "".join(f"/{p}" for p in error.absolute_path)
-                    detail = f"does not match {schema}: {error.message[:200]}"
-                    raise ValidationFailed.invalid(table, detail, f"/fixtures/{table}/{where}{path}")
+        custom = self._published(custom)
+        try:
+            self.fixtures_check.check(custom, complete=False)
+        except FixturesInvalid as exc:
+            field = exc.pointer.split("/")[1] if exc.pointer else "fixtures"  # the table, or the roles
+            field = "roles" if exc.rule == ROLE_RULE else field
+            detail = f"{exc.message} ({exc.rule})"
+            raise ValidationFailed.invalid(field, detail, f"/fixtures{exc.pointer}") from None
         merged = {**self.template, **custom}
         if "organisation" in custom:  # the fields it leaves out (dashboard_url) stay the default's
             merged["organisation"] = {**self.template["organisation"], **custom["organisation"]}
         return merged
 
-    def _validator(self, schema: str) -> Draft4Validator:
-        found = self.validators.get(schema)
-        if found is None:
-            found = self.validators[schema] = validator(self.contract, schema)
-        return found
+    def _published(self, document: Any) -> Any:
+        """The document with each status category written by its alias given its published name."""
+        if isinstance(document, dict) and isinstance(document.get("incident_statuses"), list):
+            statuses = published_categories(document["incident_statuses"], self.rules.category_aliases)
+            return {**document, "incident_statuses": statuses}
+        return document
 
 
 def expired(sandbox_id: str) -> Unauthorized:

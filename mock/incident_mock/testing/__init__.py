@@ -2,30 +2,23 @@
 
 It imports nothing of the server but the contract core; `IncidentMock()` without a URL starts a mock in
 this process through `incident_mock.testing.local`, the one module here that reaches the server side.
+
+The API is written once, over `httpx.AsyncClient`, in `aio.py`; `sync.py` (`IncidentMock`, `Sandbox`, ...)
+is generated from it by `make sync` (unasync), and `common.py` holds what the two share, free of I/O.
 """
 
-from incident_mock.testing.client import (
+from incident_mock.testing.aio import (
     AsyncClockControl,
     AsyncFault,
     AsyncIncidentMock,
     AsyncSandbox,
-    ClockControl,
-    ControlPlaneError,
-    Fault,
-    IncidentMock,
-    JournalEntry,
-    Keys,
-    Sandbox,
-    SandboxCreation,
-)
-from incident_mock.testing.receiver import Delivery, WebhookReceiver
-from incident_mock.testing.webhook_api import (
     AsyncWebhookEndpoint,
     AsyncWebhooks,
-    WebhookEndpoint,
-    WebhookMessage,
-    Webhooks,
+    SandboxCreation,
 )
+from incident_mock.testing.common import ControlPlaneError, JournalEntry, Keys, WebhookMessage
+from incident_mock.testing.receiver import Delivery, WebhookReceiver
+from incident_mock.testing.sync import ClockControl, Fault, IncidentMock, Sandbox, WebhookEndpoint, Webhooks
 
 __all__ = [
     "AsyncClockControl",

@@ -15,10 +15,11 @@ from typing import Any, Literal
 
 from incident_mock.domain.records import timestamp
 
-__all__ = ["Attempt", "LogBudget", "Message", "MessageLog", "State", "shown_message"]
+__all__ = ["Attempt", "LogBudget", "LogUsage", "Message", "MessageLog", "State", "Trigger", "shown_message"]
 
 Json = dict[str, Any]
 State = Literal["pending", "delivered", "failed"]
+Trigger = Literal["schedule", "redeliver"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Attempt:
     status: int | None
     error: str | None
     duration_ms: float
-    trigger: Literal["schedule", "redeliver"]
+    trigger: Trigger
 
 
 @dataclass(eq=False)
@@ -42,6 +43,8 @@ class Message:
     error: str | None = None  # why it was given up early (a bound)
     attempts: list[Attempt] = field(default_factory=list)
     queued: int = 0  # redeliveries asked for and not yet made
+    scheduled: int = 0  # attempts of the schedule made (the first one and retries)
+    seq: int = 0  # the order messages were emitted in, across endpoints (set by the Hub)
 
     @property
     def size(self) -> int:
@@ -49,19 +52,31 @@ class Message:
 
 
 class LogBudget:
-    """The bytes every delivery log holds together, against their total cap (one per Hub)."""
+    """The bytes every delivery log holds together, against their total cap (one per Hub), and the floor
+    each sandbox is sure of (`limit // max_sandboxes`)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, max_sandboxes: int = 1) -> None:
         self.limit, self.used = limit, 0
+        self.floor = limit // max_sandboxes
+
+
+class LogUsage:
+    """The bytes one sandbox's delivery logs hold together."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
 
 
 class MessageLog:
-    """An endpoint's messages, oldest first, within `entries` messages and `max_bytes` bytes; past the
-    `budget` that all logs share, a log drops its own oldest messages (it always keeps the newest one)."""
+    """An endpoint's messages, oldest first, within `entries` messages and `max_bytes` bytes; it counts its
+    bytes in its sandbox's `usage` and in the `budget` all logs share (the Hub evicts past that budget)."""
 
-    def __init__(self, entries: int, max_bytes: int, budget: LogBudget | None = None) -> None:
+    def __init__(
+        self, entries: int, max_bytes: int, budget: LogBudget | None = None, usage: LogUsage | None = None
+    ) -> None:
         self.entries, self.max_bytes = entries, max_bytes
         self.budget = budget or LogBudget(max_bytes)
+        self.usage = usage or LogUsage()
         self.messages: OrderedDict[str, Message] = OrderedDict()
         self.bytes = 0
         self.dropped = 0
@@ -70,26 +85,32 @@ class MessageLog:
         return len(self.messages)
 
     def add(self, message: Message) -> list[Message]:
-        """Log a message; returns the oldest ones dropped to make room for it."""
+        """Log a message; returns the oldest ones dropped to keep within this log's own bounds."""
         self.messages[message.id] = message
-        self.bytes += message.size
-        budget = self.budget
-        budget.used += message.size
+        self._count(message.size)
         gone: list[Message] = []
-        while len(self.messages) > 1 and (
-            len(self.messages) > self.entries or self.bytes > self.max_bytes or budget.used > budget.limit
-        ):
-            _, oldest = self.messages.popitem(last=False)
-            self.bytes -= oldest.size
-            budget.used -= oldest.size
-            self.dropped += 1
-            gone.append(oldest)
+        while len(self.messages) > 1 and (len(self.messages) > self.entries or self.bytes > self.max_bytes):
+            gone.append(self.drop_oldest())
         return gone
+
+    def first(self) -> Message | None:
+        """The oldest message, unless it is the only one (a log always keeps its newest)."""
+        return next(iter(self.messages.values())) if len(self.messages) > 1 else None
+
+    def drop_oldest(self) -> Message:
+        _, oldest = self.messages.popitem(last=False)
+        self._count(-oldest.size)
+        self.dropped += 1
+        return oldest
+
+    def _count(self, size: int) -> None:
+        self.bytes += size
+        self.usage.bytes += size
+        self.budget.used += size
 
     def clear(self) -> None:
         """Forget every message (the endpoint is deleted): their bytes go back to the budget."""
-        self.budget.used -= self.bytes
-        self.bytes = 0
+        self._count(-self.bytes)
         self.messages.clear()
 
     def get(self, message_id: str) -> Message | None:

@@ -16,11 +16,11 @@ from incident_mock.domain.ids import Ids
 from incident_mock.domain.limits import capacity_reached
 from incident_mock.domain.records import IncidentRecord, timestamp
 from incident_mock.engine.store import Store
-from incident_mock.kit.webhooks.delivery import DROPPED, Hub
+from incident_mock.kit.webhooks.delivery import Hub
 from incident_mock.kit.webhooks.endpoint import Endpoint, Share
 from incident_mock.kit.webhooks.events import created, updated
 from incident_mock.kit.webhooks.messages import Message, MessageLog
-from incident_mock.kit.webhooks.targets import SECRET_BYTES, check_url, new_secret, secret_key
+from incident_mock.kit.webhooks.targets import check_url, new_secret, secret_key
 
 __all__ = ["SandboxWebhooks", "shown_endpoint"]
 
@@ -42,7 +42,7 @@ class SandboxWebhooks:
         self.hub, self.now, self.seed, self.ids = hub, now, seed, ids  # ids: the sandbox's (seeded or not)
         self.endpoints: dict[str, Endpoint] = {}
         self.registered = 0
-        self.share = Share(hub.settings.sandbox_concurrency)  # shared by its endpoints
+        self.share = Share(self.endpoints)  # what its endpoints take of the hub together
 
     # --- the control plane's operations ------------------------------------------------------------
     def register(self, body: Json) -> Endpoint:
@@ -52,7 +52,9 @@ class SandboxWebhooks:
             raise capacity_reached(
                 "webhook endpoints", "max_endpoints", settings.max_endpoints, option="--webhook-max-endpoints"
             )
-        secret = body.get("secret") or new_secret(promises.secret_prefix, self.ids.randbytes(SECRET_BYTES))
+        # a secret not given comes from the OS's generator, never from the seed: a sandbox with the same seed
+        # must not be able to sign for this one's receiver
+        secret = body.get("secret") or new_secret(promises.secret_prefix)
         key = secret_key(secret, promises.secret_prefix)
         known = list(self.hub.event_types)
         wanted = body.get("event_types") or known
@@ -69,7 +71,7 @@ class SandboxWebhooks:
             time_scale=float(body.get("time_scale", settings.time_scale)),
             attempt_timeout=float(body.get("attempt_timeout_seconds", promises.attempt_timeout_seconds)),
             out_of_order=bool(body.get("out_of_order", False)),
-            log=MessageLog(settings.log_entries, settings.log_bytes, self.hub.log_budget),
+            log=MessageLog(settings.log_entries, settings.log_bytes, self.hub.log_budget, self.share.log),
             rng=random.Random(seed),
             share=self.share,
         )
@@ -121,9 +123,7 @@ class SandboxWebhooks:
                 if event_type not in endpoint.event_types:
                     continue
                 message = Message(self.hub.message_id(self.ids.ulid()), event_type, moment, body)
-                for dropped in endpoint.log.add(message):
-                    if dropped.state == "pending":
-                        self.hub.give_up(endpoint, dropped, DROPPED, count=False)
+                self.hub.log(endpoint, message)
                 self.hub.send(endpoint, message)
 
 
