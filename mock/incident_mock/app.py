@@ -134,6 +134,7 @@ def create_app(
         types=types,
         public_url=settings.public_url,
         admin_token=settings.admin_token,
+        create_token=settings.sandbox_create_token,
     )
     app.add_middleware(  # 5
         Dashboard, MiddlewarePosition.BEFORE_EXCEPTION, sandboxes=sandboxes, admin_token=settings.admin_token

@@ -23,6 +23,8 @@ from incident_mock.server import ADMIN_TOKEN_ENV, MockServer, Refused, raise_des
 
 __all__ = ["main"]
 
+CREATE_TOKEN_ENV = "INCIDENT_MOCK_SANDBOX_CREATE_TOKEN"
+
 KEYS_HELP = """\b
 Default keys (from the packaged fixtures):
   mock-key-full     viewer, incident_creator, incident_editor, global_access, manage_settings
@@ -81,6 +83,20 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
     metavar="TOKEN",
     help=f"Require Authorization: Bearer TOKEN on /_mock/ (env {ADMIN_TOKEN_ENV}); "
     "needed to bind beyond loopback.",
+)
+@click.option(
+    "--sandbox-create-token",
+    envvar=CREATE_TOKEN_ENV,
+    metavar="TOKEN",
+    help=f"With --admin-token: a token that may only create sandboxes (env {CREATE_TOKEN_ENV}); each "
+    "sandbox created answers its own control token, which manages that sandbox alone.",
+)
+@click.option(
+    "--sandbox-idle-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Delete sandboxes nobody used for SECONDS (never the default one); their tokens then answer 401 "
+    "sandbox_expired. Off by default.",
 )
 @click.option(
     "--cors-origin",
@@ -248,6 +264,8 @@ def main(
     public_url: str | None,
     allowed_hosts: tuple[str, ...],
     admin_token: str | None,
+    sandbox_create_token: str | None,
+    sandbox_idle_timeout: float | None,
     cors_origins: tuple[str, ...],
     max_header_bytes: int,
     max_headers: int,
@@ -283,6 +301,8 @@ def main(
     """Run the incident-contract mock: a stateful server for openapi.yaml."""
     if ctx.invoked_subcommand is not None:
         return
+    if sandbox_create_token and not admin_token:
+        raise click.UsageError("--sandbox-create-token needs --admin-token (without it /_mock/ is open)")
     started = time.perf_counter()
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     settings = MockSettings(
@@ -316,6 +336,8 @@ def main(
         public_url=public_url,
         allowed_hosts=allowed_hosts,
         admin_token=admin_token,
+        sandbox_create_token=sandbox_create_token or None,
+        sandbox_idle_timeout=sandbox_idle_timeout,
         cors_origins=cors_origins,
         host=host,
         port=port,

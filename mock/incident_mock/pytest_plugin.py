@@ -4,7 +4,9 @@ Fixtures:
 - `incident_mock` (session): an `IncidentMock`. It starts one mock on a free loopback port for the session
   (one per pytest-xdist worker), or drives an already running one given by `--incident-mock-url` or the
   `INCIDENT_MOCK_URL` environment variable (with `--incident-mock-admin-token` or
-  `INCIDENT_MOCK_ADMIN_TOKEN` when it has an admin token).
+  `INCIDENT_MOCK_ADMIN_TOKEN` when it has an admin token, or only the create-only token it was given with
+  `--sandbox-create-token`: `--incident-mock-create-token` or `INCIDENT_MOCK_SANDBOX_CREATE_TOKEN`).
+  Each sandbox is then managed with its own control token.
 - `incident_sandbox` (function): a fresh `Sandbox` of that mock for each test, deleted after it. The marker
   `@pytest.mark.incident_sandbox(seed=7, frozen_at="2026-01-01T00:00:00Z", fixtures=None)` on a test (or
   its class or module) makes it as `IncidentMock.sandbox` would with those arguments: ids seeded, clock
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
 URL_ENV = "INCIDENT_MOCK_URL"
 ADMIN_TOKEN_ENV = "INCIDENT_MOCK_ADMIN_TOKEN"
+CREATE_TOKEN_ENV = "INCIDENT_MOCK_SANDBOX_CREATE_TOKEN"
 MARKER = "incident_sandbox"
 MARKER_OPTIONS = ("fixtures", "seed", "frozen_at")
 
@@ -58,6 +61,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="TOKEN",
         help=f"the admin token of the mock at --incident-mock-url (or set {ADMIN_TOKEN_ENV})",
     )
+    group.addoption(
+        "--incident-mock-create-token",
+        default=None,
+        metavar="TOKEN",
+        help=f"instead of the admin token: the mock's sandbox-create token (or set {CREATE_TOKEN_ENV})",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +77,10 @@ def incident_mock(request: pytest.FixtureRequest) -> Iterator[IncidentMock]:
     url = request.config.getoption("--incident-mock-url") or os.environ.get(URL_ENV)
     if url:
         token = request.config.getoption("--incident-mock-admin-token") or os.environ.get(ADMIN_TOKEN_ENV)
-        with IncidentMock.connect(str(url), admin_token=str(token) if token else None) as mock:
+        maker = request.config.getoption("--incident-mock-create-token") or os.environ.get(CREATE_TOKEN_ENV)
+        with IncidentMock.connect(
+            str(url), admin_token=str(token) if token else None, create_token=str(maker) if maker else None
+        ) as mock:
             yield mock
     else:
         with IncidentMock() as mock:

@@ -167,6 +167,22 @@ def test_plugin_against_a_running_mock(tmp_path: Path) -> None:
         assert mock.get_sandbox("default").info["journal_entries"] == 0
 
 
+def test_plugin_against_a_shared_mock_with_a_create_only_token(tmp_path: Path) -> None:
+    # The suite holds no admin token: it creates its sandboxes with the create-only token, and reads their
+    # journals, registers their webhooks and deletes them with each sandbox's own control token.
+    with IncidentMock(admin_token="s3cret", sandbox_create_token="maker") as mock:
+        option = run_project(
+            tmp_path / "option", "--incident-mock-url", mock.url, "--incident-mock-create-token", "maker"
+        )
+        from_env = run_project(
+            tmp_path / "env",
+            env={"INCIDENT_MOCK_URL": mock.url, "INCIDENT_MOCK_SANDBOX_CREATE_TOKEN": "maker"},
+        )
+        assert len(option) == len(from_env) == 4 and {r["url"] for r in option + from_env} == {mock.url}
+        sandboxes = mock.client.get("/_mock/sandboxes").json()["sandboxes"]
+        assert [s["id"] for s in sandboxes] == ["default"], "every test's sandbox was deleted after it"
+
+
 def pytest_says(option: str) -> str:
     """What `pytest <option>` prints (--help, --markers), with the plugins installed here."""
     done = subprocess.run(
@@ -183,6 +199,7 @@ def pytest_says(option: str) -> str:
 def test_plugin_registers_its_options_and_imports_nothing_heavy() -> None:
     usage = pytest_says("--help")
     assert "--incident-mock-url=URL" in usage and "--incident-mock-admin-token" in usage
+    assert "--incident-mock-create-token" in usage
     probe = (
         "import sys, incident_mock.pytest_plugin; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & "

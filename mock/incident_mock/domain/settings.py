@@ -91,6 +91,10 @@ class MockSettings:
     public_url: str | None = None  # where clients reach it; None: the bound address
     allowed_hosts: Sequence[str] | None = None  # the Host check; None: off (MockServer always sets it)
     admin_token: str | None = None  # guards /_mock/ and /dashboard
+    # with an admin token: a token that may only create sandboxes (each created one has its own control token)
+    sandbox_create_token: str | None = None
+    # seconds a sandbox may go unused (real time) before it is reclaimed; None: never
+    sandbox_idle_timeout: float | None = None
     cors_origins: Sequence[str] = ()
     # the socket (MockServer and incident-mock only)
     host: str = "127.0.0.1"
@@ -98,6 +102,14 @@ class MockSettings:
     transport: TransportLimits = field(default_factory=lambda: TransportLimits())
     log_level: str = "warning"
     access_log: bool = False
+
+    def __post_init__(self) -> None:
+        if self.sandbox_create_token is not None and not self.admin_token:
+            raise ValueError("sandbox_create_token needs admin_token: without it the control plane is open")
+        if self.sandbox_create_token is not None and self.sandbox_create_token == self.admin_token:
+            raise ValueError("sandbox_create_token must differ from admin_token")
+        if self.sandbox_idle_timeout is not None and not self.sandbox_idle_timeout > 0:
+            raise ValueError("sandbox_idle_timeout must be positive")
 
     def replace(self, **changes: Any) -> MockSettings:
         """A copy with `changes`, checked: an unknown option is a TypeError naming it."""

@@ -7,7 +7,7 @@ list matching in `listing`, a list's pass over the incidents in `scan`, remember
 awaiting, so on one event loop each call is atomic; the lock makes that hold for threads too.
 
 The store reads time from its `Clock` (clock.py) and holds at most what its `Limits` allow (limits.py); the
-incidents and text of all sandboxes' stores together are counted in one shared `Totals`.
+incidents and text it holds are counted in its sandbox's `Account`, its fair share of the mock's budgets.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from incident_mock.domain import errors
 from incident_mock.domain.clock import Clock, SystemClock
 from incident_mock.domain.errors import NotFound, ValidationFailed
 from incident_mock.domain.ids import Ids
-from incident_mock.domain.limits import DEFAULTS, Limits, Totals, capacity_reached, text_bytes
+from incident_mock.domain.limits import DEFAULTS, Account, Limits, capacity_reached, text_bytes
 from incident_mock.domain.records import ApiKey, IncidentRecord, timestamp
 from incident_mock.domain.settings import DEFAULT_FIXTURES
 from incident_mock.engine.catalog import Catalog, find
@@ -79,11 +79,11 @@ class Store:
         *,
         clock: Clock | None = None,
         limits: Limits = DEFAULTS,
-        totals: Totals | None = None,
+        totals: Account | None = None,
         ids: Ids | None = None,
     ) -> None:
         self.lock = threading.RLock()
-        self.totals = totals or Totals()
+        self.totals = totals or Account.alone(limits)
         self.released = False
         self.rules = rules or Rules.from_spec(load_spec())
         self.clock: Clock = clock or SystemClock()
@@ -94,7 +94,7 @@ class Store:
         self.incidents: list[IncidentRecord] = []  # creation order; index == seq
         # bytes of the strings held in incidents and severities (limits.text_bytes)
         self.text = sum(_severity_text(s) for s in self.catalog.severities.values())
-        self.totals.text += self.text
+        self.totals.add_text(self.text)
         self.by_id: dict[str, IncidentRecord] = {}
         self.idempotency = IdempotencyKeys(self.rules.idempotency_window)
         self.counts: Counter[tuple[str, str]] = Counter()  # (mode, visibility) -> incidents
@@ -125,21 +125,19 @@ class Store:
     # --- settings ----------------------------------------------------------------------------------
     def _hold(self, more: int) -> None:
         """Count `more` bytes of text in, or refuse them past the budget (before anything changes)."""
-        if more > 0 and self.totals.text + more > self.limits.max_text_bytes:
-            raise capacity_reached(
-                "bytes of text", "max_text_bytes", self.limits.max_text_bytes, option="--max-text-mib"
-            )
+        if more > 0:
+            self.totals.admit_text(more)  # the sandbox's fair share of the mock's text (limits.Shares)
         self.text += more
         if not self.released:
-            self.totals.text += more
+            self.totals.add_text(more)
 
     def release(self) -> None:
         """Give what this store holds back to the totals: it has been reset away or deleted."""
         with self.lock:
             if not self.released:
                 self.released = True
-                self.totals.incidents -= len(self.incidents)
-                self.totals.text -= self.text
+                self.totals.add_incidents(-len(self.incidents))
+                self.totals.add_text(-self.text)
 
     def list_severities(self) -> list[Json]:
         return sorted(self.catalog.severities.values(), key=lambda s: (s["rank"], s["created_at"]))
@@ -213,10 +211,8 @@ class Store:
                 return self.by_id[seen.incident_id], True
             if len(self.incidents) >= self.limits.max_incidents:
                 raise capacity_reached("incidents", "max_incidents", self.limits.max_incidents)
-            if self.totals.incidents >= self.limits.max_total_incidents and not self.released:
-                raise capacity_reached(
-                    "incidents in all sandboxes", "max_total_incidents", self.limits.max_total_incidents
-                )
+            if not self.released:
+                self.totals.admit_incident()  # the sandbox's fair share of max_total_incidents
             # Every check happens before anything is stored: a rejected create consumes nothing.
             record = incidents.build(
                 self.catalog,
@@ -233,7 +229,7 @@ class Store:
             self.idempotency.remember(key.id, payload["idempotency_key"], Remembered(sent, record.id, moment))
             self.counts[(record.mode, record.visibility)] += 1
             if not self.released:
-                self.totals.incidents += 1
+                self.totals.add_incidents(1)
             return record, False
 
     def find_incident(self, ref: str, private_ok: bool) -> IncidentRecord:
@@ -332,11 +328,11 @@ class StoreHolder:
         *,
         limits: Limits = DEFAULTS,
         clock: Clock | None = None,
-        totals: Totals | None = None,
+        totals: Account | None = None,
         ids: Ids | None = None,
     ) -> None:
         self.fixtures, self.rules, self.dashboard_url = fixtures, rules, dashboard_url
-        self.limits, self.clock, self.totals, self.ids = limits, clock, totals or Totals(), ids
+        self.limits, self.clock, self.totals, self.ids = limits, clock, totals or Account.alone(limits), ids
         self.store = self.build()
 
     def build(self) -> Store:
@@ -351,7 +347,9 @@ class StoreHolder:
 
     def reset(self) -> threading.Thread:
         """Swap in a fresh store; returns the thread that frees the old one (tests join it)."""
-        old, self.store = self.store, self.build()
+        old = self.store
+        old.release()  # first: the fresh store's fixtures may need the share the old one counted
+        self.store = self.build()
         return discard(old)
 
 

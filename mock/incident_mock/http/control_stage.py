@@ -5,7 +5,8 @@ validates them (control_plane.py); this stage guards them.
 
 The control plane can wipe the state, so a web page the developer happens to visit must not reach it:
 - with an admin token (`--admin-token`), every /_mock/ request must carry `Authorization: Bearer
-  <token>` (401 otherwise, compared in constant time);
+  <token>`: the admin token, a sandbox's control token for that sandbox's operations, or the
+  sandbox-create token for a create (401 or 403 otherwise, compared in constant time: control_plane.Guard);
 - a request a browser sent from another origin (an `Origin` that is not this mock's own, or
   `Sec-Fetch-Site: cross-site`/`same-site`) is 403 `cross_origin_request`;
 - a request with a body, or with a Content-Type, must be `application/json` holding an object (400
@@ -22,7 +23,6 @@ the data.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 from collections.abc import Mapping
 from functools import partial
@@ -36,15 +36,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from incident_contract.document import Spec
 from incident_mock.domain import errors
 from incident_mock.domain.errors import (
-    CHALLENGE,
     ApiError,
     BadRequest,
     Forbidden,
-    Unauthorized,
 )
 from incident_mock.domain.problems import read_json
 from incident_mock.http.live_docs import LiveDocs
-from incident_mock.kit.control_plane import ControlPlane
+from incident_mock.kit.control_plane import ControlPlane, Guard
 from incident_mock.kit.sandboxes import Sandboxes
 from incident_mock.wire.request_state import request_state
 from incident_mock.wire.responses import send_body, send_error
@@ -52,8 +50,6 @@ from incident_mock.wire.responses import send_body, send_error
 __all__ = ["PREFIX", "Control", "mock_version"]
 
 PREFIX = "/_mock/"
-NO_ADMIN_TOKEN = "The control plane needs the admin token: send Authorization: Bearer <admin token>"
-BAD_ADMIN_TOKEN = "The admin token is not valid"
 CROSS_ORIGIN = "The control plane does not answer requests that a browser sent from another origin ({origin})"
 NOT_AN_OBJECT = "The request body must be a JSON object"
 JSON_TYPES = (b"application/json",)
@@ -78,10 +74,11 @@ class Control:
         types: Mapping[int, str],
         public_url: str | None = None,
         admin_token: str | None = None,
+        create_token: str | None = None,
     ) -> None:
         self.app, self.types = app, types
         self.docs = LiveDocs(spec, public_url, control_spec)
-        self.admin_token = admin_token.encode() if admin_token else None
+        self.guard = Guard(sandboxes, admin_token, create_token)
         self.plane = ControlPlane(control_spec, sandboxes, mock_version())
         self.one_at_a_time = asyncio.Lock()  # requests answered in a worker thread
 
@@ -119,12 +116,9 @@ class Control:
     def refusal(self, scope: Scope) -> ApiError | None:
         """Why a /_mock/ request may not go on (its headers alone), or None."""
         headers = Headers(scope=scope)
-        if self.admin_token is not None:
-            scheme, _, token = headers.get("authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                return Unauthorized(NO_ADMIN_TOKEN, code="missing_authorization_material", headers=CHALLENGE)
-            if not hmac.compare_digest(token.strip().encode(), self.admin_token):
-                return Unauthorized(BAD_ADMIN_TOKEN, headers=CHALLENGE)
+        denied = self.guard.refusal(scope["method"], scope["path"], headers.get("authorization", ""))
+        if denied is not None:
+            return denied
         origin = headers.get("origin")
         site = headers.get("sec-fetch-site", "")
         if site in ("cross-site", "same-site") or (origin is not None and not _same_origin(origin, headers)):

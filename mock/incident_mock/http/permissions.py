@@ -12,7 +12,7 @@ from incident_contract.operations import operations
 from incident_mock.domain import errors
 from incident_mock.domain.errors import Forbidden, Unauthorized
 from incident_mock.kit.callers import Caller
-from incident_mock.kit.sandboxes import Sandboxes
+from incident_mock.kit.sandboxes import Sandboxes, expired
 
 __all__ = ["Policy"]
 
@@ -36,7 +36,8 @@ class Policy:
             )
         found = sandboxes.lookup(token)
         if found is None:
-            raise errors.invalid_key()
+            gone = sandboxes.expired_token(token)  # a sandbox reclaimed for idleness: a code of its own
+            raise errors.invalid_key() if gone is None else expired(gone)
         sandbox, key = found
         scopes = self.scopes.get(key.roles)
         if scopes is None:

@@ -4,12 +4,21 @@
 document is small: find the operation by method and path (404, or 405 with `Allow`), check the path and
 query parameters and the JSON body against the document's schemas (422 naming the field, in the contract's
 error shape), then call the operation's function from `OPERATIONS`, found by operationId. The guard in
-front of it (admin token, origin, JSON only) is http/control_stage.py's.
+front of it (origin, JSON only) is http/control_stage.py's, which asks `Guard` who may call what.
+
+Who may call what, when the mock has an admin token (without one, on loopback, anyone may):
+- the admin token: everything;
+- a sandbox's control token (returned when the sandbox is created): the operations of that sandbox
+  (`/_mock/sandboxes/{its id}` and below: show, reset, delete, journal, faults, clock, webhooks), 403
+  `forbidden_sandbox` on any other sandbox and on the mock-wide operations;
+- the sandbox-create token (`--sandbox-create-token`), when set: `POST /_mock/sandboxes` only;
+- anything else: 401 (`sandbox_expired` for the control token of a sandbox reclaimed for idleness).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,20 +32,67 @@ from incident_contract.document import HTTP_METHODS, Spec
 from incident_contract.refs import resolve
 from incident_mock.domain import errors
 from incident_mock.domain.clock import ClockState
-from incident_mock.domain.errors import MethodNotAllowed, NotFound, ValidationFailed
+from incident_mock.domain.errors import (
+    CHALLENGE,
+    ApiError,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+)
 from incident_mock.domain.param_check import ParamCheck
 from incident_mock.domain.problems import FORMATS, SKIPPING, bounded, fast_check, inlined
 from incident_mock.domain.records import timestamp
 from incident_mock.kit.faults import MAX_FAULTS
 from incident_mock.kit.journal import Journal, shown
-from incident_mock.kit.sandboxes import DEFAULT_ID, Sandboxes, detail, summary
+from incident_mock.kit.sandboxes import DEFAULT_ID, Sandboxes, detail, expired, summary
 from incident_mock.kit.webhooks import shown_endpoint, shown_message
 
-__all__ = ["OPERATIONS", "ControlPlane", "Request"]
+__all__ = ["OPERATIONS", "ControlPlane", "Guard", "Request"]
 
 Json = dict[str, Any]
 Answer = tuple[int, Json | None]
 MAX_QUERY_PAIRS = 20
+SANDBOXES = "/_mock/sandboxes"
+NO_TOKEN = "The control plane needs a token: send Authorization: Bearer <admin or sandbox control token>"
+BAD_TOKEN = "The token is not valid for the control plane"
+OTHER_SANDBOX = "This control token manages sandbox {id} alone: not this request"
+CREATE_ONLY = "This token may only create sandboxes (POST /_mock/sandboxes)"
+
+
+class Guard:
+    """Who may call which control-plane operation, from the request's bearer token (module docstring)."""
+
+    def __init__(
+        self, sandboxes: Sandboxes, admin_token: str | None, create_token: str | None = None
+    ) -> None:
+        self.sandboxes = sandboxes
+        self.admin = admin_token.encode() if admin_token else None
+        self.create = create_token.encode() if create_token else None
+
+    def refusal(self, method: str, path: str, authorization: str) -> ApiError | None:
+        if self.admin is None:
+            return None
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return Unauthorized(NO_TOKEN, code="missing_authorization_material", headers=CHALLENGE)
+        sent = token.encode("utf-8", "surrogatepass")
+        if hmac.compare_digest(sent, self.admin):
+            return None
+        if self.create is not None and hmac.compare_digest(sent, self.create):
+            if method == "POST" and path.rstrip("/") == SANDBOXES:
+                return None
+            return Forbidden(CREATE_ONLY, code="forbidden_sandbox")
+        sandbox = self.sandboxes.controlled(token)
+        if sandbox is None:
+            gone = self.sandboxes.expired_token(token)
+            return Unauthorized(BAD_TOKEN, headers=CHALLENGE) if gone is None else expired(gone)
+        own = f"{SANDBOXES}/{sandbox.id}"
+        if path == own or path.startswith(own + "/"):
+            return None
+        return Forbidden(OTHER_SANDBOX.format(id=sandbox.id), code="forbidden_sandbox")
 
 
 @dataclass(frozen=True)
@@ -61,6 +117,7 @@ def reset(r: Request) -> Answer:
 
 
 def list_sandboxes(r: Request) -> Answer:
+    r.sandboxes.reclaim_idle()
     found = [summary(s, timestamp) for s in r.sandboxes]
     return 200, {"sandboxes": found, "max_sandboxes": r.sandboxes.limits.max_sandboxes}
 

@@ -8,18 +8,25 @@ costs a request almost nothing. Tokens are never recorded: an entry names the ca
 keeps no header at all.
 
 Bounds: at most `max_entries` entries and `max_bytes` bytes per journal (the oldest go first, counted in
-`dropped`), and every journal of the mock draws on one `JournalBudget`: past it, a journal drops its own
-oldest entries, then records the new one without bodies, then not at all.
+`dropped`), and every journal of the mock draws on one `JournalBudget`, shared fairly (limits.Shares): each
+journal is guaranteed a floor of the total divided by the number of sandboxes the mock may hold, and may
+borrow what the others leave free. When the total is full, a journal past its floor drops its own oldest
+entries; one within its floor takes room back from the journal that borrows most (whose oldest entries
+go, counted in its `dropped`); only then is the new entry recorded without bodies, or not at all. A
+journal within its floor never loses an entry because of another.
 """
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import datetime as dt
 import json
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
+
+from incident_mock.domain.limits import Holding, Shares
 
 __all__ = ["MARKER", "Entry", "Journal", "JournalBudget", "shown"]
 
@@ -29,11 +36,16 @@ MARKER = "... [truncated: {size} bytes in all]"
 OMITTED = "[omitted: the journals of all sandboxes are at their total size]"
 
 
-class JournalBudget:
-    """The bytes all journals hold together, against their total cap."""
+class JournalBudget(Shares["Journal"]):
+    """The bytes all journals hold together, against their total cap, shared fairly by `slots` journals
+    (a sandbox's each; the journal of requests no sandbox claims only borrows)."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit, self.used = limit, 0
+    def __init__(self, limit: int, slots: int = 1) -> None:
+        super().__init__(limit, slots)
+
+    @property
+    def limit(self) -> int:
+        return self.total
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs twice as much, on every request
@@ -63,17 +75,30 @@ class Entry:
 
 
 class Journal:
-    def __init__(self, max_entries: int, max_bytes: int, body_limit: int, budget: JournalBudget) -> None:
+    def __init__(
+        self,
+        max_entries: int,
+        max_bytes: int,
+        body_limit: int,
+        budget: JournalBudget,
+        *,
+        floor: int | None = None,
+    ) -> None:
+        """A journal drawing on `budget`, with its floor (or `floor`: 0 for one that only borrows)."""
         self.max_entries, self.max_bytes, self.body_limit, self.budget = (
             max_entries,
             max_bytes,
             body_limit,
             budget,
         )
+        self.share: Holding[Journal] = budget.join(self, floor)
         self.entries: deque[Entry] = deque()
-        self.bytes = 0
         self.dropped = 0
         self.last_sequence = 0
+
+    @property
+    def bytes(self) -> int:
+        return self.share.used
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -90,8 +115,8 @@ class Journal:
         request_id: str,
         replayed: bool,
         duration_ms: float,
-        request_body: bytes,
-        response_body: bytes,
+        request_body: builtins.bytes,
+        response_body: builtins.bytes,
         retry_after: str | None = None,
         fault: dict[str, Any] | None = None,
     ) -> Entry | None:
@@ -107,45 +132,53 @@ class Journal:
             retry_after, fault,
         )  # fmt: skip
         weight = entry.weight
-        budget, entries = self.budget, self.entries
+        budget, entries, share = self.budget, self.entries, self.share
         if len(entries) >= self.max_entries:
             self._drop_oldest()
         if (
             len(entries) >= self.max_entries
-            or self.bytes + weight > self.max_bytes
-            or budget.used + weight > budget.limit
+            or share.used + weight > self.max_bytes
+            or budget.used + weight > budget.total
         ):
             fitted = self._make_room(entry, weight)
             if fitted is None:
                 return None
             entry, weight = fitted, fitted.weight
         entries.append(entry)
-        self.bytes += weight
-        budget.used += weight
+        budget.add(share, weight)
         return entry
 
     def _make_room(self, entry: Entry, weight: int) -> Entry | None:
-        """Drop the oldest entries until `entry` fits; past the total budget (or a journal's own size),
-        the entry without its bodies; None when even that does not fit."""
-        budget = self.budget
+        """Make room for `entry`: its own bounds first (its oldest go), then the total's (its own oldest
+        when past its floor, else the biggest borrower's); failing that, the entry without its bodies;
+        None when even that does not fit."""
+        budget, share = self.budget, self.share
         while self.entries and (
-            len(self.entries) >= self.max_entries
-            or self.bytes + weight > self.max_bytes
-            or budget.used + weight > budget.limit
+            len(self.entries) >= self.max_entries or share.used + weight > self.max_bytes
         ):
             self._drop_oldest()
-        if budget.used + weight > budget.limit or self.bytes + weight > self.max_bytes:
+        while not budget.fits(weight):
+            if self.entries and share.used + weight > share.floor:
+                self._drop_oldest()  # past its floor: its own oldest go first
+                continue
+            lender = budget.borrower(share) if share.used + weight <= share.floor else None
+            if lender is None:
+                if not self.entries:
+                    break
+                self._drop_oldest()  # nobody borrows: the floors themselves fill the total
+                continue
+            while lender.used > lender.floor and lender.owner.entries and not budget.fits(weight):
+                lender.owner._drop_oldest()  # within its floor: it takes back what another borrows
+        if not budget.fits(weight) or share.used + weight > self.max_bytes:
             entry = dataclasses.replace(entry, request_body=b"", response_body=b"", omitted=True)
             weight = entry.weight
-            if budget.used + weight > budget.limit or weight > self.max_bytes:
+            if not budget.fits(weight) or weight > self.max_bytes:
                 self.dropped += 1
                 return None
         return entry
 
     def _drop_oldest(self) -> None:
-        weight = self.entries.popleft().weight
-        self.bytes -= weight
-        self.budget.used -= weight
+        self.budget.add(self.share, -self.entries.popleft().weight)
         self.dropped += 1
 
     def select(
@@ -166,9 +199,13 @@ class Journal:
 
     def clear(self) -> None:
         """Forget every entry and give their bytes back; sequence numbers go on."""
-        self.budget.used -= self.bytes
+        self.budget.add(self.share, -self.share.used)
         self.entries.clear()
-        self.bytes = 0
+
+    def close(self) -> None:
+        """Forget every entry and leave the budget: its sandbox is gone, and with it its floor."""
+        self.entries.clear()
+        self.budget.leave(self.share)
 
     def restart(self) -> None:
         """Empty, as new: the journal of a sandbox that was reset."""

@@ -10,7 +10,19 @@ Finding a token's sandbox is one dictionary lookup keyed by the SHA-256 of the t
 of sandboxes; the digest found is then compared with `hmac.compare_digest`, so nothing is compared in
 time that depends on the token. Idempotency keys, visibility, caps and the journal live in each sandbox's
 store and journal; the incidents and text of all stores count against shared `Totals`, and all journals
-against one `JournalBudget`.
+against one `JournalBudget`, each shared fairly: every sandbox has an `Account` guaranteeing it a floor of
+each budget (limits.Shares). The number of sandboxes is a global cap (`max_sandboxes`): deleting a sandbox
+frees a slot.
+
+With `sandbox_idle_timeout` (off by default), a sandbox nobody used for that long (real monotonic time,
+not its clock) is reclaimed, oldest first, never the default one: when its token is next sent, and
+whenever a sandbox is created or the sandboxes are listed. Its tokens then answer 401 `sandbox_expired`
+(the last `EXPIRED_KEPT` reclaimed sandboxes' tokens are remembered, by digest), not `invalid_authorization`.
+
+Each sandbox also has a control token (`control_token`, from a generator of its own, seeded from the mock's
+seed when it has one, so a seeded mock stays reproducible byte for byte): it manages that
+sandbox alone over the control plane (control_plane.Guard), so a suite that shares a mock needs no more
+than a credential that creates sandboxes.
 
 Each sandbox has its own clock (clock.SandboxClock over the mock's clock) and its own ids (ids.Ids, seeded
 by the sandbox's `seed`, or random). The mock's own ids (sandbox ids, tokens, the seeds drawn for sandboxes
@@ -22,6 +34,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from hmac import compare_digest
@@ -32,10 +46,10 @@ import yaml
 
 from incident_contract.document import Spec, load_control_spec
 from incident_contract.facts import declared_errors
-from incident_mock.domain.clock import Clock, SandboxClock
-from incident_mock.domain.errors import NotFound, ValidationFailed
+from incident_mock.domain.clock import Clock, SandboxClock, SystemClock
+from incident_mock.domain.errors import CHALLENGE, NotFound, Unauthorized, ValidationFailed
 from incident_mock.domain.ids import Ids, app_seed
-from incident_mock.domain.limits import Totals, capacity_reached, text_bytes
+from incident_mock.domain.limits import SANDBOX_CAP, Account, Totals, text_bytes
 from incident_mock.domain.records import ApiKey
 from incident_mock.domain.settings import MockSettings
 from incident_mock.engine.catalog import published_categories
@@ -45,11 +59,13 @@ from incident_mock.kit.fixtures_check import ROLE_RULE, FixturesCheck, FixturesI
 from incident_mock.kit.journal import Journal, JournalBudget
 from incident_mock.kit.webhooks import Hub, SandboxWebhooks
 
-__all__ = ["DEFAULT_ID", "SandboxState", "Sandboxes", "detail", "summary", "token_digest"]
+__all__ = ["DEFAULT_ID", "SandboxState", "Sandboxes", "detail", "expired", "summary", "token_digest"]
 
 Json = dict[str, Any]
 DEFAULT_ID = "default"
 TOKEN_PREFIX = "sbx_"
+CONTROL_PREFIX = "sbc_"
+EXPIRED_KEPT = 10_000  # digests of reclaimed sandboxes' tokens remembered, to answer `sandbox_expired`
 # fixtures table -> the contract schema each of its objects must match
 SCHEMA_OF = {
     "severities": "SeverityV1",
@@ -65,6 +81,7 @@ CATALOG_TEXT = (*SCHEMA_OF, "organisation")  # held as given: counted against th
 NO_DEFAULT_DELETE = "The default sandbox cannot be deleted; reset it with POST /_mock/reset"
 NO_SANDBOX = "No sandbox with id {id!r}"
 BAD_FIXTURES = "The fixtures do not hold together: {detail}"
+EXPIRED = "Sandbox {id} went unused past the mock's idle timeout and was deleted: create a new one"
 
 
 def token_digest(token: str) -> bytes:
@@ -98,15 +115,23 @@ class SandboxState(StoreHolder):
         clock: Clock | SandboxClock | None = None,
         replaces: dict[str, str] | None = None,
         seed: int | None = None,
+        control_token: str = "",
     ) -> None:
         own = clock if isinstance(clock, SandboxClock) else SandboxClock(clock or shared.settings.clock)
         limits = shared.settings.limits
         self.seed = seed  # the faults' probabilities are drawn from it too
         self.deleted = False  # a request still under way (a delay fault's) must not write into it
         ids = Ids(seed, own)
-        super().__init__(
-            fixtures, shared.rules, dashboard_url, limits=limits, clock=own, totals=shared.totals, ids=ids
-        )
+        self.account: Account = shared.totals.account(sandbox_id)  # its floors; 422 when none is left
+        try:
+            super().__init__(
+                fixtures, shared.rules, dashboard_url, limits=limits, clock=own, totals=self.account, ids=ids
+            )
+        except BaseException:
+            self.account.close()
+            raise
+        self.control_token = control_token  # manages this sandbox alone over the control plane
+        self.used_at = time.monotonic()  # its last request, API or control plane: what idleness counts from
         self.clock: SandboxClock = own
         self.ids: Ids = ids
         self.id = sandbox_id
@@ -114,9 +139,9 @@ class SandboxState(StoreHolder):
         self.journal = Journal(
             limits.journal_entries, limits.journal_bytes, limits.journal_body_bytes, shared.budget
         )
+        self.extra_text = 0  # text of its own fixtures' tables, counted in its account
         self.buckets: dict[str, tuple[float, float]] = {}  # the rate limit's, per key id
         self.replaces = replaces or {}  # token -> the fixtures' token it stands for
-        self.extra_text = 0  # text of its own fixtures' tables, counted in the totals
         self.faults = Faults(shared.declared)  # armed by the control plane, fired by the request path
         # its webhook endpoints: payload times from its current store's clock, shuffles from its seed if any
         self.webhooks = SandboxWebhooks(shared.hub, lambda: self.store.clock.now(), lambda: self.seed, ids)
@@ -150,8 +175,8 @@ class Sandboxes:
         self.shared = Shared(
             settings,
             Rules.from_spec(contract),
-            Totals(),
-            JournalBudget(limits.journal_total_bytes),
+            Totals(limits),
+            JournalBudget(limits.journal_total_bytes, limits.max_sandboxes),
             Hub(contract, settings.webhooks, limits.max_sandboxes),  # delivers every sandbox's webhooks
             declared_errors(contract),  # what a fault of each operation may answer
         )
@@ -162,6 +187,8 @@ class Sandboxes:
             self.shared.budget,
         )
         self.limits, self.clock, self.seed = limits, settings.clock, seed
+        # control tokens: a stream of their own, so that they change none of the mock's other seeded ids
+        self.control_ids = Ids(None if seed is None else app_seed(seed, "control"), SystemClock())
         self.fixtures_check = FixturesCheck(contract, load_control_spec(), SCHEMA_OF)
         # parsed and checked once: what new sandboxes are built from (FixturesInvalid names the problem)
         try:
@@ -177,10 +204,14 @@ class Sandboxes:
         self.request_ids = Ids(None if seed is None else app_seed(seed, "requests"), self.default.clock)
         self.by_id: dict[str, SandboxState] = {DEFAULT_ID: self.default}
         self.by_digest: dict[bytes, tuple[SandboxState, ApiKey, bytes]] = {}
+        self.by_control: dict[bytes, SandboxState] = {}  # control tokens, by digest
+        self.idle_timeout = settings.sandbox_idle_timeout
+        self.expired: OrderedDict[bytes, str] = OrderedDict()  # reclaimed sandboxes' token digests -> id
         self._index(self.default)
-        # requests no sandbox can claim (no key, an unknown key); its entries' time is the default's clock
+        # requests no sandbox can claim (no key, an unknown key); its entries' time is the default's clock.
+        # Anyone can write to it, so it has no floor: it only borrows what the sandboxes' journals leave.
         self.unattributed = Journal(
-            limits.journal_entries, limits.journal_bytes, limits.journal_body_bytes, self.budget
+            limits.journal_entries, limits.journal_bytes, limits.journal_body_bytes, self.budget, floor=0
         )
 
     def __len__(self) -> int:
@@ -202,8 +233,16 @@ class Sandboxes:
         if sandbox_id != DEFAULT_ID:
             base = dashboard or self.template["organisation"]["dashboard_url"]
             dashboard = f"{base.rstrip('/')}/sandboxes/{sandbox_id}"
+        control = CONTROL_PREFIX + self.control_ids.token(24)
         return SandboxState(
-            sandbox_id, fixtures, self.shared, dashboard, clock=clock, replaces=replaces, seed=seed
+            sandbox_id,
+            fixtures,
+            self.shared,
+            dashboard,
+            clock=clock,
+            replaces=replaces,
+            seed=seed,
+            control_token=control,
         )
 
     # --- finding a token's sandbox -----------------------------------------------------------------
@@ -213,21 +252,69 @@ class Sandboxes:
         hit = self.by_digest.get(digest)
         if hit is None or not compare_digest(hit[2], digest):
             return None
+        if self._lapsed(hit[0]):
+            return None
         return hit[0], hit[1]
+
+    def expired_token(self, token: str) -> str | None:
+        """The id of the reclaimed sandbox a token belonged to (an idle one), or None."""
+        return self.expired.get(token_digest(token))
+
+    def _lapsed(self, sandbox: SandboxState) -> bool:
+        """Touch a sandbox that is used; reclaim it instead if it was idle past the timeout."""
+        now = time.monotonic()
+        timeout = self.idle_timeout
+        if timeout is not None and sandbox is not self.default and now - sandbox.used_at >= timeout:
+            self._reclaim(sandbox)
+            return True
+        sandbox.used_at = now
+        return False
+
+    def reclaim_idle(self) -> list[str]:
+        """Reclaim every sandbox idle past the timeout, the longest idle first; their ids."""
+        if self.idle_timeout is None:
+            return []
+        limit = time.monotonic() - self.idle_timeout
+        idle = sorted(
+            (s for s in self.by_id.values() if s is not self.default and s.used_at <= limit),
+            key=lambda s: s.used_at,
+        )
+        for sandbox in idle:
+            self._reclaim(sandbox)
+        return [s.id for s in idle]
+
+    def _reclaim(self, sandbox: SandboxState) -> None:
+        for token in (*(k.token for k in sandbox.keys), sandbox.control_token):
+            self.expired[token_digest(token)] = sandbox.id
+        while len(self.expired) > EXPIRED_KEPT:
+            self.expired.popitem(last=False)
+        self._remove(sandbox)
+
+    def controlled(self, token: str) -> SandboxState | None:
+        """The sandbox a control token manages, or None: one lookup by digest, a constant-time compare."""
+        digest = token_digest(token)
+        found = self.by_control.get(digest)
+        if found is None or not compare_digest(token_digest(found.control_token), digest):
+            return None
+        if self._lapsed(found):
+            return None
+        return found
 
     def _index(self, sandbox: SandboxState) -> None:
         for key in sandbox.keys:
             digest = token_digest(key.token)
             self.by_digest[digest] = (sandbox, key, digest)
+        self.by_control[token_digest(sandbox.control_token)] = sandbox
 
     def _unindex(self, sandbox: SandboxState) -> None:
         for key in sandbox.keys:
             self.by_digest.pop(token_digest(key.token), None)
+        self.by_control.pop(token_digest(sandbox.control_token), None)
 
     # --- the control plane's operations ------------------------------------------------------------
     def get(self, sandbox_id: str) -> SandboxState:
         found = self.by_id.get(sandbox_id)
-        if found is None:
+        if found is None or self._lapsed(found):
             shown = sandbox_id if len(sandbox_id) <= 100 else sandbox_id[:100] + "..."
             raise NotFound(NO_SANDBOX.format(id=shown))
         return found
@@ -239,14 +326,13 @@ class Sandboxes:
         then only those `custom` holds); its ids seeded by `seed` (under a seeded mock, a seed drawn from the
         mock's), its clock frozen at `frozen_at` when given (ValueError outside the clock's range).
         Its id's time is its clock's."""
-        if len(self.by_id) >= self.limits.max_sandboxes:
-            raise capacity_reached("sandboxes", "max_sandboxes", self.limits.max_sandboxes)
+        self.reclaim_idle()
+        if len(self.by_id) >= self.limits.max_sandboxes:  # a global cap: no identity tells suites apart
+            raise ValidationFailed(
+                SANDBOX_CAP.format(limit=self.limits.max_sandboxes), code="capacity_reached"
+            )
         base = self.template if custom is None else self._merged(custom)
         extra = text_bytes(*(custom[t] for t in CATALOG_TEXT if t in custom)) if custom is not None else 0
-        if extra and self.totals.text + extra > self.limits.max_text_bytes:
-            raise capacity_reached(
-                "bytes of text", "max_text_bytes", self.limits.max_text_bytes, option="--max-text-mib"
-            )
         handles = [k.get("token") or k["id"] for k in base["api_keys"]]
         clock = SandboxClock(self.clock, frozen_at)
         fresh = {handle: TOKEN_PREFIX + self.ids.token(24) for handle in handles}
@@ -271,8 +357,14 @@ class Sandboxes:
         except (KeyError, TypeError, ValueError, StopIteration, AttributeError, IndexError) as exc:
             detail = f"{type(exc).__name__}: {exc}"[:300]
             raise ValidationFailed.invalid("fixtures", BAD_FIXTURES.format(detail=detail)) from None
-        sandbox.extra_text = extra
-        self.totals.text += extra
+        if extra:  # its own fixtures' tables: within its share of the text budget, or refused
+            try:
+                sandbox.account.admit_text(extra)
+            except ValidationFailed:
+                self._dispose(sandbox)
+                raise
+            sandbox.account.add_text(extra)
+            sandbox.extra_text = extra
         self.by_id[sandbox.id] = sandbox
         self._index(sandbox)
         return sandbox
@@ -291,13 +383,21 @@ class Sandboxes:
         sandbox = self.get(sandbox_id)
         if sandbox is self.default:
             raise ValidationFailed(NO_DEFAULT_DELETE, code="default_sandbox", field="sandbox_id")
-        del self.by_id[sandbox_id]
-        sandbox.deleted = True
+        self._remove(sandbox)
+
+    def _remove(self, sandbox: SandboxState) -> None:
+        del self.by_id[sandbox.id]
         self._unindex(sandbox)
-        sandbox.journal.clear()
+        self._dispose(sandbox)
+
+    @staticmethod
+    def _dispose(sandbox: SandboxState) -> None:
+        """Free what a sandbox holds: its store, journal, webhooks, and its shares of every budget."""
+        sandbox.deleted = True
+        sandbox.journal.close()
         sandbox.webhooks.close()
-        self.totals.text -= sandbox.extra_text
         discard(sandbox.store)
+        sandbox.account.close()
 
     # --- custom fixtures ---------------------------------------------------------------------------
     def _merged(self, custom: Json) -> Json:
@@ -321,6 +421,11 @@ class Sandboxes:
             statuses = published_categories(document["incident_statuses"], self.rules.category_aliases)
             return {**document, "incident_statuses": statuses}
         return document
+
+
+def expired(sandbox_id: str) -> Unauthorized:
+    """The 401 for a token of a sandbox reclaimed for idleness (`sandbox_idle_timeout`)."""
+    return Unauthorized(EXPIRED.format(id=sandbox_id), code="sandbox_expired", headers=CHALLENGE)
 
 
 def _check_keys(ids: list[str], handles: list[str], seeds: list[Json]) -> None:
@@ -357,4 +462,5 @@ def detail(sandbox: SandboxState, timestamp: Any, base_url: str) -> Json:
         }
         for k in sandbox.keys
     ]
-    return {**summary(sandbox, timestamp), "base_url": base_url, "keys": keys}
+    shown = {**summary(sandbox, timestamp), "base_url": base_url, "keys": keys}
+    return {**shown, "control_token": sandbox.control_token}

@@ -13,7 +13,7 @@ import datetime as dt
 import difflib
 import functools
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, Self, TypeVar
@@ -270,8 +270,22 @@ def registration(
     return body
 
 
-def headers(admin_token: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
+class ControlAuth(httpx.Auth):
+    """The token of each control-plane request: a sandbox's own control token on its operations
+    (/_mock/sandboxes/{id}/...), the mock's token (admin or create-only) elsewhere."""
+
+    def __init__(self, token: str | None, sandboxes: Mapping[str, str]) -> None:
+        self.token, self.sandboxes = token, sandboxes
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        parts = request.url.path.split("/", 4)  # '', '_mock', 'sandboxes', id, ...
+        own = (
+            self.sandboxes.get(parts[3]) if len(parts) > 3 and parts[1:3] == ["_mock", "sandboxes"] else None
+        )
+        token = own or self.token
+        if token:
+            request.headers["Authorization"] = f"Bearer {token}"
+        yield request
 
 
 def checked(response: httpx.Response) -> httpx.Response:
@@ -389,6 +403,7 @@ class SandboxData:
         self.keys = Keys({key["replaces"]: key["token"] for key in sandbox["keys"]})
         self.info: Mapping[str, Any] = sandbox
         self.seed: int | None = sandbox.get("seed")
+        self.control_token: str | None = sandbox.get("control_token")  # manages this sandbox alone
         self._path = f"/_mock/sandboxes/{self.id}"
 
     def __repr__(self) -> str:
@@ -420,16 +435,30 @@ class MockData:
         self._options = server_options
         self._url: str | None = None
         self.admin_token: str | None = server_options.get("admin_token")
+        self.create_token: str | None = None
+        self._control_tokens: dict[str, str] = {}  # sandbox id -> its control token
         self._stack = ExitStack()
         self._started = False
 
     @classmethod
-    def connect(cls, url: str, admin_token: str | None = None) -> Self:
-        """A client of the mock at `url`; it starts nothing."""
+    def connect(cls, url: str, admin_token: str | None = None, *, create_token: str | None = None) -> Self:
+        """A client of the mock at `url`; it starts nothing. `create_token` (the mock's
+        `--sandbox-create-token`) instead of `admin_token` lets it create sandboxes and manage those alone."""
         mock = cls()
         mock._url = url.rstrip("/")
-        mock.admin_token = admin_token
+        mock.admin_token, mock.create_token = admin_token, create_token
         return mock
+
+    def _auth(self) -> ControlAuth:
+        """Every sandbox's operations go with its own control token, the rest with the mock's token."""
+        return ControlAuth(self.admin_token or self.create_token, self._control_tokens)
+
+    def _made(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Remember a sandbox's control token: its own operations are sent with it from now on."""
+        sandbox = data["sandbox"]
+        if sandbox.get("control_token"):
+            self._control_tokens[sandbox["id"]] = sandbox["control_token"]
+        return data
 
     @property
     def url(self) -> str:

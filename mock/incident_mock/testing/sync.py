@@ -14,8 +14,9 @@ number), `body` (a subset of the request body) and `where` (a predicate):
 
 `sandbox.clock` freezes, advances and releases the sandbox's clock (`mock.sandbox(seed=7,
 frozen_at=...)` makes one whose ids are reproducible and whose clock starts frozen).
-`IncidentMock.connect(url, admin_token=...)` drives a mock running elsewhere (another process, a
-container, a shared CI service).
+`IncidentMock.connect(url, admin_token=...)` (or `create_token=...`, the mock's
+`--sandbox-create-token`: each sandbox is then managed with its own control token) drives a mock running
+elsewhere (another process, a container, a shared CI service).
 
 Faults (the control plane's `Faults#...`), armed per sandbox for one operationId or all of them:
 
@@ -64,7 +65,6 @@ from incident_mock.testing.common import (
     entries,
     fault_body,
     fault_fields,
-    headers,
     in_place,
     instant,
     moment,
@@ -337,7 +337,7 @@ class IncidentMock(MockData):
     def client(self) -> httpx.Client:
         """An httpx client of the control plane (it carries the admin token)."""
         if self._client is None:
-            self._client = httpx.Client(base_url=self.url, headers=headers(self.admin_token), timeout=TIMEOUT)
+            self._client = httpx.Client(base_url=self.url, auth=self._auth(), timeout=TIMEOUT)
         return self._client
 
     def start(self) -> Self:
@@ -377,9 +377,10 @@ class IncidentMock(MockData):
 
     def get_sandbox(self, sandbox_id: str) -> Sandbox:
         """An existing sandbox, by id (`default` for the fixtures' own keys)."""
-        return Sandbox(self.client, checked(self.client.get(f"/_mock/sandboxes/{sandbox_id}")).json())
+        found = checked(self.client.get(f"/_mock/sandboxes/{sandbox_id}")).json()
+        return Sandbox(self.client, self._made(found))
 
     def _created(self, body: Mapping[str, Any] | None) -> Mapping[str, Any]:
         """Create a sandbox; the control plane's answer."""
         answer: Mapping[str, Any] = checked(self.client.post("/_mock/sandboxes", json=body)).json()
-        return answer
+        return self._made(answer)
