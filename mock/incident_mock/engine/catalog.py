@@ -1,60 +1,96 @@
-"""The organisation's settings tables as one read-only snapshot: what incidents are built from and embed.
+"""The organisation's tables as one read-only snapshot: what the engine serves, and what incidents are built
+from and embed.
 
-Nothing changes a `Catalog` in place. A settings write makes a new one (`with_severities`) carrying the
-next `generation`, so whatever was derived from an older snapshot (a rendered incident in the render
-cache) can tell it is stale, and the incident rules and list matching read a snapshot without knowing
-about the store.
+Nothing changes a `Catalog` in place. A write makes a new one (`with_table`) carrying the next
+`generation`, so whatever was derived from an older snapshot (a rendered incident in the render cache)
+can tell it is stale, and the incident rules and list matching read a snapshot without knowing about the
+store. `tables` holds one table per declared resource (x-resources), by name, each id -> object in the
+order the objects were created; the named properties are the tables incidents read.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
+from incident_contract.document import load_spec
+from incident_contract.resources import declared
 from incident_mock.domain import errors
 from incident_mock.domain.errors import NotFound
 
 __all__ = ["Catalog", "find"]
 
 Json = dict[str, Any]
+Table = Mapping[str, Json]
 
 
 def _table(rows: list[Json]) -> dict[str, Json]:
     return {row["id"]: dict(row) for row in rows}
 
 
+def _default_tables() -> dict[str, str]:
+    return {r.name: r.fixtures for r in declared(load_spec()).values() if r.behaviour is None}
+
+
 @dataclass(frozen=True)
 class Catalog:
     organisation: Json
-    severities: Mapping[str, Json]
-    types: Mapping[str, Json]
-    statuses: Mapping[str, Json]
-    custom_fields: Mapping[str, Json]
-    options: Mapping[str, Json]
-    roles: Mapping[str, Json]
-    users: Mapping[str, Json]
-    timestamps: Mapping[str, Json]
-    generation: int = 0  # changes with every settings write
+    tables: Mapping[str, Table]
+    generation: int = 0  # changes with every write
 
     @classmethod
-    def from_fixtures(cls, fixtures: Json) -> Catalog:
+    def from_fixtures(cls, fixtures: Json, tables: Mapping[str, str] | None = None) -> Catalog:
+        """From the fixtures: `tables` maps each resource to its fixtures table (the declared ones when
+        not given); a table the fixtures lack starts empty."""
+        names = _default_tables() if tables is None else tables
         return cls(
             organisation=dict(fixtures["organisation"]),
-            severities=_table(fixtures["severities"]),
-            types=_table(fixtures["incident_types"]),
-            statuses=_table(fixtures["incident_statuses"]),
-            custom_fields=_table(fixtures["custom_fields"]),
-            options=_table(fixtures["custom_field_options"]),
-            roles=_table(fixtures["incident_roles"]),
-            users=_table(fixtures["users"]),
-            timestamps=_table(fixtures["incident_timestamps"]),
+            tables={name: _table(fixtures.get(table, [])) for name, table in names.items()},
         )
 
-    def with_severities(self, severities: Mapping[str, Json]) -> Catalog:
-        """The next snapshot, with these severities."""
-        return dataclasses.replace(self, severities=severities, generation=self.generation + 1)
+    def with_table(self, name: str, table: Table) -> Catalog:
+        """The next snapshot, with this table."""
+        return replace(self, tables={**self.tables, name: table}, generation=self.generation + 1)
+
+    def with_tables(self, changed: Iterable[tuple[str, Table]]) -> Catalog:
+        """The next snapshot, with these tables (one generation for all of them)."""
+        return replace(self, tables={**self.tables, **dict(changed)}, generation=self.generation + 1)
+
+    def with_severities(self, severities: Table) -> Catalog:
+        return self.with_table("severities", severities)
+
+    @property
+    def severities(self) -> Table:
+        return self.tables["severities"]
+
+    @property
+    def types(self) -> Table:
+        return self.tables["incident_types"]
+
+    @property
+    def statuses(self) -> Table:
+        return self.tables["incident_statuses"]
+
+    @property
+    def custom_fields(self) -> Table:
+        return self.tables["custom_fields"]
+
+    @property
+    def options(self) -> Table:
+        return self.tables["custom_field_options"]
+
+    @property
+    def roles(self) -> Table:
+        return self.tables["incident_roles"]
+
+    @property
+    def users(self) -> Table:
+        return self.tables["users"]
+
+    @property
+    def timestamps(self) -> Table:
+        return self.tables["incident_timestamps"]
 
     def first_status(self, category: str) -> str | None:
         """The id of the lowest-ranked status of a category, if it has any."""
@@ -73,7 +109,7 @@ class Catalog:
         return sorted(mine, key=lambda o: (o["sort_key"], o["id"]))
 
 
-def find(table: Mapping[str, Json], kind: str, object_id: str) -> Json:
+def find(table: Table, kind: str, object_id: str) -> Json:
     """The row with this id, or NotFound naming the kind."""
     try:
         return table[object_id]

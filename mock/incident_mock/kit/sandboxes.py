@@ -30,37 +30,29 @@ from typing import Any
 
 from jsonschema import Draft4Validator
 
-from incident_contract.document import Spec
+from incident_contract.document import Spec, load_spec
 from incident_contract.facts import declared_errors
 from incident_contract.refs import validator
+from incident_contract.resources import schema_of
 from incident_mock.domain.clock import Clock, SandboxClock
 from incident_mock.domain.errors import NotFound, ValidationFailed
 from incident_mock.domain.ids import Ids, app_seed
 from incident_mock.domain.limits import Totals, capacity_reached, text_bytes
 from incident_mock.domain.records import ApiKey
 from incident_mock.domain.settings import MockSettings
-from incident_mock.engine.store import Rules, StoreHolder, discard, read_fixtures
+from incident_mock.engine.store import Rules, discard, read_fixtures
 from incident_mock.kit.faults import Faults
 from incident_mock.kit.journal import Journal, JournalBudget
 from incident_mock.kit.webhooks import Hub, SandboxWebhooks
+from incident_mock.resources.organisation import StoreHolder
 
 __all__ = ["DEFAULT_ID", "SandboxState", "Sandboxes", "detail", "summary", "token_digest"]
 
 Json = dict[str, Any]
 DEFAULT_ID = "default"
 TOKEN_PREFIX = "sbx_"
-# fixtures table -> the contract schema each of its objects must match
-SCHEMA_OF = {
-    "severities": "SeverityV1",
-    "incident_types": "IncidentTypeV1",
-    "incident_statuses": "IncidentStatusV1",
-    "custom_fields": "CustomFieldV2",
-    "custom_field_options": "CustomFieldOptionV1",
-    "incident_roles": "IncidentRoleV2",
-    "users": "UserV2",
-    "incident_timestamps": "IncidentTimestampV2",
-}
-CATALOG_TEXT = (*SCHEMA_OF, "organisation")  # held as given: counted against the text budget
+# fixtures table -> the contract schema each of its objects must match: from the declarations (x-resources)
+SCHEMA_OF = schema_of(load_spec())
 NO_DEFAULT_DELETE = "The default sandbox cannot be deleted; reset it with POST /_mock/reset"
 NO_SANDBOX = "No sandbox with id {id!r}"
 BAD_FIXTURES = "The fixtures do not hold together: {detail}"
@@ -145,6 +137,9 @@ class Sandboxes:
         and its incidents' permalinks."""
         fixtures, limits, seed = settings.fixtures, settings.limits, settings.seed
         self.settings, self.contract = settings, contract
+        self.schema_of = schema_of(
+            contract
+        )  # this contract's fixtures tables (SCHEMA_OF: the packaged one's)
         self.dashboard_url = f"{settings.public_url.rstrip('/')}/dashboard" if settings.public_url else None
         self.shared = Shared(
             settings,
@@ -235,7 +230,11 @@ class Sandboxes:
         if len(self.by_id) >= self.limits.max_sandboxes:
             raise capacity_reached("sandboxes", "max_sandboxes", self.limits.max_sandboxes)
         base = self.template if custom is None else self._merged(custom)
-        extra = text_bytes(*(custom[t] for t in CATALOG_TEXT if t in custom)) if custom is not None else 0
+        extra = (
+            text_bytes(*(custom[t] for t in (*self.schema_of, "organisation") if t in custom))
+            if custom is not None
+            else 0
+        )
         if extra and self.totals.text + extra > self.limits.max_text_bytes:
             raise capacity_reached(
                 "bytes of text", "max_text_bytes", self.limits.max_text_bytes, option="--max-text-mib"
@@ -304,7 +303,7 @@ class Sandboxes:
                     f"not a role of x-api-key-roles: {unknown[0][:50]!r}",
                     f"/fixtures/api_keys/{i}/roles",
                 )
-        for table, schema in (*SCHEMA_OF.items(), ("incidents", "IncidentsCreatePayloadV2")):
+        for table, schema in (*self.schema_of.items(), ("incidents", "IncidentsCreatePayloadV2")):
             for i, obj in enumerate(custom.get(table, [])):
                 checked, where = (obj["payload"], f"{i}/payload") if table == "incidents" else (obj, str(i))
                 for error in self._validator(schema).iter_errors(checked):
