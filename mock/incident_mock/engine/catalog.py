@@ -5,13 +5,14 @@ Nothing changes a `Catalog` in place. A write makes a new one (`with_table`) car
 `generation`, so whatever was derived from an older snapshot (a rendered incident in the render cache)
 can tell it is stale, and the incident rules and list matching read a snapshot without knowing about the
 store. `tables` holds one table per declared resource (x-resources), by name, each id -> object in the
-order the objects were created; the named properties are the tables incidents read.
+order the objects were created; the named attributes (`severities`, `types`, ...) are the tables incidents
+read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from incident_contract.document import load_spec
@@ -23,6 +24,17 @@ __all__ = ["Catalog", "find"]
 
 Json = dict[str, Any]
 Table = Mapping[str, Json]
+# attribute -> the declared resource whose table it is
+NAMED = {
+    "severities": "severities",
+    "types": "incident_types",
+    "statuses": "incident_statuses",
+    "custom_fields": "custom_fields",
+    "options": "custom_field_options",
+    "roles": "incident_roles",
+    "users": "users",
+    "timestamps": "incident_timestamps",
+}
 
 
 def _table(rows: list[Json]) -> dict[str, Json]:
@@ -38,6 +50,19 @@ class Catalog:
     organisation: Json
     tables: Mapping[str, Table]
     generation: int = 0  # changes with every write
+    # the tables incidents read, as plain attributes (read on every incident create and render)
+    severities: Table = field(init=False, repr=False)
+    types: Table = field(init=False, repr=False)
+    statuses: Table = field(init=False, repr=False)
+    custom_fields: Table = field(init=False, repr=False)
+    options: Table = field(init=False, repr=False)
+    roles: Table = field(init=False, repr=False)
+    users: Table = field(init=False, repr=False)
+    timestamps: Table = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for attribute, name in NAMED.items():
+            object.__setattr__(self, attribute, self.tables.get(name, {}))
 
     @classmethod
     def from_fixtures(cls, fixtures: Json, tables: Mapping[str, str] | None = None) -> Catalog:
@@ -59,38 +84,6 @@ class Catalog:
 
     def with_severities(self, severities: Table) -> Catalog:
         return self.with_table("severities", severities)
-
-    @property
-    def severities(self) -> Table:
-        return self.tables["severities"]
-
-    @property
-    def types(self) -> Table:
-        return self.tables["incident_types"]
-
-    @property
-    def statuses(self) -> Table:
-        return self.tables["incident_statuses"]
-
-    @property
-    def custom_fields(self) -> Table:
-        return self.tables["custom_fields"]
-
-    @property
-    def options(self) -> Table:
-        return self.tables["custom_field_options"]
-
-    @property
-    def roles(self) -> Table:
-        return self.tables["incident_roles"]
-
-    @property
-    def users(self) -> Table:
-        return self.tables["users"]
-
-    @property
-    def timestamps(self) -> Table:
-        return self.tables["incident_timestamps"]
 
     def first_status(self, category: str) -> str | None:
         """The id of the lowest-ranked status of a category, if it has any."""
