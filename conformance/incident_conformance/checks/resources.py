@@ -41,12 +41,20 @@ def plain(contract: Contract, *roles: str) -> list[Resource]:
     ]
 
 
-def _calls(*roles: str, lists: bool = False) -> Any:
+def _calls(*roles: str, referring: bool = False) -> Any:
+    """The operations a writing rule calls: those of `roles` for every resource it checks, the delete
+    that takes back what it made, and the lists that supply reference ids; none without settings writes."""
+
     def calls(contract: Contract, settings_writes: bool) -> list[str]:
-        chosen = [r.operations[x] for r in plain(contract, *roles) for x in roles]
-        if lists:  # the lists that supply reference ids, and the filtered lists
-            chosen += [o for r in declared(contract.spec).values() for o in _reference_lists(contract, r)]
-        return chosen if settings_writes or "create" not in roles else []
+        if not settings_writes:
+            return []
+        chosen: list[str] = []
+        for r in plain(contract, *roles):
+            if referring and not r.references:
+                continue
+            chosen += [r.operations[x] for x in (*roles, "delete") if x in r.operations]
+            chosen += _reference_lists(contract, r)
+        return chosen
 
     return calls
 
@@ -54,8 +62,6 @@ def _calls(*roles: str, lists: bool = False) -> Any:
 def _reference_lists(contract: Contract, resource: Resource) -> list[str]:
     resources = declared(contract.spec)
     found = [resources[ref.resource].operations.get("list") for ref in resource.references.values()]
-    if resource.filters and "list" in resource.operations and resource.behaviour is None:
-        found.append(resource.operations["list"])
     return [op for op in found if op]
 
 
@@ -219,7 +225,7 @@ def listed_show(ctx: RunContext) -> Iterator[Finding]:
     "created_objects_show_and_list",
     "For every declared resource with a create: the create answers its documented status with the fields "
     "sent, show answers the same object, and the list contains it.",
-    calls=_calls("create", "show", "list", lists=True),
+    calls=_calls("create", "show", "list"),
 )
 def created_show_and_list(ctx: RunContext) -> Iterator[Finding]:
     resources = plain(ctx.contract, "create", "show", "list")
@@ -253,7 +259,7 @@ def created_show_and_list(ctx: RunContext) -> Iterator[Finding]:
     "updates_show",
     "For every declared resource with an update: show answers what the update answered, the fields sent "
     "among them.",
-    calls=_calls("create", "update", "show", lists=True),
+    calls=_calls("create", "update", "show"),
 )
 def updates_show(ctx: RunContext) -> Iterator[Finding]:
     resources = plain(ctx.contract, "create", "update", "show")
@@ -290,7 +296,7 @@ def updates_show(ctx: RunContext) -> Iterator[Finding]:
     "deleted_objects_are_404",
     "For every declared resource with a delete: the delete answers its documented status, then show and a "
     "second delete of the same id are 404.",
-    calls=_calls("create", "delete", "show", lists=True),
+    calls=_calls("create", "delete", "show"),
 )
 def deleted_404(ctx: RunContext) -> Iterator[Finding]:
     resources = plain(ctx.contract, "create", "delete", "show")
@@ -340,7 +346,7 @@ def _filter_checks(ctx: RunContext) -> Iterator[Finding]:
             for r in declared(contract.spec).values()
             if r.behaviour is None and r.filters and "list" in r.operations
         ),
-        *(_calls("create", lists=True)(contract, writes)),
+        *(_calls("create", referring=True)(contract, writes)),
     ],
 )
 def unknown_references(ctx: RunContext) -> Iterator[Finding]:
