@@ -26,13 +26,14 @@ The fields a client writes are the properties of the create (or update) operatio
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from incident_contract.document import Spec
+from incident_contract.document import Spec, load_spec
 from incident_contract.operations import Operation, operations
 
-__all__ = ["ROLES", "Reference", "Resource", "declared", "schema_of"]
+__all__ = ["ROLES", "Reference", "Resource", "declared", "packaged", "schema_of"]
 
 Json = dict[str, Any]
 ROLES = ("list", "create", "show", "update", "delete")
@@ -148,6 +149,12 @@ def _read(spec: Spec) -> dict[str, Resource]:
             raw=entry,
         )
     return found
+
+
+@functools.cache
+def packaged() -> dict[str, Resource]:
+    """The declarations of the packaged contract, read once."""
+    return declared(load_spec())
 
 
 def schema_of(spec: Spec) -> dict[str, str]:

@@ -15,8 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from incident_contract.document import load_spec
-from incident_contract.resources import declared
+from incident_contract.resources import packaged
 from incident_mock.domain import errors
 from incident_mock.domain.errors import NotFound
 
@@ -42,7 +41,7 @@ def _table(rows: list[Json]) -> dict[str, Json]:
 
 
 def _default_tables() -> dict[str, str]:
-    return {r.name: r.fixtures for r in declared(load_spec()).values() if r.behaviour is None}
+    return {r.name: r.fixtures for r in packaged().values() if r.behaviour is None}
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import yaml
 
 from incident_contract.document import Spec, load_spec
 from incident_contract.facts import idempotency_window_seconds, listed_by_default, status_moves
-from incident_contract.resources import Resource, declared
+from incident_contract.resources import Resource, declared, packaged
 from incident_mock.domain.clock import Clock, SystemClock
 from incident_mock.domain.errors import ValidationFailed
 from incident_mock.domain.ids import Ids
@@ -42,10 +42,6 @@ Json = dict[str, Any]
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _declared_default() -> Mapping[str, Resource]:
-    return declared(load_spec())
-
-
 @dataclass(frozen=True)
 class Rules:
     """The contract's facts the store applies, read from openapi.yaml."""
@@ -53,7 +49,7 @@ class Rules:
     moves: Mapping[str, frozenset[str]]  # x-status-category-moves
     listed_by_default: tuple[str, ...]  # x-listed-by-default of the incident list's `mode`
     idempotency_window: dt.timedelta = dt.timedelta(hours=24)  # x-idempotency-window-seconds
-    resources: Mapping[str, Resource] = field(default_factory=_declared_default)  # x-resources
+    resources: Mapping[str, Resource] = field(default_factory=packaged)  # x-resources
 
     @classmethod
     def from_spec(cls, spec: Spec) -> Rules:
