@@ -2,8 +2,9 @@
 
 `HandlerResolver` is the resolver Connexion asks for each operationId: it answers from the table of
 handlers (`incident_mock.resources.organisation.served`: the engine's for declared resources, the behaviour
-modules' for the rest), refuses to start if an operation has no handler, and records what it resolved. `Dispatch` calls exactly those functions (tests/mock/test_dispatch.py checks they are the
-very objects Connexion's operations hold).
+modules' for the rest), refuses to start if an operation has no handler, and records what it resolved.
+`Dispatch` calls exactly those functions (tests/mock/test_dispatch.py checks they are the very objects
+Connexion's operations hold).
 
 Connexion does the contract's work before this stage: it routes by openapi.yaml, runs security,
 validates the request and, when asked, the response. `Dispatch` sits after all of that (just before
