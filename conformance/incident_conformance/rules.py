@@ -111,7 +111,7 @@ CREATOR_KEY_MISSING = (
 )
 REGISTRY: dict[str, Rule] = {}
 # Families run in this order: cheap and fundamental first, Schemathesis last.
-FAMILIES = ("AUTH", "REQUIRED", "ENUM", "IDEMP", "VIS", "PAGE", "ERR", "SCHEMA", "WEBHOOK")
+FAMILIES = ("AUTH", "REQUIRED", "ENUM", "IDEMP", "VIS", "PAGE", "ERR", "RES", "SCHEMA", "WEBHOOK")
 GROUPS = {"WEBHOOK": WEBHOOK}
 
 

@@ -22,8 +22,8 @@ __all__ = ["DEFAULT_FIXTURES", "Sandbox", "Sandboxes", "Store", "StoreHolder", "
 _HOMES = {
     "create_app": "incident_mock.app",
     "DEFAULT_FIXTURES": "incident_mock.domain.settings",
-    "Store": "incident_mock.engine.store",
-    "StoreHolder": "incident_mock.engine.store",
+    "Store": "incident_mock.resources.organisation",
+    "StoreHolder": "incident_mock.resources.organisation",
     "Sandbox": "incident_mock.kit.sandboxes",
     "Sandboxes": "incident_mock.kit.sandboxes",
 }

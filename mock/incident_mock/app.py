@@ -48,7 +48,6 @@ from connexion.options import SwaggerUIOptions
 from incident_contract.document import load_control_spec, load_spec, spec_path
 from incident_contract.facts import error_types, max_body_bytes
 from incident_mock.domain.settings import DEFAULT_FIXTURES, MockSettings
-from incident_mock.engine.store import StoreHolder
 from incident_mock.http.admission import Admission
 from incident_mock.http.authentication import BearerAuthentication
 from incident_mock.http.connexion_internals import BodyValidator, QueryValidator, RouteNote
@@ -64,7 +63,7 @@ from incident_mock.http.permissions import Policy
 from incident_mock.kit.dashboard import Dashboard
 from incident_mock.kit.sandboxes import Sandboxes
 from incident_mock.kit.webhooks import Hub
-from incident_mock.resources.operation_table import HANDLERS
+from incident_mock.resources.organisation import StoreHolder, served
 
 __all__ = ["DEFAULT_FIXTURES", "MockSettings", "StoreHolder", "create_app"]
 
@@ -96,7 +95,8 @@ def create_app(
     spec = load_spec(settings.spec_file)
     sandboxes = Sandboxes(settings, spec)
     policy, limit, types = Policy(spec), max_body_bytes(spec), error_types(spec)
-    resolver = HandlerResolver(HANDLERS)
+    # every operation served by its declaration or one behaviour module, or the mock does not start
+    resolver = HandlerResolver(served(settings.spec_file))
     app = connexion.AsyncApp(
         "incident_mock",
         security_map={"bearer": partial(BearerAuthentication, policy, sandboxes)},  # 7

@@ -159,6 +159,11 @@ def banner(base: str, address: str, keys: list[ApiKey], started: float, admin: b
     "Severities the store holds; a create past it is 422 capacity_reached.",
 )
 @count_option(
+    "--max-rows",
+    DEFAULTS.max_rows,
+    "Objects of each other declared resource the store holds; a create past it is 422 capacity_reached.",
+)
+@count_option(
     "--max-text-mib",
     DEFAULTS.max_text_bytes // 2**20,
     "MiB of text (names, summaries, ...) all sandboxes hold together; past it, 422 capacity_reached.",
@@ -278,6 +283,7 @@ def main(
     rate_limit: int | None,
     max_incidents: int,
     max_severities: int,
+    max_rows: int,
     max_text_mib: int,
     render_cache_mib: int,
     max_sandboxes: int,
@@ -321,6 +327,7 @@ def main(
             journal_bytes=journal_kib * 2**10,
             journal_body_bytes=journal_body_kib * 2**10,
             journal_total_bytes=journal_total_mib * 2**20,
+            max_rows=max_rows,
         ),
         webhooks=WebhookSettings(
             time_scale=webhook_time_scale,

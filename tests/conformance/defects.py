@@ -501,6 +501,88 @@ class SeverityReadLag(Wire):
         return answer
 
 
+# --- RES: the generic rules of the declared resources ----------------------------------------------------
+
+
+class IncidentRoleShowDiffers(Wire):
+    """Showing an incident role answers another name than the list gives for it (a stale read replica)."""
+
+    def answer(self, request: Request, answer: Answer) -> Answer:
+        if route(request, OPS["Incident Roles V2#Show"]) is not None and answer.status == 200:
+            data = answer.json()
+            data["incident_role"]["name"] += " (stale)"
+            return answer.with_json(data)
+        return answer
+
+
+class CreatedSeverityNotListed(Wire):
+    """A severity created for a round trip is shown but left out of the list (the list is cached)."""
+
+    def answer(self, request: Request, answer: Answer) -> Answer:
+        if route(request, SEVERITY_LIST) is not None and answer.status == 200:
+            data = answer.json()
+            data["severities"] = [s for s in data["severities"] if "round trip" not in s["name"]]
+            return answer.with_json(data)
+        return answer
+
+
+class UpdateNotKept(Wire):
+    """An update answers the new values, but the object is put back as it was right after."""
+
+    update, show = OPS["Severities V1#Update"], SEVERITY_SHOW
+
+    async def handle(self, request: Request) -> Answer:
+        params = route(request, self.update)
+        if params is None:
+            return await super().handle(request)
+        before = await self.send(replace(request, method="GET", path=self.show.url(**params), body=b""))
+        answer = await super().handle(request)
+        old = before.json() if before.status == 200 else None
+        if answer.status == 200 and isinstance(old, dict) and isinstance(request.json(), dict):
+            current = next(iter(old.values()))
+            await self.send(request.with_json({k: v for k, v in current.items() if k in request.json()}))
+        return answer
+
+
+class DeleteNotApplied(Wire):
+    """A delete of an existing object answers success but deletes nothing."""
+
+    delete, show = SEVERITY_DELETE, SEVERITY_SHOW
+
+    async def handle(self, request: Request) -> Answer:
+        params = route(request, self.delete)
+        if params is not None:
+            shown = await self.send(replace(request, method="GET", path=self.show.url(**params), body=b""))
+            if shown.status == 200:
+                headers = tuple((k, v) for k, v in shown.headers if k != "content-type")
+                return replace(shown, status=self.delete.success_status, headers=headers, body=b"")
+        return await super().handle(request)
+
+
+class UnknownWidgetReferenceAccepted(Wire):
+    """A widget create naming a severity the organisation does not have is answered as if it were
+    created (tests/widgets.py: a resource the contract declares, with a reference to severities)."""
+
+    def answer(self, request: Request, answer: Answer) -> Answer:
+        body = request.json()
+        if request.method == "POST" and request.path == "/v1/widgets" and answer.status == 422:
+            now = "2026-01-01T00:00:00.000000Z"
+            made = {**body, "id": "01WIDGETGHOST", "created_at": now, "updated_at": now}
+            return answer.with_json({"widget": made}, 201)
+        return answer
+
+
+class UnknownFilterIsEmpty(Wire):
+    """A list filtered on an id the organisation does not have answers an empty page instead of 422."""
+
+    def answer(self, request: Request, answer: Answer) -> Answer:
+        named = [(e.get("source") or {}).get("field") for e in (answer.json() or {}).get("errors", [])]
+        listing = route(request, OPS["Custom Field Options V1#List"]) is not None
+        if listing and answer.status == 422 and named == ["custom_field_id"]:
+            return answer.with_json({"custom_field_options": [], "pagination_meta": {"page_size": 25}}, 200)
+        return answer
+
+
 class RejectsSchemathesis(Wire):
     """Every request Schemathesis sends is refused with 401, as when a run's credentials silently fail."""
 
@@ -556,10 +638,22 @@ CATALOGUE = [
     Defect(RequestIdHeaderDiffers, "ERR-2"),
     Defect(AllowListsEveryMethod, "ERR-3"),
     Defect(CrashesOnNonAsciiText, "ERR-4"),
+    Defect(IncidentRoleShowDiffers, "RES-1"),
+    Defect(CreatedSeverityNotListed, "RES-2", args=("--allow-settings-writes",)),
+    Defect(UpdateNotKept, "RES-3", args=("--allow-settings-writes",)),
+    Defect(DeleteNotApplied, "RES-4", args=("--allow-settings-writes",)),
+    Defect(UnknownFilterIsEmpty, "RES-5"),
     # Schemathesis' stateful phase cannot start at the create today, but once the contract links into it,
     # create -> show would see this too.
     Defect(CreateAnswerLacksReference, "SCHEMA-1", also=frozenset({"SCHEMA-2"})),
     # Severities are the contract's resources whose create is a stateful root (no reference in the body).
-    Defect(SeverityReadLag, "SCHEMA-2", args=("--allow-settings-writes",), seed=2),
+    # The RES rules read a created severity back at once too, and see the same lag.
+    Defect(
+        SeverityReadLag,
+        "SCHEMA-2",
+        also=frozenset({"RES-2", "RES-3", "RES-4"}),
+        args=("--allow-settings-writes",),
+        seed=2,
+    ),
     Defect(RejectsSchemathesis, "SCHEMA-3", also=frozenset({"SCHEMA-1", "SCHEMA-2"})),
 ]

@@ -23,6 +23,7 @@ REFERENCE = [
     "control-plane/index.html",
     "guide.html",
     "index.html",
+    "resources.html",
     "webhooks.html",
 ]
 # The guides, their index and, with the testing kit installed (as here), its Python API page.

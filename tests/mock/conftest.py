@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from incident_mock.app import DEFAULT_FIXTURES, create_app
-from incident_mock.engine.store import Rules, Store
+from incident_mock.resources.organisation import Rules, Store
 from incident_mock.testing import IncidentMock, Sandbox
 from tests.mock.seed import MAJOR
 from tests.servers import serve

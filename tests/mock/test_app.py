@@ -82,8 +82,8 @@ async def test_a_refused_key_is_looked_up_once_and_nothing_after_runs(
 def test_the_package_exports_its_public_surface() -> None:
     import incident_mock
     from incident_mock import app
-    from incident_mock.engine import store
     from incident_mock.kit import sandboxes
+    from incident_mock.resources import organisation as store
 
     assert incident_mock.create_app is app.create_app
     assert (incident_mock.Store, incident_mock.StoreHolder) == (store.Store, store.StoreHolder)

@@ -21,8 +21,8 @@ import pytest
 from incident_contract.facts import error_types, max_query_parameters
 from incident_mock.app import create_app
 from incident_mock.domain.limits import Limits
-from incident_mock.engine.store import Store
 from incident_mock.resources.incidents import scan
+from incident_mock.resources.organisation import Store
 from tests.mock.conftest import CREATOR, FULL, VIEWER, incident_body
 from tests.mock.seed import INVESTIGATING, MAJOR, MINOR, SEEDED_INCIDENT, TEXT_FIELD
 from tests.servers import serve

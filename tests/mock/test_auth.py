@@ -9,8 +9,8 @@ import pytest
 
 from incident_contract.operations import operations
 from incident_mock.domain.errors import Forbidden, Unauthorized
-from incident_mock.engine.store import Store
 from incident_mock.http.permissions import Policy
+from incident_mock.resources.organisation import Store
 from tests.mock.conftest import CREATOR, FULL, VIEWER, incident_body
 
 

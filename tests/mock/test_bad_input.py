@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from incident_mock.engine.store import Store
+from incident_mock.resources.organisation import Store
 from tests.mock.conftest import CREATOR, FULL, VIEWER, incident_body
 from tests.mock.seed import MAJOR, SEEDED_INCIDENT
 

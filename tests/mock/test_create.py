@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from incident_mock.engine.store import Store
+from incident_mock.resources.organisation import Store
 from tests.mock.conftest import CREATOR, FULL, incident_body
 from tests.mock.seed import INVESTIGATING, LEAD, PAYMENTS, SECURITY, TEAM_FIELD, TEXT_FIELD, TRIAGE
 

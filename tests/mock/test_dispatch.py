@@ -11,7 +11,7 @@ from connexion.apps.asynchronous import AsyncASGIApp
 from incident_contract.operations import operations
 from incident_mock.engine.context import Ctx
 from incident_mock.http.dispatch import Dispatch, HandlerResolver, plan
-from incident_mock.resources.operation_table import HANDLERS
+from incident_mock.resources.organisation import HANDLERS
 from tests.mock.conftest import FULL
 
 

@@ -13,10 +13,10 @@ from connexion.middleware.request_validation import RequestValidationMiddleware
 
 from incident_contract.facts import declared_errors, error_types
 from incident_mock.domain.errors import ConnectionCut
-from incident_mock.engine.store import Store
 from incident_mock.http.admission import Admission
 from incident_mock.http.fault_injection import Injection
 from incident_mock.kit.faults import MAX_FAULTS
+from incident_mock.resources.organisation import Store
 from tests.mock.conftest import CREATOR, FULL, VIEWER, incident_body
 from tests.mock.seed import MAJOR
 from tests.mock.test_dispatch import stack

@@ -9,7 +9,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from incident_mock.engine.store import Store
+from incident_mock.resources.organisation import Store
 from tests.mock.conftest import CREATOR, FULL, incident_body
 
 ASYNC = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

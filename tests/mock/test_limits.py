@@ -20,9 +20,9 @@ from incident_mock.domain.errors import ValidationFailed
 from incident_mock.domain.limits import DEFAULTS, Limits
 from incident_mock.domain.records import IncidentRecord, now
 from incident_mock.engine.catalog import Catalog
-from incident_mock.engine.store import Rules, Store, StoreHolder
 from incident_mock.resources.incidents.idempotency import IdempotencyKeys, Remembered, digest
 from incident_mock.resources.incidents.render_cache import RenderCache
+from incident_mock.resources.organisation import Rules, Store, StoreHolder
 from tests.mock.seed import INVESTIGATING, MAJOR
 
 DAY = 24 * 3600

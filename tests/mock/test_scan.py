@@ -12,9 +12,9 @@ from incident_contract.operations import operations
 from incident_contract.query import ListQuery
 from incident_mock.app import DEFAULT_FIXTURES
 from incident_mock.domain.records import IncidentRecord
-from incident_mock.engine.store import Rules, Store
 from incident_mock.resources.incidents import listing
 from incident_mock.resources.incidents.scan import Scan
+from incident_mock.resources.organisation import Rules, Store
 from tests.mock.seed import CRITICAL, INVESTIGATING, MAJOR, MINOR
 
 

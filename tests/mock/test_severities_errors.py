@@ -109,7 +109,7 @@ async def test_an_unexpected_exception_is_a_500_in_the_error_shape(
     def broken(*_: object) -> None:
         raise RuntimeError("boom")
 
-    store.list_severities = broken
+    store.rows = broken  # the engine's list of a declared resource
     response = await client.get("/v1/severities", headers=FULL)
     assert response.status_code == 500
     body = response.json()

@@ -10,7 +10,7 @@ import pytest
 from incident_contract.query import ListQuery
 from incident_mock.domain.errors import NotFound, ValidationFailed
 from incident_mock.domain.records import ApiKey
-from incident_mock.engine.store import Rules, Store
+from incident_mock.resources.organisation import Rules, Store
 from tests import imports
 from tests.mock.seed import (
     CLOSED,

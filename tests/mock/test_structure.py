@@ -15,6 +15,7 @@ The package-level import direction and cycles are checked for the whole tree in 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -38,7 +39,7 @@ MAY_IMPORT = {
 }
 EXCEPTIONS = {("incident_mock.testing.local", "incident_mock.server")}
 # Where the engine still reaches into a behaviour module; to be emptied as the resources plug into it.
-PENDING: set[str] = {"incident_mock.engine.store"}
+PENDING: set[str] = set()
 
 
 def layer(module: str) -> str | None:
@@ -134,8 +135,49 @@ def test_no_behaviour_module_compares_role_strings(spec) -> None:
         assert not [r for r in roles if f'"{r}"' in text], path.name
 
 
-def test_every_operation_resolves_and_no_handler_is_orphaned(spec) -> None:
+def test_every_operation_is_served_by_its_declaration_or_by_exactly_one_behaviour_module(spec) -> None:
     from incident_contract.operations import operations
-    from incident_mock.resources.operation_table import HANDLERS
+    from incident_contract.resources import declared
+    from incident_mock.engine.serving import serve
+    from incident_mock.resources.organisation import BEHAVIOURS, HANDLERS
 
-    assert set(HANDLERS) == set(operations(spec))
+    claimed = Counter(opid for table in BEHAVIOURS.values() for opid in table)
+    plain = {opid for r in declared(spec).values() if r.behaviour is None for opid in r.operations.values()}
+    assert set(claimed) <= set(operations(spec)), "a behaviour module serves what the contract lacks"
+    assert max(claimed.values()) == 1 and not plain & set(claimed)
+    assert plain | set(claimed) == set(operations(spec)) == set(HANDLERS)
+    assert serve(spec, BEHAVIOURS).keys() == HANDLERS.keys()
+    for r in declared(spec).values():  # a declaration naming a behaviour module is served by that module
+        assert all(opid in BEHAVIOURS[r.behaviour] for opid in r.operations.values()) if r.behaviour else True
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("undeclared", "no declaration or behaviour module serves 'Widgets V1#Delete'"),
+        ("orphan", "serves 'Gone V1#List', which the contract lacks"),
+        ("twice", "'Utilities V1#Identity' is served by both"),
+        ("both", "'Severities V1#List' is declared in x-resources.severities and served by"),
+    ],
+)
+def test_create_app_refuses_a_contract_its_code_does_not_cover_exactly(
+    change: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from incident_mock.app import create_app
+    from incident_mock.engine.serving import ServingError
+    from incident_mock.resources import organisation
+    from tests.widgets import DECLARATION, write_widget_contract
+
+    behaviours = {name: dict(table) for name, table in organisation.BEHAVIOURS.items()}
+    ops = dict(DECLARATION["operations"])
+    if change == "undeclared":
+        del ops["delete"]
+    elif change == "orphan":
+        behaviours["identity"]["Gone V1#List"] = behaviours["identity"]["Utilities V1#Identity"]
+    elif change == "twice":
+        behaviours["spare"] = {"Utilities V1#Identity": behaviours["identity"]["Utilities V1#Identity"]}
+    else:
+        behaviours["spare"] = {"Severities V1#List": behaviours["identity"]["Utilities V1#Identity"]}
+    monkeypatch.setattr(organisation, "BEHAVIOURS", behaviours)  # read per contract file: tmp_path is new
+    with pytest.raises(ServingError, match=re.escape(message)):
+        create_app(spec_file=write_widget_contract(tmp_path, operations=ops))

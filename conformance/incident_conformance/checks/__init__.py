@@ -9,6 +9,7 @@ from incident_conformance.checks import (  # noqa: F401  (imported for their reg
     idempotency,
     pagination,
     required,
+    resources,
     schema,
     visibility,
     webhooks,

@@ -18,6 +18,8 @@ from incident_contract.docs.guides import Guide, SearchEntry, guides, render_gui
 from incident_contract.docs.markup import Spec, esc, markdown, slug
 from incident_contract.docs.python_api import API_MODULE, PAGE, api_module, api_sections
 from incident_contract.docs.reference import operation_section, operations_by_tag
+from incident_contract.docs.resources_page import PAGE as RESOURCES
+from incident_contract.docs.resources_page import has_resources, resource_sections
 from incident_contract.docs.schema_view import schema_section
 from incident_contract.docs.webhooks_page import has_webhooks, webhook_sections
 from incident_contract.document import load_control_spec, load_spec
@@ -114,6 +116,7 @@ def _links(documents: list[Document], here: str) -> str:
         prefix = up + (f"{doc.folder}/" if doc.folder else "")
         title = esc(doc.spec.get("info", {}).get("title", doc.folder or "API"))
         hooks = f'<a href="{prefix}webhooks.html">Webhooks</a>' if has_webhooks(doc.spec) else ""
+        hooks += f'<a href="{prefix}{RESOURCES}">Resources</a>' if has_resources(doc.spec) else ""
         out.append(f'<p><strong>{title}</strong><a href="{prefix}index.html">Reference</a>'
                    f'<a href="{prefix}guide.html">Guide</a>{hooks}</p>')  # fmt: skip
     if here != GUIDES:  # the guides' own pages list them in full
@@ -260,6 +263,8 @@ def build_site(out_dir: Path, documents: Spec | list[Document] | None = None) ->
         pages = [("index.html", _index(doc.spec, links)), ("guide.html", _guide(doc.spec, links))]
         if has_webhooks(doc.spec):
             pages.append(("webhooks.html", webhooks_page(doc.spec, links)))
+        if has_resources(doc.spec):
+            pages.append((RESOURCES, _sectioned(doc.spec, "Resources", resource_sections(doc.spec), links)))
         for name, text in pages:
             path = folder / name
             path.write_text(text, encoding="utf-8")

@@ -86,6 +86,7 @@ class Limits:
     journal_bytes: int = 4 * MIB  # per sandbox
     journal_body_bytes: int = 16 * KIB  # of each request and response body; longer ones are truncated
     journal_total_bytes: int = 128 * MIB  # all journals together
+    max_rows: int = 1_000  # per store, of each declared resource (x-resources) naming no cap of its own
 
     def __post_init__(self) -> None:
         for item in fields(self):

@@ -1,62 +1,99 @@
-"""The organisation's settings tables as one read-only snapshot: what incidents are built from and embed.
+"""The organisation's tables as one read-only snapshot: what the engine serves, and what incidents are built
+from and embed.
 
-Nothing changes a `Catalog` in place. A settings write makes a new one (`with_severities`) carrying the
-next `generation`, so whatever was derived from an older snapshot (a rendered incident in the render
-cache) can tell it is stale, and the incident rules and list matching read a snapshot without knowing
-about the store.
+Nothing changes a `Catalog` in place. A write makes a new one (`with_table`) carrying the next
+`generation`, so whatever was derived from an older snapshot (a rendered incident in the render cache)
+can tell it is stale, and the incident rules and list matching read a snapshot without knowing about the
+store. `tables` holds one table per declared resource (x-resources), by name, each id -> object in the
+order the objects were created; the named attributes (`severities`, `types`, ...) are the tables incidents
+read.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from incident_contract.resources import packaged
 from incident_mock.domain import errors
 from incident_mock.domain.errors import NotFound
 
 __all__ = ["Catalog", "find", "published_categories"]
 
 Json = dict[str, Any]
+Table = Mapping[str, Json]
+# attribute -> the declared resource whose table it is
+NAMED = {
+    "severities": "severities",
+    "types": "incident_types",
+    "statuses": "incident_statuses",
+    "custom_fields": "custom_fields",
+    "options": "custom_field_options",
+    "roles": "incident_roles",
+    "users": "users",
+    "timestamps": "incident_timestamps",
+}
 
 
 def _table(rows: list[Json]) -> dict[str, Json]:
     return {row["id"]: dict(row) for row in rows}
 
 
+def _default_tables() -> dict[str, str]:
+    return {r.name: r.fixtures for r in packaged().values() if r.behaviour is None}
+
+
 @dataclass(frozen=True)
 class Catalog:
     organisation: Json
-    severities: Mapping[str, Json]
-    types: Mapping[str, Json]
-    statuses: Mapping[str, Json]
-    custom_fields: Mapping[str, Json]
-    options: Mapping[str, Json]
-    roles: Mapping[str, Json]
-    users: Mapping[str, Json]
-    timestamps: Mapping[str, Json]
-    generation: int = 0  # changes with every settings write
+    tables: Mapping[str, Table]
+    generation: int = 0  # changes with every write
+    # the tables incidents read, as plain attributes (read on every incident create and render)
+    severities: Table = field(init=False, repr=False)
+    types: Table = field(init=False, repr=False)
+    statuses: Table = field(init=False, repr=False)
+    custom_fields: Table = field(init=False, repr=False)
+    options: Table = field(init=False, repr=False)
+    roles: Table = field(init=False, repr=False)
+    users: Table = field(init=False, repr=False)
+    timestamps: Table = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for attribute, name in NAMED.items():
+            object.__setattr__(self, attribute, self.tables.get(name, {}))
 
     @classmethod
-    def from_fixtures(cls, fixtures: Json, category_aliases: Mapping[str, str] | None = None) -> Catalog:
-        """The fixtures' tables; a status category written by an alias (`active`) is held, and answered, as
-        the name it stands for (`live`)."""
+    def from_fixtures(
+        cls,
+        fixtures: Json,
+        tables: Mapping[str, str] | None = None,
+        category_aliases: Mapping[str, str] | None = None,
+    ) -> Catalog:
+        """From the fixtures: `tables` maps each resource to its fixtures table (the declared ones when
+        not given); a table the fixtures lack starts empty. A status category written by an alias
+        (`active`) is held, and answered, as the name it stands for (`live`)."""
+        names = _default_tables() if tables is None else tables
+        rows = dict(fixtures)
+        if isinstance(rows.get("incident_statuses"), list):
+            rows["incident_statuses"] = published_categories(
+                rows["incident_statuses"], category_aliases or {}
+            )
         return cls(
             organisation=dict(fixtures["organisation"]),
-            severities=_table(fixtures["severities"]),
-            types=_table(fixtures["incident_types"]),
-            statuses=_table(published_categories(fixtures["incident_statuses"], category_aliases or {})),
-            custom_fields=_table(fixtures["custom_fields"]),
-            options=_table(fixtures["custom_field_options"]),
-            roles=_table(fixtures["incident_roles"]),
-            users=_table(fixtures["users"]),
-            timestamps=_table(fixtures["incident_timestamps"]),
+            tables={name: _table(rows.get(table, [])) for name, table in names.items()},
         )
 
-    def with_severities(self, severities: Mapping[str, Json]) -> Catalog:
-        """The next snapshot, with these severities."""
-        return dataclasses.replace(self, severities=severities, generation=self.generation + 1)
+    def with_table(self, name: str, table: Table) -> Catalog:
+        """The next snapshot, with this table."""
+        return replace(self, tables={**self.tables, name: table}, generation=self.generation + 1)
+
+    def with_tables(self, changed: Iterable[tuple[str, Table]]) -> Catalog:
+        """The next snapshot, with these tables (one generation for all of them)."""
+        return replace(self, tables={**self.tables, **dict(changed)}, generation=self.generation + 1)
+
+    def with_severities(self, severities: Table) -> Catalog:
+        return self.with_table("severities", severities)
 
     def first_status(self, category: str) -> str | None:
         """The id of the lowest-ranked status of a category, if it has any."""
@@ -86,7 +123,7 @@ def published_categories(statuses: list[Json], aliases: Mapping[str, str]) -> li
     ]
 
 
-def find(table: Mapping[str, Json], kind: str, object_id: str) -> Json:
+def find(table: Table, kind: str, object_id: str) -> Json:
     """The row with this id, or NotFound naming the kind."""
     try:
         return table[object_id]

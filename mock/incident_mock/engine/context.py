@@ -4,13 +4,13 @@ and where the changes it makes are announced (the sandbox's webhooks)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from incident_contract.document import Spec
-from incident_mock.domain.records import ApiKey, IncidentRecord
-from incident_mock.engine.store import Store
+from incident_mock.domain.records import ApiKey
+from incident_mock.engine.store import ResourceStore
 
-__all__ = ["Ctx", "Events", "Json", "Reply"]
+__all__ = ["Ctx", "Json", "Reply"]
 
 Json = dict[str, Any]
 # A body is a dict to encode, JSON bytes already encoded, or None for no body.
@@ -18,20 +18,12 @@ Reply = tuple[Json | bytes | None, int] | tuple[Json | bytes, int, dict[str, str
 PRIVATE_SCOPE = "incidents.view_private"
 
 
-class Events(Protocol):
-    """Where the changes an operation makes are announced (kit.webhooks.SandboxWebhooks)."""
-
-    def incident_created(self, store: Store, record: IncidentRecord) -> None: ...
-
-    def incident_updated(self, store: Store, record: IncidentRecord, previous_status_id: str) -> None: ...
-
-
 @dataclass(frozen=True)
 class Ctx:
-    store: Store
+    store: ResourceStore  # a behaviour module's own store class, which extends the engine's
     key: ApiKey
     scopes: frozenset[str]
-    events: Events
+    events: Any  # where changes are announced (kit.webhooks.SandboxWebhooks); each behaviour types its part
     spec: Spec
     query_string: str
 

@@ -1,9 +1,10 @@
 """Stage 11, dispatch: call the operation Connexion routed to for the routed operation.
 
-`HandlerResolver` is the resolver Connexion asks for each operationId: it answers from the one table
-(`incident_mock.resources.HANDLERS`), refuses to start if an operation has no handler, and records what
-it resolved. `Dispatch` calls exactly those functions (tests/mock/test_dispatch.py checks they are the
-very objects Connexion's operations hold).
+`HandlerResolver` is the resolver Connexion asks for each operationId: it answers from the table of
+handlers (`incident_mock.resources.organisation.served`: the engine's for declared resources, the behaviour
+modules' for the rest), refuses to start if an operation has no handler, and records what it resolved.
+`Dispatch` calls exactly those functions (tests/mock/test_dispatch.py checks they are the very objects
+Connexion's operations hold).
 
 Connexion does the contract's work before this stage: it routes by openapi.yaml, runs security,
 validates the request and, when asked, the response. `Dispatch` sits after all of that (just before
@@ -53,7 +54,7 @@ class HandlerResolver(Resolver):  # type: ignore[misc]
 
     def lookup(self, operation_id: str) -> Handler:
         if operation_id not in self.table:
-            raise KeyError(f"no handler for {operation_id!r} in incident_mock.resources.HANDLERS")
+            raise KeyError(f"no handler for {operation_id!r}")
         handler = self.resolved[operation_id] = self.table[operation_id]
         return handler
 

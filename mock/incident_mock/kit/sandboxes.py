@@ -44,8 +44,9 @@ from typing import Any
 
 import yaml
 
-from incident_contract.document import Spec, load_control_spec
+from incident_contract.document import Spec, load_control_spec, load_spec
 from incident_contract.facts import declared_errors
+from incident_contract.resources import schema_of
 from incident_mock.domain.clock import Clock, SandboxClock, SystemClock
 from incident_mock.domain.errors import CHALLENGE, NotFound, Unauthorized, ValidationFailed
 from incident_mock.domain.ids import Ids, app_seed
@@ -53,11 +54,12 @@ from incident_mock.domain.limits import SANDBOX_CAP, Account, Totals, text_bytes
 from incident_mock.domain.records import ApiKey
 from incident_mock.domain.settings import MockSettings
 from incident_mock.engine.catalog import published_categories
-from incident_mock.engine.store import Rules, StoreHolder, discard, read_fixtures
+from incident_mock.engine.store import Rules, discard, read_fixtures
 from incident_mock.kit.faults import Faults
 from incident_mock.kit.fixtures_check import ROLE_RULE, FixturesCheck, FixturesInvalid
 from incident_mock.kit.journal import Journal, JournalBudget
 from incident_mock.kit.webhooks import Hub, SandboxWebhooks
+from incident_mock.resources.organisation import StoreHolder
 
 __all__ = ["DEFAULT_ID", "SandboxState", "Sandboxes", "detail", "expired", "summary", "token_digest"]
 
@@ -66,18 +68,8 @@ DEFAULT_ID = "default"
 TOKEN_PREFIX = "sbx_"
 CONTROL_PREFIX = "sbc_"
 EXPIRED_KEPT = 10_000  # digests of reclaimed sandboxes' tokens remembered, to answer `sandbox_expired`
-# fixtures table -> the contract schema each of its objects must match
-SCHEMA_OF = {
-    "severities": "SeverityV1",
-    "incident_types": "IncidentTypeV1",
-    "incident_statuses": "IncidentStatusV1",
-    "custom_fields": "CustomFieldV2",
-    "custom_field_options": "CustomFieldOptionV1",
-    "incident_roles": "IncidentRoleV2",
-    "users": "UserV2",
-    "incident_timestamps": "IncidentTimestampV2",
-}
-CATALOG_TEXT = (*SCHEMA_OF, "organisation")  # held as given: counted against the text budget
+# fixtures table -> the contract schema each of its objects must match: from the declarations (x-resources)
+SCHEMA_OF = schema_of(load_spec())
 NO_DEFAULT_DELETE = "The default sandbox cannot be deleted; reset it with POST /_mock/reset"
 NO_SANDBOX = "No sandbox with id {id!r}"
 BAD_FIXTURES = "The fixtures do not hold together: {detail}"
@@ -171,6 +163,9 @@ class Sandboxes:
         and its incidents' permalinks."""
         fixtures, limits, seed = settings.fixtures, settings.limits, settings.seed
         self.settings, self.contract = settings, contract
+        self.schema_of = schema_of(
+            contract
+        )  # this contract's fixtures tables (SCHEMA_OF: the packaged one's)
         self.dashboard_url = f"{settings.public_url.rstrip('/')}/dashboard" if settings.public_url else None
         self.shared = Shared(
             settings,
@@ -189,7 +184,7 @@ class Sandboxes:
         self.limits, self.clock, self.seed = limits, settings.clock, seed
         # control tokens: a stream of their own, so that they change none of the mock's other seeded ids
         self.control_ids = Ids(None if seed is None else app_seed(seed, "control"), SystemClock())
-        self.fixtures_check = FixturesCheck(contract, load_control_spec(), SCHEMA_OF)
+        self.fixtures_check = FixturesCheck(contract, load_control_spec(), self.schema_of)
         # parsed and checked once: what new sandboxes are built from (FixturesInvalid names the problem)
         try:
             document = read_fixtures(fixtures)
@@ -332,7 +327,11 @@ class Sandboxes:
                 SANDBOX_CAP.format(limit=self.limits.max_sandboxes), code="capacity_reached"
             )
         base = self.template if custom is None else self._merged(custom)
-        extra = text_bytes(*(custom[t] for t in CATALOG_TEXT if t in custom)) if custom is not None else 0
+        extra = (
+            text_bytes(*(custom[t] for t in (*self.schema_of, "organisation") if t in custom))
+            if custom is not None
+            else 0
+        )
         handles = [k.get("token") or k["id"] for k in base["api_keys"]]
         clock = SandboxClock(self.clock, frozen_at)
         fresh = {handle: TOKEN_PREFIX + self.ids.token(24) for handle in handles}

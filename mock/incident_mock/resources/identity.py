@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from incident_mock.engine.context import Ctx, Reply
 
 
@@ -16,3 +18,6 @@ def identity(ctx: Ctx) -> Reply:
         "dashboard_url": org["dashboard_url"],
     }
     return {"identity": body}, 200
+
+
+OPERATIONS: dict[str, Callable[..., Reply]] = {"Utilities V1#Identity": identity}

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable
 
 from incident_mock.domain.records import IncidentRecord
-from incident_mock.engine.store import Store
+from incident_mock.resources.organisation import Store
 
 __all__ = ["check_events", "created", "emitted", "updated"]
 

@@ -15,12 +15,12 @@ from incident_mock.domain.errors import NotFound, ValidationFailed
 from incident_mock.domain.ids import Ids
 from incident_mock.domain.limits import capacity_reached
 from incident_mock.domain.records import IncidentRecord, timestamp
-from incident_mock.engine.store import Store
 from incident_mock.kit.webhooks.delivery import Hub
 from incident_mock.kit.webhooks.endpoint import Endpoint, Share
 from incident_mock.kit.webhooks.events import created, updated
 from incident_mock.kit.webhooks.messages import Message, MessageLog
 from incident_mock.kit.webhooks.targets import check_url, new_secret, secret_key
+from incident_mock.resources.organisation import Store
 
 __all__ = ["SandboxWebhooks", "shown_endpoint"]
 
