@@ -3,8 +3,8 @@ with (`incident-mock --fixtures`) and a sandbox's own fixtures (the control plan
 
 It is generated, not written per resource: the control plane's `Fixtures` schema (control-plane.yaml) with
 each table's objects held to the contract schema its resource declares, and each seed incident's `payload`
-to the create operation's body. A complete document (a fixtures file) must hold every table; a sandbox's
-may hold any of them, each replacing the default one.
+to the create operation's body. A complete document (a fixtures file) must hold what `REQUIRED` names; a
+sandbox's may hold any table, each replacing the default one.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ __all__ = ["CONTROL_URI", "fixtures_schema", "fixtures_validator"]
 Json = dict[str, Any]
 CONTROL_URI = "urn:incident-contract:control-plane"
 SEED_PAYLOAD = "IncidentsCreatePayloadV2"
+# What a complete document (a fixtures file) must hold: the organisation, its keys, and the tables an
+# incident cannot be created without (a type, a first status); any other table it lacks starts empty.
+REQUIRED = ("organisation", "api_keys", "incident_types", "incident_statuses")
 
 
 def _pointing(node: Any, base: str) -> Any:
@@ -48,7 +51,7 @@ def fixtures_schema(
     bases: tuple[str, str] = (SPEC_URI, CONTROL_URI),
 ) -> Json:
     """The control plane's `Fixtures` with the table -> contract schema map `tables` applied to each
-    table's items; `complete` requires the organisation, the keys and every table. Its references point
+    table's items; `complete` requires what a fixtures file must hold (REQUIRED). Its references point
     into the contract and the control plane at `bases` (("", ""): one document holding both's schemas)."""
     contract_base, control_base = bases
     schema: Json = _pointing(copy.deepcopy(control["components"]["schemas"]["Fixtures"]), control_base)
@@ -62,7 +65,7 @@ def fixtures_schema(
         seed["properties"]["payload"] = {"$ref": f"{contract_base}#/components/schemas/{SEED_PAYLOAD}"}
         seeds["items"] = seed
     if complete:
-        schema["required"] = ["organisation", "api_keys", *tables]
+        schema["required"] = list(REQUIRED)
     return schema
 
 
