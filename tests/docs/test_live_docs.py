@@ -90,3 +90,17 @@ def test_the_webhooks_page_is_served_and_linked_from_swagger_ui(live: str, brows
         assert page.errors() == []
     assert titles == ["Delivery", *events(load_spec())]
     assert back == "./"
+
+
+def test_the_resources_page_is_served_and_linked_from_swagger_ui(live: str, browser: Browser) -> None:
+    from incident_contract.resources import declared
+
+    index = httpx.get(f"{live}/docs/").text
+    assert 'href="./resources.html"' in index
+    served = httpx.get(f"{live}/docs/resources.html")
+    assert served.status_code == 200 and served.headers["content-type"].startswith("text/html")
+    with browser.page() as page:
+        page.load(f"{live}/docs/resources.html")
+        anchors = page.evaluate("Array.from(document.querySelectorAll('section.guide')).map(s => s.id)")
+        assert page.errors() == []
+    assert len(anchors) == len(declared(load_spec()))

@@ -175,6 +175,12 @@ def webhooks_page(spec: Spec, links: str = "") -> str:
     return _sectioned(spec, "Webhooks", webhook_sections(spec), links)
 
 
+def resources_page(spec: Spec, links: str = "") -> str:
+    """The resources page of a document with `x-resources`: the static site's resources.html, and the page
+    the mock serves beside Swagger UI."""
+    return _sectioned(spec, "Resources", resource_sections(spec), links)
+
+
 def _guides_nav(all_guides: list[Guide], api: bool, here: list[tuple[str, str]]) -> str:
     """The guides' navigation: the index, every guide, the Python API, then the sections of this page."""
     nav = ['<h2>Guides</h2><a href="index.html">Index and search</a>']
@@ -264,7 +270,7 @@ def build_site(out_dir: Path, documents: Spec | list[Document] | None = None) ->
         if has_webhooks(doc.spec):
             pages.append(("webhooks.html", webhooks_page(doc.spec, links)))
         if has_resources(doc.spec):
-            pages.append((RESOURCES, _sectioned(doc.spec, "Resources", resource_sections(doc.spec), links)))
+            pages.append((RESOURCES, resources_page(doc.spec, links)))
         for name, text in pages:
             path = folder / name
             path.write_text(text, encoding="utf-8")

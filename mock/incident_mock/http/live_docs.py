@@ -24,7 +24,7 @@ import yaml
 from starlette.types import Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
-from incident_contract.docs.site import guide_pages, webhooks_page
+from incident_contract.docs.site import guide_pages, resources_page, webhooks_page
 from incident_contract.document import Spec
 from incident_mock.wire.responses import send_body
 
@@ -34,10 +34,11 @@ ASSETS = Path(swagger_ui_path)
 CONTRACTS = ("/openapi.json", "/openapi.yaml")
 CONTROL = ("/control-plane.json", "/control-plane.yaml")
 WEBHOOKS = "/docs/webhooks.html"
+RESOURCES = "/docs/resources.html"
 GUIDES = "/docs/guides/"
 BACK = (
     '<p><strong>incident-contract API</strong><a href="./">Reference (Swagger UI)</a>'
-    '<a href="./guides/">Guides</a></p>'
+    '<a href="./guides/">Guides</a><a href="./resources.html">Resources</a></p>'
 )
 GUIDES_BACK = (
     '<p><strong>incident-contract API</strong><a href="../">Reference (Swagger UI)</a>'
@@ -57,6 +58,7 @@ INDEX = b"""<!DOCTYPE html>
     <label>Document: <select id="document"></select></label>
     <a href="./webhooks.html" style="margin-left: 1rem">Webhooks</a>
     <a href="./guides/" style="margin-left: 1rem">Guides</a>
+    <a href="./resources.html" style="margin-left: 1rem">Resources</a>
   </p>
   <div id="swagger-ui"></div>
   <script src="./swagger-ui-bundle.js"></script>
@@ -101,6 +103,7 @@ class LiveDocs:
         self.assets = {f"/docs/{p.name}": p for p in ASSETS.iterdir() if p.is_file() and p.suffix != ".j2"}
         self.contracts: dict[str, bytes] = {}  # path -> document: four entries at most
         self.webhooks = webhooks_page(spec, BACK).encode()
+        self.resources = resources_page(spec, BACK).encode()  # the x-resources declarations
         self._guides: dict[str, bytes] | None = None  # file name -> page, rendered on first request
 
     @staticmethod
@@ -123,6 +126,8 @@ class LiveDocs:
             await send_body(send, 200, INDEX, b"text/html; charset=utf-8")
         elif path == WEBHOOKS:
             await send_body(send, 200, self.webhooks, b"text/html; charset=utf-8")
+        elif path == RESOURCES:
+            await send_body(send, 200, self.resources, b"text/html; charset=utf-8")
         elif path == GUIDES[:-1]:
             await send_body(send, 307, b"", b"text/plain", [(b"location", GUIDES.encode())])
         elif path.startswith(GUIDES) and (page := self.guides().get(path[len(GUIDES) :] or "index.html")):
