@@ -1,4 +1,4 @@
-"""Stage 11, dispatch: call the operation Connexion routed to for the routed operation.
+"""Stage 11, dispatch: call the handler of the operation Connexion routed to.
 
 `HandlerResolver` is the resolver Connexion asks for each operationId: it answers from the table of
 handlers (`incident_mock.resources.organisation.served`: the engine's for declared resources, the behaviour

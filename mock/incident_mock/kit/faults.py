@@ -1,4 +1,4 @@
-"""Faults armed in a sandbox: which request fails, and how (testing-kit §3). Framework-free.
+"""Faults armed in a sandbox: which request fails, and how (guides/faults-clock-seeds.md). Framework-free.
 
 A fault is armed for one operationId, or for every operation, and fires on the next `times` matching
 requests, or on each with a `probability` (drawn from a `random.Random` of its own, seeded by `seed`, else by
