@@ -143,7 +143,7 @@ def test_installed_beside_pypi_mock_one_extra_at_a_time(wheel: Path, venv: Path)
         and probe["mock"].startswith(site)
         and probe["spec"].startswith(site)
     )
-    assert (probe["openapi"], probe["operations"]) == ("3.0.3", 19)
+    assert (probe["openapi"], probe["operations"]) == ("3.0.3", 21)
 
     # Uninstalling PyPI's mock leaves ours intact.
     run(venv / "python", "-m", "pip", "uninstall", "--yes", "--quiet", "mock")

@@ -124,7 +124,7 @@ def test_swagger_ui_switches_between_the_contract_and_the_control_plane(live: st
     blocks = "document.querySelectorAll('.opblock').length"
     with browser.page() as page:
         page.load(f"{live}/docs/")
-        assert wait_for(page, blocks, 19) == 19
+        assert wait_for(page, blocks, 21) == 21
         options = page.evaluate("[...document.querySelectorAll('#document option')].map(o => o.textContent)")
         assert len(options) == 2 and "control plane" in options[1]
         page.evaluate("(() => { const s = document.getElementById('document'); s.value = '1';"

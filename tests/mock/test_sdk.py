@@ -17,6 +17,7 @@ from incident_io.api.custom_field_options_v1 import custom_field_options_v1_list
 from incident_io.api.custom_fields_v2 import custom_fields_v2_list, custom_fields_v2_show
 from incident_io.api.incident_roles_v2 import incident_roles_v2_list, incident_roles_v2_show
 from incident_io.api.incident_statuses_v1 import incident_statuses_v1_list, incident_statuses_v1_show
+from incident_io.api.incident_timestamps_v2 import incident_timestamps_v2_list, incident_timestamps_v2_show
 from incident_io.api.incident_types_v1 import incident_types_v1_list, incident_types_v1_show
 from incident_io.api.incidents_v2 import (
     incidents_v2_create,
@@ -53,6 +54,8 @@ from incident_io.models import (
     IncidentStatusesListResultV1,
     IncidentStatusesShowResultV1,
     IncidentsV2ListStatusCategory,
+    IncidentTimestampsListResultV2,
+    IncidentTimestampsShowResultV2,
     IncidentTypesListResultV1,
     IncidentTypesShowResultV1,
     IncidentV2,
@@ -443,6 +446,7 @@ SETTINGS = [
     (incident_statuses_v1_list, IncidentStatusesListResultV1, "incident_statuses", incident_statuses_v1_show, IncidentStatusesShowResultV1, "incident_status"),
     (custom_fields_v2_list, CustomFieldsListResultV2, "custom_fields", custom_fields_v2_show, CustomFieldsShowResultV2, "custom_field"),
     (incident_roles_v2_list, IncidentRolesListResultV2, "incident_roles", incident_roles_v2_show, IncidentRolesShowResultV2, "incident_role"),
+    (incident_timestamps_v2_list, IncidentTimestampsListResultV2, "incident_timestamps", incident_timestamps_v2_show, IncidentTimestampsShowResultV2, "incident_timestamp"),
 ]  # fmt: skip
 
 
