@@ -70,25 +70,32 @@ def create_incident(client: httpx.Client, token: str, key: str) -> None:
     assert answer.is_success, answer.text
 
 
-def test_a_trickling_receiver_is_cut_at_the_attempt_timeout(
-    sandbox: tuple[httpx.Client, str, str], listener: socket.socket
-) -> None:
-    client, path, token = sandbox
-    stop = threading.Event()
+def trickling(listener: socket.socket, head: bytes, stop: threading.Event) -> threading.Thread:
+    """A receiver (started) that takes one request, sends `head`, then one byte every 50 ms until `stop`."""
 
-    def trickle() -> None:  # answers one header byte every 50 ms, each well within the 0.5 s timeout
+    def serve_one() -> None:
         conn, _ = listener.accept()
         with conn:
             conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            conn.sendall(head)
             while not stop.wait(0.05):
                 try:
                     conn.sendall(b"a")
                 except OSError:
                     return
 
-    thread = threading.Thread(target=trickle, daemon=True)
+    thread = threading.Thread(target=serve_one, daemon=True)
     thread.start()
+    return thread
+
+
+def test_a_trickling_receiver_is_cut_at_the_attempt_timeout(
+    sandbox: tuple[httpx.Client, str, str], listener: socket.socket
+) -> None:
+    client, path, token = sandbox
+    stop = threading.Event()
+    # answers one header byte every 50 ms, each well within the 0.5 s timeout
+    thread = trickling(listener, b"HTTP/1.1 200 OK\r\nX-Slow: ", stop)
     try:
         endpoint = client.post(
             f"{path}/webhooks",
@@ -376,20 +383,7 @@ def test_an_attempt_cut_at_its_deadline_is_not_delivered(
     marked `delivered` though the attempt was cut."""
     client, path, token = sandbox
     stop = threading.Event()
-
-    def slow_body() -> None:
-        conn, _ = listener.accept()
-        with conn:
-            conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
-            while not stop.wait(0.05):
-                try:
-                    conn.sendall(b"a")
-                except OSError:
-                    return
-
-    thread = threading.Thread(target=slow_body, daemon=True)
-    thread.start()
+    thread = trickling(listener, b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", stop)
     try:
         endpoint = client.post(
             f"{path}/webhooks",
