@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from incident_contract.document import Spec, load_spec
+from incident_contract.document import Spec
 from incident_contract.facts import (
     idempotency_window_seconds,
     listed_by_default,
@@ -70,7 +70,7 @@ class ResourceStore:
     def __init__(
         self,
         fixtures: Json,
-        rules: Rules | None = None,
+        rules: Rules,
         *,
         clock: Clock | None = None,
         limits: Limits = DEFAULTS,
@@ -80,7 +80,7 @@ class ResourceStore:
         self.lock = threading.RLock()
         self.totals = totals or Account.alone(limits)
         self.released = False
-        self.rules = rules or Rules.from_spec(load_spec())
+        self.rules = rules  # the contract's facts, read once by whoever builds stores
         self.resources = self.rules.resources
         self.clock: Clock = clock or SystemClock()
         self.ids = ids or Ids(None, self.clock)  # generated ids (seeded: reproducible)

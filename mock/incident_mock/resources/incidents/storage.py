@@ -43,7 +43,7 @@ class IncidentStore(ResourceStore):
     def __init__(
         self,
         fixtures: Json,
-        rules: Rules | None = None,
+        rules: Rules,
         *,
         clock: Clock | None = None,
         limits: Limits = DEFAULTS,
