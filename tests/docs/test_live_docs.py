@@ -74,20 +74,29 @@ def test_swagger_ui_renders_every_operation_without_console_errors(live: str, br
         assert page.errors() == []
 
 
+def served_beside_swagger_ui(live: str, browser: Browser, name: str, *scripts: str) -> list[Any]:
+    """Check that /docs/ links the page `name` and serves it as HTML, open it in the browser (no console
+    error) and return what each of `scripts` evaluates to there."""
+    assert f'href="./{name}"' in httpx.get(f"{live}/docs/").text
+    served = httpx.get(f"{live}/docs/{name}")
+    assert served.status_code == 200 and served.headers["content-type"].startswith("text/html")
+    with browser.page() as page:
+        page.load(f"{live}/docs/{name}")
+        found = [page.evaluate(script) for script in scripts]
+        assert page.errors() == []
+    return found
+
+
 def test_the_webhooks_page_is_served_and_linked_from_swagger_ui(live: str, browser: Browser) -> None:
     from incident_contract.webhooks import events
 
-    index = httpx.get(f"{live}/docs/").text
-    assert 'href="./webhooks.html"' in index
-    served = httpx.get(f"{live}/docs/webhooks.html")
-    assert served.status_code == 200 and served.headers["content-type"].startswith("text/html")
-    with browser.page() as page:
-        page.load(f"{live}/docs/webhooks.html")
-        titles = page.evaluate(
-            "Array.from(document.querySelectorAll('section.guide h2')).map(h => h.textContent)"
-        )
-        back = page.evaluate("document.querySelector('nav a').getAttribute('href')")
-        assert page.errors() == []
+    titles, back = served_beside_swagger_ui(
+        live,
+        browser,
+        "webhooks.html",
+        "Array.from(document.querySelectorAll('section.guide h2')).map(h => h.textContent)",
+        "document.querySelector('nav a').getAttribute('href')",
+    )
     assert titles == ["Delivery", *events(load_spec())]
     assert back == "./"
 
@@ -95,12 +104,10 @@ def test_the_webhooks_page_is_served_and_linked_from_swagger_ui(live: str, brows
 def test_the_resources_page_is_served_and_linked_from_swagger_ui(live: str, browser: Browser) -> None:
     from incident_contract.resources import declared
 
-    index = httpx.get(f"{live}/docs/").text
-    assert 'href="./resources.html"' in index
-    served = httpx.get(f"{live}/docs/resources.html")
-    assert served.status_code == 200 and served.headers["content-type"].startswith("text/html")
-    with browser.page() as page:
-        page.load(f"{live}/docs/resources.html")
-        anchors = page.evaluate("Array.from(document.querySelectorAll('section.guide')).map(s => s.id)")
-        assert page.errors() == []
+    [anchors] = served_beside_swagger_ui(
+        live,
+        browser,
+        "resources.html",
+        "Array.from(document.querySelectorAll('section.guide')).map(s => s.id)",
+    )
     assert len(anchors) == len(declared(load_spec()))
