@@ -25,7 +25,6 @@ class Ctx:
     scopes: frozenset[str]
     events: Any  # where changes are announced (kit.webhooks.SandboxWebhooks); each behaviour types its part
     spec: Spec
-    query_string: str
 
     @property
     def private_ok(self) -> bool:

@@ -116,14 +116,7 @@ class Dispatch:
             kwargs["query_pairs"] = state.query_pairs
         caller = state.caller
         sandbox = caller.sandbox
-        ctx = Ctx(
-            sandbox.store,
-            caller.key,
-            caller.scopes,
-            sandbox.webhooks,
-            self.spec,
-            scope["query_string"].decode("latin-1"),
-        )
+        ctx = Ctx(sandbox.store, caller.key, caller.scopes, sandbox.webhooks, self.spec)
         reply = found.handler(ctx, **kwargs)
         if inspect.isawaitable(reply):  # a handler that yields to the loop while it works (a list)
             reply = await reply
