@@ -25,6 +25,7 @@ __all__ = [
     "ValidationFailed",
     "error_body",
     "invalid_key",
+    "shortened",
 ]
 
 # Message templates: every message the mock sends comes from here.
@@ -98,6 +99,11 @@ class Unauthorized(ApiError):
 
 
 CHALLENGE = {"WWW-Authenticate": "Bearer"}  # every 401 names the scheme it wants
+
+
+def shortened(value: str, limit: int = 100) -> str:
+    """A value a client sent, as a message quotes it: its first `limit` characters, then "..." if longer."""
+    return value if len(value) <= limit else value[:limit] + "..."
 
 
 def invalid_key() -> Unauthorized:

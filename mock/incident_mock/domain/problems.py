@@ -132,7 +132,7 @@ def _pointer(parts: Iterable[Any]) -> str:
 
 def _short(name: str) -> str:
     """A name as an answer shows it: cut at `MAX_NAME` characters, so that no answer grows with a body."""
-    return name if len(name) <= MAX_NAME else name[:MAX_NAME] + "..."
+    return errors.shortened(name, MAX_NAME)
 
 
 def describe(error: ValidationError) -> Iterator[Json]:

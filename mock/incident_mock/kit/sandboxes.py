@@ -47,6 +47,7 @@ import yaml
 from incident_contract.document import Spec, load_control_spec, load_spec
 from incident_contract.facts import declared_errors
 from incident_contract.resources import schema_of
+from incident_mock.domain import errors
 from incident_mock.domain.clock import Clock, SandboxClock, SystemClock
 from incident_mock.domain.errors import CHALLENGE, NotFound, Unauthorized, ValidationFailed
 from incident_mock.domain.ids import Ids, app_seed
@@ -310,7 +311,7 @@ class Sandboxes:
     def get(self, sandbox_id: str) -> SandboxState:
         found = self.by_id.get(sandbox_id)
         if found is None or self._lapsed(found):
-            shown = sandbox_id if len(sandbox_id) <= 100 else sandbox_id[:100] + "..."
+            shown = errors.shortened(sandbox_id)
             raise NotFound(NO_SANDBOX.format(id=shown))
         return found
 

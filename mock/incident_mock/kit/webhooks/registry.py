@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from incident_mock.domain import errors
 from incident_mock.domain.errors import NotFound, ValidationFailed
 from incident_mock.domain.ids import Ids
 from incident_mock.domain.limits import capacity_reached
@@ -29,10 +30,6 @@ NO_ENDPOINT = "No webhook endpoint with id {id!r}"
 NO_MESSAGE = "No message with id {id!r} in this endpoint's delivery log"
 MAX_ATTEMPTS = 64  # of one message, redeliveries included
 TOO_MANY_ATTEMPTS = "message_id is invalid: the message has had {limit} attempts, the most the mock makes"
-
-
-def _shown_id(value: str) -> str:
-    return value if len(value) <= 100 else value[:100] + "..."
 
 
 class SandboxWebhooks:
@@ -81,7 +78,7 @@ class SandboxWebhooks:
     def get(self, endpoint_id: str) -> Endpoint:
         found = self.endpoints.get(endpoint_id)
         if found is None:
-            raise NotFound(NO_ENDPOINT.format(id=_shown_id(endpoint_id)))
+            raise NotFound(NO_ENDPOINT.format(id=errors.shortened(endpoint_id)))
         return found
 
     def delete(self, endpoint_id: str) -> None:
@@ -91,7 +88,7 @@ class SandboxWebhooks:
         endpoint = self.get(endpoint_id)
         found = endpoint.log.get(message_id)
         if found is None:
-            raise NotFound(NO_MESSAGE.format(id=_shown_id(message_id)))
+            raise NotFound(NO_MESSAGE.format(id=errors.shortened(message_id)))
         return endpoint, found
 
     def redeliver(self, endpoint_id: str, message_id: str) -> Message:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from incident_mock.domain import errors
 from incident_mock.domain.errors import ValidationFailed
 
 __all__ = ["REMOTE_OPTION", "SECRET_BYTES", "check_url", "is_loopback_host", "new_secret", "secret_key"]
@@ -56,7 +57,7 @@ def check_url(url: str, allow_remote: bool) -> str:
     if not allow_remote:
         for name in (host, sent_to):
             if not is_loopback_host(name):
-                shown = name if len(name) <= 100 else name[:100] + "..."
+                shown = errors.shortened(name)
                 raise ValidationFailed.invalid("url", NOT_LOOPBACK.format(option=REMOTE_OPTION, host=shown))
     return url
 

@@ -123,7 +123,7 @@ class IncidentStore(ResourceStore):
         if record is None and NUMBER.fullmatch(ref) and 0 < int(ref) <= len(self.incidents):
             record = self.incidents[int(ref) - 1]
         if record is None or (record.visibility == "private" and not private_ok):
-            shown = ref if len(ref) <= 100 else f"{ref[:100]}..."
+            shown = errors.shortened(ref)
             if ref[:4].upper() == "INC-" and NUMBER.fullmatch(ref[4:]):
                 raise NotFound(errors.NOT_FOUND_REFERENCE.format(id=shown, number=ref[4:]))
             raise NotFound(errors.NOT_FOUND.format(kind="incident", id=shown))
