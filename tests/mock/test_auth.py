@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from incident_contract.document import load_spec
 from incident_contract.operations import operations
 from incident_mock.domain.errors import Forbidden, Unauthorized
 from incident_mock.http.permissions import Policy
@@ -89,7 +90,7 @@ async def test_key_without_scope_gets_403_whatever_its_body(client: httpx.AsyncC
 
 @pytest.mark.parametrize(
     ("headers", "roles"),
-    [(FULL, 5), (CREATOR, 1), (VIEWER, 1)],
+    [(FULL, len(load_spec()["x-api-key-roles"])), (CREATOR, 1), (VIEWER, 1)],
 )
 async def test_identity_reports_the_key_roles(
     client: httpx.AsyncClient, headers: dict[str, str], roles: int
