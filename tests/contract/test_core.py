@@ -66,7 +66,8 @@ def test_validator_follows_refs_nested_in_an_inline_schema(doc: dict[str, Any]) 
 
 def test_operations_resolve_parameters_and_bodies(doc: dict[str, Any]) -> None:
     ops = operations(doc)
-    assert len(ops) == 21
+    methods = {"get", "post", "put", "patch", "delete"}
+    assert len(ops) == sum(len(methods & set(item)) for item in doc["paths"].values())
     listing = ops[LIST]
     assert (listing.method, listing.path, listing.success_status) == ("GET", "/v2/incidents", 200)
     assert "$ref" not in str(listing.parameters)
