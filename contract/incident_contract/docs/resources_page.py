@@ -75,8 +75,8 @@ def _section(spec: Spec, resource: Resource, all_resources: dict[str, Resource])
             ("defaults", "; ".join(f"{_code(f)}: {_code(repr(v))}" for f, v in resource.defaults.items()))
         )
     for field, embed in resource.embeds.items():
-        target = f'<a href="#{esc(slug(embed.resource))}">{esc(embed.resource)}</a>'
-        rows.append((f"embeds {field}", f"the {target} object {_code(embed.source)} names"))
+        held = f'<a href="#{esc(slug(embed.resource))}">{esc(embed.resource)}</a>'
+        rows.append((f"embeds {field}", f"the {held} object {_code(embed.source)} names"))
     if resource.webhooks:
         rows.append(("webhooks", "; ".join(f"{esc(c)}: {_code(e)}" for c, e in resource.webhooks.items())))
     rows.append(("order", ", ".join(_code(f) for f in resource.order) or "the order of creation"))
