@@ -1,0 +1,143 @@
+"""Users V2: the organisation's users (the `users` table), each user's notification methods and rules, and
+the paging provider each would be paged with.
+
+The users table holds UserV2 objects; a user is answered as UserWithRolesV2, its dashboard roles, seats
+and `is_active` completed from its `role` when its fixtures leave them out (a sandbox's own users table
+need only hold UserV2). Methods and rules are the `notification_methods` and `notification_rules` tables,
+each row naming its user in `user_id`; a chosen paging provider is a row of `paging_providers` keyed by
+the user's id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from incident_mock.domain.errors import ValidationFailed
+from incident_mock.engine.context import Ctx, Json, Reply
+
+__all__ = ["OPERATIONS"]
+
+UNREDACTED = "notification_methods.view_unredacted"  # the scope that sees a phone number whole
+MASK = "•"
+SHOWN = 4  # a masked phone number shows its last four digits
+# a role a user may hold -> the base role, and the seats, answered when the fixtures name none
+BASE_ROLES = {
+    "owner": "Owner",
+    "administrator": "Administrator",
+    "responder": "Responder",
+    "viewer": "Viewer",
+    "unset": "Unset",
+}
+USER_FIELDS = ("id", "name", "email", "slack_user_id", "role")
+METHOD_FIELDS = ("id", "method_type", "address", "is_usable", "phone_details")
+RULE_FIELDS = ("id", "rule_type", "method_type", "method_target", "delay_seconds", "app", "phone")
+
+
+def render(user: Json) -> Json:
+    """UserWithRolesV2 from a stored user, completing what its fixtures leave out from its `role`."""
+    role = str(user.get("role", "unset"))
+    out = {k: user[k] for k in USER_FIELDS if k in user}
+    seat = "none" if role == "unset" else "viewer_only" if role == "viewer" else "full_access"
+    out["base_role"] = user.get("base_role") or {
+        "id": f"role_{role}",
+        "name": BASE_ROLES.get(role, role),
+        "slug": role,
+    }
+    out["custom_roles"] = user.get("custom_roles", [])
+    out["seats"] = user.get("seats", {"on_call": seat, "response": seat})
+    out["is_active"] = user.get("is_active", True)
+    return out
+
+
+def _user(ctx: Ctx, user_id: str) -> Json:
+    return ctx.store.get("users", user_id)
+
+
+def list_(
+    ctx: Ctx,
+    page_size: int,
+    email: str | None = None,
+    slack_user_id: str | None = None,
+    include_inactive: bool | None = None,
+    after: str | None = None,
+) -> Reply:
+    wanted = {"email": email, "slack_user_id": slack_user_id}
+    rows = [
+        u
+        for u in ctx.store.rows("users")
+        if all(u.get(k) == v for k, v in wanted.items() if v is not None)
+        and (include_inactive or u.get("is_active", True))
+    ]
+    start = 0
+    if after is not None:
+        ids = [u["id"] for u in rows]
+        if after not in ids:
+            raise ValidationFailed.invalid("after", "unknown cursor")
+        start = ids.index(after) + 1
+    page = rows[start : start + page_size]
+    meta: Json = {"page_size": page_size}
+    if start + page_size < len(rows) and page:
+        meta["after"] = page[-1]["id"]
+    return {"users": [render(u) for u in page], "pagination_meta": meta}, 200
+
+
+def show(ctx: Ctx, id: str) -> Reply:
+    return {"user": render(_user(ctx, id))}, 200
+
+
+def _mask(address: str) -> str:
+    digits = [c for c in address if c.isdigit()]
+    return MASK * max(len(digits) - SHOWN, 0) + "".join(digits[-SHOWN:])
+
+
+def notification_methods(ctx: Ctx, user_id: str) -> Reply:
+    _user(ctx, user_id)
+    unredacted = UNREDACTED in ctx.scopes
+    found = []
+    for row in ctx.store.rows("notification_methods"):
+        if row.get("user_id") != user_id:
+            continue
+        method = {k: row[k] for k in METHOD_FIELDS if k in row}
+        if method["method_type"] == "phone" and not unredacted:
+            method["address"] = _mask(str(method["address"]))
+        found.append(method)
+    return {"notification_methods": found}, 200
+
+
+def notification_rules(ctx: Ctx, user_id: str) -> Reply:
+    _user(ctx, user_id)
+    rules = [
+        {k: row[k] for k in RULE_FIELDS if k in row}
+        for row in ctx.store.rows("notification_rules")
+        if row.get("user_id") == user_id
+    ]
+    return {"notification_rules": rules}, 200
+
+
+def paging_provider(ctx: Ctx, user_id: str) -> Reply:
+    user = render(_user(ctx, user_id))
+    chosen: Any = ctx.store.table("paging_providers").get(user_id)
+    if chosen is not None:
+        return {"preferred_escalation_provider": chosen["preferred_escalation_provider"]}, 200
+    if user["seats"]["on_call"] != "none":  # no choice: an on-call seat is paged natively
+        return {"preferred_escalation_provider": "native"}, 200
+    return {}, 200
+
+
+def set_paging_provider(ctx: Ctx, user_id: str, body: Json) -> Reply:
+    _user(ctx, user_id)
+    ctx.store.put(
+        "paging_providers",
+        {"id": user_id, "preferred_escalation_provider": body["preferred_escalation_provider"]},
+    )
+    return None, 204
+
+
+OPERATIONS = {
+    "Users V2#List": list_,
+    "Users V2#Show": show,
+    "Users V2#ListNotificationMethods": notification_methods,
+    "Users V2#ListNotificationRules": notification_rules,
+    "Users V2#ShowPagingProvider": paging_provider,
+    "Users V2#UpdatePagingProvider": set_paging_provider,
+}
