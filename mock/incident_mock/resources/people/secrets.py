@@ -4,7 +4,8 @@ A secret is a row of the `secrets` table (SecretV2); the mock keeps no value at 
 characters of the current one (none when it has four or fewer). Each value set is a row of
 `secret_versions` (SecretVersionV2, with the secret's id in `secret_id`), so deleting a secret, which the
 engine serves, takes its history with it (the declared cascade). `version` counts the writes: 1 at
-creation, one more on every update and every rotation; a rotation adds to the history, an update does not.
+creation, one more on every update (the engine's `version` fill) and every rotation; a rotation adds to
+the history, an update does not.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def create(ctx: Ctx, body: Json) -> Reply:
     store = ctx.store
     with store.lock:
         fields = {k: v for k, v in body.items() if k != "value"}  # the value is never kept
-        secret = store.create("secrets", {"owning_team_ids": [], **fields})
+        secret = store.create("secrets", fields)
         try:
             saved = _set_value(ctx, secret, body["value"], 1)
         except ValidationFailed:  # its history is full: no secret either
@@ -89,14 +90,6 @@ def show(ctx: Ctx, id: str) -> Reply:
     return {"secret": render(secret), "versions": versions}, 200
 
 
-def update(ctx: Ctx, id: str, body: Json) -> Reply:
-    store = ctx.store
-    with store.lock:
-        secret = store.update("secrets", id, body)
-        saved = store.put("secrets", {**secret, "version": secret["version"] + 1})
-    return {"secret": render(saved)}, 200
-
-
 def rotate(ctx: Ctx, id: str, body: Json) -> Reply:
     store = ctx.store
     with store.lock:
@@ -109,6 +102,5 @@ OPERATIONS = {
     "Secrets V2#List": list_,
     "Secrets V2#Create": create,
     "Secrets V2#Show": show,
-    "Secrets V2#Update": update,
     "Secrets V2#Rotate": rotate,
 }
