@@ -20,6 +20,8 @@ FILLS = {
     "now": "the time of the create",
     "touched": "the time of every write",
     "next": "one above the highest held, when the body leaves it out",
+    "actor": "the calling API key",
+    "version": "1 at the create, one more on every write",
 }
 ON_DELETE = {"refuse": "deleting it is refused (422 on id)", "cascade": "deleting it deletes these too"}
 

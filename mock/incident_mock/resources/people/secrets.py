@@ -29,10 +29,11 @@ def _tail(value: str) -> Json:
     return {"last_four_chars": value[-SHOWN:]} if len(value) > SHOWN else {}
 
 
-def _set_value(ctx: Ctx, secret: Json, value: str, version: int) -> Json:
-    """The secret with a new value as `version`, and the value's entry in its history."""
+def _set_value(ctx: Ctx, secret: Json, value: str, version: int, stamp: str | None = None) -> Json:
+    """The secret with a new value as `version`, and the value's entry in its history, set at `stamp`
+    (now when None)."""
     store = ctx.store
-    stamp = timestamp(store.clock.now())
+    stamp = stamp or timestamp(store.clock.now())
     saved = {k: v for k, v in secret.items() if k != "last_four_chars"}
     saved.update(_tail(value), version=version, updated_at=stamp)
     store.put(
@@ -73,7 +74,7 @@ def create(ctx: Ctx, body: Json) -> Reply:
         fields = {k: v for k, v in body.items() if k != "value"}  # the value is never kept
         secret = store.create("secrets", fields)
         try:
-            saved = _set_value(ctx, secret, body["value"], 1)
+            saved = _set_value(ctx, secret, body["value"], 1, secret["created_at"])
         except ValidationFailed:  # its history is full: no secret either
             store.delete("secrets", secret["id"])
             raise
