@@ -51,6 +51,8 @@ KeysChanged = Callable[[Sequence[ApiKey], Sequence[ApiKey]], None]  # (keys remo
 
 def _unheard(removed: Sequence[ApiKey], added: Sequence[ApiKey]) -> None:
     """Nobody indexes this store's tokens (a store built alone, as tests and tools do)."""
+
+
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

@@ -20,9 +20,9 @@ from incident_contract.document import load_spec, spec_path
 from incident_mock.domain.clock import Clock
 from incident_mock.domain.ids import Ids
 from incident_mock.domain.limits import DEFAULTS, Account, Limits
+from incident_mock.domain.records import ApiKey
 from incident_mock.domain.settings import DEFAULT_FIXTURES
 from incident_mock.engine.serving import Handler, serve
-from incident_mock.domain.records import ApiKey
 from incident_mock.engine.store import KeysChanged, Rules, discard, read_fixtures
 from incident_mock.resources import identity, people
 from incident_mock.resources.incidents import operations as incidents
@@ -91,7 +91,9 @@ class StoreHolder:
             data["incidents"] = copy.deepcopy(self.fixtures.get("incidents", []))
         if self.dashboard_url is not None:
             data["organisation"]["dashboard_url"] = self.dashboard_url
-        store = Store(data, self.rules, limits=self.limits, clock=self.clock, totals=self.totals, ids=self.ids)
+        store = Store(
+            data, self.rules, limits=self.limits, clock=self.clock, totals=self.totals, ids=self.ids
+        )
         store.on_keys = self._keys_changed
         return store
 

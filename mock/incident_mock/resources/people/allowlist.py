@@ -9,6 +9,7 @@ prefix.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 
 from incident_mock.domain.errors import ValidationFailed
 from incident_mock.domain.records import timestamp
@@ -59,7 +60,7 @@ def update(ctx: Ctx, body: Json) -> Reply:
     return {"ip_allowlist": _render(saved)}, 200
 
 
-OPERATIONS = {
+OPERATIONS: dict[str, Callable[..., Reply]] = {
     "IPAllowlists V1#ShowIPAllowlist": show,
     "IPAllowlists V1#UpdateIPAllowlist": update,
 }

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from incident_contract.access import role_scopes
@@ -178,17 +178,21 @@ def rotate(ctx: Ctx, id: str, body: Json) -> Reply:
         needed = frozenset().union(*(grants.get(r, frozenset()) for r in key.roles))
         missing = sorted(needed - ctx.scopes)
         if missing:
-            raise Forbidden(f"Rotating this key needs every scope it holds; the calling key lacks {missing[0]}")
+            raise Forbidden(
+                f"Rotating this key needs every scope it holds; the calling key lacks {missing[0]}"
+            )
         now = store.clock.now()
         minutes: Any = body["grace_period_minutes"]
         fresh = dataclasses.replace(key, token=_token(store))
-        kept = [dataclasses.replace(key, expires_at=now + dt.timedelta(minutes=minutes))] if minutes > 0 else []
+        kept = (
+            [dataclasses.replace(key, expires_at=now + dt.timedelta(minutes=minutes))] if minutes > 0 else []
+        )
         store.change_keys(_tokens(store, id), [fresh, *kept])
         _details(store).setdefault(key.id, {})["token_last_issued_at"] = timestamp(now)
     return {"api_key": _render(ctx, fresh), "token": fresh.token}, 201
 
 
-OPERATIONS = {
+OPERATIONS: dict[str, Callable[..., Reply]] = {
     "API Keys V1#List": list_,
     "API Keys V1#Create": create,
     "API Keys V1#Show": show,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from incident_mock.engine.context import Ctx, Reply
 
@@ -19,4 +20,4 @@ def openapi(ctx: Ctx) -> Reply:
     return hit[1], 200
 
 
-OPERATIONS = {"Utilities V1#OpenAPIV3": openapi}
+OPERATIONS: dict[str, Callable[..., Reply]] = {"Utilities V1#OpenAPIV3": openapi}

@@ -10,6 +10,8 @@ the history, an update does not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from incident_mock.domain.errors import ValidationFailed
 from incident_mock.domain.records import timestamp
 from incident_mock.engine.context import Ctx, Json, Reply
@@ -17,7 +19,16 @@ from incident_mock.engine.context import Ctx, Json, Reply
 __all__ = ["OPERATIONS"]
 
 SHOWN = 4  # characters of a value answered, at its end
-ANSWERED = ("id", "name", "description", "owning_team_ids", "last_four_chars", "version", "created_at", "updated_at")
+ANSWERED = (
+    "id",
+    "name",
+    "description",
+    "owning_team_ids",
+    "last_four_chars",
+    "version",
+    "created_at",
+    "updated_at",
+)
 VERSION_FIELDS = ("version", "created_at", "created_by", "last_four_chars")
 
 
@@ -99,7 +110,7 @@ def rotate(ctx: Ctx, id: str, body: Json) -> Reply:
     return {"secret": render(saved)}, 200
 
 
-OPERATIONS = {
+OPERATIONS: dict[str, Callable[..., Reply]] = {
     "Secrets V2#List": list_,
     "Secrets V2#Create": create,
     "Secrets V2#Show": show,

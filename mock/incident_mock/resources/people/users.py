@@ -10,6 +10,7 @@ the user's id.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from incident_mock.domain.errors import ValidationFailed
@@ -133,7 +134,7 @@ def set_paging_provider(ctx: Ctx, user_id: str, body: Json) -> Reply:
     return None, 204
 
 
-OPERATIONS = {
+OPERATIONS: dict[str, Callable[..., Reply]] = {
     "Users V2#List": list_,
     "Users V2#Show": show,
     "Users V2#ListNotificationMethods": notification_methods,
