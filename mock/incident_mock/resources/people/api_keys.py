@@ -2,9 +2,9 @@
 what the API answers about each besides its token in `key_details`.
 
 The rules, as the published API states them:
-- a key gives only roles whose scopes it holds itself, and no key gives `api_keys_manage` (422 naming
-  `role_names` or `team_role_names`); a role the contract's `x-api-key-roles` lacks grants nothing here
-  and is refused the same way;
+- a key gives only roles whose scopes it holds itself, and no key gives the role that manages keys (the
+  one granting `api_keys.create`) (422 naming `role_names` or `team_role_names`); a role the contract's
+  `x-api-key-roles` lacks grants nothing here and is refused the same way;
 - a create answers the new token, the only time it is shown; the key authenticates at once, in the
   caller's sandbox only (tokens are indexed per sandbox);
 - a key cannot update itself (422 naming `id`), and an update changes the roles of every token of the key;
@@ -31,7 +31,7 @@ from incident_mock.engine.store import ResourceStore
 
 __all__ = ["OPERATIONS"]
 
-UNGIVABLE = "api_keys_manage"  # no key can give this role through the API
+MANAGING = "api_keys.create"  # a role granting this scope (api_keys_manage) cannot be given through the API
 TOKEN_PREFIX = "inc_"
 FIXTURE_STAMP = "2026-01-01T00:00:00.000000Z"  # when the fixtures' keys were made and issued
 KIND = "API key"
@@ -79,10 +79,12 @@ def _roles(ctx: Ctx, names: Sequence[str], field: str) -> tuple[str, ...]:
     """The roles a body names, once each, if the caller may give them all; 422 naming `field` otherwise."""
     grants = role_scopes(ctx.spec)
     for name in names:
-        if name == UNGIVABLE:
-            raise ValidationFailed.invalid(field, f"the {UNGIVABLE} role cannot be given through the API")
         if name not in grants:
             raise ValidationFailed.invalid(field, f"{name!r} is not a role this API grants")
+        if MANAGING in grants[name]:
+            raise ValidationFailed.invalid(
+                field, f"{name!r} manages API keys: it cannot be given through the API"
+            )
         missing = sorted(grants[name] - ctx.scopes)
         if missing:
             detail = f"the calling key cannot give {name!r}: it lacks the scopes {', '.join(missing)}"

@@ -1,11 +1,9 @@
-"""Users V2: the organisation's users (the `users` table), each user's notification methods and rules, and
-the paging provider each would be paged with.
+"""Users V2: the list of the organisation's users (the `users` table, UserWithRolesV2; the declaration
+serves show), each user's notification methods and rules, and the paging provider each is paged with.
 
-The users table holds UserV2 objects; a user is answered as UserWithRolesV2, its dashboard roles, seats
-and `is_active` completed from its `role` when its fixtures leave them out (a sandbox's own users table
-need only hold UserV2). Methods and rules are the `notification_methods` and `notification_rules` tables,
-each row naming its user in `user_id`; a chosen paging provider is a row of `paging_providers` keyed by
-the user's id.
+The list leaves out deactivated users unless `include_inactive` asks for them, which a declaration cannot
+say. Methods and rules are the `notification_methods` and `notification_rules` tables, each row naming
+its user in `user_id`; a chosen paging provider is a row of `paging_providers` whose id is the user's.
 """
 
 from __future__ import annotations
@@ -21,33 +19,15 @@ __all__ = ["OPERATIONS"]
 UNREDACTED = "notification_methods.view_unredacted"  # the scope that sees a phone number whole
 MASK = "•"
 SHOWN = 4  # a masked phone number shows its last four digits
-# a role a user may hold -> the base role, and the seats, answered when the fixtures name none
-BASE_ROLES = {
-    "owner": "Owner",
-    "administrator": "Administrator",
-    "responder": "Responder",
-    "viewer": "Viewer",
-    "unset": "Unset",
-}
-USER_FIELDS = ("id", "name", "email", "slack_user_id", "role")
+USER_FIELDS = (
+    "id", "name", "email", "slack_user_id", "role", "base_role", "custom_roles", "seats", "is_active",
+)  # fmt: skip
 METHOD_FIELDS = ("id", "method_type", "address", "is_usable", "phone_details")
 RULE_FIELDS = ("id", "rule_type", "method_type", "method_target", "delay_seconds", "app", "phone")
 
 
 def render(user: Json) -> Json:
-    """UserWithRolesV2 from a stored user, completing what its fixtures leave out from its `role`."""
-    role = str(user.get("role", "unset"))
-    out = {k: user[k] for k in USER_FIELDS if k in user}
-    seat = "none" if role == "unset" else "viewer_only" if role == "viewer" else "full_access"
-    out["base_role"] = user.get("base_role") or {
-        "id": f"role_{role}",
-        "name": BASE_ROLES.get(role, role),
-        "slug": role,
-    }
-    out["custom_roles"] = user.get("custom_roles", [])
-    out["seats"] = user.get("seats", {"on_call": seat, "response": seat})
-    out["is_active"] = user.get("is_active", True)
-    return out
+    return {k: user[k] for k in USER_FIELDS if k in user}
 
 
 def _user(ctx: Ctx, user_id: str) -> Json:
@@ -82,10 +62,6 @@ def list_(
     return {"users": [render(u) for u in page], "pagination_meta": meta}, 200
 
 
-def show(ctx: Ctx, id: str) -> Reply:
-    return {"user": render(_user(ctx, id))}, 200
-
-
 def _mask(address: str) -> str:
     digits = [c for c in address if c.isdigit()]
     return MASK * max(len(digits) - SHOWN, 0) + "".join(digits[-SHOWN:])
@@ -116,7 +92,7 @@ def notification_rules(ctx: Ctx, user_id: str) -> Reply:
 
 
 def paging_provider(ctx: Ctx, user_id: str) -> Reply:
-    user = render(_user(ctx, user_id))
+    user = _user(ctx, user_id)
     chosen: Any = ctx.store.table("paging_providers").get(user_id)
     if chosen is not None:
         return {"preferred_escalation_provider": chosen["preferred_escalation_provider"]}, 200
@@ -136,7 +112,6 @@ def set_paging_provider(ctx: Ctx, user_id: str, body: Json) -> Reply:
 
 OPERATIONS: dict[str, Callable[..., Reply]] = {
     "Users V2#List": list_,
-    "Users V2#Show": show,
     "Users V2#ListNotificationMethods": notification_methods,
     "Users V2#ListNotificationRules": notification_rules,
     "Users V2#ShowPagingProvider": paging_provider,
