@@ -32,6 +32,7 @@ from incident_io.models import (
 )
 
 from incident_contract.document import load_spec
+from incident_mock.domain.limits import text_bytes
 from incident_mock.domain.settings import DEFAULT_FIXTURES
 from incident_mock.testing import IncidentMock, Sandbox
 from tests.mock.conftest import FULL, incident_body
@@ -356,3 +357,26 @@ def test_in_process_a_created_key_is_forgotten_by_a_reset(app: Any, store: Any) 
         assert client.get("/v1/severities", headers=bearer(token)).status_code == 401
         again = client.post("/v1/api_keys", headers=FULL, json=body).json()["token"]
         assert client.get("/v1/severities", headers=bearer(again)).status_code == 200
+
+
+def test_a_keys_text_is_held_until_it_is_deleted(app: Any, store: Any) -> None:
+    from starlette.testclient import TestClient
+
+    before = store.text
+    body = {
+        "name": "n" * 200,
+        "comments": "c" * 800,
+        "role_names": ["viewer"],
+        "team_ids": [],
+        "team_role_names": [],
+    }
+    with TestClient(app) as client:
+        made = client.post("/v1/api_keys", headers=FULL, json=body).json()["api_key"]
+        assert store.text == before + text_bytes(body["name"], body["comments"])
+        renamed = client.put(f"/v1/api_keys/{VIEWER_KEY}", headers=FULL, json={**body, "comments": ""})
+        assert renamed.status_code == 200 and store.text == before + text_bytes(
+            body["name"], body["comments"], body["name"], ""
+        )
+        for key_id in (made["id"], VIEWER_KEY):
+            assert client.delete(f"/v1/api_keys/{key_id}", headers=FULL).status_code == 204
+    assert store.text == before

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any
+from operator import attrgetter
 
 from incident_contract.access import role_scopes
 from incident_mock.domain import errors
@@ -28,6 +28,7 @@ from incident_mock.domain.limits import capacity_reached, text_bytes
 from incident_mock.domain.records import ApiKey, timestamp
 from incident_mock.engine.context import Ctx, Json, Reply
 from incident_mock.engine.store import ResourceStore
+from incident_mock.resources.people.paging import page
 
 __all__ = ["OPERATIONS"]
 
@@ -97,22 +98,14 @@ def _token(store: ResourceStore) -> str:
 
 
 def _weight(body: Json) -> int:
+    """The text a create or update body has a key hold (the fixtures' keys hold none until updated)."""
     return text_bytes(body.get("name"), body.get("comments"), *body.get("team_ids", []))
 
 
 def list_(ctx: Ctx, page_size: int, after: str | None = None) -> Reply:
     keys = [k for k in ctx.store.keys if k.expires_at is None]
-    start = 0
-    if after is not None:
-        ids = [k.id for k in keys]
-        if after not in ids:
-            raise ValidationFailed.invalid("after", "unknown cursor")
-        start = ids.index(after) + 1
-    page = keys[start : start + page_size]
-    meta: Json = {"page_size": page_size}
-    if start + page_size < len(keys) and page:
-        meta["after"] = page[-1].id
-    return {"api_keys": [_render(ctx, k) for k in page], "pagination_meta": meta}, 200
+    found, meta = page(keys, attrgetter("id"), page_size, after)
+    return {"api_keys": [_render(ctx, k) for k in found], "pagination_meta": meta}, 200
 
 
 def create(ctx: Ctx, body: Json) -> Reply:
@@ -126,8 +119,10 @@ def create(ctx: Ctx, body: Json) -> Reply:
             raise capacity_reached("API keys", "max_rows", cap)
         stamp = timestamp(store.clock.now())
         key = ApiKey(store.ids.ulid(), _token(store), body["name"], roles)
-        store.change_keys((), (key,), _weight(body))
+        held_text = _weight(body)
+        store.change_keys((), (key,), held_text)
         _details(store)[key.id] = {
+            "text": held_text,
             "comments": body.get("comments"),
             "team_ids": list(dict.fromkeys(body["team_ids"])),
             "team_role_names": list(team_roles),
@@ -151,11 +146,12 @@ def update(ctx: Ctx, id: str, body: Json) -> Reply:
     team_roles = _roles(ctx, body["team_role_names"], "team_role_names")
     with store.lock:
         info = _details(store).setdefault(key.id, {})
-        before = _weight({"name": key.name, **info})
         old = _tokens(store, id)
         new = [dataclasses.replace(k, name=body["name"], roles=roles) for k in old]
-        store.change_keys(old, new, _weight(body) - before)
+        held_text = _weight(body)
+        store.change_keys(old, new, held_text - info.get("text", 0))
         info.update(
+            text=held_text,
             comments=body.get("comments"),
             team_ids=list(dict.fromkeys(body["team_ids"])),
             team_role_names=list(team_roles),
@@ -168,7 +164,7 @@ def delete(ctx: Ctx, id: str) -> Reply:
     with store.lock:
         key = _current(store, id)
         info = _details(store).pop(key.id, {})
-        store.change_keys(_tokens(store, id), (), -_weight({"name": key.name, **info}))
+        store.change_keys(_tokens(store, id), (), -info.get("text", 0))
     return None, 204
 
 
@@ -184,7 +180,7 @@ def rotate(ctx: Ctx, id: str, body: Json) -> Reply:
                 f"Rotating this key needs every scope it holds; the calling key lacks {missing[0]}"
             )
         now = store.clock.now()
-        minutes: Any = body["grace_period_minutes"]
+        minutes: int = body["grace_period_minutes"]
         fresh = dataclasses.replace(key, token=_token(store))
         kept = (
             [dataclasses.replace(key, expires_at=now + dt.timedelta(minutes=minutes))] if minutes > 0 else []

@@ -11,10 +11,12 @@ the history, an update does not.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 
 from incident_mock.domain.errors import ValidationFailed
 from incident_mock.domain.records import timestamp
 from incident_mock.engine.context import Ctx, Json, Reply
+from incident_mock.resources.people.paging import page
 
 __all__ = ["OPERATIONS"]
 
@@ -66,17 +68,8 @@ def list_(ctx: Ctx, page_size: int, after: str | None = None, team_ids: list[str
     if team_ids:
         wanted = set(team_ids)
         rows = [r for r in rows if wanted.intersection(r.get("owning_team_ids", ()))]
-    start = 0
-    if after is not None:
-        ids = [r["id"] for r in rows]
-        if after not in ids:
-            raise ValidationFailed.invalid("after", "unknown cursor")
-        start = ids.index(after) + 1
-    page = rows[start : start + page_size]
-    meta: Json = {"page_size": page_size}
-    if start + page_size < len(rows) and page:
-        meta["after"] = page[-1]["id"]
-    return {"secrets": [render(r) for r in page], "pagination_meta": meta}, 200
+    found, meta = page(rows, itemgetter("id"), page_size, after)
+    return {"secrets": [render(r) for r in found], "pagination_meta": meta}, 200
 
 
 def create(ctx: Ctx, body: Json) -> Reply:

@@ -9,10 +9,11 @@ its user in `user_id`; a chosen paging provider is a row of `paging_providers` w
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
-from incident_mock.domain.errors import ValidationFailed
 from incident_mock.engine.context import Ctx, Json, Reply
+from incident_mock.resources.people.paging import page
 
 __all__ = ["OPERATIONS"]
 
@@ -49,17 +50,8 @@ def list_(
         if all(u.get(k) == v for k, v in wanted.items() if v is not None)
         and (include_inactive or u.get("is_active", True))
     ]
-    start = 0
-    if after is not None:
-        ids = [u["id"] for u in rows]
-        if after not in ids:
-            raise ValidationFailed.invalid("after", "unknown cursor")
-        start = ids.index(after) + 1
-    page = rows[start : start + page_size]
-    meta: Json = {"page_size": page_size}
-    if start + page_size < len(rows) and page:
-        meta["after"] = page[-1]["id"]
-    return {"users": [render(u) for u in page], "pagination_meta": meta}, 200
+    found, meta = page(rows, itemgetter("id"), page_size, after)
+    return {"users": [render(u) for u in found], "pagination_meta": meta}, 200
 
 
 def _mask(address: str) -> str:
