@@ -76,6 +76,12 @@ def _placeholder(name: str, hint: Any) -> Any:
 
 ENDPOINTS = _endpoints()
 OPERATIONS = operations(load_spec())
+# operations whose answer the SDK cannot parse, whatever the server sends: the SDK function is called for
+# the request it makes, and the answer is checked without its parser
+SDK_CANNOT_PARSE = {
+    # its parser wraps response.json() in BytesIO, which raises TypeError for every JSON document
+    "Utilities V1#OpenAPIV3",
+}
 
 
 def _example(op: Operation, name: str) -> Any:
@@ -130,6 +136,11 @@ def test_the_sdk_function_gets_the_documented_success_and_parses_it(mock: Incide
     with mock.sandbox() as sandbox:
         client = AuthenticatedClient(base_url=sandbox.base_url, token=sandbox.keys.full)
         with client:
+            if opid in SDK_CANNOT_PARSE:
+                raw = client.get_httpx_client().request(**module._get_kwargs(**_arguments(op, module)))
+                assert raw.status_code == int(op.success_status), raw.content[:500]
+                assert isinstance(raw.json(), dict)
+                return
             response = module.sync_detailed(client=client, **_arguments(op, module))
     assert response.status_code == int(op.success_status), response.content[:500]
     if response.content:

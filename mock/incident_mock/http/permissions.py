@@ -16,6 +16,8 @@ from incident_mock.kit.sandboxes import Sandboxes, expired
 
 __all__ = ["Policy"]
 
+SCOPE_SETS = 4_096  # the role sets whose scopes are remembered at most; past it, they are worked out again
+
 
 class Policy:
     """Decides 401 and 403 for an operation, before anything reads the request body."""
@@ -41,6 +43,8 @@ class Policy:
         sandbox, key = found
         scopes = self.scopes.get(key.roles)
         if scopes is None:
+            if len(self.scopes) >= SCOPE_SETS:  # keys made through the API can name any set of roles
+                self.scopes.clear()
             scopes = self.scopes[key.roles] = frozenset().union(
                 *(self.grants.get(r, frozenset()) for r in key.roles)
             )
