@@ -14,7 +14,7 @@ from incident_mock.resources import incident_scoped as scoped
 __all__ = ["OPERATIONS", "attached"]
 
 NAME = "incident_attachments"
-NEITHER = "give incident_id, or resource_type and external_id together"
+APART = "external_id and resource_type name an external object together: give both"
 ONE_OF = "give the resource's external_id or its url, not both"
 NEEDS_URL = "an arbitrary_url resource takes a url"
 
@@ -38,8 +38,8 @@ def list_(
     ctx: Ctx, incident_id: str | None = None, external_id: str | None = None, resource_type: str | None = None
 ) -> Reply:
     store = scoped.store(ctx)
-    if incident_id is None and (external_id is None or resource_type is None):
-        raise ValidationFailed.invalid("incident_id", NEITHER)
+    if (external_id is None) != (resource_type is None):
+        raise ValidationFailed.invalid("external_id" if external_id is None else "resource_type", APART)
     if incident_id is not None:
         scoped.checked_incident(ctx, incident_id)
     rows = [
