@@ -252,4 +252,6 @@ def packaged() -> dict[str, Resource]:
 def schema_of(spec: Spec) -> dict[str, str]:
     """fixtures table -> the schema each of its objects must match, for every declared resource the mock
     seeds from a table of its own (a behaviour module keeping its objects itself seeds itself)."""
-    return {r.fixtures: r.schema for r in declared(spec).values() if r.storage == "engine" and r.table == r.name}
+    return {
+        r.fixtures: r.schema for r in declared(spec).values() if r.storage == "engine" and r.table == r.name
+    }

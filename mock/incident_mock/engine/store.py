@@ -231,7 +231,9 @@ class ResourceStore:
         with self.lock:
             current = self.get(name, object_id)
             saved = {k: v for k, v in {**current, **fields}.items() if v is not None}
-            self._hold(text_bytes(*(saved.get(k) for k in fields)) - text_bytes(*(current.get(k) for k in fields)))
+            self._hold(
+                text_bytes(*(saved.get(k) for k in fields)) - text_bytes(*(current.get(k) for k in fields))
+            )
             self.catalog = self.catalog.with_table(
                 self.resources[name].table, {**self.table(name), object_id: saved}
             )

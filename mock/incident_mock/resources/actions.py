@@ -11,9 +11,15 @@ from incident_mock.engine.context import Ctx, Json, Reply
 from incident_mock.resources import incident_scoped as scoped
 from incident_mock.resources.follow_ups import completion
 
-__all__ = ["OPERATIONS"]
+__all__ = ["EVENTS", "OPERATIONS"]
 
 NAME, V1 = "actions", "actions_v1"
+# the events it announces (x-webhooks)
+EVENTS = frozenset(
+    f"{visibility}_incident.action_{change}_v1"
+    for visibility in ("public", "private")
+    for change in ("created", "updated")
+)
 
 
 def _announce(ctx: Ctx, change: str, row: Json) -> None:

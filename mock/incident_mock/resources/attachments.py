@@ -31,7 +31,12 @@ def attached(resource: Json, dashboard_url: str) -> Json:
         raise ValidationFailed.invalid("resource", NEEDS_URL)
     ident = external_id if external_id is not None else url
     link = url if url is not None else f"{dashboard_url.rstrip('/')}/external/{kind}/{external_id}"
-    return {"resource_type": kind, "external_id": ident, "permalink": link, "title": resource.get("title") or ident}
+    return {
+        "resource_type": kind,
+        "external_id": ident,
+        "permalink": link,
+        "title": resource.get("title") or ident,
+    }
 
 
 def list_(

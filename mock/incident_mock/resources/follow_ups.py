@@ -14,9 +14,16 @@ from incident_mock.domain.records import timestamp
 from incident_mock.engine.context import Ctx, Json, Reply
 from incident_mock.resources import incident_scoped as scoped
 
-__all__ = ["OPERATIONS", "completion", "issue_name"]
+__all__ = ["EVENTS", "OPERATIONS", "completion", "issue_name"]
 
 NAME = "follow_ups"
+# the events it announces (x-webhooks)
+EVENTS = frozenset(
+    f"{visibility}_incident.follow_up_{change}_{version}"
+    for visibility in ("public", "private")
+    for change in ("created", "updated")
+    for version in ("v1", "v2")
+)
 LINKED = "the follow-up is already linked to an external issue"
 
 

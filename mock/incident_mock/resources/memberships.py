@@ -18,9 +18,11 @@ from incident_mock.domain.records import IncidentRecord
 from incident_mock.engine.context import Ctx, Json, Reply
 from incident_mock.resources import incident_scoped as scoped
 
-__all__ = ["OPERATIONS"]
+__all__ = ["EVENTS", "OPERATIONS"]
 
 NAME = "incident_memberships"
+# the events it announces (x-webhooks): only private incidents have them
+EVENTS = frozenset({"private_incident.membership_granted_v1", "private_incident.membership_revoked_v1"})
 
 
 def _membership(ctx: Ctx, incident_id: str, user_id: str) -> Json | None:
@@ -30,7 +32,9 @@ def _membership(ctx: Ctx, incident_id: str, user_id: str) -> Json | None:
 
 def _announce(ctx: Ctx, incident: IncidentRecord, change: str, user_id: str) -> None:
     if incident.visibility == "private" and ctx.events is not None:
-        ctx.events.announce(f"private_incident.membership_{change}_v1", {"incident_id": incident.id, "user_id": user_id})
+        ctx.events.announce(
+            f"private_incident.membership_{change}_v1", {"incident_id": incident.id, "user_id": user_id}
+        )
 
 
 def _checked(ctx: Ctx, body: Json) -> IncidentRecord:

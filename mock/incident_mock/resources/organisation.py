@@ -27,7 +27,16 @@ from incident_mock.resources import actions, attachments, follow_ups, identity, 
 from incident_mock.resources.incidents import operations as incidents
 from incident_mock.resources.incidents.storage import IncidentStore
 
-__all__ = ["BEHAVIOURS", "DEFAULT_FIXTURES", "HANDLERS", "Rules", "Store", "StoreHolder", "served"]
+__all__ = [
+    "ANNOUNCED",
+    "BEHAVIOURS",
+    "DEFAULT_FIXTURES",
+    "HANDLERS",
+    "Rules",
+    "Store",
+    "StoreHolder",
+    "served",
+]
 
 Json = dict[str, Any]
 Store = IncidentStore
@@ -40,6 +49,8 @@ BEHAVIOURS: Mapping[str, Mapping[str, Handler]] = {
     "attachments": attachments.OPERATIONS,
     "memberships": memberships.OPERATIONS,
 }
+# the events behaviour modules announce themselves (x-webhooks), besides the incidents' own
+ANNOUNCED: frozenset[str] = follow_ups.EVENTS | actions.EVENTS | memberships.EVENTS
 
 
 def served(spec_file: Path | None = None) -> dict[str, Handler]:
