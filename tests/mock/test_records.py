@@ -3,18 +3,57 @@ the behaviour their declarations cannot say, in-process through the whole reques
 
 Each object belongs to an incident and is exactly as visible as it: a key without
 `incidents.view_private` cannot name a private incident (422, as for one that does not exist), cannot
-reach an object of one (404) and never sees one listed."""
+reach an object of one (404) and never sees one listed. Their events reach a registered endpoint over real
+sockets, the official SDK driving the mock."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import httpx
 import pytest
+from incident_io import AuthenticatedClient
+from incident_io.api.actions_v2 import actions_v2_create, actions_v2_update
+from incident_io.api.follow_ups_v2 import (
+    follow_ups_v2_connect_external_issue,
+    follow_ups_v2_create,
+    follow_ups_v2_update,
+)
+from incident_io.api.incident_memberships_v1 import (
+    incident_memberships_v1_create,
+    incident_memberships_v1_revoke,
+)
+from incident_io.api.incidents_v2 import incidents_v2_create
+from incident_io.models import (
+    ActionsCreatePayloadV2,
+    ActionsUpdatePayloadV2,
+    ActionsUpdatePayloadV2Status,
+    FollowUpsConnectExternalIssuePayloadV2,
+    FollowUpsConnectExternalIssuePayloadV2Provider,
+    FollowUpsCreatePayloadV2,
+    FollowUpsUpdatePayloadV2,
+    FollowUpsUpdatePayloadV2Status,
+    FollowUpV2,
+    IncidentMembershipsCreatePayloadV1,
+    IncidentMembershipsRevokePayloadV1,
+    IncidentsCreatePayloadV2,
+    IncidentsCreatePayloadV2Visibility,
+)
 
+from incident_contract.document import load_spec
+from incident_contract.webhooks import payload_validator
+from incident_mock.app import create_app
+from incident_mock.resources import actions, follow_ups, memberships
 from incident_mock.resources.organisation import Store
+from incident_mock.testing import IncidentMock, Sandbox, WebhookReceiver
 from tests.mock.conftest import FULL, VIEWER, incident_body
-from tests.mock.seed import GRACE, SEEDED_INCIDENT
+from tests.mock.seed import GRACE, MAJOR, SEEDED_INCIDENT
+from tests.mock.webhook_helpers import eventually, verified_by_both
+from tests.servers import serve
+
+T = TypeVar("T")
+SPEC = load_spec()
 
 ADA = "01JGZ0VSER000000000000ADA0"
 SEEDED_FOLLOW_UP, SEEDED_ACTION = "01JGZ2F0LL0WVP0000000ALRT0", "01JGZ2ACT10N000000R0LLBACK"
@@ -386,3 +425,165 @@ async def test_a_membership_does_not_let_an_api_key_see_the_incident(
         headers=editor,
     )
     assert problem(revoke, 422)["source"]["field"] == "incident_id"
+
+
+# --- webhooks, over sockets, driven by the official SDK -------------------------------------------------------
+RECORD_EVENTS = {*follow_ups.EVENTS, *actions.EVENTS, *memberships.EVENTS}  # what these objects announce
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[str]:
+    with serve(create_app(validate_responses=True)) as url:
+        yield url
+
+
+@pytest.fixture
+def sandbox(served: str) -> Iterator[Sandbox]:
+    with IncidentMock.connect(served) as mock, mock.sandbox() as made_:
+        yield made_
+
+
+@pytest.fixture
+def sdk(sandbox: Sandbox) -> Iterator[AuthenticatedClient]:
+    with AuthenticatedClient(
+        base_url=sandbox.base_url, token=sandbox.keys.full, raise_on_unexpected_status=True
+    ) as client:
+        yield client
+
+
+def deprecated(call: Callable[[], T | None]) -> T:
+    """An SDK call to an operation the SDK announces it will drop (follow-ups and actions version 2)."""
+    with pytest.deprecated_call():
+        found = call()
+    assert found is not None
+    return found
+
+
+def test_a_registered_endpoint_receives_the_follow_up_action_and_membership_events(
+    sandbox: Sandbox, sdk: AuthenticatedClient
+) -> None:
+    with WebhookReceiver() as receiver:
+        endpoint = sandbox.webhooks.register(receiver.url)  # every event
+        receiver.secret = endpoint.secret
+        private = incidents_v2_create.sync(
+            client=sdk,
+            body=IncidentsCreatePayloadV2(
+                idempotency_key="wh-records",
+                visibility=IncidentsCreatePayloadV2Visibility.PRIVATE,
+                severity_id=MAJOR,
+            ),
+        )
+        assert private is not None
+        secret = private.incident.id
+        public_fu = deprecated(
+            lambda: follow_ups_v2_create.sync(
+                client=sdk, body=FollowUpsCreatePayloadV2(incident_id=SEEDED_INCIDENT, title="Alert on p99")
+            )
+        ).follow_up
+        assert isinstance(public_fu, FollowUpV2)
+        updated_fu = deprecated(
+            lambda: follow_ups_v2_update.sync(
+                public_fu.id,
+                client=sdk,
+                body=FollowUpsUpdatePayloadV2(
+                    title="Alert on p99", status=FollowUpsUpdatePayloadV2Status.COMPLETED
+                ),
+            )
+        ).follow_up
+        linked_fu = deprecated(
+            lambda: follow_ups_v2_connect_external_issue.sync(
+                public_fu.id,
+                client=sdk,
+                body=FollowUpsConnectExternalIssuePayloadV2(
+                    provider=FollowUpsConnectExternalIssuePayloadV2Provider.JIRA,
+                    url="https://example.atlassian.net/browse/PAY-7",
+                ),
+            )
+        ).follow_up
+        assert linked_fu.external_issue_reference and linked_fu.external_issue_reference.issue_name == "PAY-7"
+        private_fu = deprecated(
+            lambda: follow_ups_v2_create.sync(
+                client=sdk, body=FollowUpsCreatePayloadV2(incident_id=secret, title="Hidden")
+            )
+        ).follow_up
+        public_action = deprecated(
+            lambda: actions_v2_create.sync(
+                client=sdk, body=ActionsCreatePayloadV2(incident_id=SEEDED_INCIDENT, description="Roll back")
+            )
+        ).action
+        private_action = deprecated(
+            lambda: actions_v2_create.sync(
+                client=sdk, body=ActionsCreatePayloadV2(incident_id=secret, description="Rotate keys")
+            )
+        ).action
+        deprecated(
+            lambda: actions_v2_update.sync(
+                private_action.id,
+                client=sdk,
+                body=ActionsUpdatePayloadV2(
+                    description="Rotate keys", status=ActionsUpdatePayloadV2Status.COMPLETED
+                ),
+            )
+        )
+        for incident_id in (SEEDED_INCIDENT, secret, secret):  # public: no event; a repeat: no event
+            granted = incident_memberships_v1_create.sync(
+                client=sdk, body=IncidentMembershipsCreatePayloadV1(incident_id=incident_id, user_id=GRACE)
+            )
+            assert granted is not None and granted.incident_membership.user.id == GRACE
+        for _ in range(2):  # revoking what is no longer held: no event
+            revoked = incident_memberships_v1_revoke.sync_detailed(
+                client=sdk, body=IncidentMembershipsRevokePayloadV1(incident_id=secret, user_id=GRACE)
+            )
+            assert revoked.status_code == 204
+
+        membership = {"incident_id": secret, "user_id": GRACE}
+        expected = [
+            ("public_incident.follow_up_created_v2", public_fu.id),
+            ("public_incident.follow_up_created_v1", public_fu.id),
+            ("public_incident.follow_up_updated_v2", public_fu.id),
+            ("public_incident.follow_up_updated_v1", public_fu.id),
+            ("public_incident.follow_up_updated_v2", public_fu.id),
+            ("public_incident.follow_up_updated_v1", public_fu.id),
+            ("private_incident.follow_up_created_v2", private_fu.id),
+            ("private_incident.follow_up_created_v1", private_fu.id),
+            ("public_incident.action_created_v1", public_action.id),
+            ("private_incident.action_created_v1", private_action.id),
+            ("private_incident.action_updated_v1", private_action.id),
+            ("private_incident.membership_granted_v1", secret),
+            ("private_incident.membership_revoked_v1", secret),
+            ("private_incident.incident_created_v2", secret),  # the incident's own
+        ]
+        got = receiver.wait_for(count=len(expected), timeout=15)
+        eventually(lambda: len(endpoint.messages()) == len(expected) and all(
+            m.state == "delivered" for m in endpoint.messages()))  # fmt: skip
+        assert len(endpoint.messages()) == len(expected)  # nothing more was sent
+    seen = []
+    bodies: dict[str, list[Any]] = {}
+    for delivered in got:
+        message = verified_by_both(endpoint.secret, delivered)
+        event_type = message["event_type"]
+        assert not list(payload_validator(SPEC, event_type).iter_errors(message)), event_type
+        body = message[event_type]
+        bodies.setdefault(event_type, []).append(body)
+        if "membership" in event_type:
+            assert body == membership
+            seen.append((event_type, body["incident_id"]))
+        else:
+            if event_type.startswith("private_"):
+                assert set(body) == {"id"}  # a private incident's object: its id only
+            seen.append((event_type, body["id"]))
+    assert sorted(seen) == sorted(expected)
+    assert {e for e, _ in expected} - {"private_incident.incident_created_v2"} <= RECORD_EVENTS
+    # a public message's body is the object as the API answered it
+    created = [FollowUpV2.from_dict(b) for b in bodies["public_incident.follow_up_created_v2"]]
+    assert created == [public_fu]
+    updates = [FollowUpV2.from_dict(b) for b in bodies["public_incident.follow_up_updated_v2"]]
+    assert updates == [updated_fu, linked_fu]
+    [as_v1] = bodies["public_incident.follow_up_created_v1"]
+    assert (as_v1["follow_up"], as_v1["description"]) == (True, "Alert on p99")
+    [action_v1] = bodies["public_incident.action_created_v1"]
+    assert (
+        action_v1["follow_up"] is False
+        and action_v1["description"] == "Roll back"
+        and "creator" not in action_v1
+    )
