@@ -578,7 +578,7 @@ def test_a_registered_endpoint_receives_the_follow_up_action_and_membership_even
     created = [FollowUpV2.from_dict(b) for b in bodies["public_incident.follow_up_created_v2"]]
     assert created == [public_fu]
     updates = [FollowUpV2.from_dict(b) for b in bodies["public_incident.follow_up_updated_v2"]]
-    assert updates == [updated_fu, linked_fu]
+    assert len(updates) == 2 and updated_fu in updates and linked_fu in updates  # in either order
     [as_v1] = bodies["public_incident.follow_up_created_v1"]
     assert (as_v1["follow_up"], as_v1["description"]) == (True, "Alert on p99")
     [action_v1] = bodies["public_incident.action_created_v1"]
