@@ -24,11 +24,20 @@ from incident_mock.domain.records import ApiKey
 from incident_mock.domain.settings import DEFAULT_FIXTURES
 from incident_mock.engine.serving import Handler, serve
 from incident_mock.engine.store import KeysChanged, Rules, discard, read_fixtures
-from incident_mock.resources import identity, people
+from incident_mock.resources import actions, attachments, follow_ups, identity, memberships, people
 from incident_mock.resources.incidents import operations as incidents
 from incident_mock.resources.incidents.storage import IncidentStore
 
-__all__ = ["BEHAVIOURS", "DEFAULT_FIXTURES", "HANDLERS", "Rules", "Store", "StoreHolder", "served"]
+__all__ = [
+    "ANNOUNCED",
+    "BEHAVIOURS",
+    "DEFAULT_FIXTURES",
+    "HANDLERS",
+    "Rules",
+    "Store",
+    "StoreHolder",
+    "served",
+]
 
 Json = dict[str, Any]
 Store = IncidentStore
@@ -38,7 +47,13 @@ BEHAVIOURS: Mapping[str, Mapping[str, Handler]] = {
     "incidents": incidents.OPERATIONS,
     "people": people.OPERATIONS,
     "api_keys": people.API_KEYS,
+    "follow_ups": follow_ups.OPERATIONS,
+    "actions": actions.OPERATIONS,
+    "attachments": attachments.OPERATIONS,
+    "memberships": memberships.OPERATIONS,
 }
+# the events behaviour modules announce themselves (x-webhooks), besides the incidents' own
+ANNOUNCED: frozenset[str] = follow_ups.EVENTS | actions.EVENTS | memberships.EVENTS
 
 
 def served(spec_file: Path | None = None) -> dict[str, Handler]:
