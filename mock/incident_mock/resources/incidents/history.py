@@ -120,9 +120,7 @@ class History:
         """One incident's updates, or every update, oldest first."""
         return self.updates if incident_id is None else self.of_incident.get(incident_id, [])
 
-    def people(
-        self, incident_id: str, roles: Mapping[str, str], created_at: dt.datetime
-    ) -> dict[str, Stint]:
+    def people(self, incident_id: str, roles: Mapping[str, str], created_at: dt.datetime) -> dict[str, Stint]:
         """The incident's stints; an incident whose roles never changed has the ones its create began."""
         held = self.stints.get(incident_id)
         if held is not None:
@@ -147,11 +145,11 @@ class History:
                 stint.minutes = stint.totals(moment)
                 stint.since, stint.left_at = None, moment
         for user in now_holding:
-            stint = held.get(user)
-            if stint is None:
+            back = held.get(user)
+            if back is None:
                 held[user] = Stint(joined_at=moment, since=moment)
-            elif stint.since is None:  # back again
-                stint.since = moment
+            elif back.since is None:  # back again
+                back.since = moment
 
     def forget(self, step: int) -> Iterator[None]:
         """Let go of everything a slice at a time (the store's `dispose`)."""

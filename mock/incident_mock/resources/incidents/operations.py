@@ -4,7 +4,7 @@
 Incident bodies are assembled from the store's cached JSON of each incident: encoding a 25-incident page
 from scratch was most of the cost of a list request. A list walks the incidents in steps (scan.py) and
 yields to the event loop between them, so other clients are served while it walks a big store. The
-records incidents carry (updates, postmortem documents, ...) and Incidents V1 are served from records.py.
+records incidents carry (updates, postmortem documents, ...) and Incidents V1 are served from carried.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, Protocol, cast
 from incident_contract.operations import operations
 from incident_mock.domain.records import IncidentRecord
 from incident_mock.engine.context import Ctx, Json, Reply
-from incident_mock.resources.incidents import listing, records
+from incident_mock.resources.incidents import carried, listing
 from incident_mock.resources.incidents.storage import IncidentStore
 
 __all__ = ["OPERATIONS", "Events"]
@@ -95,5 +95,5 @@ OPERATIONS: dict[str, Callable[..., Any]] = {
     "Incidents V2#Create": create,
     "Incidents V2#Show": show,
     "Incidents V2#Edit": edit,
-    **records.OPERATIONS,  # the records incidents carry, and Incidents V1 (records.py)
+    **carried.OPERATIONS,  # the records incidents carry, and Incidents V1 (carried.py)
 }

@@ -20,13 +20,34 @@ from incident_mock.domain.limits import capacity_reached, text_bytes
 from incident_mock.domain.records import IncidentRecord, timestamp
 from incident_mock.engine.store import ResourceStore
 
-__all__ = ["EVENT_STATUS", "FIELDS", "TABLE", "answer", "attach", "content", "find", "listing", "save", "start"]
+__all__ = [
+    "EVENT_STATUS",
+    "FIELDS",
+    "TABLE",
+    "answer",
+    "attach",
+    "content",
+    "find",
+    "listing",
+    "save",
+    "start",
+]
 
 Json = dict[str, Any]
 TABLE = "postmortem_documents"
 # PostmortemDocumentV1's properties: what an answer holds (a stored document also keeps its markdown)
-FIELDS = ("id", "incident_id", "title", "status", "type", "document_url", "exported_urls", "editors",
-          "created_at", "updated_at")  # fmt: skip
+FIELDS = (
+    "id",
+    "incident_id",
+    "title",
+    "status",
+    "type",
+    "document_url",
+    "exported_urls",
+    "editors",
+    "created_at",
+    "updated_at",
+)
 # a document's status -> its name in the postmortem_document_status_updated_v1 event
 EVENT_STATUS = {"in_progress": "created", "in_review": "review", "completed": "complete"}
 
@@ -55,8 +76,16 @@ def start(store: ResourceStore, incident: IncidentRecord, fields: Json) -> Json:
         if len(table) >= cap:
             raise capacity_reached("postmortem documents", cap_name, cap)
         stamp = timestamp(store.clock.now())
-        row: Json = {"id": store.ids.ulid(), "incident_id": incident.id, "status": "in_progress",
-                     "exported_urls": [], "editors": [], "created_at": stamp, "updated_at": stamp, **fields}  # fmt: skip
+        row: Json = {
+            "id": store.ids.ulid(),
+            "incident_id": incident.id,
+            "status": "in_progress",
+            "exported_urls": [],
+            "editors": [],
+            "created_at": stamp,
+            "updated_at": stamp,
+            **fields,
+        }
         main = incident.postmortem_document_url is None
         held = text_bytes(row["title"], row["document_url"], row.get("markdown"))
         store._hold(held + (text_bytes(row["document_url"]) if main else 0))

@@ -163,8 +163,14 @@ class IncidentStore(ResourceStore):
                 updater = (self.creators.get(key.id) or incidents.creator_of(key)) if key is not None else {}
                 catalog = self.catalog
                 self.history.add_update(
-                    UpdateRecord(self.ids.ulid(), record.id, catalog.statuses[record.status_id],
-                                 catalog.severities[record.severity_id], updater, moment)  # fmt: skip
+                    UpdateRecord(
+                        self.ids.ulid(),
+                        record.id,
+                        catalog.statuses[record.status_id],
+                        catalog.severities[record.severity_id],
+                        updater,
+                        moment,
+                    )
                 )
             if record.roles != roles_before:
                 self.history.roles_changed(record.id, roles_before, record.roles, record.created_at, moment)

@@ -21,16 +21,30 @@ from incident_mock.domain.records import IncidentRecord, timestamp
 from incident_mock.engine.catalog import Catalog
 from incident_mock.resources.incidents import rules
 
-__all__ = ["CREATE_FIELDS", "status_ids", "to_v2_payload", "v1_status", "render"]
+__all__ = ["CREATE_FIELDS", "STATUSES", "render", "status_ids", "to_v2_payload", "v1_status"]
 
 Json = dict[str, Any]
+STATUSES = ("triage", "investigating", "fixing", "monitoring", "closed", "declined")
 NAMED = ("investigating", "fixing", "monitoring")
-BY_CATEGORY = {"triage": "triage", "learning": "closed", "closed": "closed", "declined": "declined",
-               "merged": "declined", "canceled": "declined"}  # fmt: skip
+BY_CATEGORY = {
+    "triage": "triage",
+    "learning": "closed",
+    "closed": "closed",
+    "declined": "declined",
+    "merged": "declined",
+    "canceled": "declined",
+}
 MODE_V1 = {"standard": "real", "retrospective": "real", "test": "test", "tutorial": "tutorial"}
 # V1 create fields taken over as they are
-CREATE_FIELDS = ("idempotency_key", "visibility", "name", "summary", "incident_type_id", "custom_field_entries",
-                 "incident_role_assignments")  # fmt: skip
+CREATE_FIELDS = (
+    "idempotency_key",
+    "visibility",
+    "name",
+    "summary",
+    "incident_type_id",
+    "custom_field_entries",
+    "incident_role_assignments",
+)
 
 
 def v1_status(status: Json) -> str:
@@ -83,7 +97,10 @@ def render(catalog: Catalog, rec: IncidentRecord) -> Json:
         "incident_role_assignments": v2["incident_role_assignments"],
         "custom_field_entries": v2["custom_field_entries"],
         "timestamps": [
-            {"name": ts["name"], **({"last_occurred_at": rec.timestamps[tid]} if tid in rec.timestamps else {})}
+            {
+                "name": ts["name"],
+                **({"last_occurred_at": rec.timestamps[tid]} if tid in rec.timestamps else {}),
+            }
             for tid, ts in catalog.timestamps.items()
         ],
         "slack_team_id": v2["slack_team_id"],

@@ -10,7 +10,6 @@ field otherwise).
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, cast
 
@@ -33,7 +32,7 @@ class RecordEvents(Protocol):
 
     def incident_created(self, store: IncidentStore, record: IncidentRecord) -> None: ...
 
-    def emit(self, emitted: list[tuple[str, bytes]]) -> None: ...
+    def announce(self, event_type: str, payload: Json) -> None: ...
 
 
 def _store(ctx: Ctx) -> IncidentStore:
@@ -92,7 +91,10 @@ def updates_list(ctx: Ctx, page_size: int, incident_id: str | None = None, after
                     break
                 page.append(rows[i])
         items = [u.render() for u in page]
-    return {"incident_updates": items, "pagination_meta": _meta(page_size, page[-1].id if more else None)}, 200
+    return {
+        "incident_updates": items,
+        "pagination_meta": _meta(page_size, page[-1].id if more else None),
+    }, 200
 
 
 # --- relationships ----------------------------------------------------------------------------------
@@ -102,13 +104,16 @@ def relationships_list(ctx: Ctx, incident_id: str, page_size: int, after: str | 
     incident = _named(store, incident_id, private_ok)
     found: list[Json] = []
     for row in store.table(RELATIONSHIPS).values():
-        ends = (row.get("incident_id"), row["incident"]["id"])
-        if incident.id not in ends:
+        ends = (row["incident_id"], row["related_incident_id"])
+        if incident.id not in ends or ends[0] == ends[1]:
             continue
-        other = _seen(store, ends[1] if ends[0] == incident.id else str(ends[0]), private_ok)
-        if other is not None and other.id != incident.id:
+        other = _seen(store, ends[1] if ends[0] == incident.id else ends[0], private_ok)
+        if other is not None:
             found.append(
-                {"id": row["id"], "incident": {"id": other.id, "name": other.name, "external_id": other.number}}
+                {
+                    "id": row["id"],
+                    "incident": {"id": other.id, "name": other.name, "external_id": other.number},
+                }
             )
     page, next_after = postmortems.listing(found, "created_at_oldest_first", page_size, after)
     return {"incident_relationships": page, "pagination_meta": _meta(page_size, next_after)}, 200
@@ -199,11 +204,11 @@ def postmortems_update_status(ctx: Ctx, id: str, body: Json) -> Reply:
         with store.lock:
             row = {**row, "status": body["status"], "updated_at": timestamp(store.clock.now())}
             postmortems.save(store, row)
-        _events(ctx).emit([_status_event(incident, row, previous)])
+        _events(ctx).announce(*_status_event(incident, row, previous))
     return {"postmortem_document": postmortems.answer(row)}, 200
 
 
-def _status_event(incident: IncidentRecord, row: Json, previous: str) -> tuple[str, bytes]:
+def _status_event(incident: IncidentRecord, row: Json, previous: str) -> tuple[str, Json]:
     event = POSTMORTEM_EVENT.format(visibility=incident.visibility)
     if incident.visibility == "private":
         payload: Json = {"id": row["id"]}
@@ -213,8 +218,7 @@ def _status_event(incident: IncidentRecord, row: Json, previous: str) -> tuple[s
             "previous_status": postmortems.EVENT_STATUS[previous],
             "new_status": postmortems.EVENT_STATUS[row["status"]],
         }
-    message = {"event_type": event, event: payload}
-    return event, json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+    return event, payload
 
 
 def postmortems_show_content(ctx: Ctx, id: str) -> Reply:
@@ -226,21 +230,26 @@ def import_postmortem_document(ctx: Ctx, id: str, body: Json) -> Reply:
     store = _store(ctx)
     incident = store.find_incident(id, ctx.private_ok)
     base = store.catalog.organisation["dashboard_url"]
-    fields = {"title": body["title"], "type": "in_app", "markdown": body["content"]}
-    fields["document_url"] = f"{base}/incidents/{incident.number}/postmortem"
+    document_id = store.ids.ulid()
+    fields = {"id": document_id, "title": body["title"], "type": "in_app", "markdown": body["content"]}
+    fields["document_url"] = f"{base}/incidents/{incident.number}/postmortem/{document_id}"
     row = postmortems.start(store, incident, fields)
     return {"postmortem_document": postmortems.answer(row)}, 201
 
 
 # --- Incidents V1 -----------------------------------------------------------------------------------
 async def incidents_v1_list(
-    ctx: Ctx, page_size: int, after: str | None = None, status: Sequence[str] | None = None
+    ctx: Ctx, page_size: int, after: str | None = None, query_pairs: Sequence[tuple[str, str]] = ()
 ) -> Reply:
-    """Newest first, as the V2 list; `status` keeps the incidents answered with one of those statuses."""
+    """Newest first, as the V2 list; `status`, repeated for several, keeps the incidents answered with one
+    of those statuses (the validator checked the first value, this checks the rest)."""
+    status = {value for key, value in query_pairs if key == "status"}
+    if not status <= set(v1.STATUSES):
+        raise ValidationFailed.invalid("status", f"must be one of {', '.join(v1.STATUSES)}")
     store = _store(ctx)
     query = ListQuery(page_size, "created_at_newest_first", "all", after)
     if status:
-        ids = v1.status_ids(store.catalog, set(status))
+        ids = v1.status_ids(store.catalog, status)
         if not ids:
             meta = _meta(page_size, None, total_record_count=0)
             return {"incidents": [], "pagination_meta": meta}, 200
@@ -251,7 +260,10 @@ async def incidents_v1_list(
     page, next_after, total = scan.result()
     catalog = store.catalog
     items = [v1.render(catalog, record) for record in page]
-    return {"incidents": items, "pagination_meta": _meta(page_size, next_after, total_record_count=total)}, 200
+    return {
+        "incidents": items,
+        "pagination_meta": _meta(page_size, next_after, total_record_count=total),
+    }, 200
 
 
 def incidents_v1_create(ctx: Ctx, body: Json) -> Reply:
