@@ -283,6 +283,10 @@ def test_postmortem_documents_attach_import_list_and_content(
         body=IncidentsImportPostmortemDocumentPayloadV2(title="Notes", content="# Notes\n\nText"),
     )
     assert imported is not None
+    still = call(sandbox, "GET", f"/v2/incidents/{fresh['id']}").json()["incident"]
+    assert (
+        still["postmortem_document_url"] == "https://docs.example.com/pm"
+    )  # the first one stays the main one
     content = postmortem_documents_v1_show_content.sync(imported.postmortem_document.id, client=sdk)
     assert content is not None and content.markdown == "# Notes\n\nText"
     mine = postmortem_documents_v1_list.sync(client=sdk, incident_id=fresh["id"])

@@ -3,9 +3,9 @@ into the incident), kept in the store's `postmortem_documents` table, seeded fro
 that name.
 
 A document belongs to its incident and is seen exactly as its incident is: a key that may not see a
-private incident finds none of its documents (404 on show, left out of lists). The first document of an
-incident without a postmortem link becomes its main one: the incident's `postmortem_document_url` is
-set to it. A document's status moves freely between `in_progress`, `in_review` and `completed`; the
+private incident finds none of its documents (404 on show, left out of lists). An incident's first
+document, when it has no postmortem link either, becomes its main one: the incident's
+`postmortem_document_url` is set to it. A document's status moves freely between `in_progress`, `in_review` and `completed`; the
 webhook event of a move names the statuses by the lifecycle names upstream's event uses (`created`,
 `review`, `complete`).
 """
@@ -86,7 +86,9 @@ def start(store: ResourceStore, incident: IncidentRecord, fields: Json) -> Json:
             "updated_at": stamp,
             **fields,
         }
-        main = incident.postmortem_document_url is None
+        main = incident.postmortem_document_url is None and all(
+            r["incident_id"] != incident.id for r in table.values()
+        )
         held = text_bytes(row["title"], row["document_url"], row.get("markdown"))
         store._hold(held + (text_bytes(row["document_url"]) if main else 0))
         if main:
