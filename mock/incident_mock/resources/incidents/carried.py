@@ -24,7 +24,6 @@ from incident_mock.resources.incidents.storage import IncidentStore
 __all__ = ["OPERATIONS", "RecordEvents"]
 
 RELATIONSHIPS = "incident_relationships"
-POSTMORTEM_EVENT = "{visibility}_incident.postmortem_document_status_updated_v1"
 
 
 class RecordEvents(Protocol):
@@ -204,12 +203,13 @@ def postmortems_update_status(ctx: Ctx, id: str, body: Json) -> Reply:
         with store.lock:
             row = {**row, "status": body["status"], "updated_at": timestamp(store.clock.now())}
             postmortems.save(store, row)
-        _events(ctx).announce(*_status_event(incident, row, previous))
+        event = store.resources[postmortems.TABLE].webhooks["update"]  # as x-resources declares it
+        _events(ctx).announce(*_status_event(event, incident, row, previous))
     return {"postmortem_document": postmortems.answer(row)}, 200
 
 
-def _status_event(incident: IncidentRecord, row: Json, previous: str) -> tuple[str, Json]:
-    event = POSTMORTEM_EVENT.format(visibility=incident.visibility)
+def _status_event(event: str, incident: IncidentRecord, row: Json, previous: str) -> tuple[str, Json]:
+    event = event.format(visibility=incident.visibility)
     if incident.visibility == "private":
         payload: Json = {"id": row["id"]}
     else:

@@ -5,9 +5,9 @@ that name.
 A document belongs to its incident and is seen exactly as its incident is: a key that may not see a
 private incident finds none of its documents (404 on show, left out of lists). An incident's first
 document, when it has no postmortem link either, becomes its main one: the incident's
-`postmortem_document_url` is set to it. A document's status moves freely between `in_progress`, `in_review` and `completed`; the
-webhook event of a move names the statuses by the lifecycle names upstream's event uses (`created`,
-`review`, `complete`).
+`postmortem_document_url` is set to it. A document's status moves freely between `in_progress`,
+`in_review` and `completed`; the webhook event of a move (x-resources `webhooks.update`) names the statuses
+by the lifecycle names upstream's event uses (`created`, `review`, `complete`).
 """
 
 from __future__ import annotations
