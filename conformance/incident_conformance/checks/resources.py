@@ -77,9 +77,20 @@ def _many(exchange: Exchange, key: str) -> list[Json]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
-def _list(ctx: RunContext, resource: Resource) -> Exchange:
+def _list(ctx: RunContext, resource: Resource, like: Json | None = None) -> Exchange:
+    """The resource's list. A filter the list requires (the options of one custom field) takes the value
+    `like` holds, or else names an object that existed before the run."""
     op = resource.operations["list"]
-    return ctx.full.request("GET", ctx.path(op))
+    params: Json = {}
+    for param in ctx.contract.ops[op].parameters:
+        name = param.get("name")
+        if param.get("in") == "query" and param.get("required") and name in resource.filters:
+            value = (like or {}).get(name)
+            if value is None and name in resource.references:
+                value = _reference(ctx, resource, name)
+            if value is not None:
+                params[name] = value
+    return ctx.full.request("GET", ctx.path(op), params=params or None)
 
 
 def _show(ctx: RunContext, resource: Resource, object_id: str) -> Exchange:
@@ -246,7 +257,7 @@ def created_show_and_list(ctx: RunContext) -> Iterator[Finding]:
             yield from found(expect(shown.status == 200 and _one(shown, resource.one) == obj,
                                     f"{resource.name} show after create", f"200 with {obj}"[:300],
                                     shown.describe(), shown.curl))  # fmt: skip
-            listed = _list(ctx, resource)
+            listed = _list(ctx, resource, obj)
             ids = [i.get("id") for i in _many(listed, resource.many)]
             yield from found(expect(obj["id"] in ids, f"{resource.name} list after create",
                                     f"{obj['id']} among the listed", f"{len(ids)} listed, not it",
