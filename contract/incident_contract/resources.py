@@ -244,4 +244,6 @@ def schema_of(spec: Spec) -> dict[str, str]:
     """fixtures table -> the schema each of its objects must match, for every declared resource the mock
     seeds from a table of its own (a resource with a behaviour module seeds itself, a view shares its
     table's)."""
-    return {r.fixtures: r.schema for r in declared(spec).values() if r.behaviour is None and r.table == r.name}
+    return {
+        r.fixtures: r.schema for r in declared(spec).values() if r.behaviour is None and r.table == r.name
+    }

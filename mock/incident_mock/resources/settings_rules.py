@@ -109,7 +109,9 @@ class SettingsStore(ResourceStore):
     @staticmethod
     def _managed(status: Json, what: str) -> None:
         if status["category"] not in CONFIGURABLE:
-            raise invalid("id", f"{status['category']} statuses are managed by incident.io and cannot be {what}")
+            raise invalid(
+                "id", f"{status['category']} statuses are managed by incident.io and cannot be {what}"
+            )
 
     def _check_option(self, body: Json, current: Json | None) -> None:
         field_id = current["custom_field_id"] if current is not None else body.get("custom_field_id")
