@@ -35,7 +35,7 @@ Json = dict[str, Any]
 
 
 class Store(SettingsStore, IncidentStore):
-    """The engine's store with the settings' rules (settings_rules.py) and incidents (incidents/storage.py)."""
+    """The engine's store with the settings' rules (settings_rules.py) and incidents (incidents/storage.py)"""
 
 
 # behaviour module -> the operations it serves (the name a declaration's `behaviour` gives)
