@@ -52,7 +52,10 @@ def _calls(*roles: str, referring: bool = False) -> Any:
         for r in plain(contract, *roles):
             if referring and not r.references:
                 continue
-            chosen += [r.operations[x] for x in (*roles, "delete") if x in r.operations]
+            # the delete that takes back what a create made; none for RES-5, whose creates an honest target
+            # refuses (what a target makes anyway is deleted, best effort)
+            cleanup = () if referring else ("delete",)
+            chosen += [r.operations[x] for x in (*roles, *cleanup) if x in r.operations]
             chosen += _reference_lists(contract, r)
         return chosen
 
