@@ -1,7 +1,8 @@
 """The organisation a sandbox holds: the engine's store with the behaviour modules plugged in, and what
 serves the contract's operations.
 
-`Store` is the engine's `ResourceStore` extended by the incidents' behaviour (incidents/storage.py);
+`Store` is the engine's `ResourceStore` extended by the settings' rules (settings_rules.py) and the incidents'
+behaviour (incidents/storage.py);
 `BEHAVIOURS` names each behaviour module's `OPERATIONS`; `served` answers operationId -> handler for a
 contract, the declared resources served by the engine (engine/serving.py) and the rest by the behaviour
 modules, refusing a contract they do not cover exactly. `StoreHolder` keeps one sandbox's current store.
@@ -27,6 +28,7 @@ from incident_mock.engine.store import KeysChanged, Rules, discard, read_fixture
 from incident_mock.resources import actions, attachments, follow_ups, identity, memberships, people
 from incident_mock.resources.incidents import operations as incidents
 from incident_mock.resources.incidents.storage import IncidentStore
+from incident_mock.resources.settings_rules import SettingsStore
 
 __all__ = [
     "ANNOUNCED",
@@ -40,7 +42,12 @@ __all__ = [
 ]
 
 Json = dict[str, Any]
-Store = IncidentStore
+
+
+class Store(SettingsStore, IncidentStore):
+    """The engine's store with the settings' rules (settings_rules.py) and incidents (incidents/storage.py)"""
+
+
 # behaviour module -> the operations it serves (the name a declaration's `behaviour` gives)
 BEHAVIOURS: Mapping[str, Mapping[str, Handler]] = {
     "identity": identity.OPERATIONS,
