@@ -24,6 +24,7 @@ from incident_mock.domain.settings import DEFAULT_FIXTURES
 from incident_mock.engine.serving import Handler, serve
 from incident_mock.engine.store import Rules, discard, read_fixtures
 from incident_mock.resources import identity
+from incident_mock.resources.catalog import operations as catalog
 from incident_mock.resources.incidents import operations as incidents
 from incident_mock.resources.incidents.storage import IncidentStore
 
@@ -33,6 +34,7 @@ Json = dict[str, Any]
 Store = IncidentStore
 # behaviour module -> the operations it serves (the name a declaration's `behaviour` gives)
 BEHAVIOURS: Mapping[str, Mapping[str, Handler]] = {
+    "catalog": catalog.OPERATIONS,
     "identity": identity.OPERATIONS,
     "incidents": incidents.OPERATIONS,
 }
