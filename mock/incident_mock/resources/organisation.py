@@ -24,9 +24,9 @@ from incident_mock.domain.settings import DEFAULT_FIXTURES
 from incident_mock.engine.serving import Handler, serve
 from incident_mock.engine.store import Rules, discard, read_fixtures
 from incident_mock.resources import identity
-from incident_mock.resources.catalog import operations as catalog
 from incident_mock.resources.incidents import operations as incidents
 from incident_mock.resources.incidents.storage import IncidentStore
+from incident_mock.resources.service_catalog import handlers as catalog
 
 __all__ = ["BEHAVIOURS", "DEFAULT_FIXTURES", "HANDLERS", "Rules", "Store", "StoreHolder", "served"]
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from incident_mock.domain.errors import ValidationFailed
-from incident_mock.resources.catalog.tables import Tables
+from incident_mock.resources.service_catalog.tables import Tables
 
 __all__ = [
     "check_type_name",
@@ -57,7 +57,9 @@ def default_type_name(name: str) -> str:
 
 def check_type_name(tables: Tables, type_name: str, own_id: str | None = None) -> None:
     if not TYPE_NAME.fullmatch(type_name):
-        raise ValidationFailed.invalid("type_name", 'write it as Custom["Name"], a letter then letters or digits')
+        raise ValidationFailed.invalid(
+            "type_name", 'write it as Custom["Name"], a letter then letters or digits'
+        )
     if any(t["type_name"] == type_name and t["id"] != own_id for t in tables.types()):
         raise ValidationFailed.invalid("type_name", "another catalog type has this type name")
 
@@ -88,7 +90,7 @@ def _resolve(tables: Tables, kind: str, literal: str, where: str, pointer: str) 
 
 def _literal(item: Any, where: str, pointer: str) -> str:
     if not isinstance(item, dict) or not isinstance(item.get("literal"), str):
-        raise ValidationFailed.invalid(where, "give the value as {\"literal\": ...}", pointer)
+        raise ValidationFailed.invalid(where, 'give the value as {"literal": ...}', pointer)
     if item.get("reference") is not None:
         raise ValidationFailed.invalid(where, "the mock holds literal values only", pointer)
     return str(item["literal"])
@@ -120,12 +122,19 @@ def resolve_values(tables: Tables, catalog_type: Json, values: Mapping[str, Any]
                 )
             items = binding.get("array_value") or []
             resolved = [
-                _resolve(tables, kind, _literal(item, "attribute_values", f"{pointer}/array_value/{i}"),
-                         "attribute_values", f"{pointer}/array_value/{i}")
+                _resolve(
+                    tables,
+                    kind,
+                    _literal(item, "attribute_values", f"{pointer}/array_value/{i}"),
+                    "attribute_values",
+                    f"{pointer}/array_value/{i}",
+                )
                 for i, item in enumerate(items)
             ]
             if resolved:
-                held[attribute_id] = {"array_value": [{"literal": lit, "label": lab} for lit, lab in resolved]}
+                held[attribute_id] = {
+                    "array_value": [{"literal": lit, "label": lab} for lit, lab in resolved]
+                }
         else:
             if binding.get("array_value"):
                 raise ValidationFailed.invalid(
@@ -167,11 +176,13 @@ def new_schema(
     for i, given in enumerate(body["attributes"]):
         name = given["name"]
         if not name.strip() or name.casefold() in names:
-            raise ValidationFailed.invalid("name", "attribute names must be unique and not blank",
-                                           f"/attributes/{i}/name")
+            raise ValidationFailed.invalid(
+                "name", "attribute names must be unique and not blank", f"/attributes/{i}/name"
+            )
         if given["type"] not in known:
-            raise ValidationFailed.invalid("type", "not a catalog resource or catalog type name",
-                                           f"/attributes/{i}/type")
+            raise ValidationFailed.invalid(
+                "type", "not a catalog resource or catalog type name", f"/attributes/{i}/type"
+            )
         attribute_id = given.get("id") or tables.new_id()
         if attribute_id in ids:
             raise ValidationFailed.invalid("id", "two attributes share this id", f"/attributes/{i}/id")
@@ -196,8 +207,11 @@ def new_schema(
             for j, step in enumerate(attribute["path"]):
                 target = by_id.get(step["attribute_id"])
                 if target is None:
-                    raise ValidationFailed.invalid("attribute_id", "no attribute with this id in the schema",
-                                                   f"/attributes/{i}/path/{j}/attribute_id")
+                    raise ValidationFailed.invalid(
+                        "attribute_id",
+                        "no attribute with this id in the schema",
+                        f"/attributes/{i}/path/{j}/attribute_id",
+                    )
                 path.append({"attribute_id": target["id"], "attribute_name": target["name"]})
             attribute["path"] = path
     changes: dict[str, bool | None] = {a["id"]: None for a in schema["attributes"]}
@@ -215,4 +229,3 @@ def kept_values(values: Json, changes: Mapping[str, bool | None]) -> Json:
             if reshaped is not None:
                 kept[attribute_id] = reshaped
     return kept
-

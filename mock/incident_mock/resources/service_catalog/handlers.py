@@ -1,6 +1,6 @@
 """Catalog V3, the deprecated Catalog V2 over the same tables, and Teams V3 (the team type's entries).
 
-Every write checks what its type's schema allows (rules.py) and goes through `Tables` (tables.py); v2
+Every write checks what its type's schema allows (schema_rules.py) and goes through `Tables` (tables.py); v2
 answers are the v3 rows translated (versions.py). The v3 type list and show are the engine's, from the
 catalog types' declaration.
 """
@@ -13,9 +13,9 @@ from typing import Any
 from incident_mock.domain import errors
 from incident_mock.domain.errors import NotFound, ValidationFailed
 from incident_mock.engine.context import Ctx, Reply
-from incident_mock.resources.catalog import rules
-from incident_mock.resources.catalog.tables import ENTRIES, Tables
-from incident_mock.resources.catalog.versions import (
+from incident_mock.resources.service_catalog import schema_rules as rules
+from incident_mock.resources.service_catalog.tables import ENTRIES, Tables
+from incident_mock.resources.service_catalog.versions import (
     entry_v2,
     mode_from_v2,
     resource_v2,
@@ -37,8 +37,16 @@ TYPE_DEFAULTS: Json = {
 }
 # the fields an update of a type may change (name and description are required in its body)
 TYPE_UPDATABLE = (
-    "name", "description", "annotations", "categories", "color", "icon", "ranked", "source_repo_url",
-    "use_name_as_identifier", "owning_team_ids",
+    "name",
+    "description",
+    "annotations",
+    "categories",
+    "color",
+    "icon",
+    "ranked",
+    "source_repo_url",
+    "use_name_as_identifier",
+    "owning_team_ids",
 )
 
 
@@ -219,7 +227,8 @@ def _apply(tables: Tables, catalog_type: Json, entry: Json, body: Json, keep_ran
         for i, attribute_id in enumerate(chosen):
             if attribute_id not in attributes:
                 raise ValidationFailed.invalid(
-                    "update_attributes", f"the catalog type has no attribute {attribute_id!r}",
+                    "update_attributes",
+                    f"the catalog type has no attribute {attribute_id!r}",
                     f"/update_attributes/{i}",
                 )
         merged = {k: v for k, v in entry["attribute_values"].items() if k not in chosen}
@@ -352,7 +361,10 @@ def show_entry_v2(ctx: Ctx, id: str) -> Reply:
 
 def update_entry_v2(ctx: Ctx, id: str, body: Json) -> Reply:
     catalog_type, row = _update_entry(ctx, id, body)
-    return {"catalog_entry": entry_v2(row, ctx.store.table(ENTRIES)), "catalog_type": type_v2(catalog_type)}, 200
+    return {
+        "catalog_entry": entry_v2(row, ctx.store.table(ENTRIES)),
+        "catalog_type": type_v2(catalog_type),
+    }, 200
 
 
 def list_resources_v2(ctx: Ctx) -> Reply:
@@ -362,7 +374,9 @@ def list_resources_v2(ctx: Ctx) -> Reply:
 # --- teams ---------------------------------------------------------------------------------------------
 def _team(tables: Tables, team_type: Json, entry: Json) -> Json:
     """A team from an entry of the team type: its members are the users its first `User` attribute names."""
-    members_attribute = next((a["id"] for a in team_type["schema"]["attributes"] if a["type"] == "User"), None)
+    members_attribute = next(
+        (a["id"] for a in team_type["schema"]["attributes"] if a["type"] == "User"), None
+    )
     binding = entry["attribute_values"].get(members_attribute, {}) if members_attribute else {}
     literals = [v["literal"] for v in binding.get("array_value", [])] + (
         [binding["value"]["literal"]] if binding.get("value") else []

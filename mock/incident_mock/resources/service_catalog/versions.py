@@ -15,18 +15,33 @@ from incident_contract.operations import operations
 
 __all__ = [
     "V2_TYPE_FIELDS",
-    "static_resources",
-    "type_v2",
     "entry_v2",
     "mode_from_v2",
     "resource_v2",
+    "static_resources",
+    "type_v2",
 ]
 
 Json = dict[str, Any]
 V2_TYPE_FIELDS = (
-    "id", "name", "description", "type_name", "ranked", "icon", "color", "categories", "is_editable",
-    "annotations", "source_repo_url", "dynamic_resource_parameter", "estimated_count", "last_synced_at",
-    "registry_type", "required_integrations", "created_at", "updated_at",
+    "id",
+    "name",
+    "description",
+    "type_name",
+    "ranked",
+    "icon",
+    "color",
+    "categories",
+    "is_editable",
+    "annotations",
+    "source_repo_url",
+    "dynamic_resource_parameter",
+    "estimated_count",
+    "last_synced_at",
+    "registry_type",
+    "required_integrations",
+    "created_at",
+    "updated_at",
 )
 MODE_V2 = {"api": "manual", "dashboard": "manual"}
 
@@ -72,7 +87,9 @@ def entry_v2(row: Json, entries: Any) -> Json:
                 "array_value": [_value_v2(v, entries.get(v["literal"])) for v in binding["array_value"]]
             }
         else:
-            values[attribute_id] = {"value": _value_v2(binding["value"], entries.get(binding["value"]["literal"]))}
+            values[attribute_id] = {
+                "value": _value_v2(binding["value"], entries.get(binding["value"]["literal"]))
+            }
     return {**row, "attribute_values": values}
 
 
