@@ -200,8 +200,8 @@ def main() -> None:
     parser.add_argument(
         "--catalog-entries",
         type=int,
-        default=197,
-        help="entries added to the fixtures' Service catalog type (3) for the catalog list run",
+        default=195,
+        help="entries added to the fixtures' Service catalog type (5) for the catalog list run",
     )
     parser.add_argument(
         "--memory-store",

@@ -114,7 +114,7 @@ def test_the_catalog_cell_fills_a_catalog_type_and_counts_it(monkeypatch: pytest
 
     try:
         with IncidentMock() as mock, mock.sandbox() as sandbox:
-            assert catalog_page.seed_entries(sandbox.base_url, sandbox.keys.full, 30) == 33
+            assert catalog_page.seed_entries(sandbox.base_url, sandbox.keys.full, 30) == 35
             headers = {"Authorization": f"Bearer {sandbox.keys.full}"}
             page = httpx.get(sandbox.base_url + catalog_page.ENTRIES_PATH, headers=headers).json()
         assert len(page["catalog_entries"]) == 25

@@ -297,17 +297,21 @@ async def test_pages_walk_every_entry_once(client: httpx.AsyncClient) -> None:
         params: Json = {"catalog_type_id": SERVICE, "page_size": 2, **({"after": after} if after else {})}
         page = (await client.get("/v3/catalog_entries", headers=FULL, params=params)).json()
         seen += [e["name"] for e in page["catalog_entries"]]
-        assert page["pagination_meta"]["total_record_count"] == 3
+        assert page["pagination_meta"]["total_record_count"] == 5
         after = page["pagination_meta"].get("after")
         if after is None:
             break
-    assert seen == ["Checkout API", "Identity service", "Payment gateway"]
+    assert seen == ["Checkout API", "Identity service", "Notifications", "Payment gateway", "Reports archive"]
 
 
 # --- v2 and v3 over the same tables --------------------------------------------------------------------
 async def test_what_v2_writes_v3_reads_and_back(client: httpx.AsyncClient) -> None:
+    taken = await client.post(
+        "/v2/catalog_types", headers=FULL, json={"name": "Customer", "description": "x"}
+    )
+    assert error_source(taken)["field"] == "type_name"  # Custom["Customer"] is the fixtures' Customer type's
     made = await client.post(
-        "/v2/catalog_types", headers=FULL, json={"name": "Customer", "description": "Who pays us."}
+        "/v2/catalog_types", headers=FULL, json={"name": "Region", "description": "Where we run."}
     )
     assert made.status_code == 201, made.text
     v2_type = made.json()["catalog_type"]
@@ -321,12 +325,12 @@ async def test_what_v2_writes_v3_reads_and_back(client: httpx.AsyncClient) -> No
     )
     assert updated.json()["catalog_type"]["schema"]["attributes"][0]["mode"] == "manual"
     v3_type = (await client.get(f"/v3/catalog_types/{v2_type['id']}", headers=FULL)).json()["catalog_type"]
-    assert v3_type["type_name"] == 'Custom["Customer"]'
+    assert v3_type["type_name"] == 'Custom["Region"]'
     plan = v3_type["schema"]["attributes"][0]
     assert (plan["name"], plan["mode"], v3_type["schema"]["version"]) == ("Plan", "api", 2)
     v3_entry = await create_entry(
         client,
-        {"catalog_type_id": v3_type["id"], "name": "Acme", "attribute_values": {plan["id"]: one("gold")}},
+        {"catalog_type_id": v3_type["id"], "name": "EU", "attribute_values": {plan["id"]: one("gold")}},
     )
     v2_entry = await entry(client, v3_entry.json()["catalog_entry"]["id"], "v2")
     assert v2_entry["attribute_values"][plan["id"]] == {
