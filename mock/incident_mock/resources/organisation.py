@@ -29,6 +29,7 @@ from incident_mock.resources import actions, attachments, follow_ups, identity, 
 from incident_mock.resources.incidents import operations as incidents
 from incident_mock.resources.incidents.storage import IncidentStore
 from incident_mock.resources.settings_rules import SettingsStore
+from incident_mock.resources.service_catalog import handlers as catalog
 
 __all__ = [
     "ANNOUNCED",
@@ -50,6 +51,7 @@ class Store(SettingsStore, IncidentStore):
 
 # behaviour module -> the operations it serves (the name a declaration's `behaviour` gives)
 BEHAVIOURS: Mapping[str, Mapping[str, Handler]] = {
+    "catalog": catalog.OPERATIONS,
     "identity": identity.OPERATIONS,
     "incidents": incidents.OPERATIONS,
     "people": people.OPERATIONS,
