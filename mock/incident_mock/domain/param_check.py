@@ -26,6 +26,7 @@ __all__ = ["ParamCheck"]
 
 Json = dict[str, Any]
 DIGITS = re.compile(r"-?[0-9]{1,4000}")  # ASCII digits only: int() would also take " 5", "1_0" and "\u0663"
+BOOLEANS = {"true": True, "false": False}  # a boolean query value as clients write it
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ class ParamCheck:
     where: str  # "query" or "path"
     required: bool
     integer: bool  # the schema's type is integer: a value of digits is checked (and handed on) as an int
+    boolean: bool  # the schema's type is boolean: `true` and `false` are checked (and handed on) as bools
     fast: jsonschema_rs.Draft4Validator
     slow: Draft4Validator
 
@@ -46,6 +48,7 @@ class ParamCheck:
             str(param["in"]),
             bool(param.get("required")),
             schema.get("type") == "integer",
+            schema.get("type") == "boolean",
             jsonschema_rs.Draft4Validator(schema, validate_formats=False),
             Draft4Validator(schema),
         )
@@ -53,6 +56,8 @@ class ParamCheck:
     def __call__(self, raw: str) -> Any:
         """The value as its schema's type, or ValidationFailed naming the parameter."""
         value: Any = int(raw) if self.integer and DIGITS.fullmatch(raw) else raw
+        if self.boolean and raw in BOOLEANS:
+            value = BOOLEANS[raw]
         try:
             if self.fast.is_valid(value):
                 return value

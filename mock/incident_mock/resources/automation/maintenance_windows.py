@@ -1,9 +1,10 @@
-"""MaintenanceWindows V1: the list with its `status` filter, the create and the update; the show and the
-delete are the engine's (x-resources `maintenance_windows`).
+"""MaintenanceWindows V1: the list with its `status` filter, the create, the update and the delete; the show
+is the engine's (x-resources `maintenance_windows`).
 
 The lead is a user named by id, email or Slack user id, answered as that user; the incident, when one is
 named, must be one the caller may see; a window ends after it starts. Each is a 422 naming its field, and
-nothing is stored. Which windows are active, upcoming or past is read from the sandbox's clock.
+nothing is stored. Which windows are active, upcoming or past is read from the sandbox's clock; an active
+window is deleted only with `force`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ PLAIN = (
     "show_in_sidebar",
     "resolve_on_end",
     "reroute_on_end",
+    "owning_team_ids",
 )
 
 
@@ -81,6 +83,18 @@ def list_(ctx: Ctx, page_size: int, after: str | None = None, status: str | None
     return {"maintenance_windows": chosen, "pagination_meta": meta}, 200
 
 
+def delete(ctx: Ctx, id: str, force: bool = False) -> Reply:
+    """Deletes a window; an active one only with `force` (which ends it at once)."""
+    store = ctx.store
+    with store.lock:
+        if not force and _state(store.get(TABLE, id), store.clock.now()) == "active":
+            raise ValidationFailed.invalid(
+                "force", "the maintenance window is active; send force=true to end it"
+            )
+        store.delete(TABLE, id)
+    return None, 204
+
+
 def create(ctx: Ctx, body: Json) -> Reply:
     return {"maintenance_window": put(ctx.store, TABLE, build(ctx, body, None))}, 201
 
@@ -95,4 +109,5 @@ OPERATIONS: dict[str, Callable[..., Any]] = {
     "MaintenanceWindows V1#List": list_,
     "MaintenanceWindows V1#Create": create,
     "MaintenanceWindows V1#Update": update,
+    "MaintenanceWindows V1#Delete": delete,
 }

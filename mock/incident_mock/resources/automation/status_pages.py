@@ -5,8 +5,9 @@ components, alone, in groups or on sub-pages; its incidents and maintenances nam
 structure only. An incident is created with its first update, and every update appends to it: the update's
 status becomes the incident's, and its component statuses open, change or end the incident's component
 impacts (`operational` ends one, resolving ends them all). A maintenance gets a period per affected
-component, and its updates set its status. The shows, the incident's rename and the structure are the
-engine's; an `idempotency_key` already used on a status page answers what it created, and creates nothing.
+component, and its updates set its status. The shows and the incident's rename are the engine's. An
+`idempotency_key` already used on a status page answers what it created, and creates nothing. The response
+incidents a status page incident is linked to are the table `status_page_incident_links`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ __all__ = ["OPERATIONS"]
 
 INCIDENTS, MAINTENANCES = "status_page_incidents", "status_page_maintenances"
 MAX_UPDATES = 100  # per incident or maintenance
-HIDDEN = ("idempotency_key", "response_incidents")  # kept with an object, not part of its answer
+HIDDEN = ("idempotency_key",)  # kept with an object, not part of its answer
 
 
 def _public(row: Json) -> Json:
@@ -125,7 +126,6 @@ def _new_incident(store: ResourceStore, body: Json, moment: str) -> Json:
         "component_impacts": [],
         "updates": [],
         "idempotency_key": body["idempotency_key"],
-        "response_incidents": [],
     }
 
 
@@ -210,6 +210,7 @@ def create_maintenance(ctx: Ctx, body: Json) -> Reply:
             "name": body["name"],
             "published_at": moment,
             "maintenance_status": status,
+            "automate_maintenance_status": body.get("automate_maintenance_status", False),
             "component_maintenance_periods": [
                 {"component_id": c, "start_at": start, "end_at": end} for c in body["affected_component_ids"]
             ],
@@ -364,6 +365,15 @@ def list_maintenances(
     return {"status_page_maintenances": chosen, "pagination_meta": meta}, 200
 
 
+def show_structure(ctx: Ctx, status_page_id: str) -> Reply:
+    structure = ctx.store.get("status_page_structures", status_page_id)
+    return {
+        "current_structure": {"items": structure["items"]},
+        "display_uptime_mode": structure.get("display_uptime_mode", "chart_and_percentage"),
+        "management_meta": {"annotations": {}, "managed_by": "dashboard"},
+    }, 200
+
+
 def list_response_incidents(ctx: Ctx, id: str, incident_id: str) -> Reply:
     """V1: the organisation's incidents a status page incident is linked to (those the caller may see)."""
     store = ctx.store
@@ -372,14 +382,19 @@ def list_response_incidents(ctx: Ctx, id: str, incident_id: str) -> Reply:
     found = store.table(INCIDENTS).get(incident_id)
     if found is None or found["status_page_id"] != id:
         raise NotFound(f"No status page incident with id {incident_id[:100]!r} on this status page")
-    links = found.get("response_incidents", [])
+    links = [
+        link
+        for link in store.rows("status_page_incident_links")
+        if link["status_page_incident_id"] == incident_id
+    ]
     if not ctx.private_ok and isinstance(store, IncidentStore):
+        records = store.by_id
         links = [
             link
             for link in links
-            if link["id"] not in store.by_id or store.by_id[link["id"]].visibility != "private"
+            if link["incident_id"] not in records or records[link["incident_id"]].visibility != "private"
         ]
-    return {"incidents": links}, 200
+    return {"incidents": [{"id": link["incident_id"], "linked_at": link["linked_at"]} for link in links]}, 200
 
 
 OPERATIONS: dict[str, Callable[..., Any]] = {
@@ -391,4 +406,5 @@ OPERATIONS: dict[str, Callable[..., Any]] = {
     "Status Pages V2#ListStatusPageIncidents": list_incidents,
     "Status Pages V2#ListStatusPageMaintenances": list_maintenances,
     "Status Pages V1#ListResponseIncidents": list_response_incidents,
+    "Status Pages V2#ShowStatusPageStructure": show_structure,
 }

@@ -32,6 +32,7 @@ PLAIN = (
     "include_private_escalations",
     "state",
     "delay",
+    "auto_run_mode",
 )
 
 
@@ -85,6 +86,11 @@ def _operation(sent: Json) -> Json:
         out["filter"] = {"condition_groups": condition_groups(sent["filter"]["condition_groups"])}
     if "parse" in sent:
         out["parse"] = sent["parse"]
+    if "cast" in sent:
+        out["cast"] = sent["cast"]
+    if "concatenate" in sent:
+        ref = sent["concatenate"]["reference"]
+        out["concatenate"] = {"reference": ref, "reference_label": label(ref)}
     if "branches" in sent:
         out["branches"] = {
             "returns": sent["branches"]["returns"],
@@ -156,6 +162,7 @@ def build(ctx: Ctx, body: Json, current: Json | None) -> Json:
         row["trigger"] = {"name": body["trigger"], "label": label(body["trigger"])}
         row.setdefault("include_private_escalations", False)
         row.setdefault("state", "active")
+        row.setdefault("auto_run_mode", "run_automatically")
     row.update((k, body[k]) for k in PLAIN if k in body)
     row["once_for"] = [
         {"key": k, "label": label(k), "type": "String", "array": False} for k in body["once_for"]
