@@ -80,7 +80,7 @@ def list_(ctx: Ctx, page_size: int, after: str | None = None, status: str | None
     if status is not None:
         rows = [r for r in rows if _state(r, moment) == status]
     chosen, meta = page(rows, page_size, after)
-    return {"maintenance_windows": chosen, "pagination_meta": meta}, 200
+    return {"maintenance_windows": [ctx.store.answer(TABLE, r) for r in chosen], "pagination_meta": meta}, 200
 
 
 def delete(ctx: Ctx, id: str, force: bool = False) -> Reply:
@@ -96,13 +96,15 @@ def delete(ctx: Ctx, id: str, force: bool = False) -> Reply:
 
 
 def create(ctx: Ctx, body: Json) -> Reply:
-    return {"maintenance_window": put(ctx.store, TABLE, build(ctx, body, None))}, 201
+    return {"maintenance_window": ctx.store.answer(TABLE, put(ctx.store, TABLE, build(ctx, body, None)))}, 201
 
 
 def update(ctx: Ctx, id: str, body: Json) -> Reply:
     with ctx.store.lock:
         current = ctx.store.get(TABLE, id)
-        return {"maintenance_window": put(ctx.store, TABLE, build(ctx, body, current))}, 200
+        return {
+            "maintenance_window": ctx.store.answer(TABLE, put(ctx.store, TABLE, build(ctx, body, current)))
+        }, 200
 
 
 OPERATIONS: dict[str, Callable[..., Any]] = {

@@ -26,11 +26,6 @@ __all__ = ["OPERATIONS"]
 
 INCIDENTS, MAINTENANCES = "status_page_incidents", "status_page_maintenances"
 MAX_UPDATES = 100  # per incident or maintenance
-HIDDEN = ("idempotency_key",)  # kept with an object, not part of its answer
-
-
-def _public(row: Json) -> Json:
-    return {k: v for k, v in row.items() if k not in HIDDEN}
 
 
 def _status_page(store: ResourceStore, status_page_id: str, field: str) -> None:
@@ -141,11 +136,11 @@ def create_incident(ctx: Ctx, body: Json) -> Reply:
         )
         earlier = _replayed(store, INCIDENTS, body)
         if earlier is not None:
-            return {"status_page_incident": _public(earlier)}, 201
+            return {"status_page_incident": store.answer(INCIDENTS, earlier)}, 201
         moment = now(store)
         incident = _new_incident(store, body, moment)
         _append(store, incident, body, moment)
-        return {"status_page_incident": _public(put(store, INCIDENTS, incident))}, 201
+        return {"status_page_incident": store.answer(INCIDENTS, put(store, INCIDENTS, incident))}, 201
 
 
 def create_retrospective_incident(ctx: Ctx, body: Json) -> Reply:
@@ -163,11 +158,11 @@ def create_retrospective_incident(ctx: Ctx, body: Json) -> Reply:
         )
         earlier = _replayed(store, INCIDENTS, body)
         if earlier is not None:
-            return {"status_page_incident": _public(earlier)}, 201
+            return {"status_page_incident": store.answer(INCIDENTS, earlier)}, 201
         incident = _new_incident(store, body, stamp(sent[0]["published_at"], "updates"))
         for update in sent:
             _append(store, incident, update, stamp(update["published_at"], "updates"))
-        return {"status_page_incident": _public(put(store, INCIDENTS, incident))}, 201
+        return {"status_page_incident": store.answer(INCIDENTS, put(store, INCIDENTS, incident))}, 201
 
 
 def create_incident_update(ctx: Ctx, body: Json) -> Reply:
@@ -199,7 +194,7 @@ def create_maintenance(ctx: Ctx, body: Json) -> Reply:
             raise ValidationFailed.invalid("end_at", "a maintenance must end after it starts")
         earlier = _replayed(store, MAINTENANCES, body)
         if earlier is not None:
-            return {"status_page_maintenance": _public(earlier)}, 201
+            return {"status_page_maintenance": store.answer(MAINTENANCES, earlier)}, 201
         moment = now(store)
         status = body["maintenance_status"]
         shown = "under_maintenance" if status == "maintenance_in_progress" else "operational"
@@ -228,7 +223,7 @@ def create_maintenance(ctx: Ctx, body: Json) -> Reply:
             ],
             "idempotency_key": body["idempotency_key"],
         }
-        return {"status_page_maintenance": _public(put(store, MAINTENANCES, row))}, 201
+        return {"status_page_maintenance": store.answer(MAINTENANCES, put(store, MAINTENANCES, row))}, 201
 
 
 def create_maintenance_update(ctx: Ctx, body: Json) -> Reply:
@@ -307,7 +302,9 @@ def _listed(
         )
 
     rows = [
-        _public(r) for r in store.table(table).values() if r["status_page_id"] == status_page_id and keep(r)
+        store.answer(table, r)
+        for r in store.table(table).values()
+        if r["status_page_id"] == status_page_id and keep(r)
     ]
     rows.sort(key=lambda r: (r["published_at"], r["id"]), reverse=True)
     return rows

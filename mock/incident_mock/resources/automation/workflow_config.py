@@ -179,8 +179,9 @@ def build(ctx: Ctx, body: Json, current: Json | None) -> Json:
     return row
 
 
-def answer(row: Json) -> Json:
-    workflow = {k: v for k, v in row.items() if k != "annotations"}
+def answer(ctx: Ctx, row: Json) -> Json:
+    """The workflow in its schema, and its management_meta from the annotations kept with it."""
+    workflow = ctx.store.answer(TABLE, row)
     annotations = row.get("annotations", {})
     managed_by = (
         "terraform" if any(k.startswith("incident.io/terraform") for k in annotations) else "dashboard"
@@ -189,17 +190,17 @@ def answer(row: Json) -> Json:
 
 
 def create(ctx: Ctx, body: Json) -> Reply:
-    return answer(put(ctx.store, TABLE, build(ctx, body, None))), 201
+    return answer(ctx, put(ctx.store, TABLE, build(ctx, body, None))), 201
 
 
 def show(ctx: Ctx, id: str, skip_step_upgrades: bool | None = None) -> Reply:
-    return answer(ctx.store.get(TABLE, id)), 200
+    return answer(ctx, ctx.store.get(TABLE, id)), 200
 
 
 def update(ctx: Ctx, id: str, body: Json) -> Reply:
     with ctx.store.lock:
         current = ctx.store.get(TABLE, id)
-        return answer(put(ctx.store, TABLE, build(ctx, body, current))), 200
+        return answer(ctx, put(ctx.store, TABLE, build(ctx, body, current))), 200
 
 
 OPERATIONS: dict[str, Callable[..., Any]] = {

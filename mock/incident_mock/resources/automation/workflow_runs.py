@@ -81,7 +81,7 @@ def list_(
     rows.sort(key=lambda run: (run["created_at"], run["id"]), reverse=True)
     chosen, meta = page(rows, page_size, after)
     meta["total_record_count"] = len(rows)
-    return {"workflow_runs": chosen, "pagination_meta": meta}, 200
+    return {"workflow_runs": [store.answer(TABLE, r) for r in chosen], "pagination_meta": meta}, 200
 
 
 OPERATIONS: dict[str, Callable[..., Any]] = {"WorkflowRuns V2#List": list_}
