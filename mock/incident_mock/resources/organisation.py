@@ -25,11 +25,19 @@ from incident_mock.domain.records import ApiKey
 from incident_mock.domain.settings import DEFAULT_FIXTURES
 from incident_mock.engine.serving import Handler, serve
 from incident_mock.engine.store import KeysChanged, Rules, discard, read_fixtures
-from incident_mock.resources import actions, attachments, follow_ups, identity, memberships, people
+from incident_mock.resources import (
+    actions,
+    attachments,
+    automation,
+    follow_ups,
+    identity,
+    memberships,
+    people,
+)
 from incident_mock.resources.incidents import operations as incidents
 from incident_mock.resources.incidents.storage import IncidentStore
-from incident_mock.resources.settings_rules import SettingsStore
 from incident_mock.resources.service_catalog import handlers as catalog
+from incident_mock.resources.settings_rules import SettingsStore
 
 __all__ = [
     "ANNOUNCED",
@@ -53,6 +61,7 @@ class Store(SettingsStore, IncidentStore):
 BEHAVIOURS: Mapping[str, Mapping[str, Handler]] = {
     "catalog": catalog.OPERATIONS,
     "identity": identity.OPERATIONS,
+    "automation": automation.OPERATIONS,
     "incidents": incidents.OPERATIONS,
     "people": people.OPERATIONS,
     "api_keys": people.API_KEYS,
