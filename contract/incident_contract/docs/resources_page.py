@@ -20,6 +20,8 @@ FILLS = {
     "now": "the time of the create",
     "touched": "the time of every write",
     "next": "one above the highest held, when the body leaves it out",
+    "actor": "the calling API key",
+    "version": "1 on create, one more on every update",
 }
 ON_DELETE = {"refuse": "deleting it is refused (422 on id)", "cascade": "deleting it deletes these too"}
 
