@@ -25,6 +25,8 @@ OPERATORS = {
     "alert_source": ("one_of", "not_in"),
     "deduplication_key": ("is",),
     "created_at": ("gte", "lte", "date_range"),
+    "updated_at": ("gte", "lte", "date_range"),
+    "tags": ("one_of", "not_in"),
     "has_notes": ("is",),
     "attributes": ("one_of",),
     "alert_group_id": ("one_of",),
@@ -81,8 +83,10 @@ def _keeps(alert: Json, filters: dict[tuple[str, str, str], list[str]], noted: s
             }
             if not held_values & set(values):
                 return False
-        elif name == "created_at":
-            created = dt.datetime.fromisoformat(alert["created_at"])
+        elif name == "tags" and operator == "one_of":
+            return False  # the mock keeps no alert tags
+        elif name in ("created_at", "updated_at"):
+            created = dt.datetime.fromisoformat(alert[name])
             for value in values:
                 if operator == "date_range":
                     start, _, end = value.partition("~")
