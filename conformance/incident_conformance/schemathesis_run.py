@@ -97,11 +97,13 @@ def _config(ctx: RunContext, phases: tuple[str, ...], excluded: list[str]) -> Sc
 
 
 def operations(contract: Contract, settings_writes: bool) -> list[str]:
-    """The operations Schemathesis is given: every one but the settings writes, unless those are allowed.
+    """The operations Schemathesis is given: every one but the settings writes, unless those are allowed,
+    and those an alert source's token authenticates (not the suite's API key).
 
     (CREATE too, which a run left with few creates of --max-creates leaves out.)
     """
     left_out = set() if settings_writes else set(contract.settings_writes())
+    left_out |= set(contract.ops) - set(contract.by_api_key())  # an alert source's token authenticates these
     return [op for op in contract.ops if op not in left_out]
 
 

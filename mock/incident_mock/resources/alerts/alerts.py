@@ -32,6 +32,7 @@ OPERATORS = {
     "alert_group_id": ("one_of",),
     "include_maintenance_window": ("is",),
 }
+STATUSES = ("firing", "resolved")
 IGNORED = ("alert_group_id", "include_maintenance_window")  # the mock has no alert groups or windows
 CATEGORY = {"live": "active", "learning": "post-incident"}  # our status categories in IncidentSlimV2's words
 
@@ -50,7 +51,10 @@ def _filters(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str, str], lis
         if operator not in OPERATORS[name]:
             known = ", ".join(OPERATORS[name])
             raise ValidationFailed.invalid(name, f"unsupported operator {operator[:50]!r}; use {known}")
-        found.setdefault((name, attribute, operator), []).extend(v for v in value.split(",") if v)
+        values = [v for v in value.split(",") if v]
+        if name == "status" and any(v not in STATUSES for v in values):
+            raise ValidationFailed.invalid(name, f"{value[:50]!r} is not one of {', '.join(STATUSES)}")
+        found.setdefault((name, attribute, operator), []).extend(values)
     return found
 
 

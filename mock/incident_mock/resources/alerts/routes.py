@@ -24,6 +24,7 @@ __all__ = ["OPERATIONS"]
 
 Json = dict[str, Any]
 NAME = "alert_routes"
+MIN_WINDOW = 60  # seconds: the least grouping window V3 states
 V2_ONLY = ("channel_config", "message_template", "defer_time_seconds", "auto_relate_grouped_alerts", "workspace")
 
 
@@ -64,8 +65,10 @@ def _from_v2(body: Json, before: Json | None) -> Json:
     config = body["incident_config"]
     keys = config.get("grouping_keys", [])
     window = int(config.get("grouping_window_seconds") or 0)
-    row["grouping_config"] = {"default": {"enabled": bool(keys) and window > 0, "grouping_keys": keys,
-                                          "window_seconds": window, "window_type": "fixed"}}  # fmt: skip
+    grouping: Json = {"enabled": bool(keys) and window > 0, "grouping_keys": keys}
+    if grouping["enabled"]:  # V3 windows are a minute or longer
+        grouping.update(window_seconds=max(window, MIN_WINDOW), window_type="fixed")
+    row["grouping_config"] = {"default": grouping}
     template = answered(body["incident_template"], "/incident_template")
     workspace = template.pop("workspace", None)
     row["incident_config"] = {
