@@ -91,7 +91,9 @@ class Policy:
         sandbox has the source, 401 when the token is not its own."""
         token = source_token(token_param, authorization)
         if token is None:
-            raise Unauthorized(NO_SOURCE_TOKEN, code="missing_authorization_material", headers=errors.CHALLENGE)
+            raise Unauthorized(
+                NO_SOURCE_TOKEN, code="missing_authorization_material", headers=errors.CHALLENGE
+            )
         found = holder(((s, s.store) for s in sandboxes), source_id, token)
         if found is None:
             raise Unauthorized(WRONG_SOURCE_TOKEN, headers=errors.CHALLENGE)

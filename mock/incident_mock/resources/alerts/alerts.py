@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from incident_mock.domain.errors import NotFound, ValidationFailed
@@ -33,7 +33,7 @@ OPERATORS = {
     "include_maintenance_window": ("is",),
 }
 STATUSES = ("firing", "resolved")
-IGNORED = ("alert_group_id", "include_maintenance_window")  # the mock has no alert groups or windows
+DATE = len("2026-01-12")  # a value this long is a date, not a timestamp
 CATEGORY = {"live": "active", "learning": "post-incident"}  # our status categories in IncidentSlimV2's words
 
 
@@ -66,46 +66,52 @@ def _moment(value: str, name: str) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _keeps(alert: Json, filters: dict[tuple[str, str, str], list[str]], noted: set[str]) -> bool:
-    for (name, attribute, operator), values in filters.items():
-        if name in IGNORED:
-            continue
-        if name == "status" or name == "alert_source":
-            held = alert["status"] if name == "status" else alert["alert_source_id"]
-            if (held in values) != (operator == "one_of"):
+def _within(alert: Json, name: str, operator: str, values: list[str]) -> bool:
+    """A `created_at` or `updated_at` filter: a date bound covers the whole day."""
+    held = dt.datetime.fromisoformat(alert[name])
+    for value in values:
+        if operator == "date_range":
+            start, _, end = value.partition("~")
+            low, high = _moment(start, name), _moment(end or start, name)
+            if len(end or start) <= DATE:
+                high += dt.timedelta(days=1)
+            if not low <= held < high:
                 return False
-        elif name == "deduplication_key" and alert["deduplication_key"] not in values:
+        elif operator == "gte" and held < _moment(value, name):
             return False
-        elif name == "has_notes" and values and (alert["id"] in noted) != (values[0].lower() == "true"):
-            return False
-        elif name == "attributes":
-            held_values = {
-                str(v.get("literal"))
-                for e in alert.get("attributes", [])
-                if e["attribute"]["id"] == attribute
-                for v in [e.get("value") or {}, *(e.get("array_value") or [])]
-            }
-            if not held_values & set(values):
+        elif operator == "lte":
+            high = _moment(value, name)
+            if held > (high + dt.timedelta(days=1) if len(value) <= DATE else high):
                 return False
-        elif name == "tags" and operator == "one_of":
-            return False  # the mock keeps no alert tags
-        elif name in ("created_at", "updated_at"):
-            created = dt.datetime.fromisoformat(alert[name])
-            for value in values:
-                if operator == "date_range":
-                    start, _, end = value.partition("~")
-                    low, high = _moment(start, name), _moment(end or start, name)
-                    if len(end or start) <= 10:
-                        high += dt.timedelta(days=1)
-                    if not low <= created < high:
-                        return False
-                elif operator == "gte" and created < _moment(value, name):
-                    return False
-                elif operator == "lte":
-                    high = _moment(value, name)
-                    if created > (high + dt.timedelta(days=1) if len(value) <= 10 else high):
-                        return False
     return True
+
+
+def _keeps_one(alert: Json, key: tuple[str, str, str], values: list[str], noted: set[str]) -> bool:
+    name, attribute, operator = key
+    if name in ("status", "alert_source"):
+        held = alert["status"] if name == "status" else alert["alert_source_id"]
+        return (held in values) == (operator == "one_of")
+    if name == "deduplication_key":
+        return alert["deduplication_key"] in values
+    if name == "has_notes":
+        return not values or (alert["id"] in noted) == (values[0].lower() == "true")
+    if name == "tags":
+        return operator != "one_of"  # the mock keeps no alert tags
+    if name == "attributes":
+        held_values = {
+            str(v.get("literal"))
+            for e in alert.get("attributes", [])
+            if e["attribute"]["id"] == attribute
+            for v in [e.get("value") or {}, *(e.get("array_value") or [])]
+        }
+        return bool(held_values & set(values))
+    if name in ("created_at", "updated_at"):
+        return _within(alert, name, operator, values)
+    return True  # alert groups and maintenance windows: the mock has none
+
+
+def _keeps(alert: Json, filters: dict[tuple[str, str, str], list[str]], noted: set[str]) -> bool:
+    return all(_keeps_one(alert, key, values, noted) for key, values in filters.items())
 
 
 def _page(rows: list[Json], page_size: int, after: str | None) -> tuple[list[Json], Json]:
@@ -127,7 +133,7 @@ def list_(
 ) -> Reply:
     store = ctx.store
     filters = _filters(query_pairs)
-    noted = {n.get("alert_id") for n in store.table("alert_notes").values()}
+    noted = {str(n.get("alert_id")) for n in store.table("alert_notes").values()}
     rows = [a for a in tables.rows_of(store, "alerts").values() if _keeps(a, filters, noted)]
     rows.sort(key=lambda a: (a["created_at"], a["id"]), reverse=True)
     page, meta = _page(rows, page_size, after)
@@ -149,9 +155,12 @@ def resolve_(ctx: Ctx, id: str) -> Reply:
 
 
 def list_incident_alerts(
-    ctx: Ctx, page_size: int, after: str | None = None, alert_id: str | None = None,
+    ctx: Ctx,
+    page_size: int,
+    after: str | None = None,
+    alert_id: str | None = None,
     incident_id: str | None = None,
-) -> Reply:  # fmt: skip
+) -> Reply:
     store = cast(IncidentStore, ctx.store)
     alerts = tables.rows_of(store, "alerts")
     shown = []
@@ -168,20 +177,26 @@ def list_incident_alerts(
         if alert is None:
             continue
         category = store.catalog.statuses[record.status_id]["category"]
-        incident: Json = {"id": record.id, "external_id": record.number, "name": record.name,
-                          "reference": f"INC-{record.number}", "visibility": record.visibility,
-                          "status_category": CATEGORY.get(category, category)}  # fmt: skip
+        incident: Json = {
+            "id": record.id,
+            "external_id": record.number,
+            "name": record.name,
+            "reference": f"INC-{record.number}",
+            "visibility": record.visibility,
+            "status_category": CATEGORY.get(category, category),
+        }
         if record.summary is not None:
             incident["summary"] = record.summary
         slim = store.answer("alerts", alert)
         slim.pop("attributes", None)
-        shown.append({"id": link["id"], "alert": slim, "incident": incident,
-                      "alert_route_id": link["alert_route_id"]})  # fmt: skip
+        shown.append(
+            {"id": link["id"], "alert": slim, "incident": incident, "alert_route_id": link["alert_route_id"]}
+        )
     page, meta = _page(shown, page_size, after)
     return {"incident_alerts": page, "pagination_meta": meta}, 200
 
 
-OPERATIONS = {
+OPERATIONS: dict[str, Callable[..., Any]] = {
     "Alerts V2#List": list_,
     "Alerts V2#Show": show,
     "Alerts V2#Resolve": resolve_,

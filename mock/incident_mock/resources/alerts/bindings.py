@@ -17,15 +17,24 @@ from incident_mock.domain.errors import ValidationFailed
 __all__ = ["OPERATORS", "answered", "literals", "matches", "subject_values"]
 
 Json = dict[str, Any]
-OPERATORS = ("is", "is_not", "one_of", "not_one_of", "contains", "does_not_contain", "starts_with",
-             "is_set", "is_blank")  # fmt: skip
+OPERATORS = (
+    "is",
+    "is_not",
+    "one_of",
+    "not_one_of",
+    "contains",
+    "does_not_contain",
+    "starts_with",
+    "is_set",
+    "is_blank",
+)
 SUBJECTS = ("alert.title", "alert.description", "alert.source")
 ATTRIBUTE = "alert.attributes."
 RETURNS = {"type": "String", "array": False}
 
 
 def _value(value: Json) -> Json:
-    out = {k: value[k] for k in ("literal", "reference") if k in value}
+    out: Json = {k: value[k] for k in ("literal", "reference") if k in value}
     label = value.get("label") or value.get("literal") or value.get("reference") or ""
     out["label"] = label if isinstance(label, str) else str(label)
     return out
@@ -36,7 +45,9 @@ def _subject(subject: str, pointer: str) -> Json:
         return {"label": subject.removeprefix("alert.").capitalize(), "reference": subject}
     if subject.startswith(ATTRIBUTE) and len(subject) > len(ATTRIBUTE):
         return {"label": subject.removeprefix(ATTRIBUTE), "reference": subject}
-    detail = f"unknown subject {subject[:100]!r}; use {', '.join(SUBJECTS)} or {ATTRIBUTE}<alert attribute id>"
+    detail = (
+        f"unknown subject {subject[:100]!r}; use {', '.join(SUBJECTS)} or {ATTRIBUTE}<alert attribute id>"
+    )
     raise ValidationFailed.invalid("subject", detail, pointer)
 
 

@@ -10,6 +10,7 @@ sends `alert_created_v1` and is offered to the alert routes (routing.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from incident_mock.domain import errors
@@ -71,15 +72,20 @@ def attributes_of(store: ResourceStore, origin: Json, metadata: Json) -> list[Js
 
 def _firing(store: ResourceStore, source_id: str, key: str) -> Json | None:
     for alert in tables.rows_of(store, "alerts").values():
-        if alert["alert_source_id"] == source_id and alert["deduplication_key"] == key:
-            if alert["status"] == "firing":
-                return alert
+        held = (alert["alert_source_id"], alert["deduplication_key"], alert["status"])
+        if held == (source_id, key, "firing"):
+            return alert
     return None
 
 
 def _text(alert: Json) -> tuple[Any, ...]:
-    return (alert["title"], alert.get("description"), alert.get("source_url"), alert["deduplication_key"],
-            alert.get("metadata"))  # fmt: skip
+    return (
+        alert["title"],
+        alert.get("description"),
+        alert.get("source_url"),
+        alert["deduplication_key"],
+        alert.get("metadata"),
+    )
 
 
 def resolve(ctx: Ctx, alert: Json) -> Json:
@@ -87,8 +93,12 @@ def resolve(ctx: Ctx, alert: Json) -> Json:
     if alert["status"] != "firing":
         return alert
     stamp = timestamp(ctx.store.clock.now())
-    done = tables.put(ctx.store, "alerts", {**alert, "status": "resolved", "resolved_at": stamp,
-                                            "updated_at": stamp}, _text(alert))  # fmt: skip
+    done = tables.put(
+        ctx.store,
+        "alerts",
+        {**alert, "status": "resolved", "resolved_at": stamp, "updated_at": stamp},
+        _text(alert),
+    )
     announce(ctx, done, "resolved")
     return done
 
@@ -142,7 +152,7 @@ def ping(ctx: Ctx, alert_source_config_id: str) -> Reply:
     return None, 204
 
 
-OPERATIONS = {
+OPERATIONS: dict[str, Callable[..., Any]] = {
     "Alert Events V2#CreateHTTP": create_http,
     "Heartbeat V2#Ping": ping,
     "Heartbeat V2#Ping#1": ping,

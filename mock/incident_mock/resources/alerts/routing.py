@@ -42,7 +42,11 @@ def route(ctx: Ctx, alert: Json) -> None:
         if not candidate.get("enabled"):
             continue
         entry = next(
-            (s for s in candidate.get("alert_sources", []) if s["alert_source_id"] == alert["alert_source_id"]),
+            (
+                s
+                for s in candidate.get("alert_sources", [])
+                if s["alert_source_id"] == alert["alert_source_id"]
+            ),
             None,
         )
         if entry is None or not matches(entry.get("condition_groups"), alert):
@@ -86,8 +90,14 @@ def _incident_for(ctx: Ctx, store: IncidentStore, chosen: Json, alert: Json) -> 
             tables.drop(store, tables.ROUTE_GROUPS, group["id"])  # over: the next alert starts another
     record = _create(ctx, store, chosen, alert)
     if values is not None:
-        group = {"id": store.ids.ulid(), "route_id": chosen["id"], "values": values, "incident_id": record.id,
-                 "started_at": timestamp(moment), "last_at": timestamp(moment)}  # fmt: skip
+        group = {
+            "id": store.ids.ulid(),
+            "route_id": chosen["id"],
+            "values": values,
+            "incident_id": record.id,
+            "started_at": timestamp(moment),
+            "last_at": timestamp(moment),
+        }
         tables.put(store, tables.ROUTE_GROUPS, group)
     _attach(store, alert, record, chosen)
     return record
@@ -123,6 +133,10 @@ def _create(ctx: Ctx, store: IncidentStore, chosen: Json, alert: Json) -> Incide
 
 
 def _attach(store: IncidentStore, alert: Json, record: IncidentRecord, chosen: Json) -> None:
-    link = {"id": store.ids.ulid(), "alert_id": alert["id"], "incident_id": record.id,
-            "alert_route_id": chosen["id"]}  # fmt: skip
+    link = {
+        "id": store.ids.ulid(),
+        "alert_id": alert["id"],
+        "incident_id": record.id,
+        "alert_route_id": chosen["id"],
+    }
     tables.put(store, tables.INCIDENT_ALERTS, link)

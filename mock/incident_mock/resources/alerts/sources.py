@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from incident_mock.domain import errors
@@ -50,7 +50,9 @@ def source(store: ResourceStore, source_id: str) -> Json:
     return find(tables.rows_of(store, NAME), "alert source", source_id)
 
 
-def holder(candidates: Iterable[tuple[T, ResourceStore]], source_id: str, token: str) -> tuple[T, Json] | None:
+def holder(
+    candidates: Iterable[tuple[T, ResourceStore]], source_id: str, token: str
+) -> tuple[T, Json] | None:
     """The sandbox (and the source) whose source `source_id` has this token; NotFound when no sandbox has
     such a source, None when some do but the token is none of theirs. Tokens compare in constant time."""
     seen, found = False, None
@@ -149,7 +151,7 @@ def delete(ctx: Ctx, id: str) -> Reply:
     return None, 204
 
 
-OPERATIONS = {
+OPERATIONS: dict[str, Callable[..., Any]] = {
     "Alert Sources V2#List": list_,
     "Alert Sources V2#Create": create,
     "Alert Sources V2#Validate": validate,
