@@ -54,6 +54,11 @@ class Contract:
         names = [part[1:-1] for part in op.path.split("/") if part.startswith("{") and part.endswith("}")]
         return op.url(**{name: params.get(name, "x") for name in names})
 
+    def by_api_key(self) -> list[str]:
+        """The operations an API key authenticates: all but those naming a security of their own (alert
+        events and heartbeat pings, which an alert source's token authenticates)."""
+        return [op.id for op in self.ops.values() if "security" not in op.raw]
+
     def scopes(self, operation_id: str) -> list[str]:
         return list(self.ops[operation_id].scopes)
 

@@ -106,11 +106,13 @@ def operations(contract: Contract, settings_writes: bool) -> list[str]:
     """The operations Schemathesis is given: every one but the settings writes, unless those are allowed;
     even then only the severities' writes, which the run's hooks aim at severities of its own (the other
     settings writes could change what the organisation had: the RES rules check them on objects they made).
+    Never those an alert source's token authenticates (not the suite's API key).
 
     (CREATE too, which a run left with few creates of --max-creates leaves out.)
     """
     guarded = set(SEVERITY_WRITES) if settings_writes else set()
     left_out = set(contract.settings_writes()) - guarded
+    left_out |= set(contract.ops) - set(contract.by_api_key())  # an alert source's token authenticates these
     return [op for op in contract.ops if op not in left_out]
 
 

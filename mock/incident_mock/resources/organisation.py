@@ -34,6 +34,7 @@ from incident_mock.resources import (
     memberships,
     people,
 )
+from incident_mock.resources.alerts import operations as alerts
 from incident_mock.resources.incidents import operations as incidents
 from incident_mock.resources.incidents.storage import IncidentStore
 from incident_mock.resources.service_catalog import handlers as catalog
@@ -69,6 +70,7 @@ BEHAVIOURS: Mapping[str, Mapping[str, Handler]] = {
     "actions": actions.OPERATIONS,
     "attachments": attachments.OPERATIONS,
     "memberships": memberships.OPERATIONS,
+    "alerts": alerts.OPERATIONS,
 }
 # the events behaviour modules announce themselves (x-webhooks), besides the incidents' own
 ANNOUNCED: frozenset[str] = follow_ups.EVENTS | actions.EVENTS | memberships.EVENTS
