@@ -9,7 +9,16 @@ rules from it and the docs render it, all from this one reading:
   operation's success status is the one its own `responses` document (`Operation.success_status`);
 - `fills`: the fields the server fills, and how: `id` (a new id), `now` (the time of the create),
   `touched` (the time of every write), `next` (one above the highest value held, when the body leaves it
-  out);
+  out), `actor` (the calling API key, as an actor: `{"api_key": {"id", "name"}}`), `version` (1 on create,
+  one more on every update);
+- `defaults`: field -> the value a create whose body leaves the field out gets;
+- `embeds`: field -> {from, resource}: the answer's field is the object of `resource` whose id the stored
+  field `from` holds (left out while `from` is unset);
+- `table`: another resource whose objects this one shares (a deprecated version served over its
+  successor's state): reads and writes go to that table, answered in this resource's own schema;
+- `webhooks`: create/update/delete -> the event type each sends (`x-webhooks`); `{visibility}` in it is
+  `public` or `private`, after the incident the object's `incident_id` names (a private one's message
+  carries the object's id only);
 - `order`: the fields a list is sorted by (none: the order the objects were created in);
 - `unique`: fields no two objects share (strings ignoring case);
 - `references`: field -> {resource, on_delete}: an unknown id is 422 on that field; deleting a
@@ -21,23 +30,28 @@ rules from it and the docs render it, all from this one reading:
 - `cap`: the mock's option bounding how many one organisation holds (`max_rows` when not given);
 - `behaviour`: the resource has a behaviour module in the mock, which serves the operations listed.
 
-The fields a client writes are the properties of the create (or update) operation's body schema.
+The fields a client writes are the properties of the create (or update) operation's body schema. An
+answer holds the schema's properties only (a stored field it lacks, such as `assignee_id`, is not
+answered), and a required property the object lacks is answered with the schema's least value for it
+(`blank`). Path parameters other than the object's id (`/v2/schedules/{schedule_id}/replicas/{id}`) name
+stored fields of the same name: a list keeps the objects holding the value, a create stores it, and an
+object holding another value is not found.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from incident_contract.document import Spec, load_spec
 from incident_contract.operations import Operation, operations
 
-__all__ = ["ROLES", "Reference", "Resource", "declared", "packaged", "schema_of"]
+__all__ = ["ROLES", "Embed", "Reference", "Resource", "blank_of", "declared", "packaged", "schema_of"]
 
 Json = dict[str, Any]
 ROLES = ("list", "create", "show", "update", "delete")
-FILLS = ("id", "now", "touched", "next")
+FILLS = ("id", "now", "touched", "next", "actor", "version")
 ON_DELETE = ("refuse", "cascade")
 
 
@@ -45,6 +59,12 @@ ON_DELETE = ("refuse", "cascade")
 class Reference:
     resource: str  # the referenced resource's key in x-resources
     on_delete: str  # refuse | cascade
+
+
+@dataclass(frozen=True)
+class Embed:
+    source: str  # the stored field holding the id
+    resource: str  # the declared resource the id names
 
 
 @dataclass(frozen=True)
@@ -66,6 +86,12 @@ class Resource:
     behaviour: str | None
     writable: tuple[str, ...]  # the fields a client writes, from the create/update body schemas
     raw: Json
+    table: str = ""  # where its objects live: its own name, or the resource it shares them with
+    defaults: Json = field(default_factory=dict)
+    embeds: dict[str, Embed] = field(default_factory=dict)
+    webhooks: dict[str, str] = field(default_factory=dict)  # create | update | delete -> event type
+    properties: tuple[str, ...] = ()  # the schema's properties: what an answer holds (none: all)
+    blank: Json = field(default_factory=dict)  # required property -> its least value
 
     @property
     def label(self) -> str:
@@ -96,12 +122,22 @@ def _check(spec: Spec, name: str, entry: Json, names: set[str]) -> None:
             raise ValueError(f"{where}.operations: {role!r} is not one of {ROLES}")
         if opid not in known:
             raise ValueError(f"{where}.operations.{role}: no operation {opid!r}")
-    for field, how in entry.get("fills", {}).items():
+    for filled, how in entry.get("fills", {}).items():
         if how not in FILLS:
-            raise ValueError(f"{where}.fills.{field}: {how!r} is not one of {FILLS}")
-    for field, ref in entry.get("references", {}).items():
+            raise ValueError(f"{where}.fills.{filled}: {how!r} is not one of {FILLS}")
+    for name_, ref in entry.get("references", {}).items():
         if ref["resource"] not in names or ref.get("on_delete", "refuse") not in ON_DELETE:
-            raise ValueError(f"{where}.references.{field}: {ref!r}")
+            raise ValueError(f"{where}.references.{name_}: {ref!r}")
+    for name_, embed in entry.get("embeds", {}).items():
+        if embed["resource"] not in names or not isinstance(embed.get("from"), str):
+            raise ValueError(f"{where}.embeds.{name_}: {embed!r}")
+    if entry.get("table", name) not in names:
+        raise ValueError(f"{where}.table: no resource {entry['table']!r}")
+    events = {key[len("/x-webhooks/") :] for key in spec.get("x-webhooks", {})}
+    for change, event in entry.get("webhooks", {}).items():
+        named = {event.format(visibility=v) for v in ("public", "private")}
+        if change not in ("create", "update", "delete") or not named <= events:
+            raise ValueError(f"{where}.webhooks.{change}: {event!r} is not an event of x-webhooks")
 
 
 _MEMO: dict[int, tuple[Spec, dict[str, Resource]]] = {}
@@ -147,8 +183,55 @@ def _read(spec: Spec) -> dict[str, Resource]:
             behaviour=entry.get("behaviour"),
             writable=_writable(spec, ops),
             raw=entry,
+            table=entry.get("table", name),
+            defaults=dict(entry.get("defaults", {})),
+            embeds={k: Embed(e["from"], e["resource"]) for k, e in entry.get("embeds", {}).items()},
+            webhooks=dict(entry.get("webhooks", {})),
+            properties=tuple(_schema(spec, entry["schema"]).get("properties", {})),
+            blank={
+                k: blank_of(spec, s)
+                for k, s in _schema(spec, entry["schema"]).get("properties", {}).items()
+                if k in _schema(spec, entry["schema"]).get("required", ())
+            },
         )
+    for name, resource in found.items():  # a view with no writes of its own writes what its table's do
+        if resource.table != name and not resource.writable:
+            found[name] = replace(resource, writable=found[resource.table].writable)
     return found
+
+
+def _schema(spec: Spec, name: str) -> Json:
+    found: Json = spec["components"]["schemas"][name]
+    return found
+
+
+def blank_of(spec: Spec, schema: Json, depth: int = 0) -> Any:
+    """The least value a schema allows: its first enum value, an empty string (or `minLength` spaces), the
+    minimum number, false, an empty (or `minItems`-long) array, an object of its required properties."""
+    while "$ref" in schema:
+        schema = _schema(spec, schema["$ref"].rsplit("/", 1)[-1])
+    for key in ("allOf", "oneOf", "anyOf"):
+        if key in schema:
+            parts = [blank_of(spec, part, depth + 1) for part in schema[key]]
+            merged = {k: v for part in parts if isinstance(part, dict) for k, v in part.items()}
+            return merged if key == "allOf" or all(isinstance(p, dict) for p in parts) else parts[0]
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type", "object")
+    if kind == "string":
+        if schema.get("format") == "date-time":
+            return "1970-01-01T00:00:00Z"
+        return " " * int(schema.get("minLength", 0))
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 0)
+    if kind == "boolean":
+        return False
+    if kind == "array":
+        count = int(schema.get("minItems", 0))
+        return [blank_of(spec, schema.get("items", {}), depth + 1) for _ in range(count)] if depth < 8 else []
+    required = schema.get("required", ())
+    props = schema.get("properties", {})
+    return {k: blank_of(spec, props[k], depth + 1) for k in required if k in props} if depth < 8 else {}
 
 
 @functools.cache

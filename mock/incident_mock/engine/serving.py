@@ -39,71 +39,104 @@ def _signature(handler: Handler, names: list[str]) -> Handler:
     return handler
 
 
-def _path_id(op: Operation) -> str:
+def _path(op: Operation, with_id: bool) -> tuple[str, tuple[str, ...]]:
+    """The operation's path parameters: the object's id (the last one, when `with_id`) and the parents'
+    (every other one, matching the stored field of its name)."""
     found = [str(p["name"]) for p in op.parameters if p["in"] == "path"]
-    if len(found) != 1:
-        raise ServingError(f"{op.id}: a declared operation takes exactly one path parameter, the id")
-    return found[0]
+    if not with_id:
+        return "", tuple(found)
+    if not found:
+        raise ServingError(f"{op.id}: a declared operation on one object takes its id as a path parameter")
+    return found[-1], tuple(found[:-1])
+
+
+def _actor(ctx: Ctx) -> Json:
+    return {"api_key": {"id": ctx.key.id, "name": ctx.key.name}}
+
+
+def _announce(ctx: Ctx, resource: Resource, change: str, row: Json, answered: Json) -> None:
+    """Send the event the declaration names for this change, if any (a private incident's: the id only)."""
+    event = resource.webhooks.get(change)
+    if event is None or ctx.events is None:
+        return
+    payload = answered
+    if "{visibility}" in event:
+        incident = row.get("incident_id")
+        visibility = (ctx.store.visibility_of(incident) if isinstance(incident, str) else None) or "public"
+        event = event.format(visibility=visibility)
+        if visibility == "private":
+            payload = {"id": row["id"]}
+    ctx.events.announce(event, payload)
 
 
 def _list(resource: Resource, op: Operation) -> Handler:
     name, many, status = resource.name, resource.many, op.success_status
+    _, parents = _path(op, with_id=False)
     query = {p["name"] for p in op.parameters if p["in"] == "query"}
     filters = tuple(f for f in resource.filters if f in query)
-    if resource.pagination is None and not filters:
-
-        def plain(ctx: Ctx) -> Reply:
-            return {many: ctx.store.rows(name)}, status
-
-        return _signature(plain, [])
+    paginated = resource.pagination is not None and "page_size" in query
 
     def handler(ctx: Ctx, **kw: Any) -> Reply:
-        chosen = {f: kw[f] for f in filters if kw[f] is not None}
-        if resource.pagination is None:
-            return {many: ctx.store.listing(name, chosen)[0]}, status
+        chosen = {f: kw[f] for f in (*parents, *filters) if kw[f] is not None}
+        if not paginated:
+            rows = ctx.store.listing(name, chosen)[0] if chosen else ctx.store.rows(name)
+            return {many: [ctx.store.answer(name, r) for r in rows]}, status
         page_size = kw["page_size"]
         rows, after = ctx.store.listing(name, chosen, page_size, kw["after"])
         meta: Json = {"page_size": page_size, **({"after": after} if after else {})}
-        return {many: rows, "pagination_meta": meta}, status
+        return {many: [ctx.store.answer(name, r) for r in rows], "pagination_meta": meta}, status
 
-    return _signature(handler, [*filters, *(["page_size", "after"] if resource.pagination else [])])
+    return _signature(handler, [*parents, *filters, *(["page_size", "after"] if paginated else [])])
 
 
 def _show(resource: Resource, op: Operation) -> Handler:
-    name, one, status, key = resource.name, resource.one, op.success_status, _path_id(op)
+    name, one, status = resource.name, resource.one, op.success_status
+    key, parents = _path(op, with_id=True)
 
     def handler(ctx: Ctx, **kw: str) -> Reply:
-        return {one: ctx.store.get(name, kw[key])}, status
+        row = ctx.store.get(name, kw[key], {p: kw[p] for p in parents})
+        return {one: ctx.store.answer(name, row)}, status
 
-    return _signature(handler, [key])
+    return _signature(handler, [key, *parents])
 
 
 def _create(resource: Resource, op: Operation) -> Handler:
     name, one, status = resource.name, resource.one, op.success_status
+    _, parents = _path(op, with_id=False)
 
-    def handler(ctx: Ctx, body: Json) -> Reply:
-        return {one: ctx.store.create(name, body)}, status
+    def handler(ctx: Ctx, body: Json, **kw: str) -> Reply:
+        row = ctx.store.create(name, body, actor=_actor(ctx), fixed={p: kw[p] for p in parents})
+        answered = ctx.store.answer(name, row)
+        _announce(ctx, resource, "create", row, answered)
+        return {one: answered}, status
 
-    return _signature(handler, ["body"])
+    return _signature(handler, [*parents, "body"])
 
 
 def _update(resource: Resource, op: Operation) -> Handler:
-    name, one, status, key = resource.name, resource.one, op.success_status, _path_id(op)
+    name, one, status = resource.name, resource.one, op.success_status
+    key, parents = _path(op, with_id=True)
 
     def handler(ctx: Ctx, body: Json, **kw: str) -> Reply:
-        return {one: ctx.store.update(name, kw[key], body)}, status
+        row = ctx.store.update(name, kw[key], body, actor=_actor(ctx), fixed={p: kw[p] for p in parents})
+        answered = ctx.store.answer(name, row)
+        _announce(ctx, resource, "update", row, answered)
+        return {one: answered}, status
 
-    return _signature(handler, [key, "body"])
+    return _signature(handler, [key, *parents, "body"])
 
 
 def _delete(resource: Resource, op: Operation) -> Handler:
-    name, status, key = resource.name, op.success_status, _path_id(op)
+    name, status = resource.name, op.success_status
+    key, parents = _path(op, with_id=True)
 
     def handler(ctx: Ctx, **kw: str) -> Reply:
-        ctx.store.delete(name, kw[key])
+        gone = ctx.store.delete(name, kw[key], {p: kw[p] for p in parents})
+        if resource.webhooks.get("delete"):
+            _announce(ctx, resource, "delete", gone, ctx.store.answer(name, gone))
         return None, status
 
-    return _signature(handler, [key])
+    return _signature(handler, [key, *parents])
 
 
 MAKERS: dict[str, Callable[[Resource, Operation], Handler]] = {

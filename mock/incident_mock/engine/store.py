@@ -14,6 +14,7 @@ text it holds is counted in its sandbox's `Account`, its fair share of the mock'
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hmac
 import threading
@@ -33,8 +34,9 @@ from incident_contract.facts import (
     status_moves,
 )
 from incident_contract.resources import Resource, declared, packaged
+from incident_mock.domain import errors
 from incident_mock.domain.clock import Clock, SystemClock
-from incident_mock.domain.errors import ValidationFailed
+from incident_mock.domain.errors import NotFound, ValidationFailed
 from incident_mock.domain.ids import Ids
 from incident_mock.domain.limits import DEFAULTS, Account, Limits, capacity_reached, text_bytes
 from incident_mock.domain.records import ApiKey, timestamp
@@ -86,7 +88,9 @@ class ResourceStore:
         self.ids = ids or Ids(None, self.clock)  # generated ids (seeded: reproducible)
         self.limits = limits
         self.keys = [ApiKey(k["id"], k["token"], k["name"], tuple(k["roles"])) for k in fixtures["api_keys"]]
-        tables = {r.name: r.fixtures for r in self.resources.values() if r.behaviour is None}
+        tables = {
+            r.name: r.fixtures for r in self.resources.values() if r.behaviour is None and r.table == r.name
+        }
         self.catalog = Catalog.from_fixtures(fixtures, tables, self.rules.category_aliases)
         self.orders = {r.name: itemgetter(*r.order) for r in self.resources.values() if r.order}
         # bytes of the strings clients wrote into the tables and behaviour objects (limits.text_bytes)
@@ -135,7 +139,34 @@ class ResourceStore:
 
     # --- the tables ----------------------------------------------------------------------------------
     def table(self, name: str) -> Mapping[str, Json]:
-        return self.catalog.tables.get(name, {})
+        """The objects of a resource (a view's are those of the resource it shares them with)."""
+        return self.catalog.tables.get(self.resources[name].table, {})
+
+    def holds(self, name: str, object_id: str) -> bool:
+        """Whether resource `name` has an object with this id (a behaviour keeping its own objects answers
+        for them)."""
+        return object_id in self.table(name)
+
+    def visibility_of(self, incident_id: str) -> str | None:
+        """The visibility of the incident with this id, None for none (incidents' behaviour answers)."""
+        return None
+
+    def answer(self, name: str, row: Json) -> Json:
+        """An object as the API answers it in resource `name`'s schema: its properties only, a required one
+        it lacks as the schema's least value, and each declared embed filled in from the object it names."""
+        resource = self.resources[name]
+        if not resource.properties:
+            return row
+        out = {k: row[k] for k in resource.properties if k in row}
+        for key, value in resource.blank.items():
+            if out.get(key) is None:
+                out[key] = value
+        for key, embed in resource.embeds.items():
+            ref = row.get(embed.source)
+            target = self.table(embed.resource).get(ref) if isinstance(ref, str) else None
+            if target is not None:
+                out[key] = self.answer(embed.resource, target)
+        return out
 
     def rows(self, name: str) -> list[Json]:
         """Every object of a resource, in its declared order (creation order without one)."""
@@ -143,8 +174,14 @@ class ResourceStore:
         table = self.table(name)
         return sorted(table.values(), key=order) if order else list(table.values())
 
-    def get(self, name: str, object_id: str) -> Json:
-        return find(self.table(name), self.resources[name].kind, object_id)
+    def get(self, name: str, object_id: str, fixed: Mapping[str, Any] | None = None) -> Json:
+        """The object with this id; one whose fields differ from `fixed` (the parent its path names) is
+        another parent's, not found here."""
+        kind = self.resources[name].kind
+        found = find(self.table(name), kind, object_id)
+        if fixed and any(found.get(k) != v for k, v in fixed.items()):
+            raise NotFound(errors.NOT_FOUND.format(kind=kind, id=object_id))
+        return found
 
     def listing(
         self, name: str, filters: Mapping[str, Any], page_size: int | None = None, after: str | None = None
@@ -169,42 +206,57 @@ class ResourceStore:
         more = start + page_size < len(rows)
         return page, (page[-1]["id"] if more and page else None)
 
-    def create(self, name: str, body: Json) -> Json:
-        """A new object from a create body and the fields the server fills."""
-        return self._save(self.resources[name], body, None)
+    def create(
+        self, name: str, body: Json, *, actor: Json | None = None, fixed: Mapping[str, Any] | None = None
+    ) -> Json:
+        """A new object from a create body and the fields the server fills; `actor` is who creates it (for
+        an `actor` fill), `fixed` the fields its path names (a nested resource's parent)."""
+        return self._save(self.resources[name], body, None, actor, fixed or {})
 
-    def update(self, name: str, object_id: str, body: Json) -> Json:
+    def update(
+        self,
+        name: str,
+        object_id: str,
+        body: Json,
+        *,
+        actor: Json | None = None,
+        fixed: Mapping[str, Any] | None = None,
+    ) -> Json:
         """Update an object: the body's fields replace, every field it leaves out keeps its value."""
-        return self._save(self.resources[name], body, object_id)
+        return self._save(self.resources[name], body, object_id, actor, fixed or {})
 
-    def delete(self, name: str, object_id: str) -> None:
-        """Delete an object; what refers to it is refused (422 on `id`) or deleted with it, as declared."""
+    def delete(self, name: str, object_id: str, fixed: Mapping[str, Any] | None = None) -> Json:
+        """Delete an object and answer it; what refers to it is refused (422 on `id`) or deleted with it, as
+        declared."""
         resource = self.resources[name]
         with self.lock:
-            gone = self.get(name, object_id)
+            gone = self.get(name, object_id, fixed)
             changed: dict[str, dict[str, Json]] = {}
             freed = self.weight(resource, gone)
             for other, key in self.referrers(name):
                 if other.references[key].on_delete == "refuse":
                     if self.uses(other.name, key, object_id):
                         raise ValidationFailed.invalid("id", f"{other.label} still use this {resource.kind}")
-                elif other.behaviour is None:  # cascade
+                elif other.behaviour is None and other.table not in changed:  # cascade
                     kept = {k: v for k, v in self.table(other.name).items() if v.get(key) != object_id}
                     freed += sum(self.weight(other, v) for v in self.table(other.name).values()) - sum(
                         self.weight(other, v) for v in kept.values()
                     )
-                    changed[other.name] = kept
-            changed[name] = {k: v for k, v in self.table(name).items() if k != object_id}
+                    changed[other.table] = kept
+            changed[resource.table] = {k: v for k, v in self.table(name).items() if k != object_id}
             self._hold(-freed)
             self.catalog = self.catalog.with_tables(changed.items())
+            return gone
 
     def referrers(self, name: str) -> list[tuple[Resource, str]]:
-        """(resource, field) for every reference field declared to point at `name`."""
+        """(resource, field) for every reference field declared to point at `name` (or at a resource
+        sharing its objects)."""
+        held = self.resources[name].table
         return [
             (other, key)
             for other in self.resources.values()
             for key, ref in other.references.items()
-            if ref.resource == name
+            if self.resources[ref.resource].table == held
         ]
 
     def uses(self, name: str, key: str, object_id: str) -> bool:
@@ -214,14 +266,24 @@ class ResourceStore:
 
     def _check_reference(self, resource: Resource, key: str, value: Any) -> None:
         ref = resource.references.get(key)
-        if ref is not None and value is not None and value not in self.table(ref.resource):
+        if ref is None or value is None:
+            return
+        if not (isinstance(value, str) and self.holds(ref.resource, value)):
             raise ValidationFailed.invalid(key, f"no such {self.resources[ref.resource].kind}")
 
-    def _save(self, resource: Resource, body: Json, object_id: str | None) -> Json:
+    def _save(
+        self,
+        resource: Resource,
+        body: Json,
+        object_id: str | None,
+        actor: Json | None = None,
+        fixed: Mapping[str, Any] | None = None,
+    ) -> Json:
         name = resource.name
+        fixed = fixed or {}
         with self.lock:
             table = self.table(name)
-            current = self.get(name, object_id) if object_id is not None else None
+            current = self.get(name, object_id, fixed) if object_id is not None else None
             for key in resource.unique:
                 value = body.get(key)
                 if value is None:
@@ -248,14 +310,21 @@ class ResourceStore:
                     saved[key] = self.ids.ulid()
                 elif current is None and how == "now":
                     saved[key] = stamp
+                elif current is None and how == "actor":
+                    saved[key] = actor or {}
+            if current is None:
+                saved.update((key, copy.deepcopy(value)) for key, value in resource.defaults.items())
             saved.update((key, body[key]) for key in resource.writable if key in body)
+            saved.update(fixed)
             for key, how in resource.fills.items():
                 if how == "touched":
                     saved[key] = stamp
                 elif how == "next" and key not in saved:
                     saved[key] = max((row[key] for row in table.values()), default=0) + 1
+                elif how == "version":
+                    saved[key] = int(current.get(key, 0)) + 1 if current is not None else 1
             self._hold(self.weight(resource, saved) - (self.weight(resource, current) if current else 0))
-            self.catalog = self.catalog.with_table(name, {**table, saved["id"]: saved})
+            self.catalog = self.catalog.with_table(resource.table, {**table, saved["id"]: saved})
             return saved
 
     # --- the severity and option calls tests and tools use ---------------------------------------------

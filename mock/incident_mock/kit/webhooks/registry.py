@@ -7,6 +7,7 @@ body is fixed here, when the event happens, and `created_at` read from the sandb
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from collections.abc import Callable
 from typing import Any
@@ -112,6 +113,11 @@ class SandboxWebhooks:
     def incident_updated(self, store: Store, record: IncidentRecord, previous_status_id: str) -> None:
         if self.endpoints:
             self._emit(updated(store, record, previous_status_id))
+
+    def announce(self, event_type: str, payload: Json) -> None:
+        """Emit a declared resource's event (x-resources `webhooks`): `{"event_type": e, e: payload}`."""
+        if self.endpoints:
+            self._emit([(event_type, json.dumps({"event_type": event_type, event_type: payload}).encode())])
 
     def _emit(self, emitted: list[tuple[str, bytes]]) -> None:
         moment = self.now()

@@ -75,6 +75,15 @@ class IncidentStore(ResourceStore):
         held = HELD_IN[key]
         return any(getattr(i, held) == object_id for i in self.incidents)
 
+    def holds(self, name: str, object_id: str) -> bool:
+        if name != "incidents":
+            return super().holds(name, object_id)
+        return object_id in self.by_id
+
+    def visibility_of(self, incident_id: str) -> str | None:
+        record = self.by_id.get(incident_id)
+        return record.visibility if record is not None else None
+
     def create_incident(
         self, payload: Json, key: ApiKey, incident_id: str | None = None
     ) -> tuple[IncidentRecord, bool]:
