@@ -23,7 +23,7 @@ from incident_mock.domain.limits import DEFAULTS, Account, Limits
 from incident_mock.domain.settings import DEFAULT_FIXTURES
 from incident_mock.engine.serving import Handler, serve
 from incident_mock.engine.store import Rules, discard, read_fixtures
-from incident_mock.resources import identity
+from incident_mock.resources import identity, oncall
 from incident_mock.resources.incidents import operations as incidents
 from incident_mock.resources.incidents.storage import IncidentStore
 
@@ -35,6 +35,7 @@ Store = IncidentStore
 BEHAVIOURS: Mapping[str, Mapping[str, Handler]] = {
     "identity": identity.OPERATIONS,
     "incidents": incidents.OPERATIONS,
+    "oncall": oncall.OPERATIONS,
 }
 
 
