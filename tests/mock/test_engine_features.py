@@ -184,3 +184,16 @@ def test_a_declaration_naming_an_event_the_contract_lacks_is_refused() -> None:
     spec["x-resources"]["widgets"]["webhooks"] = {"create": "widget.exploded_v1"}
     with pytest.raises(ValueError, match=r"widget\.exploded_v1"):
         declared(spec)
+
+
+def test_stores_built_from_one_fixtures_document_share_its_tables_until_one_writes(spec: Json) -> None:
+    """A sandbox is cheap to create whatever the fixtures hold: its tables are the template's own objects,
+    and a write makes that sandbox its own next table without touching the others'."""
+    fixtures = yaml.safe_load(DEFAULT_FIXTURES.read_text(encoding="utf-8"))
+    rules = Rules.from_spec(spec)
+    first, second = ResourceStore(fixtures, rules), ResourceStore(fixtures, rules)
+    assert first.table("severities") is second.table("severities")
+    assert first.text == second.text > 0
+    first.create("severities", {"name": "Cosmetic", "description": "Looks wrong."})
+    assert len(first.table("severities")) == len(second.table("severities")) + 1
+    assert "Cosmetic" not in {s["name"] for s in second.rows("severities")}

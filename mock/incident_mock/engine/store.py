@@ -91,12 +91,11 @@ class ResourceStore:
         tables = {
             r.name: r.fixtures for r in self.resources.values() if r.behaviour is None and r.table == r.name
         }
-        self.catalog = Catalog.from_fixtures(fixtures, tables, self.rules.category_aliases)
         self.orders = {r.name: itemgetter(*r.order) for r in self.resources.values() if r.order}
-        # bytes of the strings clients wrote into the tables and behaviour objects (limits.text_bytes)
-        self.text = sum(
-            self.weight(r, row) for r in self.resources.values() for row in self.table(r.name).values()
-        )
+        # the tables, and the bytes of the strings clients wrote into them (limits.text_bytes): built once
+        # per fixtures document and shared by every store built from it, since no write changes a table
+        # in place (a write makes the next Catalog)
+        self.catalog, self.text = _shared_tables(fixtures, tables, self)
         self.totals.add_text(self.text)
 
     # --- keys --------------------------------------------------------------------------------------
@@ -349,6 +348,32 @@ class ResourceStore:
     ) -> tuple[list[Json], str | None]:
         """One page of a custom field's options, and the cursor of the next page (None on the last)."""
         return self.listing("custom_field_options", {"custom_field_id": custom_field_id}, page_size, after)
+
+
+# (rules, the fixtures' table lists) -> (those lists, kept so their ids stay theirs; the catalog; its text)
+_SHARED: dict[tuple[int, ...], tuple[tuple[Any, ...], Catalog, int]] = {}
+_SHARED_MAX = 8  # the template's entry, and a few sandboxes' own fixtures
+
+
+def _shared_tables(fixtures: Json, tables: Mapping[str, str], store: ResourceStore) -> tuple[Catalog, int]:
+    """The catalog of these fixtures and the text its tables hold, made once for the fixtures' very table
+    lists (a sandbox's fixtures share the template's lists) and the same contract rules."""
+    held = tuple(fixtures.get(table) for table in sorted(set(tables.values())))
+    key = (id(store.rules), *map(id, held))
+    hit = _SHARED.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], held, strict=True)):
+        return Catalog(dict(fixtures["organisation"]), hit[1].tables), hit[2]
+    catalog = Catalog.from_fixtures(fixtures, tables, store.rules.category_aliases)
+    text = sum(
+        store.weight(r, row)
+        for r in store.resources.values()
+        if r.table == r.name
+        for row in catalog.tables.get(r.name, {}).values()
+    )
+    if len(_SHARED) >= _SHARED_MAX:
+        _SHARED.pop(next(iter(_SHARED)))
+    _SHARED[key] = (held, catalog, text)
+    return catalog, text
 
 
 def read_fixtures(path: Path) -> Json:
