@@ -242,6 +242,7 @@ def create(ctx: Ctx, body: Json) -> Reply:
             "creator": {},
             "related_incidents": incidents,
             "related_alerts": [],
+            "events": [],  # worked out when read (_events)
             "idempotency_key": body["idempotency_key"],
             "request": digest,
             "levels": levels,
