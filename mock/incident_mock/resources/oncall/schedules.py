@@ -278,11 +278,19 @@ def destroy_override(ctx: Ctx, id: str) -> Reply:
 
 
 # --- replicas ---------------------------------------------------------------------------------------
+def _parent(store: ResourceStore, schedule_id: str) -> Json:
+    """The schedule a nested path names; 422 naming `schedule_id` when there is none."""
+    schedule = store.table("schedules").get(schedule_id)
+    if schedule is None:
+        raise ValidationFailed.invalid("schedule_id", "no such schedule")
+    return schedule
+
+
 def create_replica(ctx: Ctx, schedule_id: str, body: Json) -> Reply:
     store = ctx.store
     given = body["schedule_replica"]
     with store.lock:
-        schedule = store.get("schedules", schedule_id)
+        schedule = _parent(store, schedule_id)
         rotations = schedule.get("config", {}).get("rotations", [])
         for i, source in enumerate(given["sources"]):
             _check(
@@ -335,7 +343,7 @@ def create_sync_rule(ctx: Ctx, schedule_id: str, body: Json) -> Reply:
     store = ctx.store
     given = body["schedule_sync_rule"]
     with store.lock:
-        schedule = store.get("schedules", schedule_id)
+        schedule = _parent(store, schedule_id)
         target = given["schedule_sync_target_id"]
         _check(
             target in store.table("schedule_sync_targets"),
