@@ -67,6 +67,32 @@ class Contract:
     def writes(self) -> list[str]:
         return [op.id for op in self.ops.values() if op.method != "GET"]
 
+    # --- families: the contract's tags -------------------------------------------------------------------
+    @cached_property
+    def families(self) -> dict[str, tuple[str, ...]]:
+        """Tag -> the operations it holds (an operation's family is its first tag)."""
+        found: dict[str, list[str]] = {}
+        for op in self.ops.values():
+            found.setdefault(self.family(op.id), []).append(op.id)
+        return {tag: tuple(ops) for tag, ops in found.items()}
+
+    def family(self, operation_id: str) -> str:
+        tags = self.ops[operation_id].raw.get("tags") or ["(untagged)"]
+        return str(tags[0])
+
+    def _tags_marked(self, mark: str) -> frozenset[str]:
+        return frozenset(str(t["name"]) for t in self.spec.get("tags", []) if t.get(mark))
+
+    @cached_property
+    def always_checked(self) -> frozenset[str]:
+        """The families every run checks (`x-always-checked` on their tag)."""
+        return self._tags_marked("x-always-checked")
+
+    @cached_property
+    def mock_only_writes(self) -> frozenset[str]:
+        """The families whose writes run only against the mock (`x-writes-on-mock-only` on their tag)."""
+        return self._tags_marked("x-writes-on-mock-only")
+
     def settings_writes(self) -> list[str]:
         """Writes that change organisation settings (need organisation_settings.update)."""
         return [op for op in self.writes() if any(s.startswith(SETTINGS_SCOPE) for s in self.scopes(op))]

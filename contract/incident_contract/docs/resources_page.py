@@ -20,6 +20,8 @@ FILLS = {
     "now": "the time of the create",
     "touched": "the time of every write",
     "next": "one above the highest held, when the body leaves it out",
+    "actor": "the API key that created it",
+    "version": "1 on create, one more on every update",
 }
 ON_DELETE = {"refuse": "deleting it is refused (422 on id)", "cascade": "deleting it deletes these too"}
 
@@ -56,6 +58,9 @@ def _section(spec: Spec, resource: Resource, all_resources: dict[str, Resource])
         rows.append(("envelope", envelope))
     if resource.behaviour:
         rows.append(("behaviour", f"served by the mock's behaviour module {_code(resource.behaviour)}"))
+    if resource.table != resource.name:
+        shared = f'<a href="#{esc(slug(resource.table))}">{esc(resource.table)}</a>'
+        rows.append(("objects", f"the same objects as {shared}, answered in this schema"))
     if resource.writable:
         rows.append(("written by clients", ", ".join(_code(f) for f in resource.writable)))
     if resource.fills:
@@ -65,6 +70,15 @@ def _section(spec: Spec, resource: Resource, all_resources: dict[str, Resource])
                 "; ".join(f"{_code(f)}: {esc(FILLS[h])}" for f, h in resource.fills.items()),
             )
         )
+    if resource.defaults:
+        rows.append(
+            ("defaults", "; ".join(f"{_code(f)}: {_code(repr(v))}" for f, v in resource.defaults.items()))
+        )
+    for field, embed in resource.embeds.items():
+        held = f'<a href="#{esc(slug(embed.resource))}">{esc(embed.resource)}</a>'
+        rows.append((f"embeds {field}", f"the {held} object {_code(embed.source)} names"))
+    if resource.webhooks:
+        rows.append(("webhooks", "; ".join(f"{esc(c)}: {_code(e)}" for c, e in resource.webhooks.items())))
     rows.append(("order", ", ".join(_code(f) for f in resource.order) or "the order of creation"))
     if resource.unique:
         rows.append(("unique", ", ".join(_code(f) for f in resource.unique) + " (strings ignoring case)"))
