@@ -15,10 +15,11 @@ computation of more than `MAX_ENTRIES` entries is refused with 422.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -60,11 +61,11 @@ class Shift:
     layer_id: str
     entry_id: str | None = None
 
-    def shown(self) -> Json:
+    def shown(self, stamp: Callable[[dt.datetime], str] = timestamp) -> Json:
         key = f"{self.rotation_id}|{self.layer_id}|{self.user.get('id')}|{self.start}|{self.end}"
         out: Json = {
-            "start_at": timestamp(self.start),
-            "end_at": timestamp(self.end),
+            "start_at": stamp(self.start),
+            "end_at": stamp(self.end),
             "user": self.user,
             "rotation_id": self.rotation_id,
             "layer_id": self.layer_id,
@@ -227,36 +228,54 @@ def _override(row: Json) -> Shift:
     )
 
 
+def _carve(layer: list[Shift], over: Shift) -> list[Shift]:
+    """One layer's entries (sorted, not overlapping) with an override cut in."""
+    first = bisect.bisect_right([s.end for s in layer], over.start)
+    last = bisect.bisect_left([s.start for s in layer], over.end, lo=first)
+    kept: list[Shift] = []
+    for s in layer[first:last]:
+        if s.start < over.start:
+            kept.append(Shift(s.start, over.start, s.user, s.rotation_id, s.layer_id, s.entry_id))
+        if over.end < s.end:
+            kept.append(Shift(over.end, s.end, s.user, s.rotation_id, s.layer_id, s.entry_id))
+    kept.append(over)
+    kept.sort(key=lambda s: s.start)
+    return layer[:first] + kept + layer[last:]
+
+
 def entries(schedule: Json, overrides: Sequence[Json], lo: dt.datetime, hi: dt.datetime) -> Json:
     """The ScheduleEntriesListPayloadV2 of a schedule for [lo, hi): scheduled, overrides and final."""
     plan = scheduled(schedule, lo, hi)
     mine = [_override(o) for o in overrides]
     mine = [o for o in mine if o.end > lo and o.start < hi]
-    final = list(plan)
+    layers: dict[tuple[str, str], list[Shift]] = {}
+    for s in plan:
+        layers.setdefault((s.rotation_id, s.layer_id), []).append(s)
     for over in mine:
-        kept: list[Shift] = []
-        for s in final:
-            if (
-                s.rotation_id != over.rotation_id
-                or s.layer_id != over.layer_id
-                or s.end <= over.start
-                or s.start >= over.end
-            ):
-                kept.append(s)
-                continue
-            if s.start < over.start:
-                kept.append(Shift(s.start, over.start, s.user, s.rotation_id, s.layer_id, s.entry_id))
-            if over.end < s.end:
-                kept.append(Shift(over.end, s.end, s.user, s.rotation_id, s.layer_id, s.entry_id))
-        kept.append(over)
-        final = kept
-    final = [s for s in final if s.end > lo and s.start < hi]
+        key = (over.rotation_id, over.layer_id)
+        layers[key] = _carve(layers.get(key, []), over)
+    final = [s for layer in layers.values() for s in layer if s.end > lo and s.start < hi]
     final.sort(key=lambda s: (s.start, s.rotation_id, s.layer_id))
     mine.sort(key=lambda s: (s.start, s.rotation_id, s.layer_id))
+    stamps: dict[dt.datetime, str] = {}
+    shown: dict[int, Json] = {}
+
+    def stamp(moment_: dt.datetime) -> str:
+        found = stamps.get(moment_)
+        if found is None:
+            found = stamps[moment_] = timestamp(moment_)
+        return found
+
+    def show(s: Shift) -> Json:
+        found = shown.get(id(s))
+        if found is None:
+            found = shown[id(s)] = s.shown(stamp)
+        return found
+
     return {
-        "scheduled": [s.shown() for s in plan],
-        "overrides": [s.shown() for s in mine],
-        "final": [s.shown() for s in final],
+        "scheduled": [show(s) for s in plan],
+        "overrides": [show(s) for s in mine],
+        "final": [show(s) for s in final],
     }
 
 
