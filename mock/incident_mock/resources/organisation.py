@@ -32,6 +32,7 @@ from incident_mock.resources import (
     follow_ups,
     identity,
     memberships,
+    oncall,
     people,
 )
 from incident_mock.resources.alerts import operations as alerts
@@ -71,6 +72,7 @@ BEHAVIOURS: Mapping[str, Mapping[str, Handler]] = {
     "attachments": attachments.OPERATIONS,
     "memberships": memberships.OPERATIONS,
     "alerts": alerts.OPERATIONS,
+    "oncall": oncall.OPERATIONS,
 }
 # the events behaviour modules announce themselves (x-webhooks), besides the incidents' own
 ANNOUNCED: frozenset[str] = follow_ups.EVENTS | actions.EVENTS | memberships.EVENTS
