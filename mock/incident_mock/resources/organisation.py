@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from incident_contract.document import load_spec, spec_path
+from incident_contract.resources import declared
 from incident_mock.domain.clock import Clock
 from incident_mock.domain.ids import Ids
 from incident_mock.domain.limits import DEFAULTS, Account, Limits
@@ -35,6 +36,7 @@ from incident_mock.resources import (
     oncall,
     people,
 )
+from incident_mock.resources.alerts import alert_events
 from incident_mock.resources.alerts import alert_operations as alerts
 from incident_mock.resources.incidents import operations as incidents
 from incident_mock.resources.incidents.storage import IncidentStore
@@ -74,8 +76,21 @@ BEHAVIOURS: Mapping[str, Mapping[str, Handler]] = {
     "alerts": alerts.OPERATIONS,
     "oncall": oncall.OPERATIONS,
 }
-# the events behaviour modules announce themselves (x-webhooks), besides the incidents' own
-ANNOUNCED: frozenset[str] = follow_ups.EVENTS | actions.EVENTS | memberships.EVENTS
+# the events behaviour modules announce themselves (x-webhooks), besides the incidents' own, and those the
+# declarations name (x-resources `webhooks`), which the engine sends
+ANNOUNCED: frozenset[str] = (
+    follow_ups.EVENTS
+    | actions.EVENTS
+    | memberships.EVENTS
+    | alert_events.EVENTS
+    | oncall.EVENTS
+    | frozenset(
+        event.format(visibility=visibility)
+        for resource in declared(load_spec()).values()
+        for event in resource.webhooks.values()
+        for visibility in ("public", "private")
+    )
+)
 
 
 def served(spec_file: Path | None = None) -> dict[str, Handler]:

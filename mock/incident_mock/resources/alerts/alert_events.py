@@ -22,11 +22,13 @@ from incident_mock.resources.alerts import alert_tables as tables
 from incident_mock.resources.alerts import routing
 from incident_mock.resources.alerts.sources import source, text_of
 
-__all__ = ["OPERATIONS", "announce", "resolve"]
+__all__ = ["EVENTS", "OPERATIONS", "announce", "resolve"]
 
 Json = dict[str, Any]
 ACCEPTED = "Event accepted for processing"
 METADATA = "alert.metadata."
+# the events this module announces (x-webhooks)
+EVENTS = frozenset(f"{v}_alert.alert_{c}_v1" for v in ("public", "private") for c in ("created", "resolved"))
 
 
 def announce(ctx: Ctx, alert: Json, change: str) -> None:

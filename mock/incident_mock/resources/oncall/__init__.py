@@ -8,6 +8,7 @@ from collections.abc import Callable
 from incident_mock.engine.context import Reply
 from incident_mock.resources.oncall import escalations, schedules
 
-__all__ = ["OPERATIONS"]
+__all__ = ["EVENTS", "OPERATIONS"]
 
 OPERATIONS: dict[str, Callable[..., Reply]] = {**escalations.OPERATIONS, **schedules.OPERATIONS}
+EVENTS = escalations.EVENTS | schedules.EVENTS

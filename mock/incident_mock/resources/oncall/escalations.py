@@ -26,7 +26,12 @@ from incident_mock.resources.oncall import shifts
 from incident_mock.resources.oncall.oncall_tables import moment, put
 from incident_mock.resources.oncall.schedules import overrides_of
 
-__all__ = ["OPERATIONS"]
+__all__ = ["EVENTS", "OPERATIONS"]
+
+# the events this module announces (x-webhooks)
+EVENTS = frozenset(
+    f"{v}_escalation.escalation_{c}_v1" for v in ("public", "private") for c in ("created", "status_updated")
+)
 
 DIRECT_LEVEL = dt.timedelta(seconds=300)  # a direct escalation to users: one level this long
 DEFAULT_ACK = 300  # a level with no time_to_ack_seconds

@@ -20,7 +20,10 @@ from incident_mock.engine.store import ResourceStore
 from incident_mock.resources.oncall import shifts
 from incident_mock.resources.oncall.oncall_tables import drop, moment, person, put, stamp
 
-__all__ = ["OPERATIONS", "overrides_of", "schedule_row"]
+__all__ = ["EVENTS", "OPERATIONS", "overrides_of", "schedule_row"]
+
+# the events this module announces (x-webhooks)
+EVENTS = frozenset(f"schedule.{c}_v1" for c in ("created", "updated", "deleted"))
 
 MAX_ROTATIONS = 50  # versions included
 MAX_LAYERS = 20
