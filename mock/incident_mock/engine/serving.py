@@ -21,6 +21,8 @@ from typing import Any
 from incident_contract.document import Spec
 from incident_contract.operations import Operation, operations
 from incident_contract.resources import Resource, declared
+from incident_mock.domain import errors
+from incident_mock.domain.errors import NotFound
 from incident_mock.engine.context import Ctx, Json, Reply
 
 __all__ = ["Handler", "ServingError", "serve"]
@@ -50,6 +52,14 @@ def _path(op: Operation, with_id: bool) -> tuple[str, tuple[str, ...]]:
     return found[-1], tuple(found[:-1])
 
 
+def _parents_exist(ctx: Ctx, resource: Resource, given: Mapping[str, str]) -> None:
+    """A path naming a parent that does not exist (a declared reference) is 404, as one naming no object."""
+    for field, value in given.items():
+        ref = resource.references.get(field)
+        if ref is not None and not ctx.store.holds(ref.resource, value):
+            raise NotFound(errors.NOT_FOUND.format(kind=ctx.store.resources[ref.resource].kind, id=value))
+
+
 def _actor(ctx: Ctx) -> Json:
     return {"api_key": {"id": ctx.key.id, "name": ctx.key.name}}
 
@@ -77,6 +87,7 @@ def _list(resource: Resource, op: Operation) -> Handler:
     paginated = resource.pagination is not None and "page_size" in query
 
     def handler(ctx: Ctx, **kw: Any) -> Reply:
+        _parents_exist(ctx, resource, {p: kw[p] for p in parents})
         chosen = {f: kw[f] for f in (*parents, *filters) if kw[f] is not None}
         if not paginated:
             rows = ctx.store.listing(name, chosen)[0] if chosen else ctx.store.rows(name)
@@ -105,6 +116,7 @@ def _create(resource: Resource, op: Operation) -> Handler:
     _, parents = _path(op, with_id=False)
 
     def handler(ctx: Ctx, body: Json, **kw: str) -> Reply:
+        _parents_exist(ctx, resource, {p: kw[p] for p in parents})
         row = ctx.store.create(name, body, actor=_actor(ctx), fixed={p: kw[p] for p in parents})
         answered = ctx.store.answer(name, row)
         _announce(ctx, resource, "create", row, answered)
