@@ -20,7 +20,9 @@ from incident_contract.operations import Operation, operations
 __all__ = ["BodyEnum", "Contract", "QueryEnum"]
 
 Json = dict[str, Any]
-SETTINGS_SCOPE = "organisation_settings"
+# the scopes of the writes that change organisation settings: severities, roles, custom fields and
+# their options (organisation_settings.update), incident statuses (incident_lifecycles.update)
+SETTINGS_SCOPES = ("organisation_settings.", "incident_lifecycles.")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,11 @@ class Contract:
         names = [part[1:-1] for part in op.path.split("/") if part.startswith("{") and part.endswith("}")]
         return op.url(**{name: params.get(name, "x") for name in names})
 
+    def by_api_key(self) -> list[str]:
+        """The operations an API key authenticates: all but those naming a security of their own (alert
+        events and heartbeat pings, which an alert source's token authenticates)."""
+        return [op.id for op in self.ops.values() if "security" not in op.raw]
+
     def scopes(self, operation_id: str) -> list[str]:
         return list(self.ops[operation_id].scopes)
 
@@ -67,9 +74,35 @@ class Contract:
     def writes(self) -> list[str]:
         return [op.id for op in self.ops.values() if op.method != "GET"]
 
+    # --- families: the contract's tags -------------------------------------------------------------------
+    @cached_property
+    def families(self) -> dict[str, tuple[str, ...]]:
+        """Tag -> the operations it holds (an operation's family is its first tag)."""
+        found: dict[str, list[str]] = {}
+        for op in self.ops.values():
+            found.setdefault(self.family(op.id), []).append(op.id)
+        return {tag: tuple(ops) for tag, ops in found.items()}
+
+    def family(self, operation_id: str) -> str:
+        tags = self.ops[operation_id].raw.get("tags") or ["(untagged)"]
+        return str(tags[0])
+
+    def _tags_marked(self, mark: str) -> frozenset[str]:
+        return frozenset(str(t["name"]) for t in self.spec.get("tags", []) if t.get(mark))
+
+    @cached_property
+    def always_checked(self) -> frozenset[str]:
+        """The families every run checks (`x-always-checked` on their tag)."""
+        return self._tags_marked("x-always-checked")
+
+    @cached_property
+    def mock_only_writes(self) -> frozenset[str]:
+        """The families whose writes run only against the mock (`x-writes-on-mock-only` on their tag)."""
+        return self._tags_marked("x-writes-on-mock-only")
+
     def settings_writes(self) -> list[str]:
-        """Writes that change organisation settings (need organisation_settings.update)."""
-        return [op for op in self.writes() if any(s.startswith(SETTINGS_SCOPE) for s in self.scopes(op))]
+        """Writes that change organisation settings (need a scope of SETTINGS_SCOPES)."""
+        return [op for op in self.writes() if any(s.startswith(SETTINGS_SCOPES) for s in self.scopes(op))]
 
     # --- facts -----------------------------------------------------------------------------------------
     @cached_property

@@ -113,4 +113,8 @@ def test_security_is_bearer_on_every_operation(spec: dict[str, Any]) -> None:
         **spec["components"]["securitySchemes"]["bearerAuth"], "type": "http", "scheme": "bearer",
     }  # fmt: skip
     assert spec["security"] == [{"bearerAuth": []}]
-    assert all("security" not in op.raw for op in operations(spec).values())
+    # but for the operations an alert source's own token authenticates (alert events, heartbeat pings)
+    own = {op.id: op.raw["security"] for op in operations(spec).values() if "security" in op.raw}
+    assert set(own) == {"Alert Events V2#CreateHTTP", "Heartbeat V2#Ping", "Heartbeat V2#Ping#1"}
+    assert all(security == [{"alertSourceToken": []}] for security in own.values())
+    assert spec["components"]["securitySchemes"]["alertSourceToken"]["x-alert-source-token"] is True

@@ -26,6 +26,7 @@ __all__ = ["ParamCheck"]
 
 Json = dict[str, Any]
 DIGITS = re.compile(r"-?[0-9]{1,4000}")  # ASCII digits only: int() would also take " 5", "1_0" and "\u0663"
+BOOLEANS = {"true": True, "false": False}  # a boolean in a query, as clients write it (the SDK: httpx)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ class ParamCheck:
         if isinstance(raw, list):
             value = raw
         elif self.boolean:
-            value = {"true": True, "false": False}.get(raw, raw)
+            value = BOOLEANS.get(raw, raw)
         else:
             value = int(raw) if self.integer and DIGITS.fullmatch(raw) else raw
         try:

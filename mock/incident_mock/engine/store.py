@@ -99,7 +99,7 @@ class ResourceStore:
         self.key_details: dict[str, Json] = {}  # key id -> what API Keys V1 answers besides roles and name
         self.on_keys: KeysChanged = _unheard  # who indexes the tokens (the sandboxes) hears of every change
         tables = {
-            r.name: r.fixtures for r in self.resources.values() if r.behaviour is None and r.table == r.name
+            r.name: r.fixtures for r in self.resources.values() if r.storage == "engine" and r.table == r.name
         }
         self.orders = {r.name: itemgetter(*r.order) for r in self.resources.values() if r.order}
         # the tables, and the bytes of the strings clients wrote into them (limits.text_bytes): built once
@@ -276,6 +276,21 @@ class ResourceStore:
         """Update an object: the body's fields replace, every field it leaves out keeps its value."""
         return self._save(self.resources[name], body, object_id, actor, fixed or {})
 
+    def amend(self, name: str, object_id: str, fields: Mapping[str, Any]) -> Json:
+        """Set fields a behaviour works out itself (no client writes them: a completion time, a linked
+        issue) on an object, a None value removing the field, and answer the object. Their strings count
+        against the text budget; a behaviour clears them before deleting the object, to give them back."""
+        with self.lock:
+            current = self.get(name, object_id)
+            saved = {k: v for k, v in {**current, **fields}.items() if v is not None}
+            self._hold(
+                text_bytes(*(saved.get(k) for k in fields)) - text_bytes(*(current.get(k) for k in fields))
+            )
+            self.catalog = self.catalog.with_table(
+                self.resources[name].table, {**self.table(name), object_id: saved}
+            )
+            return saved
+
     def delete(self, name: str, object_id: str, fixed: Mapping[str, Any] | None = None) -> Json:
         """Delete an object and answer it; what refers to it is refused (422 on `id`) or deleted with it, as
         declared."""
@@ -288,7 +303,7 @@ class ResourceStore:
                 if other.references[key].on_delete == "refuse":
                     if self.uses(other.name, key, object_id):
                         raise ValidationFailed.invalid("id", f"{other.label} still use this {resource.kind}")
-                elif other.behaviour is None and other.table not in changed:  # cascade
+                elif other.storage == "engine" and other.table not in changed:  # cascade
                     kept = {k: v for k, v in self.table(other.name).items() if v.get(key) != object_id}
                     freed += sum(self.weight(other, v) for v in self.table(other.name).values()) - sum(
                         self.weight(other, v) for v in kept.values()

@@ -1,7 +1,8 @@
 """The organisation a sandbox holds: the engine's store with the behaviour modules plugged in, and what
 serves the contract's operations.
 
-`Store` is the engine's `ResourceStore` extended by the incidents' behaviour (incidents/storage.py);
+`Store` is the engine's `ResourceStore` extended by the settings' rules (settings_rules.py) and the incidents'
+behaviour (incidents/storage.py);
 `BEHAVIOURS` names each behaviour module's `OPERATIONS`; `served` answers operationId -> handler for a
 contract, the declared resources served by the engine (engine/serving.py) and the rest by the behaviour
 modules, refusing a contract they do not cover exactly. `StoreHolder` keeps one sandbox's current store.
@@ -24,21 +25,57 @@ from incident_mock.domain.records import ApiKey
 from incident_mock.domain.settings import DEFAULT_FIXTURES
 from incident_mock.engine.serving import Handler, serve
 from incident_mock.engine.store import KeysChanged, Rules, discard, read_fixtures
-from incident_mock.resources import identity, people
+from incident_mock.resources import (
+    actions,
+    attachments,
+    automation,
+    follow_ups,
+    identity,
+    memberships,
+    oncall,
+    people,
+)
+from incident_mock.resources.alerts import operations as alerts
 from incident_mock.resources.incidents import operations as incidents
 from incident_mock.resources.incidents.storage import IncidentStore
+from incident_mock.resources.service_catalog import handlers as catalog
+from incident_mock.resources.settings_rules import SettingsStore
 
-__all__ = ["BEHAVIOURS", "DEFAULT_FIXTURES", "HANDLERS", "Rules", "Store", "StoreHolder", "served"]
+__all__ = [
+    "ANNOUNCED",
+    "BEHAVIOURS",
+    "DEFAULT_FIXTURES",
+    "HANDLERS",
+    "Rules",
+    "Store",
+    "StoreHolder",
+    "served",
+]
 
 Json = dict[str, Any]
-Store = IncidentStore
+
+
+class Store(SettingsStore, IncidentStore):
+    """The engine's store with the settings' rules (settings_rules.py) and incidents (incidents/storage.py)"""
+
+
 # behaviour module -> the operations it serves (the name a declaration's `behaviour` gives)
 BEHAVIOURS: Mapping[str, Mapping[str, Handler]] = {
+    "catalog": catalog.OPERATIONS,
     "identity": identity.OPERATIONS,
+    "automation": automation.OPERATIONS,
     "incidents": incidents.OPERATIONS,
     "people": people.OPERATIONS,
     "api_keys": people.API_KEYS,
+    "follow_ups": follow_ups.OPERATIONS,
+    "actions": actions.OPERATIONS,
+    "attachments": attachments.OPERATIONS,
+    "memberships": memberships.OPERATIONS,
+    "alerts": alerts.OPERATIONS,
+    "oncall": oncall.OPERATIONS,
 }
+# the events behaviour modules announce themselves (x-webhooks), besides the incidents' own
+ANNOUNCED: frozenset[str] = follow_ups.EVENTS | actions.EVENTS | memberships.EVENTS
 
 
 def served(spec_file: Path | None = None) -> dict[str, Handler]:
