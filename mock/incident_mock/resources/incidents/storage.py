@@ -37,7 +37,8 @@ __all__ = ["IncidentStore"]
 
 Json = dict[str, Any]
 NUMBER = re.compile(r"[0-9]{1,18}")  # an incident number in a path: ASCII digits, at most 18 of them
-# a reference field of the incidents' declaration -> the record's attribute holding it
+# a reference field of the incidents' declaration -> the record's attribute holding it (the settings an
+# incident holds by id in its custom fields and role assignments are looked up in `uses`)
 HELD_IN = {"severity_id": "severity_id", "incident_type_id": "type_id", "incident_status_id": "status_id"}
 
 
@@ -75,6 +76,17 @@ class IncidentStore(ResourceStore):
     def uses(self, name: str, key: str, object_id: str) -> bool:
         if name != "incidents":
             return super().uses(name, key, object_id)
+        if key == "custom_field_id":  # a value held for the field
+            return any(object_id in i.custom_fields for i in self.incidents)
+        if key == "incident_role_id":  # the role assigned
+            return any(object_id in i.roles for i in self.incidents)
+        if key == "value_option_id":  # the option held as a value
+            return any(
+                value.get("value_option_id") == object_id
+                for i in self.incidents
+                for values in i.custom_fields.values()
+                for value in values
+            )
         held = HELD_IN[key]
         return any(getattr(i, held) == object_id for i in self.incidents)
 
