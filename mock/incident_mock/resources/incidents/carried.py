@@ -18,7 +18,7 @@ from incident_mock.domain.errors import NotFound, ValidationFailed
 from incident_mock.domain.records import IncidentRecord, timestamp
 from incident_mock.engine.context import Ctx, Json, Reply
 from incident_mock.resources.incidents import postmortems, v1
-from incident_mock.resources.incidents.history import KINDS, UpdateRecord
+from incident_mock.resources.incidents.history import KINDS, Stint, UpdateRecord
 from incident_mock.resources.incidents.storage import IncidentStore
 
 __all__ = ["OPERATIONS", "RecordEvents"]
@@ -119,7 +119,7 @@ def relationships_list(ctx: Ctx, incident_id: str, page_size: int, after: str | 
 
 
 # --- participants and workloads ---------------------------------------------------------------------
-def _people(ctx: Ctx, incident_id: str) -> tuple[IncidentStore, list[tuple[Json, Any]]]:
+def _people(ctx: Ctx, incident_id: str) -> tuple[IncidentStore, list[tuple[Json, Stint]]]:
     store = _store(ctx)
     incident = _named(store, incident_id, ctx.private_ok)
     users = store.catalog.users
