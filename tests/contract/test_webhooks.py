@@ -13,7 +13,7 @@ EVENTS = events(SPEC)
 
 
 def test_the_five_incident_events_are_described() -> None:
-    assert sorted(e for e in EVENTS if ".incident_" in e) == [
+    assert sorted(e for e in EVENTS if "_incident.incident_" in e) == [
         "private_incident.incident_created_v2",
         "private_incident.incident_updated_v2",
         "public_incident.incident_created_v2",
