@@ -6,7 +6,8 @@
 - a public incident's body is the incident as the API renders it (the store's cached JSON, so the same
   bytes an API answer holds); a private incident's body is `{"id": ...}` only.
 
-Behaviour modules announce the events of their own objects (`ANNOUNCED`, resources/organisation.py).
+Behaviour modules announce the events of their own objects (`ANNOUNCED`, resources/organisation.py), and
+the engine those its declarations name (x-resources `webhooks`).
 `check_events` fails at start-up if the contract lacks an event this module can emit.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from incident_contract.resources import packaged
 from incident_mock.domain.records import IncidentRecord
 from incident_mock.resources.organisation import ANNOUNCED, Store
 
@@ -27,10 +29,23 @@ def _name(visibility: str, change: str) -> str:
     return f"{visibility}_incident.incident_{change}_v2"
 
 
+def declared() -> set[str]:
+    """The event types the packaged declarations send (x-resources `webhooks`, `{visibility}` filled in)."""
+    found: set[str] = set()
+    for resource in packaged().values():
+        for event in resource.webhooks.values():
+            found |= (
+                {event.format(visibility=v) for v in ("public", "private")}
+                if "{visibility}" in event
+                else {event}
+            )
+    return found
+
+
 def emitted() -> set[str]:
-    """Every event type this module can emit."""
+    """Every event type the mock can emit: the incidents', the behaviour modules' and the declared ones."""
     names = {_name(v, c) for v in ("public", "private") for c in ("created", "updated")}
-    return names | {_name("public", "status_updated")} | ANNOUNCED
+    return names | {_name("public", "status_updated")} | ANNOUNCED | declared()
 
 
 def check_events(contract_events: Iterable[str]) -> None:
