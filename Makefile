@@ -98,6 +98,9 @@ fmt: $(DEV_STAMP)
 	$(VENV)/bin/ruff format contract mock conformance tests bench
 	$(VENV)/bin/ruff check --fix contract mock conformance tests bench
 
+# Two workers: the suite is mostly waiting on loopback sockets and subprocesses, and CI has two cores.
+PYTEST_ARGS ?= -n 2
+
 test: lint $(LINTERS)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -22,7 +22,7 @@ import click
 import httpx
 from rich.console import Console
 
-from incident_conformance import export, report, scopes
+from incident_conformance import export, families, report, scopes
 from incident_conformance.context import Options, RunContext
 from incident_conformance.contract import Contract
 from incident_conformance.marks import NAME_PREFIX
@@ -180,7 +180,17 @@ def _list_rules(fmt: str, rules: Any, spec_file: Path | None) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The contract to check against. Default: the packaged openapi.yaml (never the target's).",
 )
-@click.option("--profile", type=click.Choice(["quick", "thorough"]), default="quick", show_default=True)
+@click.option("--profile", type=click.Choice(["quick", "thorough"]), default="quick", show_default=True,
+              help="quick: the always-checked families and a sample of the others, drawn from --seed; "
+              "thorough: every family, with more examples.")  # fmt: skip
+@click.option(
+    "--family",
+    "families",
+    multiple=True,
+    envvar=f"{ENV_PREFIX}_FAMILY",
+    help="Check this family of operations (one of the contract's tags, e.g. 'Catalog'; repeatable) "
+    "instead of the profile's choice.",
+)
 @click.option("--seed", type=int, help="Seed for generated data (printed at the end; default random).")
 @click.option(
     "--rules",
@@ -330,8 +340,14 @@ def run(params: dict[str, Any], rules: Any, console: Console | None = None) -> i
         params.get("schema_max_examples"),
         params.get("schema_max_time"),
         ca_bundle,
+        tuple(params.get("families") or ()),
     )
-    ctx = RunContext(contract, full, viewer, options, creator=creator)
+    try:
+        chosen = families.chosen(contract, options.profile, seed, options.families)
+    except families.UnknownFamily as exc:
+        full.close()
+        raise CannotRun(str(exc)) from None
+    ctx = RunContext(contract, full, viewer, options, creator=creator, families=chosen)
     try:
         answer = _preflight(full, "--api-key", identity)
         skip = _key_check(ctx, rules, answer, bool(params.get("skip_missing_scopes")))
@@ -339,6 +355,7 @@ def run(params: dict[str, Any], rules: Any, console: Console | None = None) -> i
             _preflight(viewer, "--viewer-key", identity)
         if creator is not None:
             _preflight(creator, "--creator-key", identity)
+        ctx.on_mock = scopes.is_mock(full)
         if options.allow_settings_writes:
             ctx.settings = _snapshot(ctx)
     except CannotRun:
@@ -358,6 +375,13 @@ def run(params: dict[str, Any], rules: Any, console: Console | None = None) -> i
     report.print_table(console, outcomes)
     report.print_failures(console, outcomes)
     report.print_summary(console, outcomes, budget.created, ctx.settings, seed)
+    left = sorted(set(contract.families) - chosen)
+    if left:
+        console.print(
+            f"Families checked: {', '.join(sorted(chosen))}; not checked this run: {', '.join(left)} "
+            "(--profile thorough checks every family).",
+            highlight=False,
+        )
     console.print(f"Finished in {seconds:.1f} s with {full.count} requests (plus Schemathesis').")
     if pacer.honoured or pacer.given_back:
         console.print(f"Rate limited by the target: {pacer.summary()}.", highlight=False)

@@ -60,6 +60,7 @@ class Options:
     ca_bundle: str | None = (
         None  # --ca-bundle: the CA certificates that verify the target's (Schemathesis too)
     )
+    families: tuple[str, ...] = ()  # --family: the families (tags) to check; none: the profile's choice
 
     @property
     def thorough(self) -> bool:
@@ -80,6 +81,20 @@ class RunContext:
     creator: Target | None = None  # --creator-key: may create incidents, may not see private ones
     # The scopes --api-key holds: its roles (GET /v1/identity) through x-api-key-roles; None when unknown.
     key_scopes: frozenset[str] | None = None
+    # The families (tags) this run checks (families.chosen); None: every one
+    families: frozenset[str] | None = None
+    on_mock: bool = False  # the target is the project's mock (scopes.is_mock): every write may run
+
+    def checks(self, operation_id: str) -> bool:
+        """Whether this run checks the operation: its family was chosen."""
+        return self.families is None or self.contract.family(operation_id) in self.families
+
+    def may_write(self, operation_id: str) -> bool:
+        """Whether this run may send the operation: a read, or a write on the mock, or a write whose family
+        may be written on any target (not `x-writes-on-mock-only`)."""
+        if self.contract.method(operation_id) == "GET" or self.on_mock:
+            return True
+        return self.contract.family(operation_id) not in self.contract.mock_only_writes
 
     # --- judging answers -------------------------------------------------------------------------------
     def expect_error(

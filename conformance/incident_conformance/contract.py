@@ -54,6 +54,11 @@ class Contract:
         names = [part[1:-1] for part in op.path.split("/") if part.startswith("{") and part.endswith("}")]
         return op.url(**{name: params.get(name, "x") for name in names})
 
+    def by_api_key(self) -> list[str]:
+        """The operations an API key authenticates: all but those naming a security of their own (alert
+        events and heartbeat pings, which an alert source's token authenticates)."""
+        return [op.id for op in self.ops.values() if "security" not in op.raw]
+
     def scopes(self, operation_id: str) -> list[str]:
         return list(self.ops[operation_id].scopes)
 
@@ -68,6 +73,32 @@ class Contract:
 
     def writes(self) -> list[str]:
         return [op.id for op in self.ops.values() if op.method != "GET"]
+
+    # --- families: the contract's tags -------------------------------------------------------------------
+    @cached_property
+    def families(self) -> dict[str, tuple[str, ...]]:
+        """Tag -> the operations it holds (an operation's family is its first tag)."""
+        found: dict[str, list[str]] = {}
+        for op in self.ops.values():
+            found.setdefault(self.family(op.id), []).append(op.id)
+        return {tag: tuple(ops) for tag, ops in found.items()}
+
+    def family(self, operation_id: str) -> str:
+        tags = self.ops[operation_id].raw.get("tags") or ["(untagged)"]
+        return str(tags[0])
+
+    def _tags_marked(self, mark: str) -> frozenset[str]:
+        return frozenset(str(t["name"]) for t in self.spec.get("tags", []) if t.get(mark))
+
+    @cached_property
+    def always_checked(self) -> frozenset[str]:
+        """The families every run checks (`x-always-checked` on their tag)."""
+        return self._tags_marked("x-always-checked")
+
+    @cached_property
+    def mock_only_writes(self) -> frozenset[str]:
+        """The families whose writes run only against the mock (`x-writes-on-mock-only` on their tag)."""
+        return self._tags_marked("x-writes-on-mock-only")
 
     def settings_writes(self) -> list[str]:
         """Writes that change organisation settings (need a scope of SETTINGS_SCOPES)."""

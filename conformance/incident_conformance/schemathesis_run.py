@@ -23,7 +23,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 
 from incident_conformance import schemathesis_hooks
-from incident_conformance.context import CREATE, RunContext
+from incident_conformance.context import CREATE, EDIT, RunContext
 from incident_conformance.contract import Contract
 from incident_conformance.rules import Failure
 from incident_conformance.schemathesis_repro import credential_sent, reproduce, sanitization
@@ -38,6 +38,8 @@ PHASES = (*STATELESS, *STATEFUL)
 # A stateful scenario costs about what one example costs over every operation's unit phases, and one
 # scenario follows few links: run several per example, so SCHEMA-2 meets its floor on a quick profile.
 SCENARIOS_PER_EXAMPLE = 5
+# The writes the suite keeps to what the run made, off the mock: test-mode incidents and its own severities.
+GUARDED_WRITES = frozenset({CREATE, EDIT, SEVERITY_CREATE, SEVERITY_UPDATE, SEVERITY_DELETE})
 PROFILES = {  # examples per operation (and stateful scenarios), steps per stateful scenario
     "quick": {"examples": 6, "steps": 6},
     "thorough": {"examples": 60, "steps": 40},
@@ -104,12 +106,20 @@ def operations(contract: Contract, settings_writes: bool) -> list[str]:
     """The operations Schemathesis is given: every one but the settings writes, unless those are allowed;
     even then only the severities' writes, which the run's hooks aim at severities of its own (the other
     settings writes could change what the organisation had: the RES rules check them on objects they made).
+    Never those an alert source's token authenticates (not the suite's API key).
 
     (CREATE too, which a run left with few creates of --max-creates leaves out.)
     """
     guarded = set(SEVERITY_WRITES) if settings_writes else set()
     left_out = set(contract.settings_writes()) - guarded
+    left_out |= set(contract.ops) - set(contract.by_api_key())  # an alert source's token authenticates these
     return [op for op in contract.ops if op not in left_out]
+
+
+def _unguarded_write(contract: Contract, op: str) -> bool:
+    """A write the settings ledger does not keep to the run's own objects: every write but the incident
+    creates and edits (test mode, counted) and the severity writes (the ledger's)."""
+    return contract.method(op) != "GET" and op not in GUARDED_WRITES
 
 
 def run(ctx: RunContext, phases: tuple[str, ...]) -> SchemaRun:
@@ -126,6 +136,23 @@ def run(ctx: RunContext, phases: tuple[str, ...]) -> SchemaRun:
     if excluded:
         why = "the RES rules check them" if ctx.settings is not None else "no --allow-settings-writes"
         result.notes.append(f"settings writes left out ({why}): {', '.join(excluded)}")
+    unchosen = [op for op in given if not ctx.checks(op)]
+    if unchosen:
+        result.notes.append(f"{len(unchosen)} operations of families this run does not check left out")
+    guarded = [op for op in given if ctx.checks(op) and not ctx.may_write(op)]
+    if guarded:
+        result.notes.append(f"writes that run only against the mock left out: {', '.join(guarded)}")
+    unowned = [
+        op
+        for op in given
+        if ctx.checks(op) and ctx.may_write(op) and not ctx.on_mock and _unguarded_write(ctx.contract, op)
+    ]
+    if unowned:
+        result.notes.append(
+            "writes left out, since off the mock nothing keeps them to objects the run made: "
+            + ", ".join(unowned)
+        )
+    excluded += [*unchosen, *guarded, *unowned]
     reserve = max_examples(ctx) * 3  # generated creates mostly name unknown ids
     if ctx.full.budget.remaining < reserve:
         excluded.append(CREATE)

@@ -45,7 +45,7 @@ from connexion.datastructures import MediaTypeDict
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 
-from incident_contract.document import load_control_spec, load_spec, spec_path
+from incident_contract.document import load_control_spec, load_spec
 from incident_contract.facts import error_types, max_body_bytes
 from incident_mock.domain.settings import DEFAULT_FIXTURES, MockSettings
 from incident_mock.http.admission import Admission
@@ -106,7 +106,9 @@ def create_app(
         lifespan=partial(_lifespan, sandboxes.hub),
     )
     app.add_api(
-        settings.spec_file or spec_path(),
+        load_spec(
+            settings.spec_file
+        ),  # parsed by libyaml once; given a path, Connexion parses it in pure Python
         resolver=resolver,
         strict_validation=True,
         validate_responses=settings.validate_responses,

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 import incident_conformance.checks  # noqa: F401  (registers the rules)
@@ -35,10 +36,10 @@ def switch(contract: Path) -> Iterator[tuple[Switch, str]]:
         yield board, url
 
 
-def run(url: str, contract: Path, tmp_path: Path) -> tuple[dict[str, str], str]:
+def run(url: str, contract: Path, tmp_path: Path, *extra: str) -> tuple[dict[str, str], str]:
     report = tmp_path / "report.json"
     argv = ["--base-url", url, "--api-key", "mock-key-full", "--spec", str(contract), "--rules", "RES-*",
-            "--allow-settings-writes", "--json-report", str(report)]  # fmt: skip
+            "--family", "Widgets", "--allow-settings-writes", "--json-report", str(report), *extra]  # fmt: skip
     result = CliRunner().invoke(cli, argv, catch_exceptions=False)
     statuses = {r["id"]: r["status"] for r in json.loads(report.read_text())["rules"]}
     return statuses, result.output
@@ -71,3 +72,30 @@ def test_a_defect_in_the_declared_resource_fails_its_rule_and_no_other(
     finally:
         board.current = board.base
     assert {rule for rule, status in statuses.items() if status != "passed"} == {breaks}, output
+
+
+def _guarded_contract(directory: Path) -> Path:
+    """The widget contract with the Widgets family marked as written only on the mock."""
+    spec = widget_spec()
+    next(t for t in spec["tags"] if t["name"] == "Widgets")["x-writes-on-mock-only"] = True
+    path = directory / "guarded.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_a_family_written_only_on_the_mock_is_not_written_elsewhere(tmp_path: Path) -> None:
+    """Off the mock (here: a mock whose control plane refuses the question, as another server would), the
+    writing rules leave an `x-writes-on-mock-only` family alone, with a note, and send it no write; on
+    the mock the same run writes it."""
+    contract = _guarded_contract(tmp_path)
+    elsewhere = create_app(spec_file=contract, admin_token="not-given-to-the-suite")
+    with serve(elsewhere) as url:
+        statuses, output = run(url, contract, tmp_path)
+    writes = [e for e in elsewhere.sandboxes.default.journal.entries if e.method != "GET"]
+    assert writes == [], output
+    assert statuses["RES-1"] == "passed" and statuses["RES-2"] != "failed", output
+    on_mock = create_app(spec_file=contract)
+    with serve(on_mock) as url:
+        statuses, output = run(url, contract, tmp_path)
+    assert statuses == dict.fromkeys(RULES, "passed"), output
+    assert [e for e in on_mock.sandboxes.default.journal.entries if e.method == "POST"], output

@@ -17,6 +17,7 @@ conformance prefix, and delete it again; they only ever update or delete what th
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,11 +34,28 @@ Json = dict[str, Any]
 
 
 def plain(contract: Contract, *roles: str) -> list[Resource]:
-    """The declared resources served from their declaration that have all of these operations."""
+    """The declared resources served from their declaration that have all of these operations, on paths
+    with no parent (`/v2/schedules/{schedule_id}/replicas` needs a parent these rules cannot choose)."""
     return [
         r
         for r in declared(contract.spec).values()
-        if r.behaviour is None and all(role in r.operations for role in roles)
+        if r.behaviour is None
+        and all(role in r.operations for role in roles)
+        and not any(_parents(contract, op) for op in r.operations.values())
+    ]
+
+
+def _parents(contract: Contract, op: str) -> list[str]:
+    names = [str(p["name"]) for p in contract.ops[op].parameters if p.get("in") == "path"]
+    return names[:-1] if contract.ops[op].path.endswith("}") else names
+
+
+def checked(ctx: RunContext, *roles: str) -> list[Resource]:
+    """`plain` resources of the families this run checks, whose operations it may send to this target."""
+    return [
+        r
+        for r in plain(ctx.contract, *roles)
+        if all(ctx.checks(r.operations[x]) and ctx.may_write(r.operations[x]) for x in roles)
     ]
 
 
@@ -81,16 +99,23 @@ def _many(exchange: Exchange, key: str) -> list[Json]:
 
 
 def _list(ctx: RunContext, resource: Resource, like: Json | None = None) -> Exchange:
-    """The resource's list. A filter the list requires (the options of one custom field) takes the value
-    `like` holds, or else names an object that existed before the run."""
+    """The resource's list: its largest page, and each required query parameter filled in: with the value
+    `like` holds (the options of one custom field), else a reference with an object that existed before
+    the run, else its example."""
     op = resource.operations["list"]
     params: Json = {}
     for param in ctx.contract.ops[op].parameters:
-        name = param.get("name")
-        if param.get("in") == "query" and param.get("required") and name in resource.filters:
+        name = str(param["name"])
+        if param.get("in") != "query":
+            continue
+        if name == "page_size":
+            params[name] = param.get("schema", {}).get("maximum", 25)
+        elif param.get("required"):
             value = (like or {}).get(name)
-            if value is None and name in resource.references:
-                value = _reference(ctx, resource, name)
+            if value is None:
+                value = (
+                    _reference(ctx, resource, name) if name in resource.references else param.get("example")
+                )
             if value is not None:
                 params[name] = value
     return ctx.full.request("GET", ctx.path(op), params=params or None)
@@ -114,7 +139,24 @@ def _reference(ctx: RunContext, resource: Resource, field_name: str) -> str | No
 
 
 def _body(ctx: RunContext, resource: Resource, role: str, label: str) -> Json | None:
-    """A valid body for a create or update: the required fields, strings prefixed and unique per call."""
+    """A valid body for a create or update: the required fields, strings prefixed and unique per call; on
+    the mock, a body whose required fields cannot all be made so is the operation's documented example
+    (which names the mock's own fixtures), its unique fields made unique."""
+    made = _required_body(ctx, resource, role, label)
+    if made is not None or not ctx.on_mock:
+        return made
+    media = ctx.contract.ops[resource.operations[role]].raw.get("requestBody", {}).get("content", {})
+    example = media.get("application/json", {}).get("example")
+    if not isinstance(example, dict):
+        return None
+    body = copy.deepcopy(example)
+    for key in resource.unique:
+        if isinstance(body.get(key), str):
+            body[key] = prefixed_name(f"{label} {ctx.idempotency_key(resource.name)}", 50)
+    return body
+
+
+def _required_body(ctx: RunContext, resource: Resource, role: str, label: str) -> Json | None:
     op = resource.operations[role]
     schema = ctx.contract.body_schema(op) or {}
     body: Json = {}
@@ -138,8 +180,10 @@ def _body(ctx: RunContext, resource: Resource, role: str, label: str) -> Json | 
     return body
 
 
-def _matches(sent: Json, got: Json) -> bool:
-    return all(got.get(k) == v for k, v in sent.items())
+def _matches(sent: Json, got: Json, resource: Resource | None = None) -> bool:
+    """The answer holds the fields sent (those its schema answers: `assignee_id` may answer as `assignee`)."""
+    answered = set(resource.properties) if resource is not None and resource.properties else None
+    return all(got.get(k) == v for k, v in sent.items() if answered is None or k in answered)
 
 
 class Made:
@@ -201,8 +245,9 @@ def _created(ctx: RunContext, made: Made, label: str) -> Iterator[Finding | Json
                          f"{status} with {resource.one}.id", exchange.describe(), exchange.curl):  # fmt: skip
         yield failure
         return
-    yield from found(expect(_matches(body or {}, obj), f"{resource.name} create", f"the fields sent: {body}",
-                            str(obj)[:300], exchange.curl))  # fmt: skip
+    sent = _matches(body or {}, obj, resource)
+    yield from found(expect(sent, f"{resource.name} create", f"the fields sent: {body}", str(obj)[:300],
+                            exchange.curl))  # fmt: skip
     yield obj
 
 
@@ -217,7 +262,7 @@ def _created(ctx: RunContext, made: Made, label: str) -> Iterator[Finding | Json
     ],
 )
 def listed_show(ctx: RunContext) -> Iterator[Finding]:
-    for resource in plain(ctx.contract, "list", "show"):
+    for resource in checked(ctx, "list", "show"):
         listed = _list(ctx, resource)
         if failure := expect(
             listed.status == 200, f"{resource.name} list", "200", listed.describe(), listed.curl
@@ -242,7 +287,7 @@ def listed_show(ctx: RunContext) -> Iterator[Finding]:
     calls=_calls("create", "show", "list"),
 )
 def created_show_and_list(ctx: RunContext) -> Iterator[Finding]:
-    resources = plain(ctx.contract, "create", "show", "list")
+    resources = checked(ctx, "create", "show", "list")
     if (skipped := _writes(ctx, resources)) is not None:
         yield from skipped
         return
@@ -276,7 +321,7 @@ def created_show_and_list(ctx: RunContext) -> Iterator[Finding]:
     calls=_calls("create", "update", "show"),
 )
 def updates_show(ctx: RunContext) -> Iterator[Finding]:
-    resources = plain(ctx.contract, "create", "update", "show")
+    resources = checked(ctx, "create", "update", "show")
     if (skipped := _writes(ctx, resources)) is not None:
         yield from skipped
         return
@@ -288,12 +333,12 @@ def updates_show(ctx: RunContext) -> Iterator[Finding]:
                 yield Note(f"{resource.name}: nothing to update")
                 continue
             op = resource.operations["update"]
-            answer = ctx.full.request("PUT", ctx.path(op, id=obj["id"]), json_body=body)
+            answer = ctx.full.request(ctx.contract.method(op), ctx.path(op, id=obj["id"]), json_body=body)
             if ctx.settings is not None:
                 ctx.settings.note_exchange(op, answer, obj["id"])
             status = ctx.contract.success_status(op)
             updated = _one(answer, resource.one)
-            ok = answer.status == status and _matches(body, updated)
+            ok = answer.status == status and _matches(body, updated, resource)
             if failure := expect(ok, f"{resource.name} update", f"{status} with {body}"[:300],
                                  answer.describe(), answer.curl):  # fmt: skip
                 yield failure
@@ -313,7 +358,7 @@ def updates_show(ctx: RunContext) -> Iterator[Finding]:
     calls=_calls("create", "delete", "show"),
 )
 def deleted_404(ctx: RunContext) -> Iterator[Finding]:
-    resources = plain(ctx.contract, "create", "delete", "show")
+    resources = checked(ctx, "create", "delete", "show")
     if (skipped := _writes(ctx, resources)) is not None:
         yield from skipped
         return
@@ -336,9 +381,7 @@ def deleted_404(ctx: RunContext) -> Iterator[Finding]:
 
 
 def _filter_checks(ctx: RunContext) -> Iterator[Finding]:
-    for resource in declared(ctx.contract.spec).values():
-        if resource.behaviour is not None or "list" not in resource.operations:
-            continue
+    for resource in checked(ctx, "list"):
         op = resource.operations["list"]
         query = {p["name"] for p in ctx.contract.ops[op].parameters if p.get("in") == "query"}
         for name in resource.filters:
@@ -365,7 +408,7 @@ def _filter_checks(ctx: RunContext) -> Iterator[Finding]:
 )
 def unknown_references(ctx: RunContext) -> Iterator[Finding]:
     yield from _filter_checks(ctx)
-    resources = [r for r in plain(ctx.contract, "create") if r.references]
+    resources = [r for r in checked(ctx, "create") if r.references]
     if not resources or not ctx.options.allow_settings_writes:
         if resources:
             yield Note("creates with unknown references not checked (pass --allow-settings-writes)")

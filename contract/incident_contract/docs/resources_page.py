@@ -20,6 +20,8 @@ FILLS = {
     "now": "the time of the create",
     "touched": "the time of every write",
     "next": "one above the highest held, when the body leaves it out",
+    "actor": "the API key that created it",
+    "version": "1 on create, one more on every update",
 }
 ON_DELETE = {"refuse": "deleting it is refused (422 on id)", "cascade": "deleting it deletes these too"}
 
@@ -55,7 +57,13 @@ def _section(spec: Spec, resource: Resource, all_resources: dict[str, Resource])
     if envelope:
         rows.append(("envelope", envelope))
     if resource.behaviour:
-        rows.append(("behaviour", f"served by the mock's behaviour module {_code(resource.behaviour)}"))
+        kept = "over the engine's table" if resource.storage == "engine" else "which keeps the objects itself"
+        rows.append(
+            ("behaviour", f"served by the mock's behaviour module {_code(resource.behaviour)}, {kept}")
+        )
+    if resource.table != resource.name:
+        shared = f'<a href="#{esc(slug(resource.table))}">{esc(resource.table)}</a>'
+        rows.append(("objects", f"the same objects as {shared}, answered in this schema"))
     if resource.writable:
         rows.append(("written by clients", ", ".join(_code(f) for f in resource.writable)))
     if resource.fills:
@@ -65,6 +73,15 @@ def _section(spec: Spec, resource: Resource, all_resources: dict[str, Resource])
                 "; ".join(f"{_code(f)}: {esc(FILLS[h])}" for f, h in resource.fills.items()),
             )
         )
+    if resource.defaults:
+        rows.append(
+            ("defaults", "; ".join(f"{_code(f)}: {_code(repr(v))}" for f, v in resource.defaults.items()))
+        )
+    for field, embed in resource.embeds.items():
+        held = f'<a href="#{esc(slug(embed.resource))}">{esc(embed.resource)}</a>'
+        rows.append((f"embeds {field}", f"the {held} object {_code(embed.source)} names"))
+    if resource.webhooks:
+        rows.append(("webhooks", "; ".join(f"{esc(c)}: {_code(e)}" for c, e in resource.webhooks.items())))
     rows.append(("order", ", ".join(_code(f) for f in resource.order) or "the order of creation"))
     if resource.unique:
         rows.append(("unique", ", ".join(_code(f) for f in resource.unique) + " (strings ignoring case)"))
@@ -82,7 +99,7 @@ def _section(spec: Spec, resource: Resource, all_resources: dict[str, Resource])
     if resource.pagination:
         rows.append(("pagination", f"{_code('page_size')} and {_code('after')}; {_code('pagination_meta')}"))
     mock = f"fixtures table {_code(resource.fixtures)}"
-    if resource.behaviour is None:
+    if resource.storage == "engine":
         mock += f"; at most {_code(resource.cap)} per sandbox (an option of the mock)"
     rows.append(("mock", mock))
     return _operations(spec, resource) + _rows(rows)
