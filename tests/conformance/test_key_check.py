@@ -236,7 +236,10 @@ def test_scopes_come_from_the_operations_a_rule_calls() -> None:
     schema = REGISTRY["SCHEMA-1"]
     writes = set(CONTRACT.settings_writes())
     assert writes and not writes & set(schema.operations(CONTRACT, False))
-    assert writes <= set(schema.operations(CONTRACT, True))
+    # with settings writes allowed, Schemathesis gets the severities' (its hooks aim them at the run's own
+    # severities); the RES rules check the others on objects they made
+    severities = {"Severities V1#Create", "Severities V1#Update", "Severities V1#Delete"}
+    assert writes & set(schema.operations(CONTRACT, True)) == severities < writes
 
 
 def test_an_identity_without_roles_is_a_warning_not_a_verdict(tmp_path: Path) -> None:
