@@ -107,7 +107,7 @@ def _list(ctx: RunContext, resource: Resource) -> Exchange:
         if name == "page_size":
             params[name] = param.get("schema", {}).get("maximum", 25)
         elif param.get("required"):
-            value = _reference(ctx, resource, name) if name in resource.references else param.get("example")
+            value = reference(ctx, resource, name) if name in resource.references else param.get("example")
             if value is not None:
                 params[name] = value
     return ctx.full.request("GET", ctx.path(op), params=params or None)
@@ -118,7 +118,7 @@ def _show(ctx: RunContext, resource: Resource, object_id: str) -> Exchange:
     return ctx.full.request("GET", ctx.path(op, id=object_id))
 
 
-def _reference(ctx: RunContext, resource: Resource, field_name: str) -> str | None:
+def reference(ctx: RunContext, resource: Resource, field_name: str) -> str | None:
     """An id of an object that existed before the run, for a reference field."""
     target = declared(ctx.contract.spec)[resource.references[field_name].resource]
     if "list" not in target.operations:
@@ -155,7 +155,7 @@ def _required_body(ctx: RunContext, resource: Resource, role: str, label: str) -
     for name in schema.get("required", []):
         prop = resolve(ctx.contract.spec, schema.get("properties", {}).get(name, {}))
         if name in resource.references:
-            value = _reference(ctx, resource, name)
+            value = reference(ctx, resource, name)
             if value is None:
                 return None
             body[name] = value
