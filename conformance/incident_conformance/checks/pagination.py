@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
-from incident_conformance.checks.resources import reference
+from incident_conformance.checks.resources import _reference
 from incident_conformance.context import CREATING, CUSTOM_FIELDS, EDIT, LIST, RunContext
 from incident_conformance.marks import NAME_PREFIX, TEST_MODE
 from incident_conformance.rules import Finding, Level, expect, found, rule
@@ -37,6 +37,9 @@ def base_params(ctx: RunContext, op: str) -> dict[str, Any]:
         fields = ctx.full.request("GET", ctx.path(CUSTOM_FIELDS)).json() or {}
         chosen = [f for f in fields.get("custom_fields", []) if "select" in str(f.get("field_type"))]
         params["custom_field_id"] = (chosen or fields.get("custom_fields") or [{"id": "x"}])[0]["id"]
+    if "incident_id" in ctx.contract.required_query(op):  # a list of one incident's records: any incident
+        listed = ctx.full.request("GET", ctx.path(LIST), params={"page_size": 1}).json() or {}
+        params["incident_id"] = (listed.get("incidents") or [{"id": "x"}])[0]["id"]
     for param in ctx.contract.ops[op].parameters:  # any other: an object that existed, else its example
         name = str(param["name"])
         if param.get("in") == "query" and name in required and name not in params:
@@ -50,7 +53,7 @@ def existing(ctx: RunContext, field: str) -> str | None:
     """An id of an object that existed before the run, of the resource a declared reference `field` names."""
     for resource in declared(ctx.contract.spec).values():
         if field in resource.references:
-            return reference(ctx, resource, field)
+            return _reference(ctx, resource, field)
     return None
 
 
