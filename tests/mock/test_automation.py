@@ -504,3 +504,13 @@ def test_workflow_runs_filter_by_incident_and_creation_date(http: httpx.Client) 
     }
     rest = listed({"page_size": 2, "after": first["pagination_meta"]["after"]})
     assert [r["id"] for r in first["workflow_runs"]] + rest == everything
+
+
+# --- dates a client writes ------------------------------------------------------------------------------
+def test_dates_keep_four_digit_years_and_dates_past_the_calendar_are_refused(http: httpx.Client) -> None:
+    old = {"incident_status": "resolved", "message": "Long ago.", "published_at": "0210-09-23T10:06:28Z"}
+    body = {"status_page_id": PAGE, "name": "Ancient", "idempotency_key": "old-1", "updates": [old]}
+    made = ok(http.post("/v2/status_page_retrospective_incidents", json=body), 201)["status_page_incident"]
+    assert made["published_at"] == "0210-09-23T10:06:28.000000Z"
+    late = window(start_at="9999-12-31T20:00:00Z", end_at="9999-12-31T23:00:00-02:00")  # year 10000 in UTC
+    assert "out of the range" in refused(http.post("/v1/maintenance_windows", json=late), "end_at")

@@ -97,8 +97,9 @@ def test_compiled_check_never_accepts_what_jsonschema_rejects(name: str) -> None
 
 def leaves(schema: dict[str, Any], example: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Paths to every scalar of an example, found by walking it alongside its schema."""
-    if isinstance(example, dict):
-        return [p for k, v in example.items() for p in leaves(schema["properties"][k], v, (*at, k))]
+    if isinstance(example, dict):  # a named property, or an entry of a map (`additionalProperties`)
+        inner = {k: schema.get("properties", {}).get(k, schema.get("additionalProperties")) for k in example}
+        return [p for k, v in example.items() for p in leaves(inner[k], v, (*at, k))]
     if isinstance(example, list):
         return [p for i, v in enumerate(example) for p in leaves(schema["items"], v, (*at, i))]
     return [at]

@@ -11,11 +11,13 @@ import math
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
+from incident_conformance.checks.resources import _reference
 from incident_conformance.context import CREATING, CUSTOM_FIELDS, EDIT, LIST, RunContext
 from incident_conformance.marks import NAME_PREFIX, TEST_MODE
 from incident_conformance.rules import Finding, Level, expect, found, rule
 from incident_conformance.target import Exchange
 from incident_contract.refs import resolve
+from incident_contract.resources import declared
 
 OPTIONS = "Custom Field Options V1#List"
 
@@ -30,14 +32,29 @@ def base_params(ctx: RunContext, op: str) -> dict[str, Any]:
     if op == LIST:
         return {"mode[one_of]": TEST_MODE}
     params: dict[str, Any] = {}
-    if "custom_field_id" in ctx.contract.required_query(op):
+    required = ctx.contract.required_query(op)
+    if "custom_field_id" in required:
         fields = ctx.full.request("GET", ctx.path(CUSTOM_FIELDS)).json() or {}
         chosen = [f for f in fields.get("custom_fields", []) if "select" in str(f.get("field_type"))]
         params["custom_field_id"] = (chosen or fields.get("custom_fields") or [{"id": "x"}])[0]["id"]
     if "incident_id" in ctx.contract.required_query(op):  # a list of one incident's records: any incident
         listed = ctx.full.request("GET", ctx.path(LIST), params={"page_size": 1}).json() or {}
         params["incident_id"] = (listed.get("incidents") or [{"id": "x"}])[0]["id"]
+    for param in ctx.contract.ops[op].parameters:  # any other: an object that existed, else its example
+        name = str(param["name"])
+        if param.get("in") == "query" and name in required and name not in params:
+            value = existing(ctx, name) or param.get("example")
+            if value is not None:
+                params[name] = value
     return params
+
+
+def existing(ctx: RunContext, field: str) -> str | None:
+    """An id of an object that existed before the run, of the resource a declared reference `field` names."""
+    for resource in declared(ctx.contract.spec).values():
+        if field in resource.references:
+            return _reference(ctx, resource, field)
+    return None
 
 
 def page(ctx: RunContext, op: str, **params: Any) -> tuple[Exchange, list[dict[str, Any]], dict[str, Any]]:

@@ -66,12 +66,16 @@ def at(value: str, field: str) -> dt.datetime:
         raise ValidationFailed.invalid(field, "not an RFC 3339 date-time") from None
     if moment.tzinfo is None:
         raise ValidationFailed.invalid(field, "a date-time needs its offset (Z or +hh:mm)")
-    return moment.astimezone(dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:  # 9999-12-31T23:00:00-02:00 is in year 10000
+        raise ValidationFailed.invalid(field, "out of the range of dates (years 1 to 9999, in UTC)") from None
 
 
 def stamp(value: str, field: str) -> str:
-    """A client's date-time, as the contract writes them (UTC, microseconds, Z)."""
-    return timestamp(at(value, field))
+    """A client's date-time, as the contract writes them (UTC, microseconds, Z; a year before 1000 with
+    its four digits, which strftime leaves out)."""
+    return at(value, field).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def now(store: ResourceStore) -> str:
