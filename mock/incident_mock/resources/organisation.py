@@ -24,7 +24,7 @@ from incident_mock.domain.settings import DEFAULT_FIXTURES
 from incident_mock.engine.serving import Handler, serve
 from incident_mock.engine.store import Rules, discard, read_fixtures
 from incident_mock.resources import identity
-from incident_mock.resources.alerts import operations as alerts
+from incident_mock.resources.alerts import alert_operations as alerts
 from incident_mock.resources.incidents import operations as incidents
 from incident_mock.resources.incidents.storage import IncidentStore
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from incident_mock.resources.alerts import alerts, events, routes, sources
+from incident_mock.resources.alerts import alert_events, alert_list, routes, sources
 
 __all__ = ["OPERATIONS"]
 
 OPERATIONS: dict[str, Callable[..., Any]] = {
     **sources.OPERATIONS,
-    **events.OPERATIONS,
-    **alerts.OPERATIONS,
+    **alert_events.OPERATIONS,
+    **alert_list.OPERATIONS,
     **routes.OPERATIONS,
 }
