@@ -20,7 +20,9 @@ from incident_contract.operations import Operation, operations
 __all__ = ["BodyEnum", "Contract", "QueryEnum"]
 
 Json = dict[str, Any]
-SETTINGS_SCOPE = "organisation_settings"
+# the scopes of the writes that change organisation settings: severities, roles, custom fields and
+# their options (organisation_settings.update), incident statuses (incident_lifecycles.update)
+SETTINGS_SCOPES = ("organisation_settings.", "incident_lifecycles.")
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,8 @@ class Contract:
         return self._tags_marked("x-writes-on-mock-only")
 
     def settings_writes(self) -> list[str]:
-        """Writes that change organisation settings (need organisation_settings.update)."""
-        return [op for op in self.writes() if any(s.startswith(SETTINGS_SCOPE) for s in self.scopes(op))]
+        """Writes that change organisation settings (need a scope of SETTINGS_SCOPES)."""
+        return [op for op in self.writes() if any(s.startswith(SETTINGS_SCOPES) for s in self.scopes(op))]
 
     # --- facts -----------------------------------------------------------------------------------------
     @cached_property

@@ -99,13 +99,19 @@ def _config(ctx: RunContext, phases: tuple[str, ...], excluded: list[str]) -> Sc
     })  # fmt: skip
 
 
+SEVERITY_WRITES = (SEVERITY_CREATE, SEVERITY_UPDATE, SEVERITY_DELETE)
+
+
 def operations(contract: Contract, settings_writes: bool) -> list[str]:
-    """The operations Schemathesis is given: every one but the settings writes, unless those are allowed,
-    and those an alert source's token authenticates (not the suite's API key).
+    """The operations Schemathesis is given: every one but the settings writes, unless those are allowed;
+    even then only the severities' writes, which the run's hooks aim at severities of its own (the other
+    settings writes could change what the organisation had: the RES rules check them on objects they made).
+    Never those an alert source's token authenticates (not the suite's API key).
 
     (CREATE too, which a run left with few creates of --max-creates leaves out.)
     """
-    left_out = set() if settings_writes else set(contract.settings_writes())
+    guarded = set(SEVERITY_WRITES) if settings_writes else set()
+    left_out = set(contract.settings_writes()) - guarded
     left_out |= set(contract.ops) - set(contract.by_api_key())  # an alert source's token authenticates these
     return [op for op in contract.ops if op not in left_out]
 
@@ -130,7 +136,8 @@ def run(ctx: RunContext, phases: tuple[str, ...]) -> SchemaRun:
     by_token = [op for op in excluded if op not in ctx.contract.by_api_key()]
     writes = [op for op in excluded if op not in by_token]
     if writes:
-        result.notes.append(f"settings writes left out (no --allow-settings-writes): {', '.join(writes)}")
+        why = "the RES rules check them" if ctx.settings is not None else "no --allow-settings-writes"
+        result.notes.append(f"settings writes left out ({why}): {', '.join(writes)}")
     if by_token:
         result.notes.append(f"left out, authenticated by an alert source's token: {', '.join(by_token)}")
     unchosen = [op for op in given if not ctx.checks(op)]

@@ -79,7 +79,7 @@ def test_every_operation_documents_the_errors_that_can_happen_to_it(spec: dict[s
         rs = op["responses"]
         assert _ref(rs["401"]) == "Unauthorized", opid
         assert ("403" in rs) == bool(op.get("x-rbac-scopes")), opid  # a scope to lack, or none (any key)
-        assert ("404" in rs) == ("{" in path), opid  # an id in the path may name nothing
+        assert ("404" in rs) == ("{" in path), opid  # the path names an object (or its parent) by id
         assert ("400" in rs) == ("requestBody" in op), opid
         for status in ("413", "422", "429"):
             assert status in rs, (opid, status)

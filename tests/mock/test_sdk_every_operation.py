@@ -17,6 +17,7 @@ import inspect
 import pkgutil
 import typing
 from collections.abc import Iterator
+from contextlib import nullcontext
 from types import ModuleType
 from typing import Any
 
@@ -77,6 +78,17 @@ def _placeholder(name: str, hint: Any) -> Any:
 
 ENDPOINTS = _endpoints()
 OPERATIONS = operations(load_spec())
+# operations whose answer the SDK cannot parse, whatever the server sends: the SDK function is called for
+# the request it makes, and the answer is checked without its parser
+SDK_DEPRECATES = {
+    f"{family} V2#{verb}"
+    for family in ("Actions", "Follow-ups")
+    for verb in ("List", "Create", "Show", "Update", "Delete")
+} | {"Follow-ups V2#ConnectExternalIssue"}
+SDK_CANNOT_PARSE = {
+    # its parser wraps response.json() in BytesIO, which raises TypeError for every JSON document
+    "Utilities V1#OpenAPIV3",
+}
 
 
 def _example(op: Operation, name: str) -> Any:
@@ -138,11 +150,23 @@ def test_every_operation_has_an_sdk_endpoint_function() -> None:
 def test_the_sdk_function_gets_the_documented_success_and_parses_it(mock: IncidentMock, opid: str) -> None:
     op = OPERATIONS[opid]
     module = ENDPOINTS[(op.method, op.path)]
+    # the SDK warns on every call of an operation the published API deprecates (Incidents V1 ...), and on
+    # some the published document does not (Actions V2, Follow-ups V2, which the SDK's v3 replaces)
+    warned = (
+        pytest.warns(DeprecationWarning, match="deprecated")
+        if op.raw.get("deprecated") or opid in SDK_DEPRECATES
+        else nullcontext()
+    )
     with mock.sandbox() as sandbox:
         client = AuthenticatedClient(base_url=sandbox.base_url, token=sandbox.keys.full)
         args = _arguments(op, module)
         _source_token(op, sandbox.base_url, sandbox.keys.full, args)
-        with client:
+        with client, warned:
+            if opid in SDK_CANNOT_PARSE:
+                raw = client.get_httpx_client().request(**module._get_kwargs(**args))
+                assert raw.status_code == int(op.success_status), raw.content[:500]
+                assert isinstance(raw.json(), dict)
+                return
             response = module.sync_detailed(client=client, **args)
     assert response.status_code == int(op.success_status), response.content[:500]
     if response.content:

@@ -48,6 +48,9 @@ def source_token(token_param: Sequence[str], authorization: str | None) -> str |
     return None
 
 
+SCOPE_SETS = 4_096  # the role sets whose scopes are remembered at most; past it, they are worked out again
+
+
 class Policy:
     """Decides 401 and 403 for an operation, before anything reads the request body."""
 
@@ -72,6 +75,8 @@ class Policy:
         sandbox, key = found
         scopes = self.scopes.get(key.roles)
         if scopes is None:
+            if len(self.scopes) >= SCOPE_SETS:  # keys made through the API can name any set of roles
+                self.scopes.clear()
             scopes = self.scopes[key.roles] = frozenset().union(
                 *(self.grants.get(r, frozenset()) for r in key.roles)
             )

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from incident_mock.resources.alerts import alert_events, alert_list, routes, sources
+from incident_mock.resources.alerts import alert_events as events
+from incident_mock.resources.alerts import alert_records as alerts
+from incident_mock.resources.alerts import routes, sources
 
 __all__ = ["OPERATIONS"]
 
 OPERATIONS: dict[str, Callable[..., Any]] = {
     **sources.OPERATIONS,
-    **alert_events.OPERATIONS,
-    **alert_list.OPERATIONS,
+    **events.OPERATIONS,
+    **alerts.OPERATIONS,
     **routes.OPERATIONS,
 }

@@ -1,0 +1,358 @@
+"""Escalations V2: escalations follow their path on the sandbox clock; nobody is paged.
+
+At create, the escalation plans its levels from the path (or one level for `user_ids`): when each level
+starts, whom it would page (user targets, and whoever a schedule target's entries put on call at that
+moment) and when the last one ends (`expires_at`). Its status and events are worked out from that plan
+and the sandbox clock whenever it is read: `triggered` until `expires_at`, then `expired`; `cancelled`
+from the cancel action on. The first read that finds an escalation past its end stores it as expired and
+announces the change. Idempotency keys are kept on the escalations themselves, so a key is remembered as
+long as its escalation is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from typing import cast
+
+from incident_mock.domain.errors import ApiError, ValidationFailed
+from incident_mock.domain.records import timestamp
+from incident_mock.engine.context import Ctx, Json, Reply
+from incident_mock.engine.store import ResourceStore
+from incident_mock.resources.incidents.storage import IncidentStore
+from incident_mock.resources.oncall import shifts
+from incident_mock.resources.oncall.oncall_tables import moment, put
+from incident_mock.resources.oncall.schedules import overrides_of
+
+__all__ = ["OPERATIONS"]
+
+DIRECT_LEVEL = dt.timedelta(seconds=300)  # a direct escalation to users: one level this long
+DEFAULT_ACK = 300  # a level with no time_to_ack_seconds
+MAX_DEPTH = 16  # nested branches followed
+PRIORITY = {"name": "High"}
+SHOWN = (
+    "id",
+    "title",
+    "description",
+    "escalation_path_id",
+    "status",
+    "priority",
+    "creator",
+    "related_incidents",
+    "related_alerts",
+    "created_at",
+    "updated_at",
+)
+SLIM_INCIDENT = ("id", "external_id", "name", "reference", "visibility", "status_category", "summary")
+FILTERS = ("escalation_path", "status", "alert", "incident", "idempotency_key", "created_at", "updated_at")
+
+
+# --- the plan -----------------------------------------------------------------------------------------------
+def _targets(store: ResourceStore, targets: Sequence[Json], at: dt.datetime) -> dict[str, list[Json]]:
+    """urgency -> the people the targets name at moment `at` (each once)."""
+    found: dict[str, list[Json]] = {}
+    users = store.table("users")
+    for target in targets:
+        people: list[Json] = []
+        if target.get("type") == "user" and target.get("id") in users:
+            people = [store.answer("users", users[target["id"]])]
+        elif target.get("type") == "schedule":
+            schedule = store.table("schedules").get(target.get("id", ""))
+            if schedule is not None:
+                if target.get("schedule_mode") in ("all_users", "all_users_for_rota"):
+                    rotations = schedule.get("config", {}).get("rotations", [])
+                    people = [u for r in rotations for u in r.get("users", [])]
+                else:
+                    people = [
+                        e["user"] for e in shifts.on_call(schedule, overrides_of(store, schedule["id"]), at)
+                    ]
+        mine = found.setdefault(str(target.get("urgency") or "high"), [])
+        mine += [p for p in people if all(p["id"] != q["id"] for q in mine)]
+    return {urgency: people for urgency, people in found.items() if people}
+
+
+def _walk(
+    store: ResourceStore, nodes: Sequence[Json], at: dt.datetime, levels: list[Json], depth: int
+) -> dt.datetime:
+    for node in nodes:
+        kind = node.get("type")
+        if kind == "level" and isinstance(node.get("level"), dict):
+            level = node["level"]
+            for urgency, people in _targets(store, level.get("targets", []), at).items():
+                levels.append({"at": timestamp(at), "users": people, "urgency": urgency})
+            at += dt.timedelta(seconds=max(0, int(level.get("time_to_ack_seconds") or DEFAULT_ACK)))
+        elif kind == "notify_channel" and isinstance(node.get("notify_channel"), dict):
+            at += dt.timedelta(seconds=max(0, int(node["notify_channel"].get("time_to_ack_seconds") or 0)))
+        elif kind == "delay" and isinstance(node.get("delay"), dict):
+            at += dt.timedelta(seconds=max(0, int(node["delay"].get("delay_seconds") or 0)))
+        elif kind == "if_else" and isinstance(node.get("if_else"), dict) and depth < MAX_DEPTH:
+            at = _walk(store, node["if_else"].get("else_path") or [], at, levels, depth + 1)
+    return at
+
+
+def _plan(store: ResourceStore, body: Json, now: dt.datetime) -> tuple[list[Json], dt.datetime]:
+    levels: list[Json] = []
+    if body.get("escalation_path_id") is not None:
+        path = store.table("escalation_paths").get(body["escalation_path_id"])
+        if path is None:
+            raise ValidationFailed.invalid("escalation_path_id", "no such escalation path")
+        try:
+            end = _walk(store, path.get("path", []), now, levels, 0)
+        except OverflowError:
+            raise ValidationFailed.invalid("escalation_path_id", "the path's levels last too long") from None
+        return levels, end
+    users = store.table("users")
+    ids = body.get("user_ids") or []
+    for i, user_id in enumerate(ids):
+        if user_id not in users:
+            raise ValidationFailed.invalid(f"user_ids[{i}]", "names no user of the organisation")
+    people = [store.answer("users", users[u]) for u in dict.fromkeys(ids)]
+    return [{"at": timestamp(now), "users": people, "urgency": "high"}], now + DIRECT_LEVEL
+
+
+# --- status and answer --------------------------------------------------------------------------------------
+def _events(row: Json, now: dt.datetime) -> list[Json]:
+    if "levels" not in row:  # seeded from fixtures: its history as written there
+        return list(row.get("events", []))
+    created = row["created_at"]
+    events: list[Json] = [{"event": "triggered", "occurred_at": created}]
+    cutoff = now
+    if row["status"] == "cancelled" and row.get("cancelled_at"):
+        cutoff = min(now, moment(row["cancelled_at"], "cancelled_at"))
+    for level in row.get("levels", []):
+        if moment(level["at"], "at") <= cutoff:
+            events.append(
+                {
+                    "event": "notified_users",
+                    "occurred_at": level["at"],
+                    "users": level["users"],
+                    "urgency": level["urgency"],
+                }
+            )
+    if row["status"] == "expired":
+        events.append({"event": "expired", "occurred_at": row["expires_at"]})
+    elif row["status"] == "cancelled" and row.get("cancelled_at"):
+        events.append({"event": "cancelled", "occurred_at": row["cancelled_at"]})
+    return [{"id": f"{row['id']}-{i}", **e} for i, e in enumerate(events)]
+
+
+def _shown(row: Json, now: dt.datetime) -> Json:
+    out = {k: row[k] for k in SHOWN if k in row}
+    out["events"] = _events(row, now)
+    return out
+
+
+def _visibility(store: ResourceStore, row: Json) -> str:
+    incident = row.get("incident_id")
+    return (store.visibility_of(incident) if isinstance(incident, str) else None) or "public"
+
+
+def _settle(ctx: Ctx, rows: Sequence[Json]) -> list[Json]:
+    """The rows as of the sandbox clock: a triggered one past its end is stored as expired, and announced."""
+    store, now = ctx.store, ctx.store.clock.now()
+    out: list[Json] = []
+    for row in rows:
+        if (
+            row.get("status") == "triggered"
+            and row.get("expires_at")
+            and moment(row["expires_at"], "expires_at") <= now
+        ):
+            with store.lock:
+                latest = store.table("escalations").get(row["id"], row)
+                if latest.get("status") == "triggered":
+                    latest = put(
+                        store,
+                        "escalations",
+                        {**latest, "status": "expired", "updated_at": latest["expires_at"]},
+                    )
+                    _status_changed(ctx, latest, "triggered", None)
+            row = latest
+        out.append(row)
+    return out
+
+
+def _status_changed(ctx: Ctx, row: Json, previous: str, actor: Json | None) -> None:
+    if ctx.events is None:
+        return
+    visibility = _visibility(ctx.store, row)
+    event = f"{visibility}_escalation.escalation_status_updated_v1"
+    if visibility == "private":
+        ctx.events.announce(event, {"id": row["id"]})
+        return
+    change: Json = {
+        "escalation": _shown(row, ctx.store.clock.now()),
+        "previous_status": previous,
+        "new_status": row["status"],
+    }
+    if actor is not None:
+        change["actor"] = actor
+    ctx.events.announce(event, change)
+
+
+# --- operations ---------------------------------------------------------------------------------------------
+def _incident(ctx: Ctx, incident_id: str) -> Json:
+    store = cast(IncidentStore, ctx.store)
+    try:
+        record = store.find_incident(incident_id, ctx.private_ok)
+    except ApiError:
+        raise ValidationFailed.invalid("incident_id", "no such incident") from None
+    full = json.loads(store.encoded(record))
+    slim = {k: full[k] for k in SLIM_INCIDENT if k in full}
+    slim["status_category"] = full.get("incident_status", {}).get("category", "active")
+    slim.setdefault("external_id", int(str(full.get("reference", "INC-0")).rsplit("-", 1)[-1] or 0))
+    return slim
+
+
+def _digest(body: Json) -> str:
+    sent = {k: body.get(k) for k in ("title", "escalation_path_id", "user_ids", "incident_id")}
+    return hashlib.sha256(json.dumps(sent, sort_keys=True).encode()).hexdigest()
+
+
+def create(ctx: Ctx, body: Json) -> Reply:
+    store = ctx.store
+    if (body.get("escalation_path_id") is None) == (body.get("user_ids") is None):
+        raise ValidationFailed.invalid(
+            "escalation_path_id", "give exactly one of escalation_path_id and user_ids"
+        )
+    if body.get("user_ids") is not None and not body["user_ids"]:
+        raise ValidationFailed.invalid("user_ids", "must name at least one user")
+    digest = _digest(body)
+    with store.lock:
+        for earlier in store.rows("escalations"):
+            if earlier.get("idempotency_key") == body["idempotency_key"]:
+                if earlier.get("request") != digest:
+                    raise ValidationFailed.invalid(
+                        "idempotency_key", "was used for an escalation with a different request"
+                    )
+                [earlier] = _settle(ctx, [earlier])
+                return (
+                    {"escalation": _shown(earlier, store.clock.now())},
+                    201,
+                    {"Idempotent-Replayed": "true"},
+                )
+        now = store.clock.now()
+        incidents = [_incident(ctx, body["incident_id"])] if body.get("incident_id") else []
+        levels, end = _plan(store, body, now)
+        row: Json = {
+            "id": store.ids.ulid(),
+            "title": body["title"],
+            "description": incidents[0].get("summary", "") if incidents else "",
+            "status": "triggered",
+            "priority": dict(PRIORITY),
+            "creator": {},
+            "related_incidents": incidents,
+            "related_alerts": [],
+            "events": [],  # worked out when read (_events)
+            "idempotency_key": body["idempotency_key"],
+            "request": digest,
+            "levels": levels,
+            "expires_at": timestamp(end),
+            "created_at": timestamp(now),
+            "updated_at": timestamp(now),
+        }
+        if body.get("escalation_path_id") is not None:
+            row["escalation_path_id"] = body["escalation_path_id"]
+        if body.get("user_ids") is not None:
+            row["user_ids"] = list(body["user_ids"])
+        if body.get("incident_id"):
+            row["incident_id"] = body["incident_id"]
+        row = put(store, "escalations", row)
+    if ctx.events is not None:
+        visibility = _visibility(store, row)
+        event = f"{visibility}_escalation.escalation_created_v1"
+        ctx.events.announce(event, {"id": row["id"]} if visibility == "private" else _shown(row, now))
+    [row] = _settle(ctx, [row])  # a path with no levels ends at once
+    return {"escalation": _shown(row, store.clock.now())}, 201
+
+
+def _visible(ctx: Ctx, row: Json) -> bool:
+    return ctx.private_ok or _visibility(ctx.store, row) != "private"
+
+
+def show(ctx: Ctx, id: str) -> Reply:
+    row = ctx.store.get("escalations", id)
+    if not _visible(ctx, row):
+        ctx.store.get("escalations", "")  # answers 404, as for an unknown id
+    [row] = _settle(ctx, [row])
+    return {"escalation": _shown(row, ctx.store.clock.now())}, 200
+
+
+def _filters(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+    found: dict[tuple[str, str], list[str]] = {}
+    for key, value in pairs:
+        if "[" in key and key.endswith("]"):
+            name, op = key[:-1].split("[", 1)
+            if name in FILTERS:
+                found.setdefault((name, op), []).append(value)
+    return found
+
+
+def _keeps(row: Json, filters: dict[tuple[str, str], list[str]]) -> bool:
+    held = {
+        "escalation_path": [row.get("escalation_path_id")],
+        "status": [row.get("status")],
+        "alert": [a.get("id") for a in row.get("related_alerts", [])],
+        "incident": [i.get("id") for i in row.get("related_incidents", [])],
+        "idempotency_key": [row.get("idempotency_key")],
+    }
+    for (name, op), values in filters.items():
+        if name in ("created_at", "updated_at"):
+            mine = moment(row[name], name)
+            bound = moment(values[-1], f"{name}[{op}]")
+            if (op == "gte" and mine < bound) or (op == "lte" and mine > bound):
+                return False
+        elif (op == "one_of" and not set(values) & set(held[name])) or (
+            op == "not_in" and set(values) & set(held[name])
+        ):
+            return False
+    return True
+
+
+def list_(
+    ctx: Ctx, page_size: int, after: str | None = None, query_pairs: Sequence[tuple[str, str]] = ()
+) -> Reply:
+    store = ctx.store
+    filters = _filters(query_pairs)
+    rows = _settle(ctx, [r for r in reversed(store.rows("escalations")) if _visible(ctx, r)])
+    rows = [r for r in rows if _keeps(r, filters)]
+    start = 0
+    if after is not None:
+        ids = [r["id"] for r in rows]
+        if after not in ids:
+            raise ValidationFailed.invalid("after", "unknown cursor")
+        start = ids.index(after) + 1
+    page = rows[start : start + page_size]
+    meta: Json = {"page_size": page_size}
+    if start + page_size < len(rows) and page:
+        meta["after"] = page[-1]["id"]
+    now = store.clock.now()
+    return {"escalations": [_shown(r, now) for r in page], "pagination_meta": meta}, 200
+
+
+def cancel(ctx: Ctx, id: str) -> Reply:
+    store = ctx.store
+    with store.lock:
+        row = store.get("escalations", id)
+        if not _visible(ctx, row):
+            store.get("escalations", "")
+        [row] = _settle(ctx, [row])
+        if row["status"] == "cancelled":
+            return None, 200
+        if row["status"] != "triggered":
+            raise ValidationFailed.invalid("id", f"the escalation is {row['status']} and cannot be cancelled")
+        now = timestamp(store.clock.now())
+        row = put(
+            store, "escalations", {**row, "status": "cancelled", "cancelled_at": now, "updated_at": now}
+        )
+    _status_changed(ctx, row, "triggered", {"api_key": {"id": ctx.key.id, "name": ctx.key.name}})
+    return None, 200
+
+
+OPERATIONS: dict[str, Callable[..., Reply]] = {
+    "Escalations V2#Create": create,
+    "Escalations V2#Show": show,
+    "Escalations V2#List": list_,
+    "Escalations V2#CancelEscalation": cancel,
+}
