@@ -470,3 +470,41 @@ def test_an_expiry_is_announced_once_without_an_actor(frozen: Sandbox, api: http
         ok(escalate(api, "x-2", user_ids=[ADA]), 201)  # a later message: the expiry was not sent twice
         receiver.wait_for("public_escalation.escalation_created_v1", count=2, timeout=30)
         assert receiver.events().count("public_escalation.escalation_status_updated_v1") == 1
+
+
+def test_a_branch_is_answered_with_labelled_conditions_and_an_escalation_takes_its_else_path(
+    api: httpx.Client,
+) -> None:
+    def level(node_id: str, user: str) -> Json:
+        targets = [{"type": "user", "id": user, "urgency": "high"}]
+        return {"id": node_id, "type": "level", "level": {"targets": targets, "time_to_ack_seconds": 60}}
+
+    condition = {
+        "subject": "alert.priority",
+        "operation": "one_of",
+        "param_bindings": [{"array_value": [{"literal": "P1"}]}],
+    }
+    branch = {
+        "conditions": [condition],
+        "then_path": [level("then", ADA)],
+        "else_path": [level("else", GRACE)],
+    }
+    body = {"name": "Branching", "path": [{"id": "split", "type": "if_else", "if_else": branch}]}
+    made = ok(api.post("/v2/escalation_paths", json=body), 201)["escalation_path"]
+    [answered] = made["path"][0]["if_else"]["conditions"]
+    assert answered["subject"] == {"label": "alert.priority", "reference": "alert.priority"}
+    assert answered["operation"] == {"label": "one_of", "value": "one_of"}
+    assert answered["param_bindings"] == [{"array_value": [{"label": "P1", "literal": "P1"}]}]
+    assert (made["kind"], made["team_ids"]) == ("standalone", [])
+    assert ok(api.get(f"/v2/escalation_paths/{made['id']}"))["escalation_path"] == made
+    escalation = ok(escalate(api, "b-1", escalation_path_id=made["id"]), 201)["escalation"]
+    assert [u["id"] for u in escalation["events"][1]["users"]] == [GRACE]
+    renamed = ok(api.put(f"/v2/escalation_paths/{made['id']}", json={**body, "name": "Renamed"}))[
+        "escalation_path"
+    ]
+    assert renamed == {**made, "name": "Renamed"}
+    ok(api.delete(f"/v2/escalation_paths/{made['id']}"), 204)
+    assert api.get(f"/v2/escalation_paths/{made['id']}").status_code == 404
+    assert (
+        ok(api.get(f"/v2/escalations/{escalation['id']}"))["escalation"]["escalation_path_id"] == made["id"]
+    )
