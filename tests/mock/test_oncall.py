@@ -508,3 +508,18 @@ def test_a_branch_is_answered_with_labelled_conditions_and_an_escalation_takes_i
     assert (
         ok(api.get(f"/v2/escalations/{escalation['id']}"))["escalation"]["escalation_path_id"] == made["id"]
     )
+
+
+def test_the_escalation_list_checks_its_filters(api: httpx.Client) -> None:
+    assert error_field(api.get("/v2/escalations", params={"alert[not_in]": ""})) == "alert"
+    assert error_field(api.get("/v2/escalations", params={"status[one_of]": "asleep"})) == "status"
+    assert error_field(api.get("/v2/escalations", params={"status[among]": "triggered"})) == "status"
+    assert (
+        error_field(api.get("/v2/escalations", params={"created_at[gte]": "yesterday"})) == "created_at[gte]"
+    )
+    ok(escalate(api, "f-1", user_ids=[ADA]), 201)
+    since = ok(api.get("/v2/escalations", params={"created_at[gte]": START.isoformat()}))["escalations"]
+    before = ok(api.get("/v2/escalations", params={"created_at[lte]": "2026-01-13T00:00:00Z"}))["escalations"]
+    assert [e["title"] for e in since] == ["Checkout down"]
+    assert [e["status"] for e in before] == ["expired"]  # the fixture's, created on 2026-01-12
+    assert len(ok(api.get("/v2/escalations", params={"status[not_in]": "expired"}))["escalations"]) == 2
