@@ -1,6 +1,7 @@
 """`make bench`: the mock side by side with the Starlette ceiling and Prism, on 127.0.0.1, driven by wrk.
 
-Scenarios: GET /v1/severities; GET /v2/incidents (25 a page) over a 10 000-incident store; POST
+Scenarios: GET /v1/severities; GET /v3/catalog_entries (a page of 25 of one catalog type's 200 entries);
+GET /v2/incidents (25 a page) over a 10 000-incident store; POST
 /v2/incidents with fresh keys; POST replaying one key. Also: start to first 200 per server; then, on
 mocks of their own (bench/limits.py), the mock at its incident cap (100 000, its default: RSS at the cap
 and per incident, a list over the full store, a 500-value and a 1,300-value filter with a concurrent
@@ -31,6 +32,7 @@ from importlib import metadata
 from pathlib import Path
 
 import httpx
+from catalog_page import ENTRIES_PATH, seed_entries
 from limits import at_cap, big_creates, slow_bodies_on
 from loadgen import Result, run_wrk
 from report import Run, merge, wide_name, with_sandboxes
@@ -156,6 +158,9 @@ def bench(opts: argparse.Namespace, run: Run) -> None:
 
         extra: tuple[Server, ...] = (wide,) if wide else ()
         cell("GET /v1/severities", (*servers, *extra), "/v1/severities", "get.lua", [TOKEN])
+        entries = seed_entries(mock.base, TOKEN, opts.catalog_entries)
+        catalog = f"GET /v3/catalog_entries ({entries} of a type)"
+        cell(catalog, (mock, prism), ENTRIES_PATH, "get.lua", [TOKEN])
         stored = seed(mock.base, TOKEN, severity_id, opts.store)
         if wide:
             seed(wide.base, TOKEN, severity_id, opts.store)
@@ -192,6 +197,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--store", type=int, default=10_000, help="incidents in the store for the list run")
+    parser.add_argument(
+        "--catalog-entries",
+        type=int,
+        default=195,
+        help="entries added to the fixtures' Service catalog type (5) for the catalog list run",
+    )
     parser.add_argument(
         "--memory-store",
         type=int,

@@ -20,7 +20,9 @@ from incident_contract.operations import Operation, operations
 __all__ = ["BodyEnum", "Contract", "QueryEnum"]
 
 Json = dict[str, Any]
-SETTINGS_SCOPE = "organisation_settings"
+# the scopes of the writes that change organisation settings: severities, roles, custom fields and
+# their options (organisation_settings.update), incident statuses (incident_lifecycles.update)
+SETTINGS_SCOPES = ("organisation_settings.", "incident_lifecycles.")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,11 @@ class Contract:
         op = self.ops[operation_id]
         names = [part[1:-1] for part in op.path.split("/") if part.startswith("{") and part.endswith("}")]
         return op.url(**{name: params.get(name, "x") for name in names})
+
+    def by_api_key(self) -> list[str]:
+        """The operations an API key authenticates: all but those naming a security of their own (alert
+        events and heartbeat pings, which an alert source's token authenticates)."""
+        return [op.id for op in self.ops.values() if "security" not in op.raw]
 
     def scopes(self, operation_id: str) -> list[str]:
         return list(self.ops[operation_id].scopes)
@@ -94,8 +101,8 @@ class Contract:
         return self._tags_marked("x-writes-on-mock-only")
 
     def settings_writes(self) -> list[str]:
-        """Writes that change organisation settings (need organisation_settings.update)."""
-        return [op for op in self.writes() if any(s.startswith(SETTINGS_SCOPE) for s in self.scopes(op))]
+        """Writes that change organisation settings (need a scope of SETTINGS_SCOPES)."""
+        return [op for op in self.writes() if any(s.startswith(SETTINGS_SCOPES) for s in self.scopes(op))]
 
     # --- facts -----------------------------------------------------------------------------------------
     @cached_property

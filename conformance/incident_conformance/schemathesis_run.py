@@ -99,12 +99,20 @@ def _config(ctx: RunContext, phases: tuple[str, ...], excluded: list[str]) -> Sc
     })  # fmt: skip
 
 
+SEVERITY_WRITES = (SEVERITY_CREATE, SEVERITY_UPDATE, SEVERITY_DELETE)
+
+
 def operations(contract: Contract, settings_writes: bool) -> list[str]:
-    """The operations Schemathesis is given: every one but the settings writes, unless those are allowed.
+    """The operations Schemathesis is given: every one but the settings writes, unless those are allowed;
+    even then only the severities' writes, which the run's hooks aim at severities of its own (the other
+    settings writes could change what the organisation had: the RES rules check them on objects they made).
+    Never those an alert source's token authenticates (not the suite's API key).
 
     (CREATE too, which a run left with few creates of --max-creates leaves out.)
     """
-    left_out = set() if settings_writes else set(contract.settings_writes())
+    guarded = set(SEVERITY_WRITES) if settings_writes else set()
+    left_out = set(contract.settings_writes()) - guarded
+    left_out |= set(contract.ops) - set(contract.by_api_key())  # an alert source's token authenticates these
     return [op for op in contract.ops if op not in left_out]
 
 
@@ -126,7 +134,8 @@ def run(ctx: RunContext, phases: tuple[str, ...]) -> SchemaRun:
     given = operations(ctx.contract, ctx.settings is not None)  # what SCHEMA-* declare they call
     excluded = [op for op in ctx.contract.ops if op not in given]
     if excluded:
-        result.notes.append(f"settings writes left out (no --allow-settings-writes): {', '.join(excluded)}")
+        why = "the RES rules check them" if ctx.settings is not None else "no --allow-settings-writes"
+        result.notes.append(f"settings writes left out ({why}): {', '.join(excluded)}")
     unchosen = [op for op in given if not ctx.checks(op)]
     if unchosen:
         result.notes.append(f"{len(unchosen)} operations of families this run does not check left out")

@@ -28,7 +28,11 @@ rules from it and the docs render it, all from this one reading:
   (a filter on a reference field is 422 for an unknown id);
 - `pagination`: `after` for a paginated list (`page_size`, `after`, and `pagination_meta` in the answer);
 - `cap`: the mock's option bounding how many one organisation holds (`max_rows` when not given);
-- `behaviour`: the resource has a behaviour module in the mock, which serves the operations listed.
+- `behaviour`: the resource has a behaviour module in the mock, which serves the operations listed;
+- `storage`: where its objects live: `engine` (a table of the engine's store, seeded from `fixtures`: the
+  default without a behaviour, and what a behaviour serving its operations over the engine's table
+  declares) or `behaviour` (the behaviour module keeps them itself and seeds itself: the default with
+  one).
 
 The fields a client writes are the properties of the create (or update) operation's body schema. An
 answer holds the schema's properties only (a stored field it lacks, such as `assignee_id`, is not
@@ -53,6 +57,7 @@ Json = dict[str, Any]
 ROLES = ("list", "create", "show", "update", "delete")
 FILLS = ("id", "now", "touched", "next", "actor", "version")
 ON_DELETE = ("refuse", "cascade")
+STORAGE = ("engine", "behaviour")
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,7 @@ class Resource:
     webhooks: dict[str, str] = field(default_factory=dict)  # create | update | delete -> event type
     properties: tuple[str, ...] = ()  # the schema's properties: what an answer holds (none: all)
     blank: Json = field(default_factory=dict)  # required property -> its least value
+    storage: str = "engine"  # engine: a table of the engine's store; behaviour: the behaviour's own
 
     @property
     def label(self) -> str:
@@ -131,6 +137,8 @@ def _check(spec: Spec, name: str, entry: Json, names: set[str]) -> None:
     for name_, embed in entry.get("embeds", {}).items():
         if embed["resource"] not in names or not isinstance(embed.get("from"), str):
             raise ValueError(f"{where}.embeds.{name_}: {embed!r}")
+    if entry.get("storage", "engine") not in STORAGE:
+        raise ValueError(f"{where}.storage: {entry['storage']!r} is not one of {STORAGE}")
     if entry.get("table", name) not in names:
         raise ValueError(f"{where}.table: no resource {entry['table']!r}")
     events = {key[len("/x-webhooks/") :] for key in spec.get("x-webhooks", {})}
@@ -184,6 +192,7 @@ def _read(spec: Spec) -> dict[str, Resource]:
             writable=_writable(spec, ops),
             raw=entry,
             table=entry.get("table", name),
+            storage=entry.get("storage", "behaviour" if entry.get("behaviour") else "engine"),
             defaults=dict(entry.get("defaults", {})),
             embeds={k: Embed(e["from"], e["resource"]) for k, e in entry.get("embeds", {}).items()},
             webhooks=dict(entry.get("webhooks", {})),
@@ -242,5 +251,7 @@ def packaged() -> dict[str, Resource]:
 
 def schema_of(spec: Spec) -> dict[str, str]:
     """fixtures table -> the schema each of its objects must match, for every declared resource the mock
-    seeds from a table of its own (a resource with a behaviour module seeds itself)."""
-    return {r.fixtures: r.schema for r in declared(spec).values() if r.behaviour is None}
+    seeds from a table of its own (a behaviour module keeping its objects itself seeds itself)."""
+    return {
+        r.fixtures: r.schema for r in declared(spec).values() if r.storage == "engine" and r.table == r.name
+    }

@@ -6,7 +6,10 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import httpx
 import pytest
+
+from incident_mock.testing import IncidentMock
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
@@ -103,3 +106,18 @@ def test_a_process_trees_cpu_time_is_read_from_proc(bench, monkeypatch: pytest.M
         pass
     assert servers.tree_cpu_s(os.getpid()) - before >= 0.03
     sys.modules.pop("servers", None)
+
+
+def test_the_catalog_cell_fills_a_catalog_type_and_counts_it(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.syspath_prepend(str(BENCH))
+    import catalog_page
+
+    try:
+        with IncidentMock() as mock, mock.sandbox() as sandbox:
+            assert catalog_page.seed_entries(sandbox.base_url, sandbox.keys.full, 30) == 35
+            headers = {"Authorization": f"Bearer {sandbox.keys.full}"}
+            page = httpx.get(sandbox.base_url + catalog_page.ENTRIES_PATH, headers=headers).json()
+        assert len(page["catalog_entries"]) == 25
+        assert page["pagination_meta"]["after"] == page["catalog_entries"][-1]["id"]
+    finally:
+        sys.modules.pop("catalog_page", None)

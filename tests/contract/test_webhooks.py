@@ -13,7 +13,7 @@ EVENTS = events(SPEC)
 
 
 def test_the_five_incident_events_are_described() -> None:
-    assert sorted(e for e in EVENTS if "incident.incident_" in e) == [
+    assert sorted(e for e in EVENTS if "_incident.incident_" in e) == [
         "private_incident.incident_created_v2",
         "private_incident.incident_updated_v2",
         "public_incident.incident_created_v2",
@@ -32,12 +32,28 @@ def test_each_message_schema_accepts_its_example_and_names_its_event(name: str) 
     assert not payload_validator(SPEC, name).is_valid(wrong)
 
 
-@pytest.mark.parametrize("name", [n for n in sorted(EVENTS) if n.startswith("private_")])
+# a private incident's membership events name the incident and the user, not one object
+MEMBERSHIP_EVENTS = {"private_incident.membership_granted_v1", "private_incident.membership_revoked_v1"}
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in sorted(EVENTS) if n.startswith("private_") and n not in MEMBERSHIP_EVENTS]
+)
 def test_a_private_event_carries_the_id_and_nothing_else(name: str) -> None:
     check = payload_validator(SPEC, name)
     assert check.is_valid({"event_type": name, name: {"id": "01JGZ"}})
     assert not check.is_valid({"event_type": name, name: {"id": "01JGZ", "name": "Database down"}})
     assert EVENTS[name].private
+
+
+@pytest.mark.parametrize("name", sorted(MEMBERSHIP_EVENTS))
+def test_a_membership_event_carries_ids_and_nothing_else(name: str) -> None:
+    check = payload_validator(SPEC, name)
+    assert check.is_valid({"event_type": name, name: {"incident_id": "01JGZ", "user_id": "01JGZU"}})
+    assert not check.is_valid(
+        {"event_type": name, name: {"incident_id": "01JGZ", "user_id": "01JGZU", "name": "Ada"}}
+    )
+    assert not check.is_valid({"event_type": name, name: {"incident_id": "01JGZ"}})
 
 
 def test_the_delivery_promises_are_machine_readable() -> None:

@@ -22,3 +22,11 @@ PAYMENTS, PLATFORM = "01JGZ0PT00000000000PAYMENT", "01JGZ0PT0000000000PLATF0RM"
 LEAD, REPORTER = "01JGZ0R0LE000000000000LEAD", "01JGZ0R0LE0000000000REP0RT"
 GRACE = "01JGZ0VSER0000000000GRACE0"
 SEEDED_INCIDENT = "01JGZ1NC000000000000000042"  # Major, Investigating, Payments, lead Ada
+# what a user of a sandbox's own users table holds besides its id and name (UserWithRolesV2)
+SEATLESS = {
+    "role": "responder",
+    "base_role": {"id": "01JGZ0PERM000000000RESP0ND", "name": "Responder", "slug": "responder"},
+    "custom_roles": [],
+    "seats": {"on_call": "none", "response": "none"},
+    "is_active": True,
+}

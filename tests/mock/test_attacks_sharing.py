@@ -31,6 +31,7 @@ from incident_mock.domain.limits import Limits
 from incident_mock.domain.settings import MockSettings
 from incident_mock.testing import IncidentMock
 from tests.mock.conftest import FULL, incident_body
+from tests.mock.seed import SEATLESS
 from tests.servers import serve
 
 ADMIN = "root-token-for-tests"
@@ -124,7 +125,7 @@ def test_a_journal_flood_leaves_every_other_sandbox_its_floor(http: httpx.Client
 # --- text and incidents ---------------------------------------------------------------------------------
 
 TEXT = Limits(max_sandboxes=8, max_text_bytes=4 * 1024 * 1024)  # each sandbox's floor: 512 KiB
-BIG_FIXTURES = {"users": [{"id": f"U{n}", "name": "n" * 4_000, "role": "responder"} for n in range(200)]}
+BIG_FIXTURES = {"users": [{"id": f"U{n}", "name": "n" * 4_000, **SEATLESS} for n in range(200)]}
 
 
 @pytest.mark.parametrize("limits", [TEXT])

@@ -29,6 +29,7 @@ from incident_mock.kit import sandboxes as sandboxes_module
 from incident_mock.kit.sandboxes import Sandboxes
 from incident_mock.server import MockServer
 from tests.mock.conftest import FULL, incident_body
+from tests.mock.seed import SEATLESS
 
 
 @pytest.fixture(scope="module")
@@ -354,7 +355,7 @@ def test_deleting_a_sandbox_gives_back_everything_it_held() -> None:
     before = (sandboxes.totals.incidents, sandboxes.totals.text, sandboxes.budget.used)
     custom = {
         "severities": [{**SEV1, "description": "d" * 5_000}],
-        "users": [{"id": "U", "name": "u" * 5_000, "role": "responder"}],
+        "users": [{"id": "U", "name": "u" * 5_000, **SEATLESS}],
     }
     sandbox = sandboxes.create(custom)
     key = sandbox.keys[0]
@@ -375,9 +376,7 @@ def test_deleting_a_sandbox_gives_back_everything_it_held() -> None:
 
 def test_the_text_budget_counts_every_sandbox_and_its_own_fixtures() -> None:
     sandboxes = registry(max_text_bytes=60_000)
-    big = {
-        "users": [{"id": f"U{n}", "name": "n" * 4_000, "role": "responder"} for n in range(5)]
-    }  # about 20 KB held
+    big = {"users": [{"id": f"U{n}", "name": "n" * 4_000, **SEATLESS} for n in range(5)]}  # about 20 KB held
     sandboxes.create(big)
     sandboxes.create(big)
     with pytest.raises(Exception, match="max_text_bytes") as refused:

@@ -17,9 +17,11 @@ import inspect
 import pkgutil
 import typing
 from collections.abc import Iterator
+from contextlib import nullcontext
 from types import ModuleType
 from typing import Any
 
+import httpx
 import incident_io.api
 import pytest
 from incident_io import AuthenticatedClient
@@ -76,6 +78,12 @@ def _placeholder(name: str, hint: Any) -> Any:
 
 ENDPOINTS = _endpoints()
 OPERATIONS = operations(load_spec())
+# operations whose answer the SDK cannot parse, whatever the server sends: the SDK function is called for
+# the request it makes, and the answer is checked without its parser
+SDK_CANNOT_PARSE = {
+    # its parser wraps response.json() in BytesIO, which raises TypeError for every JSON document
+    "Utilities V1#OpenAPIV3",
+}
 
 
 def _example(op: Operation, name: str) -> Any:
@@ -111,6 +119,16 @@ def _arguments(op: Operation, module: ModuleType) -> Json:
     return args
 
 
+def _source_token(op: Operation, base_url: str, key: str, args: Json) -> None:
+    """An operation authenticated by an alert source's token (not an API key) gets that source's token, as
+    the sandbox answers it, in its `token` parameter."""
+    if not any("alertSourceToken" in s for s in op.raw.get("security", [])):
+        return
+    source_id = args["alert_source_config_id"]
+    shown = httpx.get(f"{base_url}/v2/alert_sources/{source_id}", headers={"Authorization": f"Bearer {key}"})
+    args["token"] = shown.json()["alert_source"]["secret_token"]
+
+
 @pytest.fixture(scope="module")
 def mock(live_server: str) -> Iterator[IncidentMock]:
     with IncidentMock.connect(live_server) as connected:
@@ -127,10 +145,21 @@ def test_every_operation_has_an_sdk_endpoint_function() -> None:
 def test_the_sdk_function_gets_the_documented_success_and_parses_it(mock: IncidentMock, opid: str) -> None:
     op = OPERATIONS[opid]
     module = ENDPOINTS[(op.method, op.path)]
+    # the SDK warns on every call of an operation the published API deprecates (Incidents V1 ...)
+    warned = (
+        pytest.warns(DeprecationWarning, match="deprecated") if op.raw.get("deprecated") else nullcontext()
+    )
     with mock.sandbox() as sandbox:
         client = AuthenticatedClient(base_url=sandbox.base_url, token=sandbox.keys.full)
-        with client:
-            response = module.sync_detailed(client=client, **_arguments(op, module))
+        args = _arguments(op, module)
+        _source_token(op, sandbox.base_url, sandbox.keys.full, args)
+        with client, warned:
+            if opid in SDK_CANNOT_PARSE:
+                raw = client.get_httpx_client().request(**module._get_kwargs(**args))
+                assert raw.status_code == int(op.success_status), raw.content[:500]
+                assert isinstance(raw.json(), dict)
+                return
+            response = module.sync_detailed(client=client, **args)
     assert response.status_code == int(op.success_status), response.content[:500]
     if response.content:
         assert response.parsed is not None and not isinstance(response.parsed, ErrorResponse)

@@ -34,6 +34,9 @@ def base_params(ctx: RunContext, op: str) -> dict[str, Any]:
         fields = ctx.full.request("GET", ctx.path(CUSTOM_FIELDS)).json() or {}
         chosen = [f for f in fields.get("custom_fields", []) if "select" in str(f.get("field_type"))]
         params["custom_field_id"] = (chosen or fields.get("custom_fields") or [{"id": "x"}])[0]["id"]
+    if "incident_id" in ctx.contract.required_query(op):  # a list of one incident's records: any incident
+        listed = ctx.full.request("GET", ctx.path(LIST), params={"page_size": 1}).json() or {}
+        params["incident_id"] = (listed.get("incidents") or [{"id": "x"}])[0]["id"]
     return params
 
 

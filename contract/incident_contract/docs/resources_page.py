@@ -57,7 +57,10 @@ def _section(spec: Spec, resource: Resource, all_resources: dict[str, Resource])
     if envelope:
         rows.append(("envelope", envelope))
     if resource.behaviour:
-        rows.append(("behaviour", f"served by the mock's behaviour module {_code(resource.behaviour)}"))
+        kept = "over the engine's table" if resource.storage == "engine" else "which keeps the objects itself"
+        rows.append(
+            ("behaviour", f"served by the mock's behaviour module {_code(resource.behaviour)}, {kept}")
+        )
     if resource.table != resource.name:
         shared = f'<a href="#{esc(slug(resource.table))}">{esc(resource.table)}</a>'
         rows.append(("objects", f"the same objects as {shared}, answered in this schema"))
@@ -96,7 +99,7 @@ def _section(spec: Spec, resource: Resource, all_resources: dict[str, Resource])
     if resource.pagination:
         rows.append(("pagination", f"{_code('page_size')} and {_code('after')}; {_code('pagination_meta')}"))
     mock = f"fixtures table {_code(resource.fixtures)}"
-    if resource.behaviour is None:
+    if resource.storage == "engine":
         mock += f"; at most {_code(resource.cap)} per sandbox (an option of the mock)"
     rows.append(("mock", mock))
     return _operations(spec, resource) + _rows(rows)

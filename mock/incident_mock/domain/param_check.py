@@ -26,6 +26,7 @@ __all__ = ["ParamCheck"]
 
 Json = dict[str, Any]
 DIGITS = re.compile(r"-?[0-9]{1,4000}")  # ASCII digits only: int() would also take " 5", "1_0" and "\u0663"
+BOOLEANS = {"true": True, "false": False}  # a boolean in a query, as clients write it (the SDK: httpx)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,8 @@ class ParamCheck:
     integer: bool  # the schema's type is integer: a value of digits is checked (and handed on) as an int
     fast: jsonschema_rs.Draft4Validator
     slow: Draft4Validator
+    boolean: bool = False  # the schema's type is boolean: `true` and `false` are handed on as booleans
+    array: bool = False  # the schema's type is array: every value of the parameter (`a=1&a=2`), as a list
 
     @classmethod
     def of(cls, param: Json) -> ParamCheck:
@@ -48,11 +51,20 @@ class ParamCheck:
             schema.get("type") == "integer",
             jsonschema_rs.Draft4Validator(schema, validate_formats=False),
             Draft4Validator(schema),
+            schema.get("type") == "boolean",
+            schema.get("type") == "array",
         )
 
-    def __call__(self, raw: str) -> Any:
-        """The value as its schema's type, or ValidationFailed naming the parameter."""
-        value: Any = int(raw) if self.integer and DIGITS.fullmatch(raw) else raw
+    def __call__(self, raw: str | list[str]) -> Any:
+        """The value as its schema's type, or ValidationFailed naming the parameter. An array parameter
+        takes the list of its values (repeated in the query), each checked by the items' schema."""
+        value: Any
+        if isinstance(raw, list):
+            value = raw
+        elif self.boolean:
+            value = BOOLEANS.get(raw, raw)
+        else:
+            value = int(raw) if self.integer and DIGITS.fullmatch(raw) else raw
         try:
             if self.fast.is_valid(value):
                 return value

@@ -26,6 +26,8 @@ class ApiKey:
     token: str
     name: str
     roles: tuple[str, ...]
+    # a token a rotation replaced: refused from this moment on (the sandbox's clock); None: no end
+    expires_at: dt.datetime | None = None
 
 
 @dataclass(slots=True)

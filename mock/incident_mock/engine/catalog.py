@@ -41,7 +41,7 @@ def _table(rows: list[Json]) -> dict[str, Json]:
 
 
 def _default_tables() -> dict[str, str]:
-    return {r.name: r.fixtures for r in packaged().values() if r.behaviour is None}
+    return {r.name: r.fixtures for r in packaged().values() if r.storage == "engine" and r.table == r.name}
 
 
 @dataclass(frozen=True)

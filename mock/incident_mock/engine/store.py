@@ -18,7 +18,7 @@ import copy
 import datetime as dt
 import hmac
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -43,9 +43,16 @@ from incident_mock.domain.records import ApiKey, timestamp
 from incident_mock.domain.settings import DEFAULT_FIXTURES
 from incident_mock.engine.catalog import Catalog, find
 
-__all__ = ["DEFAULT_FIXTURES", "ResourceStore", "Rules", "discard", "read_fixtures"]
+__all__ = ["DEFAULT_FIXTURES", "KeysChanged", "ResourceStore", "Rules", "discard", "read_fixtures"]
 
 Json = dict[str, Any]
+KeysChanged = Callable[[Sequence[ApiKey], Sequence[ApiKey]], None]  # (keys removed, keys added)
+
+
+def _unheard(removed: Sequence[ApiKey], added: Sequence[ApiKey]) -> None:
+    """Nobody indexes this store's tokens (a store built alone, as tests and tools do)."""
+
+
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -88,8 +95,11 @@ class ResourceStore:
         self.ids = ids or Ids(None, self.clock)  # generated ids (seeded: reproducible)
         self.limits = limits
         self.keys = [ApiKey(k["id"], k["token"], k["name"], tuple(k["roles"])) for k in fixtures["api_keys"]]
+        self.tokens = {k.token: k for k in self.keys}
+        self.key_details: dict[str, Json] = {}  # key id -> what API Keys V1 answers besides roles and name
+        self.on_keys: KeysChanged = _unheard  # who indexes the tokens (the sandboxes) hears of every change
         tables = {
-            r.name: r.fixtures for r in self.resources.values() if r.behaviour is None and r.table == r.name
+            r.name: r.fixtures for r in self.resources.values() if r.storage == "engine" and r.table == r.name
         }
         self.orders = {r.name: itemgetter(*r.order) for r in self.resources.values() if r.order}
         # the tables, and the bytes of the strings clients wrote into them (limits.text_bytes): built once
@@ -106,6 +116,33 @@ class ResourceStore:
             if hmac.compare_digest(key.token.encode(), token.encode()):
                 found = key
         return found
+
+    def held(self, token: str) -> ApiKey | None:
+        """The key this store holds for a token already matched in constant time (the sandboxes' index),
+        or None: the key was deleted, or its token was rotated out and its grace period is over."""
+        key = self.tokens.get(token)
+        if key is not None and key.expires_at is not None and self.clock.now() >= key.expires_at:
+            return None
+        return key
+
+    def change_keys(self, removed: Sequence[ApiKey], added: Sequence[ApiKey], text: int = 0) -> None:
+        """Take keys out and put keys in, in one step (a rotation does both), holding `text` more bytes of
+        the text budget (or fewer, when negative); rotated-out tokens whose grace period is over go too.
+        `on_keys` hears of it, so a new token authenticates, and a removed one is refused, at once."""
+        with self.lock:
+            self._hold(text)
+            now = self.clock.now()
+            out = set(removed) | {k for k in self.keys if k.expires_at is not None and now >= k.expires_at}
+            pending, kept = list(added), []
+            for key in self.keys:  # a key changed keeps its place (a list of keys stays in creation order)
+                if key not in out:
+                    kept.append(key)
+                elif (same := next((a for a in pending if a.id == key.id), None)) is not None:
+                    pending.remove(same)
+                    kept.append(same)
+            self.keys = kept + pending
+            self.tokens = {k.token: k for k in self.keys}
+            self.on_keys(list(out), list(added))
 
     # --- budget ------------------------------------------------------------------------------------
     def _hold(self, more: int) -> None:
@@ -205,6 +242,21 @@ class ResourceStore:
         more = start + page_size < len(rows)
         return page, (page[-1]["id"] if more and page else None)
 
+    def put(self, name: str, row: Json) -> Json:
+        """Store an object a behaviour module built whole, replacing the one with its id (fields the server
+        computes, such as a secret's `last_four_chars`). The module has checked it; the cap and the text
+        budget apply as to any write."""
+        resource = self.resources[name]
+        with self.lock:
+            table = self.table(name)
+            current = table.get(row["id"])
+            cap = getattr(self.limits, resource.cap)
+            if current is None and len(table) >= cap:
+                raise capacity_reached(resource.label, resource.cap, cap)
+            self._hold(self.weight(resource, row) - (self.weight(resource, current) if current else 0))
+            self.catalog = self.catalog.with_table(resource.table, {**table, row["id"]: row})
+            return row
+
     def create(
         self, name: str, body: Json, *, actor: Json | None = None, fixed: Mapping[str, Any] | None = None
     ) -> Json:
@@ -224,6 +276,21 @@ class ResourceStore:
         """Update an object: the body's fields replace, every field it leaves out keeps its value."""
         return self._save(self.resources[name], body, object_id, actor, fixed or {})
 
+    def amend(self, name: str, object_id: str, fields: Mapping[str, Any]) -> Json:
+        """Set fields a behaviour works out itself (no client writes them: a completion time, a linked
+        issue) on an object, a None value removing the field, and answer the object. Their strings count
+        against the text budget; a behaviour clears them before deleting the object, to give them back."""
+        with self.lock:
+            current = self.get(name, object_id)
+            saved = {k: v for k, v in {**current, **fields}.items() if v is not None}
+            self._hold(
+                text_bytes(*(saved.get(k) for k in fields)) - text_bytes(*(current.get(k) for k in fields))
+            )
+            self.catalog = self.catalog.with_table(
+                self.resources[name].table, {**self.table(name), object_id: saved}
+            )
+            return saved
+
     def delete(self, name: str, object_id: str, fixed: Mapping[str, Any] | None = None) -> Json:
         """Delete an object and answer it; what refers to it is refused (422 on `id`) or deleted with it, as
         declared."""
@@ -236,7 +303,7 @@ class ResourceStore:
                 if other.references[key].on_delete == "refuse":
                     if self.uses(other.name, key, object_id):
                         raise ValidationFailed.invalid("id", f"{other.label} still use this {resource.kind}")
-                elif other.behaviour is None and other.table not in changed:  # cascade
+                elif other.storage == "engine" and other.table not in changed:  # cascade
                     kept = {k: v for k, v in self.table(other.name).items() if v.get(key) != object_id}
                     freed += sum(self.weight(other, v) for v in self.table(other.name).values()) - sum(
                         self.weight(other, v) for v in kept.values()

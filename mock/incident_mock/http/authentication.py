@@ -8,6 +8,10 @@ info function would need a dotted path and which answers in its own 401 shape) a
 goes into the request state, with the sandbox its token belongs to. Scopes are not checked here: for
 `http` bearer schemes Connexion passes no scopes at all, so `Admission`, the next stage, checks
 `x-rbac-scopes`.
+
+An operation whose `security` names a scheme flagged `x-alert-source-token` (alert events, heartbeat pings)
+authenticates by the token of the alert source its path names instead (`Policy.authenticate_source`): the
+caller is then that source, in the sandbox holding it, with no scopes.
 """
 
 from __future__ import annotations
@@ -32,9 +36,22 @@ class BearerAuthentication(AbstractSecurityHandler):  # type: ignore[misc]
         self.policy, self.sandboxes = policy, sandboxes
 
     def get_fn(self, security_scheme: Any, required_scopes: Any) -> Callable[[ConnexionRequest], Any]:
+        if security_scheme.get("x-alert-source-token"):
+            return self.by_source
+
         def verify(request: ConnexionRequest) -> dict[str, Any]:
             caller = self.policy.authenticate(self.sandboxes, request.headers.get("authorization"))
             request_state(request.scope).caller = caller
             return {"sub": caller.key.name}
 
         return verify
+
+    def by_source(self, request: ConnexionRequest) -> dict[str, Any]:
+        caller = self.policy.authenticate_source(
+            self.sandboxes,
+            str(request.scope.get("path_params", {}).get("alert_source_config_id", "")),
+            request.query_params.getlist("token"),
+            request.headers.get("authorization"),
+        )
+        request_state(request.scope).caller = caller
+        return {"sub": caller.key.name}

@@ -68,6 +68,7 @@ def check_query(plan: QueryPlan, scope: Scope, state: RequestState, max_pairs: i
     Connexion's own parser raises on brackets deeper than the schema (`status[one_of][x]=y`), so malformed
     keys are refused before anything asks it. deepObject values are left to the handler."""
     first: dict[str, str] = {}
+    every: dict[str, list[str]] = {}  # an array parameter's values, in order
     try:
         pairs = split(scope.get("query_string", b"").decode("latin-1"), max_pairs)
     except QueryError as exc:
@@ -79,6 +80,7 @@ def check_query(plan: QueryPlan, scope: Scope, state: RequestState, max_pairs: i
         except QueryError:
             raise ValidationFailed.invalid(key, "unknown query parameter") from None
         first.setdefault(name, sent)
+        every.setdefault(name, []).append(sent)
     path = scope.get("path_params", {})
     query = state.query
     for check in plan.checks:
@@ -90,7 +92,7 @@ def check_query(plan: QueryPlan, scope: Scope, state: RequestState, max_pairs: i
                 )
             continue
         if check.where == "query":  # what Dispatch hands the handler, coerced to the schema's type
-            query[check.name] = check(value)
+            query[check.name] = check(every[check.name] if check.array else value)
         else:
             check(value)
 

@@ -33,10 +33,11 @@ generators of `Sandboxes`, seeded from the mock's seed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from hmac import compare_digest
 from pathlib import Path
@@ -250,7 +251,8 @@ class Sandboxes:
             return None
         if self._lapsed(hit[0]):
             return None
-        return hit[0], hit[1]
+        key = hit[0].store.held(token)  # deleted, or rotated out past its grace period: None
+        return None if key is None else (hit[0], key)
 
     def expired_token(self, token: str) -> str | None:
         """The id of the reclaimed sandbox a token belonged to (an idle one), or None."""
@@ -297,15 +299,25 @@ class Sandboxes:
         return found
 
     def _index(self, sandbox: SandboxState) -> None:
-        for key in sandbox.keys:
-            digest = token_digest(key.token)
-            self.by_digest[digest] = (sandbox, key, digest)
+        self._rekey(sandbox, (), sandbox.keys)
         self.by_control[token_digest(sandbox.control_token)] = sandbox
+        # keys created, rotated or deleted through the API (API Keys V1) change the index at once
+        sandbox.key_listener = functools.partial(self._rekey, sandbox)
 
     def _unindex(self, sandbox: SandboxState) -> None:
-        for key in sandbox.keys:
-            self.by_digest.pop(token_digest(key.token), None)
+        sandbox.key_listener = None
+        self._rekey(sandbox, sandbox.keys, ())
         self.by_control.pop(token_digest(sandbox.control_token), None)
+
+    def _rekey(self, sandbox: SandboxState, removed: Iterable[ApiKey], added: Iterable[ApiKey]) -> None:
+        for key in removed:
+            digest = token_digest(key.token)
+            hit = self.by_digest.get(digest)
+            if hit is not None and hit[0] is sandbox:
+                del self.by_digest[digest]
+        for key in added:
+            digest = token_digest(key.token)
+            self.by_digest[digest] = (sandbox, key, digest)
 
     # --- the control plane's operations ------------------------------------------------------------
     def get(self, sandbox_id: str) -> SandboxState:

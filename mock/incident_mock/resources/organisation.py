@@ -1,7 +1,8 @@
 """The organisation a sandbox holds: the engine's store with the behaviour modules plugged in, and what
 serves the contract's operations.
 
-`Store` is the engine's `ResourceStore` extended by the incidents' behaviour (incidents/storage.py);
+`Store` is the engine's `ResourceStore` extended by the settings' rules (settings_rules.py) and the incidents'
+behaviour (incidents/storage.py);
 `BEHAVIOURS` names each behaviour module's `OPERATIONS`; `served` answers operationId -> handler for a
 contract, the declared resources served by the engine (engine/serving.py) and the rest by the behaviour
 modules, refusing a contract they do not cover exactly. `StoreHolder` keeps one sandbox's current store.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import copy
 import functools
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,23 +21,61 @@ from incident_contract.document import load_spec, spec_path
 from incident_mock.domain.clock import Clock
 from incident_mock.domain.ids import Ids
 from incident_mock.domain.limits import DEFAULTS, Account, Limits
+from incident_mock.domain.records import ApiKey
 from incident_mock.domain.settings import DEFAULT_FIXTURES
 from incident_mock.engine.serving import Handler, serve
-from incident_mock.engine.store import Rules, discard, read_fixtures
-from incident_mock.resources import identity, oncall
+from incident_mock.engine.store import KeysChanged, Rules, discard, read_fixtures
+from incident_mock.resources import (
+    actions,
+    attachments,
+    automation,
+    follow_ups,
+    identity,
+    memberships,
+    oncall,
+    people,
+)
+from incident_mock.resources.alerts import operations as alerts
 from incident_mock.resources.incidents import operations as incidents
 from incident_mock.resources.incidents.storage import IncidentStore
+from incident_mock.resources.service_catalog import handlers as catalog
+from incident_mock.resources.settings_rules import SettingsStore
 
-__all__ = ["BEHAVIOURS", "DEFAULT_FIXTURES", "HANDLERS", "Rules", "Store", "StoreHolder", "served"]
+__all__ = [
+    "ANNOUNCED",
+    "BEHAVIOURS",
+    "DEFAULT_FIXTURES",
+    "HANDLERS",
+    "Rules",
+    "Store",
+    "StoreHolder",
+    "served",
+]
 
 Json = dict[str, Any]
-Store = IncidentStore
+
+
+class Store(SettingsStore, IncidentStore):
+    """The engine's store with the settings' rules (settings_rules.py) and incidents (incidents/storage.py)"""
+
+
 # behaviour module -> the operations it serves (the name a declaration's `behaviour` gives)
 BEHAVIOURS: Mapping[str, Mapping[str, Handler]] = {
+    "catalog": catalog.OPERATIONS,
     "identity": identity.OPERATIONS,
+    "automation": automation.OPERATIONS,
     "incidents": incidents.OPERATIONS,
+    "people": people.OPERATIONS,
+    "api_keys": people.API_KEYS,
+    "follow_ups": follow_ups.OPERATIONS,
+    "actions": actions.OPERATIONS,
+    "attachments": attachments.OPERATIONS,
+    "memberships": memberships.OPERATIONS,
+    "alerts": alerts.OPERATIONS,
     "oncall": oncall.OPERATIONS,
 }
+# the events behaviour modules announce themselves (x-webhooks), besides the incidents' own
+ANNOUNCED: frozenset[str] = follow_ups.EVENTS | actions.EVENTS | memberships.EVENTS
 
 
 def served(spec_file: Path | None = None) -> dict[str, Handler]:
@@ -78,6 +117,7 @@ class StoreHolder:
     ) -> None:
         self.fixtures, self.rules, self.dashboard_url = fixtures, rules, dashboard_url
         self.limits, self.clock, self.totals, self.ids = limits, clock, totals or Account.alone(limits), ids
+        self.key_listener: KeysChanged | None = None  # hears of the keys every store it builds changes
         self.store = self.build()
 
     def build(self) -> Store:
@@ -88,7 +128,15 @@ class StoreHolder:
             data["incidents"] = copy.deepcopy(self.fixtures.get("incidents", []))
         if self.dashboard_url is not None:
             data["organisation"]["dashboard_url"] = self.dashboard_url
-        return Store(data, self.rules, limits=self.limits, clock=self.clock, totals=self.totals, ids=self.ids)
+        store = Store(
+            data, self.rules, limits=self.limits, clock=self.clock, totals=self.totals, ids=self.ids
+        )
+        store.on_keys = self._keys_changed
+        return store
+
+    def _keys_changed(self, removed: Sequence[ApiKey], added: Sequence[ApiKey]) -> None:
+        if self.key_listener is not None:
+            self.key_listener(removed, added)
 
     def reset(self) -> threading.Thread:
         """Swap in a fresh store; returns the thread that frees the old one (tests join it)."""

@@ -6,6 +6,7 @@
 - a public incident's body is the incident as the API renders it (the store's cached JSON, so the same
   bytes an API answer holds); a private incident's body is `{"id": ...}` only.
 
+Behaviour modules announce the events of their own objects (`ANNOUNCED`, resources/organisation.py).
 `check_events` fails at start-up if the contract lacks an event this module can emit.
 """
 
@@ -15,7 +16,7 @@ import json
 from collections.abc import Iterable
 
 from incident_mock.domain.records import IncidentRecord
-from incident_mock.resources.organisation import Store
+from incident_mock.resources.organisation import ANNOUNCED, Store
 
 __all__ = ["check_events", "created", "emitted", "updated"]
 
@@ -29,7 +30,7 @@ def _name(visibility: str, change: str) -> str:
 def emitted() -> set[str]:
     """Every event type this module can emit."""
     names = {_name(v, c) for v in ("public", "private") for c in ("created", "updated")}
-    return names | {_name("public", "status_updated")}
+    return names | {_name("public", "status_updated")} | ANNOUNCED
 
 
 def check_events(contract_events: Iterable[str]) -> None:

@@ -3,7 +3,8 @@
 
 Incident bodies are assembled from the store's cached JSON of each incident: encoding a 25-incident page
 from scratch was most of the cost of a list request. A list walks the incidents in steps (scan.py) and
-yields to the event loop between them, so other clients are served while it walks a big store.
+yields to the event loop between them, so other clients are served while it walks a big store. The
+records incidents carry (updates, postmortem documents, ...) and Incidents V1 are served from carried.py.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, Protocol, cast
 from incident_contract.operations import operations
 from incident_mock.domain.records import IncidentRecord
 from incident_mock.engine.context import Ctx, Json, Reply
-from incident_mock.resources.incidents import listing
+from incident_mock.resources.incidents import carried, listing
 from incident_mock.resources.incidents.storage import IncidentStore
 
 __all__ = ["OPERATIONS", "Events"]
@@ -84,7 +85,7 @@ def show(ctx: Ctx, id: str) -> Reply:
 def edit(ctx: Ctx, id: str, body: Json) -> Reply:
     store = _store(ctx)
     before = store.find_incident(id, ctx.private_ok).status_id
-    record = store.edit_incident(id, body, ctx.private_ok)
+    record = store.edit_incident(id, body, ctx.private_ok, ctx.key)
     _events(ctx).incident_updated(store, record, before)
     return _one(ctx, record), 200
 
@@ -94,4 +95,5 @@ OPERATIONS: dict[str, Callable[..., Any]] = {
     "Incidents V2#Create": create,
     "Incidents V2#Show": show,
     "Incidents V2#Edit": edit,
+    **carried.OPERATIONS,  # the records incidents carry, and Incidents V1 (carried.py)
 }

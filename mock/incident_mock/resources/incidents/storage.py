@@ -3,7 +3,8 @@
 The engine's `ResourceStore` holds the tables (severities, types, statuses, ...) as a `Catalog` snapshot,
 the keys, the lock and the text budget; `IncidentStore` adds the incidents themselves. The rules for one
 incident live in `rules`, list matching in `listing`, a list's pass over the incidents in `scan`,
-remembered idempotency keys in `idempotency`; they read a `Catalog` snapshot and never see the store. It
+remembered idempotency keys in `idempotency`, incident updates and who held the roles in `history`; they
+read a `Catalog` snapshot and never see the store. It
 answers the engine's `uses` for incidents, so deleting a severity an incident uses is refused as the
 incidents' declaration (x-resources) states. The incidents of all sandboxes' stores are counted in the
 sandbox's `Account`, its fair share of the mock's budgets.
@@ -27,6 +28,7 @@ from incident_mock.domain.records import ApiKey, IncidentRecord
 from incident_mock.engine.store import ResourceStore, Rules
 from incident_mock.resources.incidents import listing
 from incident_mock.resources.incidents import rules as incidents
+from incident_mock.resources.incidents.history import History, UpdateRecord
 from incident_mock.resources.incidents.idempotency import IdempotencyKeys, Remembered, digest
 from incident_mock.resources.incidents.render_cache import RenderCache
 from incident_mock.resources.incidents.scan import Scan
@@ -35,7 +37,8 @@ __all__ = ["IncidentStore"]
 
 Json = dict[str, Any]
 NUMBER = re.compile(r"[0-9]{1,18}")  # an incident number in a path: ASCII digits, at most 18 of them
-# a reference field of the incidents' declaration -> the record's attribute holding it
+# a reference field of the incidents' declaration -> the record's attribute holding it (the settings an
+# incident holds by id in its custom fields and role assignments are looked up in `uses`)
 HELD_IN = {"severity_id": "severity_id", "incident_type_id": "type_id", "incident_status_id": "status_id"}
 
 
@@ -58,6 +61,7 @@ class IncidentStore(ResourceStore):
         # One creator object per key, shared by its incidents: fewer objects for the garbage collector.
         self.creators = {key.id: incidents.creator_of(key) for key in self.keys}
         self.rendered = RenderCache(incidents.render, max_bytes=limits.render_cache_bytes)
+        self.history = History()  # incident updates and role stints, written by edits
         try:
             for seed in fixtures.get("incidents", []):
                 creator = next(k for k in self.keys if k.token == seed["created_by"])
@@ -72,6 +76,17 @@ class IncidentStore(ResourceStore):
     def uses(self, name: str, key: str, object_id: str) -> bool:
         if name != "incidents":
             return super().uses(name, key, object_id)
+        if key == "custom_field_id":  # a value held for the field
+            return any(object_id in i.custom_fields for i in self.incidents)
+        if key == "incident_role_id":  # the role assigned
+            return any(object_id in i.roles for i in self.incidents)
+        if key == "value_option_id":  # the option held as a value
+            return any(
+                value.get("value_option_id") == object_id
+                for i in self.incidents
+                for values in i.custom_fields.values()
+                for value in values
+            )
         held = HELD_IN[key]
         return any(getattr(i, held) == object_id for i in self.incidents)
 
@@ -138,17 +153,39 @@ class IncidentStore(ResourceStore):
             raise NotFound(errors.NOT_FOUND.format(kind="incident", id=shown))
         return record
 
-    def edit_incident(self, ref: str, body: Json, private_ok: bool) -> IncidentRecord:
-        """Apply an edit; nothing changes unless all of it is valid."""
+    def edit_incident(
+        self, ref: str, body: Json, private_ok: bool, key: ApiKey | None = None
+    ) -> IncidentRecord:
+        """Apply an edit; nothing changes unless all of it is valid. An edit that changes the status or
+        the severity writes an incident update, by `key` (history.py)."""
         with self.lock:
             record = self.find_incident(ref, private_ok)
             draft = copy.deepcopy(record, {id(record.creator): record.creator})  # the creator stays shared
             incidents.apply_edit(self.catalog, self.rules.moves, draft, body["incident"])
-            draft.updated_at = self.clock.now()
+            moment = draft.updated_at = self.clock.now()
             draft.version += 1
+            moved = (draft.status_id, draft.severity_id) != (record.status_id, record.severity_id)
+            if moved and len(self.history) >= self.limits.max_incidents:
+                raise capacity_reached("incident updates", "max_incidents", self.limits.max_incidents)
             self._hold(incidents.weight(draft) - incidents.weight(record))
+            roles_before = record.roles
             for f in dataclasses.fields(record):
                 setattr(record, f.name, getattr(draft, f.name))
+            if moved:
+                updater = (self.creators.get(key.id) or incidents.creator_of(key)) if key is not None else {}
+                catalog = self.catalog
+                self.history.add_update(
+                    UpdateRecord(
+                        self.ids.ulid(),
+                        record.id,
+                        catalog.statuses[record.status_id],
+                        catalog.severities[record.severity_id],
+                        updater,
+                        moment,
+                    )
+                )
+            if record.roles != roles_before:
+                self.history.roles_changed(record.id, roles_before, record.roles, record.created_at, moment)
             return record
 
     def encoded(self, record: IncidentRecord) -> bytes:
@@ -195,3 +232,5 @@ class IncidentStore(ResourceStore):
             for _ in range(min(step, len(entries))):
                 entries.popitem()
         self.rendered.entries.clear()
+        for _ in self.history.forget(step):
+            pass

@@ -1,0 +1,204 @@
+"""Alerts V2: listing alerts with upstream's filters, showing and resolving one, and the links between alerts
+and the incidents routes attached them to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, cast
+
+from incident_mock.domain.errors import NotFound, ValidationFailed
+from incident_mock.engine.catalog import find
+from incident_mock.engine.context import Ctx, Reply
+from incident_mock.resources.alerts import tables
+from incident_mock.resources.alerts.events import resolve
+from incident_mock.resources.incidents.storage import IncidentStore
+
+__all__ = ["OPERATIONS"]
+
+Json = dict[str, Any]
+PAIR = re.compile(r"([a-z_]+)\[([^\[\]]*)\](?:\[([^\[\]]*)\])?")
+# filter -> its operators (attributes: per attribute id)
+OPERATORS = {
+    "status": ("one_of", "not_in"),
+    "alert_source": ("one_of", "not_in"),
+    "deduplication_key": ("is",),
+    "created_at": ("gte", "lte", "date_range"),
+    "updated_at": ("gte", "lte", "date_range"),
+    "tags": ("one_of", "not_in"),
+    "has_notes": ("is",),
+    "attributes": ("one_of",),
+    "alert_group_id": ("one_of",),
+    "include_maintenance_window": ("is",),
+}
+STATUSES = ("firing", "resolved")
+DATE = len("2026-01-12")  # a value this long is a date, not a timestamp
+CATEGORY = {"live": "active", "learning": "post-incident"}  # our status categories in IncidentSlimV2's words
+
+
+def _filters(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str, str], list[str]]:
+    """(filter, attribute id or "", operator) -> the values, from the query's deepObject pairs."""
+    found: dict[tuple[str, str, str], list[str]] = {}
+    for key, value in pairs:
+        match = PAIR.fullmatch(key)
+        if match is None:
+            continue
+        name, first, second = match.groups()
+        if name not in OPERATORS:
+            continue
+        attribute, operator = (first, second or "") if name == "attributes" else ("", first)
+        if operator not in OPERATORS[name]:
+            known = ", ".join(OPERATORS[name])
+            raise ValidationFailed.invalid(name, f"unsupported operator {operator[:50]!r}; use {known}")
+        values = [v for v in value.split(",") if v]
+        if name == "status" and any(v not in STATUSES for v in values):
+            raise ValidationFailed.invalid(name, f"{value[:50]!r} is not one of {', '.join(STATUSES)}")
+        found.setdefault((name, attribute, operator), []).extend(values)
+    return found
+
+
+def _moment(value: str, name: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed.invalid(name, f"not a date or a timestamp: {value[:50]!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _within(alert: Json, name: str, operator: str, values: list[str]) -> bool:
+    """A `created_at` or `updated_at` filter: a date bound covers the whole day."""
+    held = dt.datetime.fromisoformat(alert[name])
+    for value in values:
+        if operator == "date_range":
+            start, _, end = value.partition("~")
+            low, high = _moment(start, name), _moment(end or start, name)
+            if len(end or start) <= DATE:
+                high += dt.timedelta(days=1)
+            if not low <= held < high:
+                return False
+        elif operator == "gte" and held < _moment(value, name):
+            return False
+        elif operator == "lte":
+            high = _moment(value, name)
+            if held > (high + dt.timedelta(days=1) if len(value) <= DATE else high):
+                return False
+    return True
+
+
+def _keeps_one(alert: Json, key: tuple[str, str, str], values: list[str], noted: set[str]) -> bool:
+    name, attribute, operator = key
+    if name in ("status", "alert_source"):
+        held = alert["status"] if name == "status" else alert["alert_source_id"]
+        return (held in values) == (operator == "one_of")
+    if name == "deduplication_key":
+        return alert["deduplication_key"] in values
+    if name == "has_notes":
+        return not values or (alert["id"] in noted) == (values[0].lower() == "true")
+    if name == "tags":
+        return operator != "one_of"  # the mock keeps no alert tags
+    if name == "attributes":
+        held_values = {
+            str(v.get("literal"))
+            for e in alert.get("attributes", [])
+            if e["attribute"]["id"] == attribute
+            for v in [e.get("value") or {}, *(e.get("array_value") or [])]
+        }
+        return bool(held_values & set(values))
+    if name in ("created_at", "updated_at"):
+        return _within(alert, name, operator, values)
+    return True  # alert groups and maintenance windows: the mock has none
+
+
+def _keeps(alert: Json, filters: dict[tuple[str, str, str], list[str]], noted: set[str]) -> bool:
+    return all(_keeps_one(alert, key, values, noted) for key, values in filters.items())
+
+
+def _page(rows: list[Json], page_size: int, after: str | None) -> tuple[list[Json], Json]:
+    start = 0
+    if after is not None:
+        ids = [r["id"] for r in rows]
+        if after not in ids:
+            raise ValidationFailed.invalid("after", "unknown cursor")
+        start = ids.index(after) + 1
+    page = rows[start : start + page_size]
+    meta: Json = {"page_size": page_size}
+    if start + page_size < len(rows) and page:
+        meta["after"] = page[-1]["id"]
+    return page, meta
+
+
+def list_(
+    ctx: Ctx, page_size: int, after: str | None = None, query_pairs: Sequence[tuple[str, str]] = ()
+) -> Reply:
+    store = ctx.store
+    filters = _filters(query_pairs)
+    noted = {str(n.get("alert_id")) for n in store.table("alert_notes").values()}
+    rows = [a for a in tables.rows_of(store, "alerts").values() if _keeps(a, filters, noted)]
+    rows.sort(key=lambda a: (a["created_at"], a["id"]), reverse=True)
+    page, meta = _page(rows, page_size, after)
+    return {"alerts": [store.answer("alerts", a) for a in page], "pagination_meta": meta}, 200
+
+
+def _alert(ctx: Ctx, alert_id: str) -> Json:
+    return find(tables.rows_of(ctx.store, "alerts"), "alert", alert_id)
+
+
+def show(ctx: Ctx, id: str) -> Reply:
+    return {"alert": ctx.store.answer("alerts", _alert(ctx, id))}, 200
+
+
+def resolve_(ctx: Ctx, id: str) -> Reply:
+    with ctx.store.lock:
+        done = resolve(ctx, _alert(ctx, id))
+    return {"alert": ctx.store.answer("alerts", done)}, 200
+
+
+def list_incident_alerts(
+    ctx: Ctx,
+    page_size: int,
+    after: str | None = None,
+    alert_id: str | None = None,
+    incident_id: str | None = None,
+) -> Reply:
+    store = cast(IncidentStore, ctx.store)
+    alerts = tables.rows_of(store, "alerts")
+    shown = []
+    for link in tables.rows_of(store, tables.INCIDENT_ALERTS).values():
+        if alert_id is not None and link["alert_id"] != alert_id:
+            continue
+        if incident_id is not None and link["incident_id"] != incident_id:
+            continue
+        alert = alerts.get(link["alert_id"])
+        try:
+            record = store.find_incident(link["incident_id"], ctx.private_ok)
+        except NotFound:  # a private incident the caller may not see
+            continue
+        if alert is None:
+            continue
+        category = store.catalog.statuses[record.status_id]["category"]
+        incident: Json = {
+            "id": record.id,
+            "external_id": record.number,
+            "name": record.name,
+            "reference": f"INC-{record.number}",
+            "visibility": record.visibility,
+            "status_category": CATEGORY.get(category, category),
+        }
+        if record.summary is not None:
+            incident["summary"] = record.summary
+        slim = store.answer("alerts", alert)
+        slim.pop("attributes", None)
+        shown.append(
+            {"id": link["id"], "alert": slim, "incident": incident, "alert_route_id": link["alert_route_id"]}
+        )
+    page, meta = _page(shown, page_size, after)
+    return {"incident_alerts": page, "pagination_meta": meta}, 200
+
+
+OPERATIONS: dict[str, Callable[..., Any]] = {
+    "Alerts V2#List": list_,
+    "Alerts V2#Show": show,
+    "Alerts V2#Resolve": resolve_,
+    "Alerts V2#ListIncidentAlerts": list_incident_alerts,
+}
