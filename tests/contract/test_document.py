@@ -51,6 +51,9 @@ def _examples(spec: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]
     for path, item in spec["paths"].items():
         for method, op in item.items():
             label = f"{method.upper()} {path}"
+            for param in op.get("parameters", []):
+                if "example" in param and "schema" in param:
+                    yield f"{label} parameter {param['name']}", param["schema"], param["example"]
             body = op.get("requestBody", {}).get("content", {}).get("application/json")
             if body:
                 yield f"{label} request", body["schema"], body["example"]

@@ -86,7 +86,7 @@ def redocly(document: Path) -> dict[str, Any]:
         capture_output=True,
         text=True,
         env=ENV,
-        timeout=120,
+        timeout=900,
     )
     report: dict[str, Any] = json.loads(done.stdout)
     return report
@@ -99,7 +99,7 @@ def spectral(*documents: Path) -> list[dict[str, Any]]:
         capture_output=True,
         text=True,
         env=ENV,
-        timeout=120,
+        timeout=900,
     )
     assert done.stdout.strip(), done.stderr
     found: list[dict[str, Any]] = json.loads(done.stdout)
@@ -122,7 +122,9 @@ def test_redocly_finds_no_error(documents: dict[str, Path], name: str) -> None:
 
 
 def test_spectral_finds_no_error(documents: dict[str, Path]) -> None:
-    problems = spectral(*documents.values())
+    """The two files: the served documents are the files with the mock's `servers`
+    (tests/docs/test_live_docs.py), and Redocly lints them as served."""
+    problems = spectral(documents["openapi.yaml"], documents["control-plane.yaml"])
     errors = [
         f"{p['source']}: {p['code']} at {p['path']}: {p['message']}" for p in problems if p["severity"] == 0
     ]
