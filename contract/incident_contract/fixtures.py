@@ -64,6 +64,7 @@ def fixtures_schema(
         seed = _pointing(copy.deepcopy(control["components"]["schemas"]["FixtureIncident"]), control_base)
         seed["properties"]["payload"] = {"$ref": f"{contract_base}#/components/schemas/{SEED_PAYLOAD}"}
         seeds["items"] = seed
+    schema["additionalProperties"] = False  # the tables named above and the declared ones, nothing else
     if complete:
         schema["required"] = list(REQUIRED)
     return schema

@@ -80,6 +80,11 @@ ENDPOINTS = _endpoints()
 OPERATIONS = operations(load_spec())
 # operations whose answer the SDK cannot parse, whatever the server sends: the SDK function is called for
 # the request it makes, and the answer is checked without its parser
+SDK_DEPRECATES = {
+    f"{family} V2#{verb}"
+    for family in ("Actions", "Follow-ups")
+    for verb in ("List", "Create", "Show", "Update", "Delete")
+} | {"Follow-ups V2#ConnectExternalIssue"}
 SDK_CANNOT_PARSE = {
     # its parser wraps response.json() in BytesIO, which raises TypeError for every JSON document
     "Utilities V1#OpenAPIV3",
@@ -145,9 +150,12 @@ def test_every_operation_has_an_sdk_endpoint_function() -> None:
 def test_the_sdk_function_gets_the_documented_success_and_parses_it(mock: IncidentMock, opid: str) -> None:
     op = OPERATIONS[opid]
     module = ENDPOINTS[(op.method, op.path)]
-    # the SDK warns on every call of an operation the published API deprecates (Incidents V1 ...)
+    # the SDK warns on every call of an operation the published API deprecates (Incidents V1 ...), and on
+    # some the published document does not (Actions V2, Follow-ups V2, which the SDK's v3 replaces)
     warned = (
-        pytest.warns(DeprecationWarning, match="deprecated") if op.raw.get("deprecated") else nullcontext()
+        pytest.warns(DeprecationWarning, match="deprecated")
+        if op.raw.get("deprecated") or opid in SDK_DEPRECATES
+        else nullcontext()
     )
     with mock.sandbox() as sandbox:
         client = AuthenticatedClient(base_url=sandbox.base_url, token=sandbox.keys.full)

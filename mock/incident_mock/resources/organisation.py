@@ -35,7 +35,7 @@ from incident_mock.resources import (
     oncall,
     people,
 )
-from incident_mock.resources.alerts import operations as alerts
+from incident_mock.resources.alerts import alert_operations as alerts
 from incident_mock.resources.incidents import operations as incidents
 from incident_mock.resources.incidents.storage import IncidentStore
 from incident_mock.resources.service_catalog import handlers as catalog

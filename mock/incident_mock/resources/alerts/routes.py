@@ -17,7 +17,7 @@ from incident_mock.domain.records import timestamp
 from incident_mock.engine.catalog import find
 from incident_mock.engine.context import Ctx, Reply
 from incident_mock.engine.store import ResourceStore
-from incident_mock.resources.alerts import tables
+from incident_mock.resources.alerts import alert_tables as tables
 from incident_mock.resources.alerts.bindings import answered
 
 __all__ = ["OPERATIONS"]

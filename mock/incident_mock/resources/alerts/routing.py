@@ -23,7 +23,7 @@ from typing import Any, cast
 from incident_mock.domain.errors import ApiError
 from incident_mock.domain.records import ApiKey, IncidentRecord, timestamp
 from incident_mock.engine.context import Ctx
-from incident_mock.resources.alerts import tables
+from incident_mock.resources.alerts import alert_tables as tables
 from incident_mock.resources.alerts.bindings import literals, matches, subject_values
 from incident_mock.resources.incidents.storage import IncidentStore
 

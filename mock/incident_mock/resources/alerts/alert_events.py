@@ -18,7 +18,8 @@ from incident_mock.domain.errors import ValidationFailed
 from incident_mock.domain.records import timestamp
 from incident_mock.engine.context import Ctx, Reply
 from incident_mock.engine.store import ResourceStore
-from incident_mock.resources.alerts import routing, tables
+from incident_mock.resources.alerts import alert_tables as tables
+from incident_mock.resources.alerts import routing
 from incident_mock.resources.alerts.sources import source, text_of
 
 __all__ = ["OPERATIONS", "announce", "resolve"]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from incident_mock.resources.alerts import alerts, events, routes, sources
+from incident_mock.resources.alerts import alert_events as events
+from incident_mock.resources.alerts import alert_records as alerts
+from incident_mock.resources.alerts import routes, sources
 
 __all__ = ["OPERATIONS"]
 

@@ -11,8 +11,8 @@ from typing import Any, cast
 from incident_mock.domain.errors import NotFound, ValidationFailed
 from incident_mock.engine.catalog import find
 from incident_mock.engine.context import Ctx, Reply
-from incident_mock.resources.alerts import tables
-from incident_mock.resources.alerts.events import resolve
+from incident_mock.resources.alerts import alert_tables as tables
+from incident_mock.resources.alerts.alert_events import resolve
 from incident_mock.resources.incidents.storage import IncidentStore
 
 __all__ = ["OPERATIONS"]
