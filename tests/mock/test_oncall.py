@@ -13,12 +13,15 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+import yaml
 from incident_io import AuthenticatedClient
 from incident_io.api.escalations_v2 import escalations_v2_create, escalations_v2_show
 from incident_io.api.schedules_v2 import schedules_v2_list_schedule_entries
 from incident_io.models import EscalationsCreatePayloadV2, EscalationV2Status
 
+from incident_mock.app import DEFAULT_FIXTURES
 from incident_mock.testing import IncidentMock, Sandbox, WebhookReceiver
+from tests.mock.seed import MAJOR
 
 ADA = "01JGZ0VSER000000000000ADA0"
 GRACE = "01JGZ0VSER0000000000GRACE0"
@@ -408,3 +411,115 @@ def test_escalation_and_schedule_changes_are_announced(frozen: Sandbox, api: htt
             slim = message.payload[f"schedule.{event}_v1"]
             assert (slim["id"], slim["name"], slim["timezone"]) == (schedule["id"], name, "Europe/London")
             assert "config" not in slim  # the summary only
+
+
+def test_an_escalation_of_a_private_incident_is_private(mock: IncidentMock) -> None:
+    with open(DEFAULT_FIXTURES, encoding="utf-8") as fh:
+        fixtures = yaml.safe_load(fh)
+    board = {"id": "01JGZ0KEY00000000000BRD000", "token": "on-call-board", "name": "On-call board"}
+    fixtures["api_keys"].append({**board, "roles": ["on_call_viewer"]})
+    known = ("organisation", "api_keys", "severities", "incident_types", "incident_statuses", "users")
+    fixtures = {k: v for k, v in fixtures.items() if k in known}  # the tables a sandbox's own fixtures take
+    with (
+        mock.sandbox(fixtures, frozen_at=START) as frozen,
+        httpx.Client(
+            base_url=frozen.base_url, headers={"Authorization": f"Bearer {frozen.keys.full}"}, timeout=30
+        ) as api,
+    ):
+        private_escalation_stays_private(frozen, api)
+
+
+def private_escalation_stays_private(frozen: Sandbox, api: httpx.Client) -> None:
+    incident = {"idempotency_key": "secret", "name": "Breach", "visibility": "private", "severity_id": MAJOR}
+    private = ok(api.post("/v2/incidents", json=incident))["incident"]
+    with WebhookReceiver() as receiver:
+        endpoint = frozen.webhooks.register(receiver.url)
+        receiver.secret = endpoint.secret
+        created = ok(escalate(api, "p-1", user_ids=[ADA], incident_id=private["id"]), 201)["escalation"]
+        assert [i["id"] for i in created["related_incidents"]] == [private["id"]]
+        assert created["related_incidents"][0]["visibility"] == "private"
+        [message] = receiver.wait_for("private_escalation.escalation_created_v1", timeout=30)
+        assert message.payload["private_escalation.escalation_created_v1"] == {"id": created["id"]}
+        frozen.clock.advance(dt.timedelta(seconds=300))
+        ok(api.get("/v2/escalations"))  # the list notices the expiry
+        [changed] = receiver.wait_for("private_escalation.escalation_status_updated_v1", timeout=30)
+        assert changed.payload["private_escalation.escalation_status_updated_v1"] == {"id": created["id"]}
+    viewer = {"Authorization": f"Bearer {frozen.keys['on-call-board']}"}  # escalations, not private incidents
+    assert api.get(f"/v2/escalations/{created['id']}", headers=viewer).status_code == 404
+    listed = ok(api.get("/v2/escalations", headers=viewer))["escalations"]
+    assert created["id"] not in [e["id"] for e in listed]
+    assert ok(api.get(f"/v2/escalations/{created['id']}"))["escalation"]["status"] == "expired"
+
+
+def test_an_expiry_is_announced_once_without_an_actor(frozen: Sandbox, api: httpx.Client) -> None:
+    with WebhookReceiver() as receiver:
+        endpoint = frozen.webhooks.register(receiver.url)
+        receiver.secret = endpoint.secret
+        created = ok(escalate(api, "x-1", user_ids=[GRACE]), 201)["escalation"]
+        frozen.clock.advance(dt.timedelta(seconds=300))
+        ok(api.get(f"/v2/escalations/{created['id']}"))
+        ok(api.get("/v2/escalations"))
+        [changed] = receiver.wait_for("public_escalation.escalation_status_updated_v1", timeout=30)
+        change = changed.payload["public_escalation.escalation_status_updated_v1"]
+        assert (change["previous_status"], change["new_status"], "actor" in change) == (
+            "triggered",
+            "expired",
+            False,
+        )
+        assert change["escalation"]["events"][-1]["event"] == "expired"
+        ok(escalate(api, "x-2", user_ids=[ADA]), 201)  # a later message: the expiry was not sent twice
+        receiver.wait_for("public_escalation.escalation_created_v1", count=2, timeout=30)
+        assert receiver.events().count("public_escalation.escalation_status_updated_v1") == 1
+
+
+def test_a_branch_is_answered_with_labelled_conditions_and_an_escalation_takes_its_else_path(
+    api: httpx.Client,
+) -> None:
+    def level(node_id: str, user: str) -> Json:
+        targets = [{"type": "user", "id": user, "urgency": "high"}]
+        return {"id": node_id, "type": "level", "level": {"targets": targets, "time_to_ack_seconds": 60}}
+
+    condition = {
+        "subject": "alert.priority",
+        "operation": "one_of",
+        "param_bindings": [{"array_value": [{"literal": "P1"}]}],
+    }
+    branch = {
+        "conditions": [condition],
+        "then_path": [level("then", ADA)],
+        "else_path": [level("else", GRACE)],
+    }
+    body = {"name": "Branching", "path": [{"id": "split", "type": "if_else", "if_else": branch}]}
+    made = ok(api.post("/v2/escalation_paths", json=body), 201)["escalation_path"]
+    [answered] = made["path"][0]["if_else"]["conditions"]
+    assert answered["subject"] == {"label": "alert.priority", "reference": "alert.priority"}
+    assert answered["operation"] == {"label": "one_of", "value": "one_of"}
+    assert answered["param_bindings"] == [{"array_value": [{"label": "P1", "literal": "P1"}]}]
+    assert (made["kind"], made["team_ids"]) == ("standalone", [])
+    assert ok(api.get(f"/v2/escalation_paths/{made['id']}"))["escalation_path"] == made
+    escalation = ok(escalate(api, "b-1", escalation_path_id=made["id"]), 201)["escalation"]
+    assert [u["id"] for u in escalation["events"][1]["users"]] == [GRACE]
+    renamed = ok(api.put(f"/v2/escalation_paths/{made['id']}", json={**body, "name": "Renamed"}))[
+        "escalation_path"
+    ]
+    assert renamed == {**made, "name": "Renamed"}
+    ok(api.delete(f"/v2/escalation_paths/{made['id']}"), 204)
+    assert api.get(f"/v2/escalation_paths/{made['id']}").status_code == 404
+    assert (
+        ok(api.get(f"/v2/escalations/{escalation['id']}"))["escalation"]["escalation_path_id"] == made["id"]
+    )
+
+
+def test_the_escalation_list_checks_its_filters(api: httpx.Client) -> None:
+    assert error_field(api.get("/v2/escalations", params={"alert[not_in]": ""})) == "alert"
+    assert error_field(api.get("/v2/escalations", params={"status[one_of]": "asleep"})) == "status"
+    assert error_field(api.get("/v2/escalations", params={"status[among]": "triggered"})) == "status"
+    assert (
+        error_field(api.get("/v2/escalations", params={"created_at[gte]": "yesterday"})) == "created_at[gte]"
+    )
+    ok(escalate(api, "f-1", user_ids=[ADA]), 201)
+    since = ok(api.get("/v2/escalations", params={"created_at[gte]": START.isoformat()}))["escalations"]
+    before = ok(api.get("/v2/escalations", params={"created_at[lte]": "2026-01-13T00:00:00Z"}))["escalations"]
+    assert [e["title"] for e in since] == ["Checkout down"]
+    assert [e["status"] for e in before] == ["expired"]  # the fixture's, created on 2026-01-12
+    assert len(ok(api.get("/v2/escalations", params={"status[not_in]": "expired"}))["escalations"]) == 2

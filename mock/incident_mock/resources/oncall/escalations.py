@@ -51,7 +51,28 @@ SHOWN = (
     "updated_at",
 )
 SLIM_INCIDENT = ("id", "external_id", "name", "reference", "visibility", "status_category", "summary")
-FILTERS = ("escalation_path", "status", "alert", "incident", "idempotency_key", "created_at", "updated_at")
+LISTS = ("one_of", "not_in")
+OPERATORS = {
+    "escalation_path": LISTS,
+    "status": LISTS,
+    "alert": LISTS,
+    "incident": LISTS,
+    "idempotency_key": LISTS,
+    "created_at": ("gte", "lte"),
+    "updated_at": ("gte", "lte"),
+}
+MAX_VALUES = 500  # of one filter, as the contract's maxItems says
+STATUSES = (
+    "pending",
+    "triggered",
+    "acked",
+    "resolved",
+    "expired",
+    "cancelled",
+    "snoozed",
+    "delayed",
+    "pending_repeat",
+)
 
 
 # --- the plan -----------------------------------------------------------------------------------------------
@@ -285,12 +306,28 @@ def show(ctx: Ctx, id: str) -> Reply:
 
 
 def _filters(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+    """The list's filters from the query's pairs (`status[one_of]=triggered`), checked as the contract
+    declares them; 422 naming the parameter otherwise."""
     found: dict[tuple[str, str], list[str]] = {}
     for key, value in pairs:
-        if "[" in key and key.endswith("]"):
-            name, op = key[:-1].split("[", 1)
-            if name in FILTERS:
-                found.setdefault((name, op), []).append(value)
+        if key in ("page_size", "after"):
+            continue
+        name, _, rest = key.partition("[")
+        op = rest[:-1] if rest.endswith("]") else ""
+        if name not in OPERATORS or op not in OPERATORS[name]:
+            raise ValidationFailed.invalid(
+                name, f"takes {', '.join(f'{name}[{o}]' for o in OPERATORS.get(name, ()))}"
+            )
+        if not value:
+            raise ValidationFailed.invalid(name, "is empty")
+        if name == "status" and value not in STATUSES:
+            raise ValidationFailed.invalid(name, f"{value[:40]!r} is not an escalation status")
+        if op in ("gte", "lte"):
+            moment(value, f"{name}[{op}]")
+        values = found.setdefault((name, op), [])
+        values.append(value)
+        if len(values) > (1 if op in ("gte", "lte") else MAX_VALUES):
+            raise ValidationFailed.invalid(name, f"[{op}] takes too many values")
     return found
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from incident_mock.domain.clock import EARLIEST, LATEST
 from incident_mock.domain.errors import ValidationFailed
 from incident_mock.domain.limits import capacity_reached, text_bytes
 from incident_mock.domain.records import timestamp
@@ -62,7 +63,8 @@ def stamp(store: ResourceStore) -> str:
 
 
 def moment(value: Any, field: str) -> dt.datetime:
-    """A date-time a client sent, as an aware UTC datetime; 422 naming the field otherwise."""
+    """A date-time a client sent, as an aware UTC datetime between the years the sandbox clock may show;
+    422 naming the field otherwise."""
     if isinstance(value, dt.datetime):
         parsed = value
     elif isinstance(value, str):
@@ -74,7 +76,13 @@ def moment(value: Any, field: str) -> dt.datetime:
         raise ValidationFailed.invalid(field, "is not an RFC 3339 date-time")
     if parsed.tzinfo is None:
         raise ValidationFailed.invalid(field, "has no timezone offset")
-    return parsed.astimezone(dt.UTC)
+    try:
+        found = parsed.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValidationFailed.invalid(field, "is out of range") from None
+    if not EARLIEST <= found < LATEST:  # room for a schedule's window and handovers either side
+        raise ValidationFailed.invalid(field, f"must be between {EARLIEST.year} and {LATEST.year}")
+    return found
 
 
 def person(store: ResourceStore, ref: Any, field: str) -> Json:
