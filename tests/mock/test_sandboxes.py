@@ -375,7 +375,8 @@ def test_deleting_a_sandbox_gives_back_everything_it_held() -> None:
 
 
 def test_the_text_budget_counts_every_sandbox_and_its_own_fixtures() -> None:
-    sandboxes = registry(max_text_bytes=60_000)
+    fixtures_text = registry().totals.text  # what the default fixtures hold, counted in every sandbox
+    sandboxes = registry(max_text_bytes=3 * fixtures_text + 50_000)  # the default sandbox and two bigs
     big = {"users": [{"id": f"U{n}", "name": "n" * 4_000, **SEATLESS} for n in range(5)]}  # about 20 KB held
     sandboxes.create(big)
     sandboxes.create(big)

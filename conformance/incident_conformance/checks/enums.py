@@ -38,7 +38,9 @@ def outside_values(ctx: RunContext, values: tuple[Any, ...], *, strings_only: bo
     generated: list[Any] = []
     strategy: st.SearchStrategy[Any] = st.text(max_size=24)
     if not strings_only:
-        strategy = st.one_of(strategy, st.integers(), st.floats(allow_nan=False), st.booleans())
+        strategy = st.one_of(
+            strategy, st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.booleans()
+        )
 
     @settings(max_examples=25 if ctx.options.thorough else 6, database=None, deadline=None,
               suppress_health_check=list(HealthCheck))  # fmt: skip

@@ -49,6 +49,17 @@ def base_params(ctx: RunContext, op: str) -> dict[str, Any]:
     return params
 
 
+def parents(ctx: RunContext, op: str) -> dict[str, str]:
+    """The path parameters of a nested list (`/v2/schedules/{schedule_id}/replicas`): an object that existed
+    before the run, else the parameter's example."""
+    found: dict[str, str] = {}
+    for param in ctx.contract.ops[op].parameters:
+        if param.get("in") == "path":
+            name = str(param["name"])
+            found[name] = existing(ctx, name) or str(param.get("example", "x"))
+    return found
+
+
 def existing(ctx: RunContext, field: str) -> str | None:
     """An id of an object that existed before the run, of the resource a declared reference `field` names."""
     for resource in declared(ctx.contract.spec).values():
@@ -59,7 +70,7 @@ def existing(ctx: RunContext, field: str) -> str | None:
 
 def page(ctx: RunContext, op: str, **params: Any) -> tuple[Exchange, list[dict[str, Any]], dict[str, Any]]:
     query = {k: v for k, v in (base_params(ctx, op) | params).items() if v is not None}
-    answer = ctx.full.request("GET", ctx.path(op), params=query)
+    answer = ctx.full.request("GET", ctx.path(op, **parents(ctx, op)), params=query)
     data = answer.json() if answer.status == 200 else None
     data = data if isinstance(data, dict) else {}
     return answer, list(data.get(items_key(ctx, op)) or []), dict(data.get("pagination_meta") or {})

@@ -17,12 +17,13 @@ import json
 from collections.abc import Callable, Sequence
 from typing import cast
 
+import incident_mock.resources.oncall.shifts as shifts
+from incident_contract.query import key_parts
 from incident_mock.domain.errors import ApiError, ValidationFailed
 from incident_mock.domain.records import timestamp
 from incident_mock.engine.context import Ctx, Json, Reply
 from incident_mock.engine.store import ResourceStore
 from incident_mock.resources.incidents.storage import IncidentStore
-from incident_mock.resources.oncall import shifts
 from incident_mock.resources.oncall.oncall_tables import moment, put
 from incident_mock.resources.oncall.schedules import overrides_of
 
@@ -312,8 +313,8 @@ def _filters(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], list[str
     for key, value in pairs:
         if key in ("page_size", "after"):
             continue
-        name, _, rest = key.partition("[")
-        op = rest[:-1] if rest.endswith("]") else ""
+        parts = key_parts(key)
+        name, op = (parts[0], parts[1] or "") if parts is not None else (key, "")
         if name not in OPERATORS or op not in OPERATORS[name]:
             raise ValidationFailed.invalid(
                 name, f"takes {', '.join(f'{name}[{o}]' for o in OPERATORS.get(name, ()))}"

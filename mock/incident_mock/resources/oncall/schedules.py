@@ -14,10 +14,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import incident_mock.resources.oncall.shifts as shifts
 from incident_mock.domain.errors import ValidationFailed
 from incident_mock.engine.context import Ctx, Json, Reply
 from incident_mock.engine.store import ResourceStore
-from incident_mock.resources.oncall import shifts
 from incident_mock.resources.oncall.oncall_tables import drop, moment, person, put, stamp
 
 __all__ = ["EVENTS", "OPERATIONS", "overrides_of", "schedule_row"]
