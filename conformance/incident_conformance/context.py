@@ -89,6 +89,9 @@ class RunContext:
         """Whether this run checks the operation: its family was chosen."""
         return self.families is None or self.contract.family(operation_id) in self.families
 
+    def __post_init__(self) -> None:
+        self.contract.chosen = self.families
+
     def may_write(self, operation_id: str) -> bool:
         """Whether this run may send the operation: a read, or a write on the mock, or a write whose family
         may be written on any target (not `x-writes-on-mock-only`)."""

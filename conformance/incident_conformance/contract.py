@@ -43,6 +43,8 @@ class Contract:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.ops: dict[str, Operation] = operations(spec)
+        # the families (tags) a run checks, set once they are chosen (families.chosen); None: every one
+        self.chosen: frozenset[str] | None = None
 
     # --- operations and paths --------------------------------------------------------------------------
     def method(self, operation_id: str) -> str:
@@ -55,9 +57,14 @@ class Contract:
         return op.url(**{name: params.get(name, "x") for name in names})
 
     def by_api_key(self) -> list[str]:
-        """The operations an API key authenticates: all but those naming a security of their own (alert
-        events and heartbeat pings, which an alert source's token authenticates)."""
-        return [op.id for op in self.ops.values() if "security" not in op.raw]
+        """The operations an API key authenticates, of the families a run checks: all but those naming a
+        security of their own (alert events and heartbeat pings, which an alert source's token
+        authenticates)."""
+        return [op.id for op in self.ops.values() if "security" not in op.raw and self.checked(op.id)]
+
+    def checked(self, operation_id: str) -> bool:
+        """Whether a run checks this operation: its family is among `chosen` (all, when None)."""
+        return self.chosen is None or self.family(operation_id) in self.chosen
 
     def scopes(self, operation_id: str) -> list[str]:
         return list(self.ops[operation_id].scopes)
@@ -169,7 +176,12 @@ class Contract:
         return found
 
     def paginated(self) -> list[str]:
-        return [op.id for op in self.ops.values() if any(p["name"] == "after" for p in op.parameters)]
+        """The paginated lists of the families a run checks."""
+        return [
+            op.id
+            for op in self.ops.values()
+            if any(p["name"] == "after" for p in op.parameters) and self.checked(op.id)
+        ]
 
     def required_query(self, operation_id: str) -> list[str]:
         params = self.ops[operation_id].parameters

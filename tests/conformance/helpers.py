@@ -26,3 +26,15 @@ def offline_context(
 ) -> RunContext:
     full = offline_target(handler)
     return RunContext(Contract(load_spec()), full, full.with_key("v") if viewer else None, Options(seed=1))
+
+
+def core_families() -> list[str]:
+    """`--family` for each family every run checks (`x-always-checked`): a run over what the suite's own
+    rules were written for, whatever families the contract grows."""
+    from incident_conformance.contract import Contract
+    from incident_contract.document import load_spec
+
+    args: list[str] = []
+    for name in sorted(Contract(load_spec()).always_checked):
+        args += ["--family", name]
+    return args

@@ -32,11 +32,13 @@ from incident_conformance.target import Budget, Target
 from incident_conformance.webhook_cli import webhooks
 from incident_contract.document import load_spec
 from incident_mock.app import create_app
+from tests.conformance.helpers import core_families
 from tests.conformance.webhook_wire import new_secret
 from tests.conformance.wire import Answer, Request, Wire, error_answer
 from tests.servers import free_port, serve
 
 CONTRACT = Contract(load_spec())
+CONTRACT.chosen = CONTRACT.always_checked  # the runs below check the always-checked families (core_families)
 VIEWER = ["--api-key", "mock-key-viewer", "--seed", "5"]
 HEALTH = "/_mock/health"
 
@@ -78,7 +80,7 @@ def other() -> Iterator[tuple[str, Seen]]:
 
 
 def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    result = CliRunner().invoke(cli, [*args, *core_families()], catch_exceptions=False)
     return result.exit_code, result.output
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from incident_conformance.checks.resources import _reference
 from incident_conformance.context import CREATING, CUSTOM_FIELDS, EDIT, LIST, RunContext
+from incident_conformance.contract import Contract
 from incident_conformance.marks import NAME_PREFIX, TEST_MODE
 from incident_conformance.rules import Finding, Level, expect, found, rule
 from incident_conformance.target import Exchange
@@ -47,6 +48,22 @@ def base_params(ctx: RunContext, op: str) -> dict[str, Any]:
             if value is not None:
                 params[name] = value
     return params
+
+
+def filling(contract: Contract) -> list[str]:
+    """The lists that supply the required query and path parameters of the paginated lists: those of the
+    resources the parameters' names refer to (`catalog_type_id`: the catalog types' list)."""
+    resources = declared(contract.spec)
+    found: list[str] = []
+    for op in contract.paginated():
+        for param in contract.ops[op].parameters:
+            if param.get("in") == "path" or (param.get("in") == "query" and param.get("required")):
+                for resource in resources.values():
+                    ref = resource.references.get(str(param["name"]))
+                    listing = resources[ref.resource].operations.get("list") if ref else None
+                    if listing and listing not in found:
+                        found.append(listing)
+    return found
 
 
 def parents(ctx: RunContext, op: str) -> dict[str, str]:
@@ -126,7 +143,7 @@ def _day_before(timestamp: str) -> str | None:
     "walking_after_visits_each_record_once",
     "Following pagination_meta.after visits every record that existed when the walk began exactly once, "
     "even while incidents are created and edited during the walk; the last page has no after.",
-    calls=lambda contract, _: [*CREATING, EDIT, CUSTOM_FIELDS, *contract.paginated()],
+    calls=lambda contract, _: [*CREATING, EDIT, CUSTOM_FIELDS, *contract.paginated(), *filling(contract)],
 )
 def visits_once(ctx: RunContext) -> Iterator[Finding]:
     created = [ctx.create_ok(f"page-{n}") for n in range(8 if ctx.options.thorough else 5)]
@@ -169,7 +186,7 @@ def visits_once(ctx: RunContext) -> Iterator[Finding]:
     "page_size_outside_bounds_is_rejected",
     "page_size below the contract's minimum, above its maximum or not an integer is 422 invalid_value naming "
     "page_size; the minimum and maximum themselves are accepted and respected.",
-    calls=lambda contract, _: [CUSTOM_FIELDS, *contract.paginated()],
+    calls=lambda contract, _: [CUSTOM_FIELDS, *contract.paginated(), *filling(contract)],
 )
 def page_size_bounds(ctx: RunContext) -> Iterator[Finding]:
     for op in ctx.contract.paginated():
@@ -191,7 +208,7 @@ def page_size_bounds(ctx: RunContext) -> Iterator[Finding]:
     Level.MUST,
     "unknown_after_cursor_is_rejected",
     "An after value that is not the id of a listed record is 422 invalid_value naming after.",
-    calls=lambda contract, _: [CUSTOM_FIELDS, *contract.paginated()],
+    calls=lambda contract, _: [CUSTOM_FIELDS, *contract.paginated(), *filling(contract)],
 )
 def unknown_after(ctx: RunContext) -> Iterator[Finding]:
     for op in ctx.contract.paginated():

@@ -42,6 +42,7 @@ def plain(contract: Contract, *roles: str) -> list[Resource]:
         if r.behaviour is None
         and all(role in r.operations for role in roles)
         and not any(_parents(contract, op) for op in r.operations.values())
+        and all(contract.checked(op) for op in r.operations.values())
     ]
 
 
