@@ -78,12 +78,12 @@ def load_spec(path: Path | None = None) -> Spec:
     Libraries that take the document (Schemathesis among them) may rewrite parts of it in place;
     a shared copy would let one consumer change what every other one reads.
     """
-    return copy.deepcopy(_load(str(path or spec_path())))
+    return copy.deepcopy(_load(str(Path(path or spec_path()).resolve())))
 
 
 def load_control_spec() -> Spec:
     """The control plane's document as a dict, a deep copy per caller like `load_spec`."""
-    return copy.deepcopy(_load(str(control_spec_path())))
+    return copy.deepcopy(_load(str(control_spec_path().resolve())))
 
 
 def validate(spec: Spec) -> None:

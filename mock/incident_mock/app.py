@@ -34,6 +34,7 @@ Every error, from any stage, goes through http/error_handler.py.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -50,7 +51,12 @@ from incident_contract.facts import error_types, max_body_bytes
 from incident_mock.domain.settings import DEFAULT_FIXTURES, MockSettings
 from incident_mock.http.admission import Admission
 from incident_mock.http.authentication import BearerAuthentication
-from incident_mock.http.connexion_internals import BodyValidator, QueryValidator, RouteNote
+from incident_mock.http.connexion_internals import (
+    BodyValidator,
+    QueryValidator,
+    RouteNote,
+    trusted_contract,
+)
 from incident_mock.http.control_stage import Control
 from incident_mock.http.cors import Cors
 from incident_mock.http.dispatch import Dispatch, HandlerResolver
@@ -105,18 +111,19 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
         lifespan=partial(_lifespan, sandboxes.hub),
     )
-    app.add_api(
-        load_spec(
-            settings.spec_file
-        ),  # parsed by libyaml once; given a path, Connexion parses it in pure Python
-        resolver=resolver,
-        strict_validation=True,
-        validate_responses=settings.validate_responses,
-        validator_map={  # 10
-            "body": MediaTypeDict({"*/*json": BodyValidator}),
-            "parameter": QueryValidator.bound(spec),
-        },
-    )
+    # Parsed once by libyaml (given a path, Connexion would parse it again in pure Python); the packaged
+    # contract, checked by the test suite, is not checked against the meta-schema again at every start.
+    with trusted_contract() if settings.spec_file is None else contextlib.nullcontext():
+        app.add_api(
+            load_spec(settings.spec_file),
+            resolver=resolver,
+            strict_validation=True,
+            validate_responses=settings.validate_responses,
+            validator_map={  # 10
+                "body": MediaTypeDict({"*/*json": BodyValidator}),
+                "parameter": QueryValidator.bound(spec),
+            },
+        )
     # The stages, in request order. At one position, the one added first ends up outermost.
     app.add_middleware(  # 1
         Intake, MiddlewarePosition.BEFORE_EXCEPTION, max_body=limit, ids=sandboxes.request_ids

@@ -6,7 +6,11 @@
 - `BodyValidator`: Connexion's JSON body validator with its private `_parse`, `_validate` and
   `_validator` replaced by http/validation.py's parsing and checking;
 - `QueryValidator`: Connexion's parameter validator with its constructor and `validate` replaced by
-  http/validation.py's query check, its plan built once per operation.
+  http/validation.py's query check, its plan built once per operation;
+- `trusted_contract`: while it is open, Connexion loads a document without checking it against the
+  OpenAPI meta-schema (its `Specification._validate_spec`), 1.5 of the 2.5 s a start took with the whole
+  contract. The packaged contract is checked by the test suite (tests/contract/test_document.py), so
+  app.py trusts it; a contract given with `spec_file` is still checked.
 
 tests/mock/test_connexion_internals.py checks that each of these still has the shape used here, and
 fails naming the pinned version if an upgrade changed it.
@@ -14,10 +18,13 @@ fails naming the pinned version if an upgrade changed it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import threading
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from connexion.json_schema import Draft4RequestValidator
+from connexion.spec import Specification
 from connexion.validators import JSONRequestBodyValidator, ParameterValidator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -27,12 +34,33 @@ from incident_mock.domain.problems import FORMATS
 from incident_mock.http.validation import QueryPlan, check_body, check_query, parse_body
 from incident_mock.wire.request_state import request_state
 
-__all__ = ["PINNED", "ROUTING_KEY", "BodyValidator", "QueryValidator", "RouteNote", "routed_operation"]
+__all__ = [
+    "PINNED",
+    "ROUTING_KEY",
+    "BodyValidator",
+    "QueryValidator",
+    "RouteNote",
+    "routed_operation",
+    "trusted_contract",
+]
 
 PINNED = "connexion==3.3.0"
 ROUTING_KEY = "connexion_routing"  # where Connexion's router leaves what it matched, in scope["extensions"]
 
 Json = dict[str, Any]
+_TRUST = threading.Lock()
+
+
+@contextmanager
+def trusted_contract() -> Iterator[None]:
+    """Connexion loads documents unchecked against the OpenAPI meta-schema while this is open."""
+    with _TRUST:
+        checked = Specification.__dict__["_validate_spec"]
+        Specification._validate_spec = classmethod(lambda cls, spec: None)
+        try:
+            yield
+        finally:
+            Specification._validate_spec = checked
 
 
 def routed_operation(scope: Scope) -> str | None:
