@@ -119,3 +119,15 @@ def test_nothing_in_the_repo_points_at_files_outside_it() -> None:
         if any(marker in line for marker in OUTSIDE)
     ]  # fmt: skip
     assert found == []
+
+
+def test_the_readme_states_how_many_operations_the_contract_serves() -> None:
+    import re
+
+    from incident_contract.document import load_spec
+    from incident_contract.operations import operations
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    stated = re.search(r"The contract serves (\d+) of the", text)
+    assert stated is not None
+    assert int(stated.group(1)) == len(operations(load_spec()))
