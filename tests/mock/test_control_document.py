@@ -31,7 +31,7 @@ def control() -> dict[str, Any]:
 def test_the_document_is_valid_openapi_3_0_beside_the_contract(control: dict[str, Any]) -> None:
     openapi_validate(control)
     assert control["openapi"].startswith("3.0.")
-    assert control_spec_path().resolve().parent == spec_path().resolve().parent
+    assert control_spec_path().parent == spec_path().parent  # both in the package (openapi.yaml a link)
 
 
 def test_every_operation_has_a_function_and_no_function_is_orphaned(control: dict[str, Any]) -> None:

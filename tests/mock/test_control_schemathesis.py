@@ -21,7 +21,7 @@ from incident_mock.kit.webhooks.targets import is_loopback_host
 from tests.mock.test_schemathesis import Run, execute
 
 SEED = 20260102
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 40
 
 
 def config() -> SchemathesisConfig:
