@@ -274,6 +274,24 @@ def _list_rules(fmt: str, rules: Any, spec_file: Path | None) -> None:
     "(for an internal CA). Verification cannot be turned off: the run sends a key holding every role.",
 )
 @click.option(
+    "--alert-source",
+    help="A test HTTP alert source of the target: ALERT-1..4 fire alerts on it (and resolve them), and "
+    "ROUTE-1 with --alert-route. The mock needs none: the rules make their own.",
+)
+@click.option(
+    "--alert-source-token",
+    help="The --alert-source's token, when the target does not answer it with the source.",
+)
+@click.option(
+    "--alert-route",
+    help="A test alert route of --alert-source that opens incidents: ROUTE-1 fires alerts it routes (and "
+    "so opens incidents on the target).",
+)
+@click.option(
+    "--escalation-path",
+    help="A test escalation path: ESC-1 escalates to it (paging whoever it names) and cancels at once.",
+)
+@click.option(
     "--rate-limit-retries",
     type=click.IntRange(min=0),
     default=DEFAULT_RETRIES,
@@ -341,6 +359,10 @@ def run(params: dict[str, Any], rules: Any, console: Console | None = None) -> i
         params.get("schema_max_time"),
         ca_bundle,
         tuple(params.get("families") or ()),
+        params.get("alert_source"),
+        params.get("alert_source_token"),
+        params.get("alert_route"),
+        params.get("escalation_path"),
     )
     try:
         chosen = families.chosen(contract, options.profile, seed, options.families)

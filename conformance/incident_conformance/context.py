@@ -61,6 +61,11 @@ class Options:
         None  # --ca-bundle: the CA certificates that verify the target's (Schemathesis too)
     )
     families: tuple[str, ...] = ()  # --family: the families (tags) to check; none: the profile's choice
+    # What the alerts-path rules may use on a target other than the mock (on the mock they make their own):
+    alert_source: str | None = None  # --alert-source: a test HTTP alert source they may fire and resolve on
+    alert_source_token: str | None = None  # --alert-source-token: its token (default: the one it answers)
+    alert_route: str | None = None  # --alert-route: a test route of that source, which opens incidents
+    escalation_path: str | None = None  # --escalation-path: a test path the run may escalate to and cancel
 
     @property
     def thorough(self) -> bool:

@@ -111,7 +111,8 @@ CREATOR_KEY_MISSING = (
 )
 REGISTRY: dict[str, Rule] = {}
 # Families run in this order: cheap and fundamental first, Schemathesis last.
-FAMILIES = ("AUTH", "REQUIRED", "ENUM", "IDEMP", "VIS", "PAGE", "ERR", "RES", "SCHEMA", "WEBHOOK")
+FAMILIES = ("AUTH", "REQUIRED", "ENUM", "IDEMP", "VIS", "PAGE", "ERR", "RES", "ALERT", "ROUTE", "ESC",
+            "SCHED", "SCHEMA", "WEBHOOK")  # fmt: skip
 GROUPS = {"WEBHOOK": WEBHOOK}
 
 

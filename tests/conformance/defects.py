@@ -10,6 +10,8 @@ for nearly all: a defect shows which rule catches it and that the others stay qu
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -65,9 +67,14 @@ class NoWwwAuthenticate(Wire):
 
 
 class UnknownKeyIs403(Wire):
-    """A token that is not a key is refused as a missing scope (403) instead of unauthenticated (401)."""
+    """A token that is not an API key is refused as a missing scope (403) instead of unauthenticated (401).
+
+    (Alert events are authenticated by their source's token, by code of their own: ALERT-4's business.)
+    """
 
     def answer(self, request: Request, answer: Answer) -> Answer:
+        if route(request, EVENT) is not None:
+            return answer
         codes = (
             [e.get("code") for e in (answer.json() or {}).get("errors", [])] if answer.status == 401 else []
         )
@@ -594,6 +601,153 @@ class RejectsSchemathesis(Wire):
         return request
 
 
+# --- ALERT, ROUTE, ESC, SCHED: the alerts path and on-call ------------------------------------------------
+
+EVENT, ALERT_LIST = OPS["Alert Events V2#CreateHTTP"], OPS["Alerts V2#List"]
+SOURCE_SHOW = OPS["Alert Sources V2#Show"]
+CANCEL, PREVIEW = OPS["Escalations V2#CancelEscalation"], OPS["Schedules V2#PreviewScheduleEntries"]
+
+
+def _event(request: Request) -> tuple[str, Json] | None:
+    """The source and body of a firing alert event that names a deduplication key."""
+    params, body = route(request, EVENT), request.json()
+    if params is None or not isinstance(body, dict) or "deduplication_key" not in body:
+        return None
+    return params["alert_source_config_id"], body
+
+
+@dataclass
+class TitleChangeRaisesAnAlert(Wire):
+    """Deduplication keyed on the key and the title: a firing event whose title differs from the last one
+    of its key resolves that alert and raises another."""
+
+    app: Any
+    titles: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    async def handle(self, request: Request) -> Answer:
+        event = _event(request)
+        if event is None or event[1].get("status") != "firing":
+            return await super().handle(request)
+        source, body = event
+        slot = (source, str(body["deduplication_key"]))
+        if slot in self.titles and self.titles[slot] != body.get("title"):
+            await super().handle(request.with_json({**body, "status": "resolved"}))
+        self.titles[slot] = body.get("title")
+        return await super().handle(request)
+
+
+RACED = "-raced-"
+
+
+@dataclass
+class EventsRaceOnTheirKey(Wire):
+    """Deduplication races: an event whose key is still being processed raises an alert of its own.
+
+    Processing takes a moment (20 ms) here, so events sent at once overlap and events one after another do
+    not. The server answers every alert with the key it was sent with, and finds it by that key.
+    """
+
+    app: Any
+    in_flight: set[tuple[str, str]] = field(default_factory=set)
+
+    async def handle(self, request: Request) -> Answer:
+        if route(request, ALERT_LIST) is not None:
+            return await self._listed(request)
+        event = _event(request)
+        if event is None:
+            return await super().handle(request)
+        source, body = event
+        slot = (source, str(body["deduplication_key"]))
+        if slot in self.in_flight:
+            raced = {**body, "deduplication_key": f"{slot[1]}{RACED}{id(body)}"}
+            answer = await super().handle(request.with_json(raced))
+            return answer.with_json({**(answer.json() or {}), "deduplication_key": slot[1]})
+        self.in_flight.add(slot)
+        try:
+            await asyncio.sleep(0.02)
+            return await super().handle(request)
+        finally:
+            self.in_flight.discard(slot)
+
+    async def _listed(self, request: Request) -> Answer:
+        key = request.param("deduplication_key[is]")
+        if key is None:
+            return await super().handle(request)
+        answer = await super().handle(
+            request.with_query([(k, v) for k, v in request.query if k != "deduplication_key[is]"])
+        )
+        data = answer.json()
+        if answer.status != 200 or not isinstance(data, dict):
+            return answer
+        kept = []
+        for alert in data.get("alerts", []):
+            if str(alert.get("deduplication_key", "")).split(RACED)[0] == key:
+                kept.append({**alert, "deduplication_key": key})
+        return answer.with_json({**data, "alerts": kept})
+
+
+class ResolvedEventsAreFiring(Wire):
+    """A resolved event is taken as a firing one: it updates the alert instead of resolving it."""
+
+    def request(self, request: Request) -> Request | Answer:
+        event = _event(request)
+        if event is not None and event[1].get("status") == "resolved":
+            return request.with_json({**event[1], "status": "firing"})
+        return request
+
+
+class AnyTokenAccepted(Wire):
+    """An alert event with a token is accepted whatever the token: it is present, so it is taken as right."""
+
+    async def handle(self, request: Request) -> Answer:
+        params = route(request, EVENT)
+        if params is None or request.param("token") is None:
+            return await super().handle(request)
+        show = replace(request, method="GET", path=SOURCE_SHOW.url(id=params["alert_source_config_id"]),
+                       raw_query="", body=b"").with_header("authorization", FULL)  # fmt: skip
+        source = ((await super().handle(show)).json() or {}).get("alert_source") or {}
+        query = [(k, v) for k, v in request.query if k != "token"]
+        return await super().handle(request.with_query([*query, ("token", str(source.get("secret_token")))]))
+
+
+@dataclass
+class GroupsNothing(Wire):
+    """Route grouping compares values that never repeat: every alert opens an incident of its own."""
+
+    app: Any
+    counter: itertools.count[int] = field(default_factory=itertools.count)
+
+    def request(self, request: Request) -> Request | Answer:
+        event = _event(request)
+        metadata = event[1].get("metadata") if event is not None else None
+        if event is None or not isinstance(metadata, dict) or not metadata:
+            return request
+        unique = {k: f"{v}-{next(self.counter)}" if isinstance(v, str) else v for k, v in metadata.items()}
+        return request.with_json({**event[1], "metadata": unique})
+
+
+class CancelIsIgnored(Wire):
+    """Cancelling an escalation answers success and changes nothing: the escalation goes on."""
+
+    def request(self, request: Request) -> Request | Answer:
+        if route(request, CANCEL) is not None:
+            return Answer(200, (("x-request-id", "defect"),), b"")
+        return request
+
+
+class EntriesEndEarly(Wire):
+    """Previewed final entries end a minute before the next one starts: the schedule has gaps."""
+
+    def answer(self, request: Request, answer: Answer) -> Answer:
+        data = answer.json()
+        if route(request, PREVIEW) is None or answer.status != 200 or not isinstance(data, dict):
+            return answer
+        for entry in data["schedule_entries"]["final"]:
+            ends = dt.datetime.fromisoformat(entry["end_at"]) - dt.timedelta(minutes=1)
+            entry["end_at"] = ends.isoformat()
+        return answer.with_json(data)
+
+
 # --- the table ----------------------------------------------------------------------------------------
 
 
@@ -643,6 +797,13 @@ CATALOGUE = [
     Defect(UpdateNotKept, "RES-3", args=("--allow-settings-writes",)),
     Defect(DeleteNotApplied, "RES-4", args=("--allow-settings-writes",)),
     Defect(UnknownFilterIsEmpty, "RES-5"),
+    Defect(TitleChangeRaisesAnAlert, "ALERT-1"),
+    Defect(EventsRaceOnTheirKey, "ALERT-2"),
+    Defect(ResolvedEventsAreFiring, "ALERT-3"),
+    Defect(AnyTokenAccepted, "ALERT-4"),
+    Defect(GroupsNothing, "ROUTE-1"),
+    Defect(CancelIsIgnored, "ESC-1"),
+    Defect(EntriesEndEarly, "SCHED-1"),
     # Schemathesis' stateful phase cannot start at the create today, but once the contract links into it,
     # create -> show would see this too.
     Defect(CreateAnswerLacksReference, "SCHEMA-1", also=frozenset({"SCHEMA-2"})),
