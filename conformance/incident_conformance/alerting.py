@@ -53,7 +53,7 @@ ROUTE_CREATE, ROUTE_SHOW, ROUTE_DELETE = (
 )
 SEVERITIES = "Severities V1#List"
 # What the rules call with --api-key (their scopes are what the key needs).
-SOURCE_OPERATIONS = (SOURCE_CREATE, SOURCE_SHOW, SOURCE_DELETE, ALERTS, ALERT)
+SOURCE_OPERATIONS = (SOURCE_CREATE, SOURCE_SHOW, SOURCE_DELETE, ALERTS)
 ROUTE_OPERATIONS = (*SOURCE_OPERATIONS, ATTRIBUTE_CREATE, ATTRIBUTE_DELETE, ROUTE_CREATE, ROUTE_SHOW,
                     ROUTE_DELETE, INCIDENT_ALERTS, SEVERITIES)  # fmt: skip
 
@@ -86,6 +86,7 @@ class FiringSource:
     ctx: RunContext
     id: str
     token: str
+    answered: Json  # the source as show answered it
     firing: set[str] = field(default_factory=set)
 
     def send(
@@ -162,35 +163,42 @@ def _template(attribute_id: str | None) -> Json:
     }
 
 
+def _shown(ctx: RunContext, op: str, made_id: str, member: str, option: str) -> Json:
+    answer = ctx.full.request("GET", ctx.path(op, id=made_id))
+    data = answer.json()
+    found = data.get(member) if isinstance(data, dict) and answer.status == 200 else None
+    if not isinstance(found, dict):
+        raise RuleSkipped(f"{option} {made_id} could not be read: {answer.describe()}")
+    return found
+
+
 @contextmanager
 def source_for(ctx: RunContext, attribute_id: str | None = None) -> Iterator[FiringSource]:
     """The --alert-source, or on the mock a new one (its template binds `metadata.conformance_group` to
-    `attribute_id` when given); every alert fired on it is resolved at the end, a new source deleted."""
+    `attribute_id` when given), read back for its token; every alert fired on it is resolved at the end,
+    and a new source deleted."""
     named, made = ctx.options.alert_source, None
-    if named:
-        shown = ctx.full.request("GET", ctx.path(SOURCE_SHOW, id=named))
-        data = shown.json()
-        source = data.get("alert_source") if isinstance(data, dict) and shown.status == 200 else None
-        if not isinstance(source, dict):
-            raise RuleSkipped(f"--alert-source {named} could not be read: {shown.describe()}")
-    elif ctx.on_mock:
+    if not named and not ctx.on_mock:
+        raise RuleSkipped(NEEDS_SOURCE)
+    if not named:
         body = {"name": prefixed_name(f"alerts {ctx.run_id}", None), "source_type": "http",
                 "template": _template(attribute_id)}  # fmt: skip
-        source = made = _created(ctx, SOURCE_CREATE, body, "alert_source")
-    else:
-        raise RuleSkipped(NEEDS_SOURCE)
-    token = ctx.options.alert_source_token or source.get("secret_token")
-    if not isinstance(token, str) or not token:
-        raise RuleSkipped(f"alert source {source['id']} answers no secret_token: give --alert-source-token")
-    bench = FiringSource(ctx, str(source["id"]), token)
+        made = str(_created(ctx, SOURCE_CREATE, body, "alert_source")["id"])
     try:
-        yield bench
-    finally:
+        source = _shown(ctx, SOURCE_SHOW, named or str(made), "alert_source", "--alert-source")
+        token = ctx.options.alert_source_token or source.get("secret_token")
+        if not isinstance(token, str) or not token:
+            raise RuleSkipped(
+                f"alert source {source['id']} answers no secret_token: give --alert-source-token"
+            )
+        bench = FiringSource(ctx, str(source["id"]), token, source)
         try:
-            bench.close()
+            yield bench
         finally:
-            if made is not None:
-                _delete(ctx, SOURCE_DELETE, str(made["id"]))
+            bench.close()
+    finally:
+        if made is not None:
+            _delete(ctx, SOURCE_DELETE, made)
 
 
 @dataclass
@@ -250,17 +258,17 @@ def _route_body(ctx: RunContext, source_id: str, attribute_id: str) -> Json:
     }
 
 
-def _grouping(ctx: RunContext, route: Json, source: FiringSource) -> tuple[str | None, int]:
-    """The metadata key whose values the named route groups by, and its window in seconds."""
+def _grouping(route: Json, source: FiringSource) -> tuple[str | None, int]:
+    """The metadata key whose values the route groups by (through the source's template), and its window
+    in seconds."""
     settings = (route.get("grouping_config") or {}).get("default") or {}
     if not settings.get("enabled"):
-        raise RuleSkipped(f"--alert-route {route.get('id')} does not group alerts")
+        raise RuleSkipped(f"alert route {route.get('id')} does not group alerts")
     window = int(settings.get("window_seconds") or 0)
     keys = [str(k.get("reference", "")) for k in settings.get("grouping_keys") or [] if isinstance(k, dict)]
     if not keys:
         return None, window
-    shown = ctx.full.request("GET", ctx.path(SOURCE_SHOW, id=source.id)).json() or {}
-    template = (shown.get("alert_source") or {}).get("template") or {}
+    template = source.answered.get("template") or {}
     bound = {
         str(entry.get("alert_attribute_id")): str(
             ((entry.get("binding") or {}).get("value") or {}).get("reference")
@@ -271,15 +279,16 @@ def _grouping(ctx: RunContext, route: Json, source: FiringSource) -> tuple[str |
     reference = bound.get(keys[0].removeprefix(ATTRIBUTES), "")
     if not reference.startswith(METADATA):
         raise RuleSkipped(
-            f"--alert-route groups by {keys[0]}, which --alert-source's template sets from no metadata key"
+            f"alert route {route.get('id')} groups by {keys[0]}, which its source's template sets from no "
+            "metadata key"
         )
     return reference.removeprefix(METADATA), window
 
 
 @contextmanager
 def route_for(ctx: RunContext) -> Iterator[GroupingRoute]:
-    """The --alert-route of --alert-source, or on the mock a new attribute, source and route grouping by it
-    (deleted again at the end)."""
+    """The --alert-route of --alert-source, or on the mock a new attribute, source and route grouping by
+    it (deleted again at the end); read back for its grouping."""
     named = ctx.options.alert_route
     if named and not ctx.options.alert_source:
         raise RuleSkipped("--alert-route needs --alert-source, the source it routes")
@@ -288,26 +297,25 @@ def route_for(ctx: RunContext) -> Iterator[GroupingRoute]:
             "needs --alert-source and --alert-route (a test route of it that opens incidents): it opens "
             "incidents; the mock needs neither"
         )
-    if named:
-        with source_for(ctx) as source:
-            shown = ctx.full.request("GET", ctx.path(ROUTE_SHOW, id=named))
-            route = (shown.json() or {}).get("alert_route") if shown.status == 200 else None
-            if not isinstance(route, dict):
-                raise RuleSkipped(f"--alert-route {named} could not be read: {shown.describe()}")
-            group_by, window = _grouping(ctx, route, source)
-            yield GroupingRoute(source, named, group_by, window)
-        return
-    body = {"name": prefixed_name(f"group {ctx.run_id}", None), "type": "String", "array": False,
-            "required": False}  # fmt: skip
-    attribute = _created(ctx, ATTRIBUTE_CREATE, body, "alert_attribute")
+    attribute = None
+    if not named:
+        body = {"name": prefixed_name(f"group {ctx.run_id}", None), "type": "String", "array": False,
+                "required": False}  # fmt: skip
+        attribute = str(_created(ctx, ATTRIBUTE_CREATE, body, "alert_attribute")["id"])
     try:
-        with source_for(ctx, str(attribute["id"])) as source:
-            route = _created(
-                ctx, ROUTE_CREATE, _route_body(ctx, source.id, str(attribute["id"])), "alert_route"
-            )
+        with source_for(ctx, attribute) as source:
+            made = None
+            if attribute is not None:
+                made = str(
+                    _created(ctx, ROUTE_CREATE, _route_body(ctx, source.id, attribute), "alert_route")["id"]
+                )
             try:
-                yield GroupingRoute(source, str(route["id"]), GROUP, 600)
+                route = _shown(ctx, ROUTE_SHOW, named or str(made), "alert_route", "--alert-route")
+                group_by, window = _grouping(route, source)
+                yield GroupingRoute(source, str(route["id"]), group_by, window)
             finally:
-                _delete(ctx, ROUTE_DELETE, str(route["id"]))
+                if made is not None:
+                    _delete(ctx, ROUTE_DELETE, made)
     finally:
-        _delete(ctx, ATTRIBUTE_DELETE, str(attribute["id"]))
+        if attribute is not None:
+            _delete(ctx, ATTRIBUTE_DELETE, attribute)

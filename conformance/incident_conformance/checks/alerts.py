@@ -114,7 +114,7 @@ def concurrent(ctx: RunContext) -> Iterator[Finding]:
     "a_resolved_event_resolves_the_alert_of_its_key",
     "A resolved event with the deduplication_key of a firing alert resolves that alert: show answers it "
     "resolved, with resolved_at, and no firing alert is left with that key.",
-    calls=SOURCE_OPERATIONS,
+    calls=(*SOURCE_OPERATIONS, ALERT),
 )
 def resolving(ctx: RunContext) -> Iterator[Finding]:
     with source_for(ctx) as source:
@@ -154,7 +154,7 @@ def resolving(ctx: RunContext) -> Iterator[Finding]:
     "an_event_needs_its_sources_token",
     "An alert event is authenticated by its source's token: with a wrong token, with none, or with an API "
     "key alone it is 401 in the contract's error shape and raises no alert; with the token it is accepted.",
-    calls=SOURCE_OPERATIONS,
+    calls=(*SOURCE_OPERATIONS, EVENT),  # EVENT: once with --api-key alone, to be refused
 )
 def token(ctx: RunContext) -> Iterator[Finding]:
     with source_for(ctx) as source:

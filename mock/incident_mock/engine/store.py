@@ -41,6 +41,7 @@ from incident_mock.domain.ids import Ids
 from incident_mock.domain.limits import DEFAULTS, Account, Limits, capacity_reached, text_bytes
 from incident_mock.domain.records import ApiKey, timestamp
 from incident_mock.domain.settings import DEFAULT_FIXTURES
+from incident_mock.engine import paging
 from incident_mock.engine.catalog import Catalog, find
 
 __all__ = ["DEFAULT_FIXTURES", "KeysChanged", "ResourceStore", "Rules", "discard", "read_fixtures"]
@@ -232,15 +233,7 @@ class ResourceStore:
             rows = [r for r in rows if all(r.get(k) == v for k, v in filters.items())]
         if page_size is None:
             return rows, None
-        start = 0
-        if after is not None:
-            ids = [r["id"] for r in rows]
-            if after not in ids:
-                raise ValidationFailed.invalid("after", "unknown cursor")
-            start = ids.index(after) + 1
-        page = rows[start : start + page_size]
-        more = start + page_size < len(rows)
-        return page, (page[-1]["id"] if more and page else None)
+        return paging.cut(rows, page_size, after)
 
     def put(self, name: str, row: Json) -> Json:
         """Store an object a behaviour module built whole, replacing the one with its id (fields the server

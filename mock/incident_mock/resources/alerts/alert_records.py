@@ -11,6 +11,7 @@ from typing import Any, cast
 from incident_mock.domain.errors import NotFound, ValidationFailed
 from incident_mock.engine.catalog import find
 from incident_mock.engine.context import Ctx, Reply
+from incident_mock.engine.paging import page
 from incident_mock.resources.alerts import alert_tables as tables
 from incident_mock.resources.alerts.alert_events import resolve
 from incident_mock.resources.incidents.storage import IncidentStore
@@ -114,20 +115,6 @@ def _keeps(alert: Json, filters: dict[tuple[str, str, str], list[str]], noted: s
     return all(_keeps_one(alert, key, values, noted) for key, values in filters.items())
 
 
-def _page(rows: list[Json], page_size: int, after: str | None) -> tuple[list[Json], Json]:
-    start = 0
-    if after is not None:
-        ids = [r["id"] for r in rows]
-        if after not in ids:
-            raise ValidationFailed.invalid("after", "unknown cursor")
-        start = ids.index(after) + 1
-    page = rows[start : start + page_size]
-    meta: Json = {"page_size": page_size}
-    if start + page_size < len(rows) and page:
-        meta["after"] = page[-1]["id"]
-    return page, meta
-
-
 def list_(
     ctx: Ctx, page_size: int, after: str | None = None, query_pairs: Sequence[tuple[str, str]] = ()
 ) -> Reply:
@@ -136,8 +123,8 @@ def list_(
     noted = {str(n.get("alert_id")) for n in store.table("alert_notes").values()}
     rows = [a for a in tables.rows_of(store, "alerts").values() if _keeps(a, filters, noted)]
     rows.sort(key=lambda a: (a["created_at"], a["id"]), reverse=True)
-    page, meta = _page(rows, page_size, after)
-    return {"alerts": [store.answer("alerts", a) for a in page], "pagination_meta": meta}, 200
+    found, meta = page(rows, page_size, after)
+    return {"alerts": [store.answer("alerts", a) for a in found], "pagination_meta": meta}, 200
 
 
 def _alert(ctx: Ctx, alert_id: str) -> Json:
@@ -192,8 +179,8 @@ def list_incident_alerts(
         shown.append(
             {"id": link["id"], "alert": slim, "incident": incident, "alert_route_id": link["alert_route_id"]}
         )
-    page, meta = _page(shown, page_size, after)
-    return {"incident_alerts": page, "pagination_meta": meta}, 200
+    found, meta = page(shown, page_size, after)
+    return {"incident_alerts": found, "pagination_meta": meta}, 200
 
 
 OPERATIONS: dict[str, Callable[..., Any]] = {

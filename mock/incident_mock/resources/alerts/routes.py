@@ -16,6 +16,7 @@ from incident_mock.domain.errors import ValidationFailed
 from incident_mock.domain.records import timestamp
 from incident_mock.engine.catalog import find
 from incident_mock.engine.context import Ctx, Reply
+from incident_mock.engine.paging import page
 from incident_mock.engine.store import ResourceStore
 from incident_mock.resources.alerts import alert_tables as tables
 from incident_mock.resources.alerts.bindings import answered
@@ -182,18 +183,8 @@ def _render(ctx: Ctx, row: Json, version: int) -> Json:
 
 def _ops(version: int) -> dict[str, Any]:
     def list_(ctx: Ctx, page_size: int, after: str | None = None) -> Reply:
-        rows = list(tables.rows_of(ctx.store, NAME).values())
-        start = 0
-        if after is not None:
-            ids = [r["id"] for r in rows]
-            if after not in ids:
-                raise ValidationFailed.invalid("after", "unknown cursor")
-            start = ids.index(after) + 1
-        page = rows[start : start + page_size]
-        meta: Json = {"page_size": page_size}
-        if start + page_size < len(rows) and page:
-            meta["after"] = page[-1]["id"]
-        return {"alert_routes": [_render(ctx, r, version) for r in page], "pagination_meta": meta}, 200
+        rows, meta = page(list(tables.rows_of(ctx.store, NAME).values()), page_size, after)
+        return {"alert_routes": [_render(ctx, r, version) for r in rows], "pagination_meta": meta}, 200
 
     def create(ctx: Ctx, body: Json) -> Reply:
         return {"alert_route": _render(ctx, _save(ctx, body, None, version), version)}, 201

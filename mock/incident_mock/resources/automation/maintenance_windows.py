@@ -14,7 +14,8 @@ from typing import Any
 
 from incident_mock.domain.errors import ValidationFailed
 from incident_mock.engine.context import Ctx, Reply
-from incident_mock.resources.automation.saving import Json, at, incident_id_of, now, page, put, stamp, user_of
+from incident_mock.engine.paging import page
+from incident_mock.resources.automation.saving import Json, at, incident_id_of, now, put, stamp, user_of
 from incident_mock.resources.automation.workflow_config import binding, condition_groups
 
 __all__ = ["OPERATIONS"]

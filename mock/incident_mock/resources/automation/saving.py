@@ -11,7 +11,6 @@ engine counts it (`ResourceStore.weight`), so a later delete by the engine gives
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
 from incident_mock.domain.errors import NotFound, ValidationFailed
@@ -21,7 +20,7 @@ from incident_mock.engine.context import Ctx
 from incident_mock.engine.store import ResourceStore
 from incident_mock.resources.incidents.storage import IncidentStore
 
-__all__ = ["Json", "at", "incident_id_of", "now", "page", "put", "stamp", "user_of"]
+__all__ = ["Json", "at", "incident_id_of", "now", "put", "stamp", "user_of"]
 
 Json = dict[str, Any]
 
@@ -40,22 +39,6 @@ def put(store: ResourceStore, name: str, row: Json) -> Json:
         store._hold(store.weight(resource, row) - (store.weight(resource, old) if old is not None else 0))
         store.catalog = store.catalog.with_table(resource.table, {**table, row["id"]: row})
     return row
-
-
-def page(rows: Sequence[Json], page_size: int, after: str | None) -> tuple[list[Json], Json]:
-    """One page of `rows` after the object with id `after`, and its `pagination_meta` (with `after` when
-    more follow). An `after` that is not the id of a listed object is 422 on `after`."""
-    start = 0
-    if after is not None:
-        ids = [r["id"] for r in rows]
-        if after not in ids:
-            raise ValidationFailed.invalid("after", "unknown cursor")
-        start = ids.index(after) + 1
-    chosen = list(rows[start : start + page_size])
-    meta: Json = {"page_size": page_size}
-    if start + page_size < len(rows) and chosen:
-        meta["after"] = chosen[-1]["id"]
-    return chosen, meta
 
 
 def at(value: str, field: str) -> dt.datetime:

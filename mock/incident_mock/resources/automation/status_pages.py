@@ -18,8 +18,9 @@ from typing import Any
 
 from incident_mock.domain.errors import NotFound, ValidationFailed
 from incident_mock.engine.context import Ctx, Reply
+from incident_mock.engine.paging import page
 from incident_mock.engine.store import ResourceStore
-from incident_mock.resources.automation.saving import Json, at, now, page, put, stamp
+from incident_mock.resources.automation.saving import Json, at, now, put, stamp
 from incident_mock.resources.incidents.storage import IncidentStore
 
 __all__ = ["OPERATIONS"]

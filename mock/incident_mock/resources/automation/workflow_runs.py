@@ -13,7 +13,8 @@ from typing import Any
 from incident_contract.query import key_parts, parse_date
 from incident_mock.domain.errors import ValidationFailed
 from incident_mock.engine.context import Ctx, Reply
-from incident_mock.resources.automation.saving import at, incident_id_of, page
+from incident_mock.engine.paging import page
+from incident_mock.resources.automation.saving import at, incident_id_of
 from incident_mock.resources.incidents.storage import IncidentStore
 
 __all__ = ["OPERATIONS"]

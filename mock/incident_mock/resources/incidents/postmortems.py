@@ -15,9 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from incident_mock.domain import errors
-from incident_mock.domain.errors import NotFound, ValidationFailed
+from incident_mock.domain.errors import NotFound
 from incident_mock.domain.limits import capacity_reached, text_bytes
 from incident_mock.domain.records import IncidentRecord, timestamp
+from incident_mock.engine import paging
 from incident_mock.engine.store import ResourceStore
 
 __all__ = [
@@ -117,15 +118,7 @@ def listing(
     """One page of `rows` (already filtered, in creation order) and the next page's cursor."""
     if sort_by != "created_at_oldest_first":
         rows = rows[::-1]
-    start_at = 0
-    if after is not None:
-        ids = [r["id"] for r in rows]
-        if after not in ids:
-            raise ValidationFailed.invalid("after", "unknown cursor")
-        start_at = ids.index(after) + 1
-    page = rows[start_at : start_at + page_size]
-    more = start_at + page_size < len(rows)
-    return page, (page[-1]["id"] if more and page else None)
+    return paging.cut(rows, page_size, after)
 
 
 def content(row: Json, incident: IncidentRecord) -> str:

@@ -27,8 +27,8 @@ from incident_mock.domain.errors import Forbidden, NotFound, ValidationFailed
 from incident_mock.domain.limits import capacity_reached, text_bytes
 from incident_mock.domain.records import ApiKey, timestamp
 from incident_mock.engine.context import Ctx, Json, Reply
+from incident_mock.engine.paging import page
 from incident_mock.engine.store import ResourceStore
-from incident_mock.resources.people.paging import page
 
 __all__ = ["OPERATIONS"]
 
@@ -104,7 +104,7 @@ def _weight(body: Json) -> int:
 
 def list_(ctx: Ctx, page_size: int, after: str | None = None) -> Reply:
     keys = [k for k in ctx.store.keys if k.expires_at is None]
-    found, meta = page(keys, attrgetter("id"), page_size, after)
+    found, meta = page(keys, page_size, after, attrgetter("id"))
     return {"api_keys": [_render(ctx, k) for k in found], "pagination_meta": meta}, 200
 
 

@@ -11,12 +11,11 @@ the history, an update does not.
 from __future__ import annotations
 
 from collections.abc import Callable
-from operator import itemgetter
 
 from incident_mock.domain.errors import ValidationFailed
 from incident_mock.domain.records import timestamp
 from incident_mock.engine.context import Ctx, Json, Reply
-from incident_mock.resources.people.paging import page
+from incident_mock.engine.paging import page
 
 __all__ = ["OPERATIONS"]
 
@@ -68,7 +67,7 @@ def list_(ctx: Ctx, page_size: int, after: str | None = None, team_ids: list[str
     if team_ids:
         wanted = set(team_ids)
         rows = [r for r in rows if wanted.intersection(r.get("owning_team_ids", ()))]
-    found, meta = page(rows, itemgetter("id"), page_size, after)
+    found, meta = page(rows, page_size, after)
     return {"secrets": [render(r) for r in found], "pagination_meta": meta}, 200
 
 

@@ -9,11 +9,10 @@ its user in `user_id`; a chosen paging provider is a row of `paging_providers` w
 from __future__ import annotations
 
 from collections.abc import Callable
-from operator import itemgetter
 from typing import Any
 
 from incident_mock.engine.context import Ctx, Json, Reply
-from incident_mock.resources.people.paging import page
+from incident_mock.engine.paging import page
 
 __all__ = ["OPERATIONS"]
 
@@ -50,7 +49,7 @@ def list_(
         if all(u.get(k) == v for k, v in wanted.items() if v is not None)
         and (include_inactive or u.get("is_active", True))
     ]
-    found, meta = page(rows, itemgetter("id"), page_size, after)
+    found, meta = page(rows, page_size, after)
     return {"users": [render(u) for u in found], "pagination_meta": meta}, 200
 
 

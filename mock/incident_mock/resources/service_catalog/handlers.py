@@ -12,6 +12,7 @@ from typing import Any
 
 from incident_mock.domain import errors
 from incident_mock.domain.errors import NotFound, ValidationFailed
+from incident_mock.engine import paging
 from incident_mock.engine.context import Ctx, Reply
 from incident_mock.resources.service_catalog import schema_rules as rules
 from incident_mock.resources.service_catalog.tables import ENTRIES, Tables
@@ -165,17 +166,8 @@ def _page(
     rows = tables.entries_of(catalog_type_id)
     if identifier is not None:
         rows = [e for e in rows if rules.identifies(catalog_type, e, identifier)]
-    start = 0
-    if after is not None:
-        ids = [e["id"] for e in rows]
-        if after not in ids:
-            raise ValidationFailed.invalid("after", "unknown cursor")
-        start = ids.index(after) + 1
-    page = rows[start : start + page_size]
-    meta: Json = {"page_size": page_size, "total_record_count": len(rows)}
-    if start + page_size < len(rows) and page:
-        meta["after"] = page[-1]["id"]
-    return catalog_type, page, meta
+    found, meta = paging.page(rows, page_size, after, total_record_count=len(rows))
+    return catalog_type, found, meta
 
 
 def _check_external_id(tables: Tables, type_id: str, external_id: str | None, own_id: str | None) -> None:
@@ -395,17 +387,8 @@ def list_teams(ctx: Ctx, page_size: int, after: str | None = None) -> Reply:
     tables = _tables(ctx)
     team_type = rules.team_type(tables)
     rows = sorted(tables.entries_of(team_type["id"]), key=lambda e: (e["name"], e["id"])) if team_type else []
-    start = 0
-    if after is not None:
-        ids = [e["id"] for e in rows]
-        if after not in ids:
-            raise ValidationFailed.invalid("after", "unknown cursor")
-        start = ids.index(after) + 1
-    page = rows[start : start + page_size]
-    meta: Json = {"page_size": page_size}
-    if start + page_size < len(rows) and page:
-        meta["after"] = page[-1]["id"]
-    teams = [_team(tables, team_type, e) for e in page] if team_type else []
+    found, meta = paging.page(rows, page_size, after)
+    teams = [_team(tables, team_type, e) for e in found] if team_type else []
     return {"teams": teams, "pagination_meta": meta}, 200
 
 
