@@ -6,6 +6,8 @@ included) are read over (since, until], and never before the schedule's `created
 where the set of people on call changes, one message carries the schedule's summary, who was on call just
 before (`previous_users`) and who is from then on (`current_users`); either may be empty (a shift starting
 after a gap, or ending into one). A hand-over from someone to themselves changes nothing and sends nothing.
+No watermark is kept: the move's own span decides, so a span passed again after the clock was moved back
+is announced again, and a clock that runs on real time announces nothing.
 
 The messages go out in time order (schedules in their table's order at one instant), each stamped with the
 handover instant as its `created_at`. Bounds: only the first `MAX_SPAN` after `since` is read, at most
