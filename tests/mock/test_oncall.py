@@ -20,6 +20,7 @@ from incident_io.api.schedules_v2 import schedules_v2_list_schedule_entries
 from incident_io.models import EscalationsCreatePayloadV2, EscalationV2Status
 
 from incident_mock.app import DEFAULT_FIXTURES
+from incident_mock.resources.oncall.shift_changes import Budget, changes
 from incident_mock.testing import ControlPlaneError, IncidentMock, Sandbox, WebhookReceiver
 from tests.mock.seed import MAJOR
 
@@ -656,3 +657,24 @@ def test_a_long_advance_sends_at_most_a_hundred_shift_changes_of_a_schedule(
     assert len(shift_changes(endpoint, SCHEDULE)) == 4  # the fixture schedule's weekly ones: its own bound
     assert found[0] == ("2026-01-14T11:00:00.000000Z", [ADA], [GRACE])
     assert found[-1][0] == "2026-01-18T14:00:00.000000Z"  # the hundredth hour: the earliest are sent
+
+
+def test_the_entries_read_for_one_move_are_bounded() -> None:
+    rotation = {
+        "id": "r",
+        "handover_start_at": "2026-01-01T00:00:00Z",
+        "handovers": [{"interval_type": "hourly", "interval": 1}],
+        "layers": [{"id": "l"}],
+        "users": [{"id": "a"}, {"id": "b"}],
+    }
+    schedule = {
+        "id": "s",
+        "timezone": "UTC",
+        "created_at": "2026-01-01T00:00:00Z",
+        "config": {"rotations": [rotation]},
+    }
+    month = START + dt.timedelta(days=30)
+    assert len(changes(schedule, [], START, month, 1000)) == 720
+    budget = Budget(left=1)  # one step (a week) is read, then the budget is spent
+    assert len(changes(schedule, [], START, month, 1000, budget)) == 7 * 24 and budget.left < 0
+    assert changes(schedule, [], START, month, 1000, budget) == []

@@ -12,8 +12,10 @@ is announced again, and a clock that runs on real time announces nothing.
 The messages go out in time order (schedules in their table's order at one instant), each stamped with the
 handover instant as its `created_at`. Bounds: only the first `MAX_SPAN` after `since` is read, at most
 `MAX_PER_SCHEDULE` changes of one schedule and `MAX_PER_MOVE` in all are sent per move (the earliest ones;
-the rest are not sent later either), and a schedule whose entries in one step exceed the entries limit
-sends nothing further for that move. Nothing is read when no endpoint of the sandbox takes the event.
+the rest are not sent later either), at most `MAX_READ` entries are read for one move (schedules in their
+table's order: past that, the later ones send nothing for that move), and a schedule whose entries in one
+step exceed the entries limit sends nothing further for that move. Nothing is read when no endpoint of the
+sandbox takes the event.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import incident_mock.resources.oncall.shifts as shifts
@@ -29,7 +32,16 @@ from incident_mock.engine.store import ResourceStore
 from incident_mock.resources.oncall.oncall_tables import moment
 from incident_mock.resources.oncall.schedules import overrides_of, slim
 
-__all__ = ["EVENT", "MAX_PER_MOVE", "MAX_PER_SCHEDULE", "MAX_SPAN", "changes", "clock_moved"]
+__all__ = [
+    "EVENT",
+    "MAX_PER_MOVE",
+    "MAX_PER_SCHEDULE",
+    "MAX_READ",
+    "MAX_SPAN",
+    "Budget",
+    "changes",
+    "clock_moved",
+]
 
 Json = dict[str, Any]
 Change = tuple[dt.datetime, list[Json], list[Json]]  # instant, previous users, current users
@@ -37,6 +49,7 @@ EVENT = "schedule.shift_change_v1"
 MAX_SPAN = dt.timedelta(days=91)  # of one move, read from its start
 MAX_PER_SCHEDULE = 100
 MAX_PER_MOVE = 1_000
+MAX_READ = 250_000  # entries read for one move, every schedule together: about a second
 STEP = dt.timedelta(days=7)  # the entries are computed a week at a time
 TICK = dt.timedelta(microseconds=1)
 
@@ -61,20 +74,35 @@ def _sweep(final: Sequence[shifts.Shift], lo: dt.datetime, hi: dt.datetime) -> l
     return found
 
 
+@dataclass
+class Budget:
+    """The entries one move may still read."""
+
+    left: int = MAX_READ
+
+
 def changes(
-    schedule: Json, overrides: Sequence[Json], since: dt.datetime, until: dt.datetime, limit: int
+    schedule: Json,
+    overrides: Sequence[Json],
+    since: dt.datetime,
+    until: dt.datetime,
+    limit: int,
+    budget: Budget | None = None,
 ) -> list[Change]:
-    """The first `limit` changes of who is on call in (since, until] (module docstring's bounds)."""
+    """The first `limit` changes of who is on call in (since, until] (module docstring's bounds), reading
+    no more entries than `budget` has left."""
+    budget = budget or Budget()
     created = schedule.get("created_at")
     lo = max(since, moment(created, "created_at")) if created else since
     hi = min(until, since + MAX_SPAN)
     found: list[Change] = []
-    while lo < hi and len(found) < limit:
+    while lo < hi and len(found) < limit and budget.left > 0:
         top = min(hi, lo + STEP)
         try:
             _, _, final = shifts.computed(schedule, overrides, lo, top + TICK)
         except ValidationFailed:  # more entries than the mock computes at once
             break
+        budget.left -= len(final)
         found += _sweep(final, lo, top)
         lo = top
     return found[:limit]
@@ -86,9 +114,10 @@ def clock_moved(store: ResourceStore, events: Any, since: dt.datetime, until: dt
     if events is None or until <= since or not events.takes(EVENT):
         return 0
     found: list[tuple[dt.datetime, int, Json]] = []
+    budget = Budget()
     for i, schedule in enumerate(store.rows("schedules")):
         for at, before, after in changes(
-            schedule, overrides_of(store, schedule["id"]), since, until, MAX_PER_SCHEDULE
+            schedule, overrides_of(store, schedule["id"]), since, until, MAX_PER_SCHEDULE, budget
         ):
             payload = {"schedule": slim(schedule), "previous_users": before, "current_users": after}
             found.append((at, i, payload))
