@@ -438,3 +438,84 @@ def test_a_heartbeat_ping_authenticates_by_its_source_token(sandbox: Sandbox, pa
     assert ok.status_code == posted.status_code == 204
     assert beat["heartbeat_options"]["ping_url"] == f"{sandbox.base_url}{path}"
     assert wrong.status_code == 401 and other_type.status_code == 422
+
+
+ADA = "01JGZ0VSER000000000000ADA0"  # fixture users
+GRACE = "01JGZ0VSER0000000000GRACE0"
+
+
+def escalations_of(client: httpx.Client, alert_id: str) -> list[Json]:
+    answer = client.get("/v2/escalations", params={"alert[one_of]": alert_id, "page_size": 50})
+    assert answer.status_code == 200, answer.text
+    found: list[Json] = answer.json()["escalations"]
+    return found
+
+
+def test_a_route_with_an_escalation_path_target_escalates_each_new_alert_once(sandbox: Sandbox) -> None:
+    with api(sandbox) as client:
+        source = new_source(client)
+        level = {"targets": [{"type": "user", "id": ADA, "urgency": "high"}], "time_to_ack_seconds": 300}
+        path_body = {"name": "Disks", "path": [{"id": "ada", "type": "level", "level": level}]}
+        made = client.post("/v2/escalation_paths", json=path_body)
+        assert made.status_code == 201, made.text
+        path = made.json()["escalation_path"]["id"]
+        body = route_body(source)
+        body["escalation_config"] = {
+            "auto_cancel_escalations": False,
+            "escalation_targets": [{"escalation_paths": {"value": {"literal": path}}}],
+        }
+        assert client.post("/v3/alert_routes", json=body).status_code == 201
+        before = client.get("/v2/escalations", params={"page_size": 50}).json()["escalations"]
+
+        assert send(sandbox, source, event("disk-1", metadata={"service": "api"})).status_code == 202
+        [alert] = alerts_of(client, source)
+        [escalation] = escalations_of(client, alert["id"])
+        [incident_id] = incidents_linked(client, [alert["id"]])
+        assert escalation["escalation_path_id"] == path and escalation["status"] == "triggered"
+        assert escalation["title"] == "Disk full" and escalation["creator"] == {
+            "alert": {"id": alert["id"], "title": "Disk full"}
+        }
+        assert [a["id"] for a in escalation["related_alerts"]] == [alert["id"]]
+        assert [i["id"] for i in escalation["related_incidents"]] == [incident_id]
+        assert [u["id"] for u in escalation["events"][1]["users"]] == [ADA]
+
+        # the same key again updates the firing alert: no new alert, no second escalation
+        assert send(sandbox, source, event("disk-1", metadata={"service": "api"})).status_code == 202
+        assert [a["id"] for a in alerts_of(client, source)] == [alert["id"]]
+        everything = client.get("/v2/escalations", params={"page_size": 50}).json()["escalations"]
+        assert len(everything) == len(before) + 1
+
+        # another alert of the same group joins the incident and has an escalation of its own
+        send(sandbox, source, event("disk-2", metadata={"service": "api"}))
+        second = {a["deduplication_key"]: a["id"] for a in alerts_of(client, source)}["disk-2"]
+        [joined] = escalations_of(client, second)
+        assert joined["id"] != escalation["id"]
+        assert [i["id"] for i in joined["related_incidents"]] == [incident_id]
+
+
+def test_a_route_targeting_users_escalates_to_them_and_an_unescalating_route_does_not(
+    sandbox: Sandbox,
+) -> None:
+    with api(sandbox) as client:
+        source = new_source(client)
+        body = route_body(source)
+        body["incident_config"]["enabled"] = False
+        body["escalation_config"] = {
+            "auto_cancel_escalations": False,
+            "escalation_targets": [
+                {"users": {"array_value": [{"literal": GRACE}, {"literal": ADA}]}},
+                {"users": {"value": {"literal": "01JGZ0NNKNWN000000000000U1"}}},  # no such user: ignored
+            ],
+        }
+        assert client.post("/v3/alert_routes", json=body).status_code == 201
+        send(sandbox, source, event("cpu", metadata={"service": "db"}))
+        [alert] = alerts_of(client, source)
+        [escalation] = escalations_of(client, alert["id"])
+        assert "escalation_path_id" not in escalation and escalation["related_incidents"] == []
+        assert [u["id"] for u in escalation["events"][1]["users"]] == [GRACE, ADA]
+
+        quiet = new_source(client, "Quiet")
+        assert client.post("/v3/alert_routes", json=route_body(quiet)).status_code == 201  # no targets
+        send(sandbox, quiet, event("mem", metadata={"service": "db"}))
+        [other] = alerts_of(client, quiet)
+        assert escalations_of(client, other["id"]) == []

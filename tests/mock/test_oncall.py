@@ -20,7 +20,8 @@ from incident_io.api.schedules_v2 import schedules_v2_list_schedule_entries
 from incident_io.models import EscalationsCreatePayloadV2, EscalationV2Status
 
 from incident_mock.app import DEFAULT_FIXTURES
-from incident_mock.testing import IncidentMock, Sandbox, WebhookReceiver
+from incident_mock.resources.oncall.shift_changes import Budget, changes
+from incident_mock.testing import ControlPlaneError, IncidentMock, Sandbox, WebhookReceiver
 from tests.mock.seed import MAJOR
 
 ADA = "01JGZ0VSER000000000000ADA0"
@@ -523,3 +524,157 @@ def test_the_escalation_list_checks_its_filters(api: httpx.Client) -> None:
     assert [e["title"] for e in since] == ["Checkout down"]
     assert [e["status"] for e in before] == ["expired"]  # the fixture's, created on 2026-01-12
     assert len(ok(api.get("/v2/escalations", params={"status[not_in]": "expired"}))["escalations"]) == 2
+
+
+# --- acknowledging (the control plane) ----------------------------------------------------------------------
+def test_the_control_plane_acknowledges_a_triggered_escalation_once(
+    frozen: Sandbox, api: httpx.Client
+) -> None:
+    path = two_level_path(api)
+    with WebhookReceiver() as receiver:
+        endpoint = frozen.webhooks.register(receiver.url)
+        receiver.secret = endpoint.secret
+        created = ok(escalate(api, "ack-1", escalation_path_id=path), 201)["escalation"]
+        frozen.clock.advance(dt.timedelta(seconds=60))
+        acked = frozen.acknowledge_escalation(created["id"])
+        assert acked["status"] == "acked"
+        assert [e["event"] for e in acked["events"]] == ["triggered", "notified_users", "acked"]
+        assert moment(acked["events"][-1]["occurred_at"]) == START + dt.timedelta(seconds=60)
+        [changed] = receiver.wait_for("public_escalation.escalation_status_updated_v1", timeout=30)
+        change = changed.payload["public_escalation.escalation_status_updated_v1"]
+        assert (change["previous_status"], change["new_status"], "actor" in change) == (
+            "triggered",
+            "acked",
+            False,
+        )
+
+        frozen.clock.advance(dt.timedelta(hours=2))  # past the path's end: no further level, no expiry
+        shown = ok(api.get(f"/v2/escalations/{created['id']}"))["escalation"]
+        assert shown == acked
+        assert frozen.acknowledge_escalation(created["id"]) == acked  # again: nothing changes
+        assert error_field(api.post(f"/v2/escalations/{created['id']}/actions/cancel")) == "id"
+        ok(escalate(api, "ack-2", user_ids=[ADA]), 201)  # a later message: the acknowledgement was sent once
+        receiver.wait_for("public_escalation.escalation_created_v1", count=2, timeout=30)
+        assert receiver.events().count("public_escalation.escalation_status_updated_v1") == 1
+    listed = ok(api.get("/v2/escalations", params={"status[one_of]": "acked"}))["escalations"]
+    assert [e["id"] for e in listed] == [created["id"]]
+
+
+def test_acknowledging_an_unknown_or_finished_escalation_is_refused(
+    frozen: Sandbox, api: httpx.Client
+) -> None:
+    cancelled = ok(escalate(api, "ack-3", user_ids=[ADA]), 201)["escalation"]["id"]
+    ok(api.post(f"/v2/escalations/{cancelled}/actions/cancel"))
+    lapsing = ok(escalate(api, "ack-4", user_ids=[GRACE]), 201)["escalation"]["id"]
+    frozen.clock.advance(dt.timedelta(seconds=300))  # its one level is over: expired, though nobody read it
+    control = f"{frozen.base_url.rstrip('/')}/_mock/sandboxes/{frozen.id}/escalations"
+    for escalation, status in (
+        (cancelled, 422),
+        (lapsing, 422),
+        (EXPIRED, 422),
+        ("01JGZ0NNKNWN00000000000000", 404),
+    ):
+        answer = httpx.post(f"{control}/{escalation}/actions/acknowledge", timeout=30)
+        assert answer.status_code == status, answer.text
+        error = answer.json()["errors"][0]
+        if status == 422:
+            assert error["source"]["field"] == "escalation_id", error
+    assert ok(api.get(f"/v2/escalations/{lapsing}"))["escalation"]["status"] == "expired"
+    with pytest.raises(ControlPlaneError) as refused:
+        frozen.acknowledge_escalation(cancelled)
+    assert refused.value.status == 422
+
+
+# --- shift changes ------------------------------------------------------------------------------------------
+SHIFT_CHANGE = "schedule.shift_change_v1"
+
+
+def shift_changes(endpoint: Any, schedule_id: str | None = None) -> list[tuple[str, list[str], list[str]]]:
+    """(instant, previous user ids, current user ids) of the endpoint's shift-change messages (of one
+    schedule, when given), in the order they were sent."""
+    found = []
+    for message in endpoint.messages():
+        if message.event_type == SHIFT_CHANGE:
+            change = message.payload[SHIFT_CHANGE]
+            if schedule_id is not None and change["schedule"]["id"] != schedule_id:
+                continue
+            previous = [u["id"] for u in change["previous_users"]]
+            found.append((message.created_at, previous, [u["id"] for u in change["current_users"]]))
+    return found
+
+
+def test_advancing_the_clock_past_handovers_sends_one_shift_change_each(
+    mock: IncidentMock, frozen: Sandbox, api: httpx.Client
+) -> None:
+    rota = daily_schedule([ADA, GRACE], timezone="UTC", handover_start_at="2026-01-10T09:00:00Z")
+    schedule = create_schedule(api, rota)  # Ada on call since 09:00 today (START is 10:00)
+    with WebhookReceiver() as receiver, mock.sandbox(frozen_at=START) as neighbour:
+        endpoint = frozen.webhooks.register(receiver.url, event_types=[SHIFT_CHANGE])
+        receiver.secret = endpoint.secret
+        frozen.clock.advance(dt.timedelta(days=2))
+        assert shift_changes(endpoint) == [
+            ("2026-01-15T09:00:00.000000Z", [ADA], [GRACE]),
+            ("2026-01-16T09:00:00.000000Z", [GRACE], [ADA]),
+        ]
+        delivered = [d.payload[SHIFT_CHANGE] for d in receiver.wait_for(SHIFT_CHANGE, count=2, timeout=30)]
+        summary = {k: schedule[k] for k in ("id", "name", "timezone", "team_ids", "created_at", "updated_at")}
+        assert [d["schedule"] for d in delivered] == [summary, summary]
+        handovers = {(d["previous_users"][0]["name"], d["current_users"][0]["name"]) for d in delivered}
+        assert handovers == {("Ada Lovelace", "Grace Hopper"), ("Grace Hopper", "Ada Lovelace")}  # any order
+
+        # the neighbour's clock passes the fixture schedule's weekly handover: its endpoint hears of it, this
+        # sandbox's does not
+        with WebhookReceiver() as other:
+            theirs = neighbour.webhooks.register(other.url, event_types=[SHIFT_CHANGE])
+            other.secret = theirs.secret
+            neighbour.clock.advance(dt.timedelta(days=7))
+            assert shift_changes(theirs) == [("2026-01-19T09:00:00.000000Z", [GRACE], [ADA])]
+            other.wait_for(SHIFT_CHANGE, timeout=30)
+        assert len(shift_changes(endpoint)) == 2
+
+        frozen.clock.freeze(START + dt.timedelta(days=3))  # a freeze at a later instant is a move as well
+        assert shift_changes(endpoint)[2:] == [("2026-01-17T09:00:00.000000Z", [ADA], [GRACE])]
+        frozen.clock.freeze(START)  # back: nothing; forward over a handover again sends it again
+        assert len(shift_changes(endpoint)) == 3
+        frozen.clock.advance(dt.timedelta(days=1))
+        assert shift_changes(endpoint)[3:] == [("2026-01-15T09:00:00.000000Z", [ADA], [GRACE])]
+
+
+def test_a_long_advance_sends_at_most_a_hundred_shift_changes_of_a_schedule(
+    frozen: Sandbox, api: httpx.Client
+) -> None:
+    hourly = daily_schedule(
+        [ADA, GRACE],
+        timezone="UTC",
+        handover_start_at="2026-01-14T10:00:00Z",
+        handovers=[{"interval_type": "hourly", "interval": 1}],
+    )
+    schedule = create_schedule(api, hourly)
+    endpoint = frozen.webhooks.register("http://127.0.0.1:9/", event_types=[SHIFT_CHANGE])
+    frozen.clock.advance(dt.timedelta(days=30))  # 720 handovers
+    found = shift_changes(endpoint, schedule["id"])
+    assert len(found) == 100
+    assert len(shift_changes(endpoint, SCHEDULE)) == 4  # the fixture schedule's weekly ones: its own bound
+    assert found[0] == ("2026-01-14T11:00:00.000000Z", [ADA], [GRACE])
+    assert found[-1][0] == "2026-01-18T14:00:00.000000Z"  # the hundredth hour: the earliest are sent
+
+
+def test_the_entries_read_for_one_move_are_bounded() -> None:
+    rotation = {
+        "id": "r",
+        "handover_start_at": "2026-01-01T00:00:00Z",
+        "handovers": [{"interval_type": "hourly", "interval": 1}],
+        "layers": [{"id": "l"}],
+        "users": [{"id": "a"}, {"id": "b"}],
+    }
+    schedule = {
+        "id": "s",
+        "timezone": "UTC",
+        "created_at": "2026-01-01T00:00:00Z",
+        "config": {"rotations": [rotation]},
+    }
+    month = START + dt.timedelta(days=30)
+    assert len(changes(schedule, [], START, month, 1000)) == 720
+    budget = Budget(left=1)  # one step (a week) is read, then the budget is spent
+    assert len(changes(schedule, [], START, month, 1000, budget)) == 7 * 24 and budget.left < 0
+    assert changes(schedule, [], START, month, 1000, budget) == []

@@ -9,7 +9,8 @@ front of it (origin, JSON only) is http/control_stage.py's, which asks `Guard` w
 Who may call what, when the mock has an admin token (without one, on loopback, anyone may):
 - the admin token: everything;
 - a sandbox's control token (returned when the sandbox is created): the operations of that sandbox
-  (`/_mock/sandboxes/{its id}` and below: show, reset, delete, journal, faults, clock, webhooks), 403
+  (`/_mock/sandboxes/{its id}` and below: show, reset, delete, journal, faults, clock, webhooks,
+  escalations), 403
   `forbidden_sandbox` on any other sandbox and on the mock-wide operations;
 - the sandbox-create token (`--sandbox-create-token`), when set: `POST /_mock/sandboxes` only;
 - anything else: 401 (`sandbox_expired` for the control token of a sandbox reclaimed for idleness).
@@ -43,11 +44,13 @@ from incident_mock.domain.errors import (
 )
 from incident_mock.domain.param_check import ParamCheck
 from incident_mock.domain.problems import FORMATS, SKIPPING, bounded, fast_check, inlined
-from incident_mock.domain.records import timestamp
+from incident_mock.domain.records import ApiKey, timestamp
+from incident_mock.engine.context import PRIVATE_SCOPE, Ctx
 from incident_mock.kit.faults import MAX_FAULTS
 from incident_mock.kit.journal import Journal, shown
 from incident_mock.kit.sandboxes import DEFAULT_ID, Sandboxes, detail, expired, summary
 from incident_mock.kit.webhooks import shown_endpoint, shown_message
+from incident_mock.resources import oncall
 
 __all__ = ["OPERATIONS", "ControlPlane", "Guard", "Request"]
 
@@ -59,6 +62,7 @@ NO_TOKEN = "The control plane needs a token: send Authorization: Bearer <admin o
 BAD_TOKEN = "The token is not valid for the control plane"
 OTHER_SANDBOX = "This control token manages sandbox {id} alone: not this request"
 CREATE_ONLY = "This token may only create sandboxes (POST /_mock/sandboxes)"
+CONTROL_KEY = ApiKey("control-plane", "", "The mock's control plane", ())
 
 
 class Guard:
@@ -200,23 +204,29 @@ def show_clock(r: Request) -> Answer:
 
 
 def freeze_clock(r: Request) -> Answer:
-    clock = r.sandboxes.get(r.params["sandbox_id"]).clock
+    sandbox = r.sandboxes.get(r.params["sandbox_id"])
     at = _instant(r.body or {}, "at")
+    since = sandbox.clock.now()
     try:
-        return _clock(clock.freeze(at))
+        state = sandbox.clock.freeze(at)
     except ValueError as exc:
         raise ValidationFailed.invalid("at", str(exc)) from None
+    oncall.clock_moved(sandbox.store, sandbox.webhooks, since, state.now)
+    return _clock(state)
 
 
 def advance_clock(r: Request) -> Answer:
-    clock = r.sandboxes.get(r.params["sandbox_id"]).clock
+    sandbox = r.sandboxes.get(r.params["sandbox_id"])
     seconds = (r.body or {}).get("seconds")
     if seconds is None:
         raise ValidationFailed(errors.REQUIRED.format(field="seconds"), code="is_required", field="seconds")
+    delta = dt.timedelta(seconds=seconds)
     try:
-        return _clock(clock.advance(dt.timedelta(seconds=seconds)))
+        state = sandbox.clock.advance(delta)
     except ValueError as exc:
         raise ValidationFailed.invalid("seconds", str(exc)) from None
+    oncall.clock_moved(sandbox.store, sandbox.webhooks, state.now - delta, state.now)
+    return _clock(state)
 
 
 def release_clock(r: Request) -> Answer:
@@ -274,6 +284,12 @@ def redeliver_webhook_message(r: Request) -> Answer:
     return 202, {"message": shown_message(message)}
 
 
+def acknowledge_escalation(r: Request) -> Answer:
+    sandbox = r.sandboxes.get(r.params["sandbox_id"])
+    ctx = Ctx(sandbox.store, CONTROL_KEY, frozenset({PRIVATE_SCOPE}), sandbox.webhooks, {})
+    return 200, {"escalation": oncall.acknowledge(ctx, r.params["escalation_id"])}
+
+
 OPERATIONS: dict[str, Callable[[Request], Answer]] = {
     "Mock#Health": health,
     "Mock#Reset": reset,
@@ -301,6 +317,7 @@ OPERATIONS: dict[str, Callable[[Request], Answer]] = {
     "Webhooks#Delete": delete_webhook,
     "Webhooks#ListMessages": list_webhook_messages,
     "Webhooks#Redeliver": redeliver_webhook_message,
+    "Escalations#Acknowledge": acknowledge_escalation,
 }
 
 

@@ -33,6 +33,9 @@ endpoints are `sandbox.webhooks`:
     [message] = await endpoint.messages()  # the delivery log: attempts, state, next attempt
     await endpoint.redeliver(message.id)
 
+Nobody is paged in a sandbox, so `await sandbox.acknowledge_escalation(escalation_id)` does what a paged
+person would: the escalation becomes `acked`.
+
 The server side (Connexion, uvicorn) is imported only when a mock is started here (`testing.local`).
 """
 # sync.py is generated from this module by `make sync` (unasync): edit this one, then run it.
@@ -316,6 +319,14 @@ class AsyncSandbox(SandboxData):
     async def clear_faults(self) -> None:
         """Disarm every fault of the sandbox."""
         checked(await self._client.post(f"{self._path}/faults/actions/clear"))
+
+    async def acknowledge_escalation(self, escalation_id: str) -> dict[str, Any]:
+        """Acknowledge one of the sandbox's escalations, as someone paged would (nobody is paged in a
+        sandbox): a triggered one becomes `acked`; the escalation as the API shows it. ControlPlaneError: 404
+        for an unknown id, 422 for one cancelled, expired or resolved."""
+        path = f"{self._path}/escalations/{escalation_id}/actions/acknowledge"
+        escalation: dict[str, Any] = checked(await self._client.post(path)).json()["escalation"]
+        return escalation
 
     async def _page(self, query: Mapping[str, Any]) -> list[JournalEntry]:
         return entries(await self._client.get(f"{self._path}/requests", params=query))

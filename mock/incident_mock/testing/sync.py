@@ -33,6 +33,9 @@ endpoints are `sandbox.webhooks`:
     [message] = endpoint.messages()  # the delivery log: attempts, state, next attempt
     endpoint.redeliver(message.id)
 
+Nobody is paged in a sandbox, so `sandbox.acknowledge_escalation(escalation_id)` does what a paged
+person would: the escalation becomes `acked`.
+
 The server side (Connexion, uvicorn) is imported only when a mock is started here (`testing.local`).
 """
 # Generated from aio.py by `make sync` (unasync): do not edit.
@@ -316,6 +319,14 @@ class Sandbox(SandboxData):
     def clear_faults(self) -> None:
         """Disarm every fault of the sandbox."""
         checked(self._client.post(f"{self._path}/faults/actions/clear"))
+
+    def acknowledge_escalation(self, escalation_id: str) -> dict[str, Any]:
+        """Acknowledge one of the sandbox's escalations, as someone paged would (nobody is paged in a
+        sandbox): a triggered one becomes `acked`; the escalation as the API shows it. ControlPlaneError: 404
+        for an unknown id, 422 for one cancelled, expired or resolved."""
+        path = f"{self._path}/escalations/{escalation_id}/actions/acknowledge"
+        escalation: dict[str, Any] = checked(self._client.post(path)).json()["escalation"]
+        return escalation
 
     def _page(self, query: Mapping[str, Any]) -> list[JournalEntry]:
         return entries(self._client.get(f"{self._path}/requests", params=query))

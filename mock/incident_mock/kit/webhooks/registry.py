@@ -114,13 +114,19 @@ class SandboxWebhooks:
         if self.endpoints:
             self._emit(updated(store, record, previous_status_id))
 
-    def announce(self, event_type: str, payload: Json) -> None:
-        """Emit a declared resource's event (x-resources `webhooks`): `{"event_type": e, e: payload}`."""
-        if self.endpoints:
-            self._emit([(event_type, json.dumps({"event_type": event_type, event_type: payload}).encode())])
+    def takes(self, event_type: str) -> bool:
+        """Some endpoint of the sandbox takes this event."""
+        return any(event_type in e.event_types for e in self.endpoints.values())
 
-    def _emit(self, emitted: list[tuple[str, bytes]]) -> None:
-        moment = self.now()
+    def announce(self, event_type: str, payload: Json, at: dt.datetime | None = None) -> None:
+        """Emit a behaviour's event: `{"event_type": e, e: payload}`, created `at` (default: now on the
+        sandbox clock; a shift change passed by a clock move is dated when it happened)."""
+        if self.endpoints:
+            body = json.dumps({"event_type": event_type, event_type: payload}).encode()
+            self._emit([(event_type, body)], at)
+
+    def _emit(self, emitted: list[tuple[str, bytes]], at: dt.datetime | None = None) -> None:
+        moment = self.now() if at is None else at
         for event_type, body in emitted:
             for endpoint in list(self.endpoints.values()):
                 if event_type not in endpoint.event_types:

@@ -9,8 +9,9 @@ the sandbox clock, from the group's first alert, or its last for a rolling windo
 attachment is a row of `incident_alerts`.
 
 Escalations are not started here: `ESCALATION_HOOKS` are called with the route, the alert and the incident
-(None when the route opens none) for every route that accepts an alert, so the escalations' behaviour can
-start what the route's `escalation_config` names.
+(None when the route opens none) for every route that accepts an alert, so the escalations' behaviour
+(oncall/escalations.py, which registers its hook when imported: this module imports nothing of on-call)
+starts what the route's `escalation_config` names, once per new alert.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ __all__ = ["CLOSED", "ESCALATION_HOOKS", "route"]
 
 Json = dict[str, Any]
 CLOSED = frozenset({"closed", "declined", "merged", "canceled"})  # an incident in these is not joined
-# (ctx, route, alert, incident or None) for every route accepting an alert; filled by the escalations
+# (ctx, route, alert, incident or None) for every route accepting an alert; oncall/escalations.py adds its own
 ESCALATION_HOOKS: list[Callable[[Ctx, Json, Json, IncidentRecord | None], None]] = []
 
 

@@ -4,13 +4,21 @@ At create, the escalation plans its levels from the path (or one level for `user
 starts, whom it would page (user targets, and whoever a schedule target's entries put on call at that
 moment) and when the last one ends (`expires_at`). Its status and events are worked out from that plan
 and the sandbox clock whenever it is read: `triggered` until `expires_at`, then `expired`; `cancelled`
-from the cancel action on. The first read that finds an escalation past its end stores it as expired and
-announces the change. Idempotency keys are kept on the escalations themselves, so a key is remembered as
-long as its escalation is.
+from the cancel action on; `acked` from the control plane's acknowledge action on (nobody is paged, so
+nobody else acknowledges): an acknowledged escalation pages no further level and never expires. The
+first read that finds an escalation past its end stores it as expired and announces the change.
+Idempotency keys are kept on the escalations themselves, so a key is remembered as long as its escalation
+is.
+
+Alert routes escalate through `from_route`, registered in the routing's `ESCALATION_HOOKS`: for every new
+firing alert a route accepts, one escalation per escalation path its `escalation_config` targets name, and
+one for the users they name together, each linking the alert (and the incident the route opened or
+joined) and keyed by route, alert and target, so the same alert never starts the same escalation twice.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -20,14 +28,16 @@ from typing import cast
 import incident_mock.resources.oncall.shifts as shifts
 from incident_contract.query import key_parts
 from incident_mock.domain.errors import ApiError, ValidationFailed
-from incident_mock.domain.records import timestamp
-from incident_mock.engine.context import Ctx, Json, Reply
+from incident_mock.domain.records import IncidentRecord, timestamp
+from incident_mock.engine.context import PRIVATE_SCOPE, Ctx, Json, Reply
 from incident_mock.engine.store import ResourceStore
+from incident_mock.resources.alerts import routing
+from incident_mock.resources.alerts.bindings import literals
 from incident_mock.resources.incidents.storage import IncidentStore
 from incident_mock.resources.oncall.oncall_tables import moment, put
 from incident_mock.resources.oncall.schedules import overrides_of
 
-__all__ = ["EVENTS", "OPERATIONS"]
+__all__ = ["EVENTS", "OPERATIONS", "acknowledge", "from_route"]
 
 # the events this module announces (x-webhooks)
 EVENTS = frozenset(
@@ -50,6 +60,19 @@ SHOWN = (
     "related_alerts",
     "created_at",
     "updated_at",
+)
+SLIM_ALERT = (
+    "id",
+    "title",
+    "description",
+    "deduplication_key",
+    "alert_source_id",
+    "alert_group_ids",
+    "source_url",
+    "status",
+    "created_at",
+    "updated_at",
+    "resolved_at",
 )
 SLIM_INCIDENT = ("id", "external_id", "name", "reference", "visibility", "status_category", "summary")
 LISTS = ("one_of", "not_in")
@@ -146,8 +169,9 @@ def _events(row: Json, now: dt.datetime) -> list[Json]:
     created = row["created_at"]
     events: list[Json] = [{"event": "triggered", "occurred_at": created}]
     cutoff = now
-    if row["status"] == "cancelled" and row.get("cancelled_at"):
-        cutoff = min(now, moment(row["cancelled_at"], "cancelled_at"))
+    for status, stopped in (("cancelled", "cancelled_at"), ("acked", "acked_at")):
+        if row["status"] == status and row.get(stopped):
+            cutoff = min(now, moment(row[stopped], stopped))
     for level in row.get("levels", []):
         if moment(level["at"], "at") <= cutoff:
             events.append(
@@ -162,6 +186,8 @@ def _events(row: Json, now: dt.datetime) -> list[Json]:
         events.append({"event": "expired", "occurred_at": row["expires_at"]})
     elif row["status"] == "cancelled" and row.get("cancelled_at"):
         events.append({"event": "cancelled", "occurred_at": row["cancelled_at"]})
+    elif row["status"] == "acked" and row.get("acked_at"):
+        events.append({"event": "acked", "occurred_at": row["acked_at"]})
     return [{"id": f"{row['id']}-{i}", **e} for i, e in enumerate(events)]
 
 
@@ -238,6 +264,16 @@ def _digest(body: Json) -> str:
 
 
 def create(ctx: Ctx, body: Json) -> Reply:
+    row, replayed = _start(ctx, body)
+    answer = {"escalation": _shown(row, ctx.store.clock.now())}
+    return (answer, 201, {"Idempotent-Replayed": "true"}) if replayed else (answer, 201)
+
+
+def _start(
+    ctx: Ctx, body: Json, creator: Json | None = None, alerts: Sequence[Json] = ()
+) -> tuple[Json, bool]:
+    """The escalation `body` asks for, created (and announced) or, for a key used before, the earlier one
+    (True: a replay); `creator` and `alerts` are an alert route's."""
     store = ctx.store
     if (body.get("escalation_path_id") is None) == (body.get("user_ids") is None):
         raise ValidationFailed.invalid(
@@ -254,11 +290,7 @@ def create(ctx: Ctx, body: Json) -> Reply:
                         "idempotency_key", "was used for an escalation with a different request"
                     )
                 [earlier] = _settle(ctx, [earlier])
-                return (
-                    {"escalation": _shown(earlier, store.clock.now())},
-                    201,
-                    {"Idempotent-Replayed": "true"},
-                )
+                return earlier, True
         now = store.clock.now()
         incidents = [_incident(ctx, body["incident_id"])] if body.get("incident_id") else []
         levels, end = _plan(store, body, now)
@@ -268,9 +300,9 @@ def create(ctx: Ctx, body: Json) -> Reply:
             "description": incidents[0].get("summary", "") if incidents else "",
             "status": "triggered",
             "priority": dict(PRIORITY),
-            "creator": {},
+            "creator": dict(creator or {}),
             "related_incidents": incidents,
-            "related_alerts": [],
+            "related_alerts": list(alerts),
             "events": [],  # worked out when read (_events)
             "idempotency_key": body["idempotency_key"],
             "request": digest,
@@ -291,7 +323,7 @@ def create(ctx: Ctx, body: Json) -> Reply:
         event = f"{visibility}_escalation.escalation_created_v1"
         ctx.events.announce(event, {"id": row["id"]} if visibility == "private" else _shown(row, now))
     [row] = _settle(ctx, [row])  # a path with no levels ends at once
-    return {"escalation": _shown(row, store.clock.now())}, 201
+    return row, False
 
 
 def _visible(ctx: Ctx, row: Json) -> bool:
@@ -391,6 +423,64 @@ def cancel(ctx: Ctx, id: str) -> Reply:
         )
     _status_changed(ctx, row, "triggered", {"api_key": {"id": ctx.key.id, "name": ctx.key.name}})
     return None, 200
+
+
+def acknowledge(ctx: Ctx, id: str) -> Json:
+    """The control plane's acknowledge: a triggered escalation becomes `acked` (announced, with no actor:
+    nobody in particular acknowledged it), an acknowledged one is answered as it is, any other is 422; the
+    escalation as shown."""
+    store = ctx.store
+    with store.lock:
+        [row] = _settle(ctx, [store.get("escalations", id)])
+        if row["status"] == "acked":
+            return _shown(row, store.clock.now())
+        if row["status"] != "triggered":
+            raise ValidationFailed.invalid(
+                "escalation_id", f"the escalation is {row['status']} and cannot be acknowledged"
+            )
+        now = timestamp(store.clock.now())
+        row = put(store, "escalations", {**row, "status": "acked", "acked_at": now, "updated_at": now})
+    _status_changed(ctx, row, "triggered", None)
+    return _shown(row, store.clock.now())
+
+
+# --- alert routes -------------------------------------------------------------------------------------------
+def _slim_alert(ctx: Ctx, alert: Json) -> Json:
+    shown = ctx.store.answer("alerts", alert)
+    return {k: shown[k] for k in SLIM_ALERT if k in shown}
+
+
+def from_route(ctx: Ctx, route: Json, alert: Json, incident: IncidentRecord | None) -> None:
+    """The escalations a route's `escalation_config` starts for a new firing alert (module docstring):
+    targets naming no known path or user start nothing; a full table starts no more."""
+    paths: list[str] = []
+    users: list[str] = []
+    known_paths, known_users = ctx.store.table("escalation_paths"), ctx.store.table("users")
+    for target in (route.get("escalation_config") or {}).get("escalation_targets") or []:
+        if not isinstance(target, dict):
+            continue
+        paths += [p for p in literals([target.get("escalation_paths") or {}]) if p in known_paths]
+        users += [u for u in literals([target.get("users") or {}]) if u in known_users]
+    asked: list[tuple[str, Json]] = [(f"path:{p}", {"escalation_path_id": p}) for p in dict.fromkeys(paths)]
+    if users:
+        asked.append(("users", {"user_ids": list(dict.fromkeys(users))}))
+    creator = {"alert": {"id": alert["id"], "title": alert["title"]}}
+    ctx = dataclasses.replace(ctx, scopes=ctx.scopes | {PRIVATE_SCOPE})  # the route's own incident
+    for target_key, target in asked:
+        body: Json = {
+            **target,
+            "idempotency_key": f"alert-route:{route['id']}:{alert['id']}:{target_key}",
+            "title": alert["title"],
+        }
+        if incident is not None:
+            body["incident_id"] = incident.id
+        try:
+            _start(ctx, body, creator, [_slim_alert(ctx, alert)])
+        except ApiError:  # no room for another escalation: the alert stays, unescalated
+            continue
+
+
+routing.ESCALATION_HOOKS.append(from_route)
 
 
 OPERATIONS: dict[str, Callable[..., Reply]] = {

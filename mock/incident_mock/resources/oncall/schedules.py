@@ -20,10 +20,10 @@ from incident_mock.engine.context import Ctx, Json, Reply
 from incident_mock.engine.store import ResourceStore
 from incident_mock.resources.oncall.oncall_tables import drop, moment, person, put, stamp
 
-__all__ = ["EVENTS", "OPERATIONS", "overrides_of", "schedule_row"]
+__all__ = ["EVENTS", "OPERATIONS", "overrides_of", "schedule_row", "slim"]
 
 # the events this module announces (x-webhooks)
-EVENTS = frozenset(f"schedule.{c}_v1" for c in ("created", "updated", "deleted"))
+EVENTS = frozenset(f"schedule.{c}_v1" for c in ("created", "updated", "deleted", "shift_change"))
 
 MAX_ROTATIONS = 50  # versions included
 MAX_LAYERS = 20
@@ -152,13 +152,14 @@ def _shown(store: ResourceStore, row: Json) -> Json:
     return out
 
 
-def _slim(row: Json) -> Json:
+def slim(row: Json) -> Json:
+    """A schedule as ScheduleSlimV2."""
     return {k: row[k] for k in SLIM if k in row}
 
 
 def _announce(ctx: Ctx, event: str, row: Json) -> None:
     if ctx.events is not None:
-        ctx.events.announce(event, _slim(row))
+        ctx.events.announce(event, slim(row))
 
 
 def _relink(store: ResourceStore) -> None:

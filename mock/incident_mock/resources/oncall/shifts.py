@@ -33,6 +33,7 @@ __all__ = [
     "MAX_ENTRIES",
     "MAX_WINDOW",
     "Shift",
+    "computed",
     "entries",
     "on_call",
     "window",
@@ -243,8 +244,10 @@ def _carve(layer: list[Shift], over: Shift) -> list[Shift]:
     return layer[:first] + kept + layer[last:]
 
 
-def entries(schedule: Json, overrides: Sequence[Json], lo: dt.datetime, hi: dt.datetime) -> Json:
-    """The ScheduleEntriesListPayloadV2 of a schedule for [lo, hi): scheduled, overrides and final."""
+def computed(
+    schedule: Json, overrides: Sequence[Json], lo: dt.datetime, hi: dt.datetime
+) -> tuple[list[Shift], list[Shift], list[Shift]]:
+    """The entries of a schedule overlapping [lo, hi): scheduled, overrides and final, each sorted."""
     plan = scheduled(schedule, lo, hi)
     mine = [_override(o) for o in overrides]
     mine = [o for o in mine if o.end > lo and o.start < hi]
@@ -257,6 +260,12 @@ def entries(schedule: Json, overrides: Sequence[Json], lo: dt.datetime, hi: dt.d
     final = [s for layer in layers.values() for s in layer if s.end > lo and s.start < hi]
     final.sort(key=lambda s: (s.start, s.rotation_id, s.layer_id))
     mine.sort(key=lambda s: (s.start, s.rotation_id, s.layer_id))
+    return plan, mine, final
+
+
+def entries(schedule: Json, overrides: Sequence[Json], lo: dt.datetime, hi: dt.datetime) -> Json:
+    """The ScheduleEntriesListPayloadV2 of a schedule for [lo, hi): scheduled, overrides and final."""
+    plan, mine, final = computed(schedule, overrides, lo, hi)
     stamps: dict[dt.datetime, str] = {}
     shown: dict[int, Json] = {}
 
