@@ -131,7 +131,7 @@ class ResourceStore:
         the text budget (or fewer, when negative); rotated-out tokens whose grace period is over go too.
         `on_keys` hears of it, so a new token authenticates, and a removed one is refused, at once."""
         with self.lock:
-            self._hold(text)
+            self.hold(text)
             now = self.clock.now()
             out = set(removed) | {k for k in self.keys if k.expires_at is not None and now >= k.expires_at}
             pending, kept = list(added), []
@@ -146,8 +146,12 @@ class ResourceStore:
             self.on_keys(list(out), list(added))
 
     # --- budget ------------------------------------------------------------------------------------
-    def _hold(self, more: int) -> None:
-        """Count `more` bytes of text in, or refuse them past the budget (before anything changes)."""
+    def hold(self, more: int) -> None:
+        """Count `more` bytes of text in, or refuse them past the budget (before anything changes).
+
+        Writes through the engine count their own text; a behaviour module that stores rows by hand
+        (catalog, alerts, on-call tables) counts what it adds, and gives back (negative `more`) what it
+        removes, through this."""
         if more > 0:
             self.totals.admit_text(more)  # the sandbox's fair share of the mock's text (limits.Shares)
         self.text += more
@@ -246,7 +250,7 @@ class ResourceStore:
             cap = getattr(self.limits, resource.cap)
             if current is None and len(table) >= cap:
                 raise capacity_reached(resource.label, resource.cap, cap)
-            self._hold(self.weight(resource, row) - (self.weight(resource, current) if current else 0))
+            self.hold(self.weight(resource, row) - (self.weight(resource, current) if current else 0))
             self.catalog = self.catalog.with_table(resource.table, {**table, row["id"]: row})
             return row
 
@@ -276,7 +280,7 @@ class ResourceStore:
         with self.lock:
             current = self.get(name, object_id)
             saved = {k: v for k, v in {**current, **fields}.items() if v is not None}
-            self._hold(
+            self.hold(
                 text_bytes(*(saved.get(k) for k in fields)) - text_bytes(*(current.get(k) for k in fields))
             )
             self.catalog = self.catalog.with_table(
@@ -303,7 +307,7 @@ class ResourceStore:
                     )
                     changed[other.table] = kept
             changed[resource.table] = {k: v for k, v in self.table(name).items() if k != object_id}
-            self._hold(-freed)
+            self.hold(-freed)
             self.catalog = self.catalog.with_tables(changed.items())
             return gone
 
@@ -382,7 +386,7 @@ class ResourceStore:
                     saved[key] = max((row[key] for row in table.values()), default=0) + 1
                 elif how == "version":
                     saved[key] = int(current.get(key, 0)) + 1 if current is not None else 1
-            self._hold(self.weight(resource, saved) - (self.weight(resource, current) if current else 0))
+            self.hold(self.weight(resource, saved) - (self.weight(resource, current) if current else 0))
             self.catalog = self.catalog.with_table(resource.table, {**table, saved["id"]: saved})
             return saved
 

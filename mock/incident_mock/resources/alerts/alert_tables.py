@@ -39,7 +39,7 @@ def put(store: ResourceStore, name: str, row: Json, text: tuple[Any, ...] = ()) 
             if len(table) >= limit:
                 raise capacity_reached(name.replace("_", " "), CAPS.get(name, "max_rows"), limit)
         weight = text_bytes(*text)
-        store._hold(weight - int(before.get("_text", 0)) if before is not None else weight)
+        store.hold(weight - int(before.get("_text", 0)) if before is not None else weight)
         row["_text"] = weight
         store.catalog = store.catalog.with_table(name, {**table, row["id"]: row})
         return row
@@ -51,5 +51,5 @@ def drop(store: ResourceStore, name: str, row_id: str) -> None:
         gone = table.get(row_id)
         if gone is None:
             return
-        store._hold(-int(gone.get("_text", 0)))
+        store.hold(-int(gone.get("_text", 0)))
         store.catalog = store.catalog.with_table(name, {k: v for k, v in table.items() if k != row_id})

@@ -36,7 +36,7 @@ def put(store: ResourceStore, name: str, row: Json) -> Json:
             cap = getattr(store.limits, resource.cap)
             if len(table) >= cap:
                 raise capacity_reached(resource.label, resource.cap, cap)
-        store._hold(store.weight(resource, row) - (store.weight(resource, old) if old is not None else 0))
+        store.hold(store.weight(resource, row) - (store.weight(resource, old) if old is not None else 0))
         store.catalog = store.catalog.with_table(resource.table, {**table, row["id"]: row})
     return row
 

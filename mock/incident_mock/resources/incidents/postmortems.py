@@ -91,7 +91,7 @@ def start(store: ResourceStore, incident: IncidentRecord, fields: Json) -> Json:
             r["incident_id"] != incident.id for r in table.values()
         )
         held = text_bytes(row["title"], row["document_url"], row.get("markdown"))
-        store._hold(held + (text_bytes(row["document_url"]) if main else 0))
+        store.hold(held + (text_bytes(row["document_url"]) if main else 0))
         if main:
             incident.postmortem_document_url = row["document_url"]
             incident.version += 1  # its rendering changed

@@ -131,7 +131,7 @@ class IncidentStore(ResourceStore):
                 moment=moment,
                 creator=self.creators.get(key.id),
             )
-            self._hold(incidents.weight(record))
+            self.hold(incidents.weight(record))
             self.incidents.append(record)
             self.by_id[record.id] = record
             self.idempotency.remember(key.id, payload["idempotency_key"], Remembered(sent, record.id, moment))
@@ -167,7 +167,7 @@ class IncidentStore(ResourceStore):
             moved = (draft.status_id, draft.severity_id) != (record.status_id, record.severity_id)
             if moved and len(self.history) >= self.limits.max_incidents:
                 raise capacity_reached("incident updates", "max_incidents", self.limits.max_incidents)
-            self._hold(incidents.weight(draft) - incidents.weight(record))
+            self.hold(incidents.weight(draft) - incidents.weight(record))
             roles_before = record.roles
             for f in dataclasses.fields(record):
                 setattr(record, f.name, getattr(draft, f.name))

@@ -37,7 +37,7 @@ def put(store: ResourceStore, name: str, row: Json) -> Json:
             raise capacity_reached(resource.label, resource.cap, cap)
         held = text_bytes(row)
         saved = {**row, HELD: held}
-        store._hold(held - (int(old.get(HELD, 0)) if old else 0))
+        store.hold(held - (int(old.get(HELD, 0)) if old else 0))
         store.catalog = store.catalog.with_table(resource.table, {**table, row["id"]: saved})
         return saved
 
@@ -54,7 +54,7 @@ def drop(store: ResourceStore, gone: Mapping[str, Iterable[str]]) -> None:
                 if row is not None:
                     freed += int(row.get(HELD, 0))
             changed[store.resources[name].table] = table
-        store._hold(-freed)
+        store.hold(-freed)
         store.catalog = store.catalog.with_tables(changed.items())
 
 

@@ -69,7 +69,7 @@ class Tables:
         if self.store not in _COUNTED:
             _COUNTED.add(self.store)
             held = sum(weight(r) for name in (TYPES, ENTRIES) for r in self.store.table(name).values())
-            self.store._hold(held)
+            self.store.hold(held)
 
     def put(self, name: str, rows: Iterable[Json]) -> None:
         """Save these rows of one table (new ones or new versions of held ones), all or none."""
@@ -82,7 +82,7 @@ class Tables:
             cap = getattr(store.limits, store.resources[name].cap)
             if fresh and len(table) + fresh > cap:
                 raise capacity_reached(store.resources[name].label, store.resources[name].cap, cap)
-            store._hold(sum(weight(r) for r in rows) - before)
+            store.hold(sum(weight(r) for r in rows) - before)
             table.update((r["id"], r) for r in rows)
             store.catalog = store.catalog.with_table(name, table)
 
@@ -93,7 +93,7 @@ class Tables:
             self._count_fixtures()
             gone = weight(self.type(type_id)) + sum(weight(e) for e in self.entries_of(type_id))
             store.delete(TYPES, type_id)
-            store._hold(-gone)
+            store.hold(-gone)
 
     def delete_entry(self, entry_id: str) -> None:
         store = self.store
@@ -101,4 +101,4 @@ class Tables:
             self._count_fixtures()
             gone = weight(self.entry(entry_id))
             store.delete(ENTRIES, entry_id)
-            store._hold(-gone)
+            store.hold(-gone)
