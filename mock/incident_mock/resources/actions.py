@@ -9,7 +9,7 @@ from typing import Any
 
 from incident_mock.engine.context import Ctx, Json, Reply
 from incident_mock.resources import incident_scoped as scoped
-from incident_mock.resources.follow_ups import completion
+from incident_mock.resources.follow_ups import updated
 
 __all__ = ["EVENTS", "OPERATIONS"]
 
@@ -52,15 +52,9 @@ def show(ctx: Ctx, id: str) -> Reply:
 
 
 def update(ctx: Ctx, id: str, body: Json) -> Reply:
-    store = scoped.store(ctx)
-    with store.lock:
-        current = scoped.shown(ctx, NAME, id)
-        completed = completion(ctx, current, body.get("status"))
-        row = store.update(NAME, id, body)
-        if completed:
-            row = store.amend(NAME, id, completed)
+    row = updated(ctx, NAME, id, body)
     _announce(ctx, "updated", row)
-    return {"action": store.answer(NAME, row)}, 200
+    return {"action": scoped.store(ctx).answer(NAME, row)}, 200
 
 
 def delete(ctx: Ctx, id: str) -> Reply:

@@ -14,7 +14,7 @@ from incident_mock.domain.records import timestamp
 from incident_mock.engine.context import Ctx, Json, Reply
 from incident_mock.resources import incident_scoped as scoped
 
-__all__ = ["EVENTS", "OPERATIONS", "completion", "issue_name"]
+__all__ = ["EVENTS", "OPERATIONS", "completion", "issue_name", "updated"]
 
 NAME = "follow_ups"
 # the events it announces (x-webhooks)
@@ -34,6 +34,15 @@ def completion(ctx: Ctx, row: Json, status: str | None) -> dict[str, str | None]
     if status == "deleted":
         raise ValidationFailed.invalid("status", "delete the object instead of setting `deleted`")
     return {"completed_at": timestamp(scoped.store(ctx).clock.now()) if status == "completed" else None}
+
+
+def updated(ctx: Ctx, name: str, id: str, body: Json) -> Json:
+    """Update a follow-up or an action the key may see, with `completed_at` following its status."""
+    store = scoped.store(ctx)
+    with store.lock:
+        completed = completion(ctx, scoped.shown(ctx, name, id), body.get("status"))
+        row = store.update(name, id, body)
+        return store.amend(name, id, completed) if completed else row
 
 
 def as_action_v1(ctx: Ctx, row: Json) -> Json:
@@ -77,14 +86,8 @@ def show(ctx: Ctx, id: str) -> Reply:
 
 
 def update(ctx: Ctx, id: str, body: Json) -> Reply:
-    store = scoped.store(ctx)
-    with store.lock:
-        current = scoped.shown(ctx, NAME, id)
-        completed = completion(ctx, current, body.get("status"))
-        row = store.update(NAME, id, body)
-        if completed:
-            row = store.amend(NAME, id, completed)
-    answered = store.answer(NAME, row)
+    row = updated(ctx, NAME, id, body)
+    answered = scoped.store(ctx).answer(NAME, row)
     _announce(ctx, "updated", row, answered)
     return {"follow_up": answered}, 200
 

@@ -311,56 +311,32 @@ def _listed(
     return rows
 
 
-def list_incidents(
-    ctx: Ctx,
-    status_page_id: str,
-    page_size: int,
-    component_id: str | None = None,
-    group_id: str | None = None,
-    sub_page_id: str | None = None,
-    start_at: str | None = None,
-    end_at: str | None = None,
-    after: str | None = None,
-) -> Reply:
-    rows = _listed(
-        ctx,
-        INCIDENTS,
-        "component_impacts",
-        status_page_id,
-        component_id,
-        group_id,
-        sub_page_id,
-        start_at,
-        end_at,
-    )
-    chosen, meta = page(rows, page_size, after)
-    return {"status_page_incidents": chosen, "pagination_meta": meta}, 200
+def _lister(table: str, periods: str, member: str) -> Callable[..., Reply]:
+    """The list of a status page's incidents or maintenances: newest first, kept by component, group, sub
+    page and the window their periods overlap."""
+
+    def list_(
+        ctx: Ctx,
+        status_page_id: str,
+        page_size: int,
+        component_id: str | None = None,
+        group_id: str | None = None,
+        sub_page_id: str | None = None,
+        start_at: str | None = None,
+        end_at: str | None = None,
+        after: str | None = None,
+    ) -> Reply:
+        rows = _listed(
+            ctx, table, periods, status_page_id, component_id, group_id, sub_page_id, start_at, end_at
+        )
+        chosen, meta = page(rows, page_size, after)
+        return {member: chosen, "pagination_meta": meta}, 200
+
+    return list_
 
 
-def list_maintenances(
-    ctx: Ctx,
-    status_page_id: str,
-    page_size: int,
-    component_id: str | None = None,
-    group_id: str | None = None,
-    sub_page_id: str | None = None,
-    start_at: str | None = None,
-    end_at: str | None = None,
-    after: str | None = None,
-) -> Reply:
-    rows = _listed(
-        ctx,
-        MAINTENANCES,
-        "component_maintenance_periods",
-        status_page_id,
-        component_id,
-        group_id,
-        sub_page_id,
-        start_at,
-        end_at,
-    )
-    chosen, meta = page(rows, page_size, after)
-    return {"status_page_maintenances": chosen, "pagination_meta": meta}, 200
+list_incidents = _lister(INCIDENTS, "component_impacts", "status_page_incidents")
+list_maintenances = _lister(MAINTENANCES, "component_maintenance_periods", "status_page_maintenances")
 
 
 def show_structure(ctx: Ctx, status_page_id: str) -> Reply:
