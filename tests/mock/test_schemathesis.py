@@ -33,9 +33,8 @@ MAX_EXAMPLES = 20  # per operation and phase, for the always-checked families
 FAMILY_EXAMPLES = 2  # per operation and phase, for each other family
 SPEC = load_spec()
 ALWAYS = sorted(str(t["name"]) for t in SPEC["tags"] if t.get("x-always-checked"))
-# Alert Routes are left out: generating their nested condition and expression bodies takes Schemathesis
-# minutes on two cores even at two examples; tests/mock/test_alerts.py and test_sdk_every_operation.py
-# cover them.
+# Alert Routes run on their examples only: generating their nested condition and expression bodies takes
+# Schemathesis minutes on two cores even at two examples (tests/mock/test_alerts.py covers their behaviour).
 SLOW = {"Alert Routes"}
 FAMILIES = sorted({str(op.raw["tags"][0]) for op in operations(SPEC).values()} - set(ALWAYS) - SLOW)
 MAX_STEPS = 40  # stateful steps per scenario
@@ -54,7 +53,7 @@ class Run:
 
 
 def config(
-    examples: int = MAX_EXAMPLES, coverage: bool = True, ignored_auth: bool = True
+    examples: int = MAX_EXAMPLES, coverage: bool = True, ignored_auth: bool = True, generated: bool = True
 ) -> SchemathesisConfig:
     return SchemathesisConfig.from_dict(
         {
@@ -62,7 +61,11 @@ def config(
             "headers": {"Authorization": "Bearer mock-key-full"},
             "suppress-health-check": ["all"],
             "generation": {"max-examples": examples, "deterministic": True, "database": "none"},
-            "phases": {"stateful": {"max-steps": MAX_STEPS}, "coverage": {"enabled": coverage}},
+            "phases": {
+                "stateful": {"max-steps": MAX_STEPS, "enabled": generated},
+                "coverage": {"enabled": coverage and generated},
+                "fuzzing": {"enabled": generated},
+            },
             "checks": {
                 # A schema-valid request is not always an acceptable one: an id that does not exist is a
                 # 404 in a path and a 422 in a body or a filter (openapi.yaml: references are checked;
@@ -171,6 +174,25 @@ def test_each_other_family_has_no_failure_and_no_server_error(family: str) -> No
     assert not failures, "\n\n".join(failures)
     assert not {label: dict(c) for label, c in run.statuses.items() if any(s >= 500 for s in c)}
     assert labels([family]) - set(run.statuses) == set(), "never called"
+
+
+@pytest.mark.parametrize("family", sorted(SLOW))
+def test_each_slow_family_passes_every_check(family: str) -> None:
+    """The families whose bodies are too slow to generate: their writes on the documented examples (and
+    Schemathesis' variations of them), their reads and deletes generated as any family's. Every operation
+    called, one at least with a 2xx, no check failing, no 5xx."""
+    app = create_app(validate_responses=True)
+    statuses: dict[str, Counter[int]] = defaultdict(Counter)
+    for generated, methods in ((False, ["POST", "PUT"]), (True, ["GET", "DELETE"])):
+        settings = config(FAMILY_EXAMPLES, coverage=False, generated=generated)
+        schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=settings)
+        run = execute(schema.include(tag=[family], method=methods))
+        assert not [f for f in run.failures if "NoLinksFound" not in f], "\n\n".join(run.failures)
+        for label, codes in run.statuses.items():
+            statuses[label].update(codes)
+    assert labels([family]) - set(statuses) == set(), "never called"
+    assert not {label: dict(c) for label, c in statuses.items() if any(s >= 500 for s in c)}
+    assert all(any(200 <= s < 300 for s in statuses[label]) for label in labels([family]))
 
 
 def test_schemathesis_finds_no_failures(schemathesis_run: Run) -> None:
