@@ -192,10 +192,10 @@ def visits_once(ctx: RunContext) -> Iterator[Finding]:
             yield Note(reason)
             continue
         listed = yield from walk(ctx, op, 1, 1000)
-        largest = yield from walk(ctx, op, ctx.contract.page_size_bounds(op)[1], 1000)
+        in_big_pages = yield from walk(ctx, op, ctx.contract.page_size_bounds(op)[1], 1000)
         yield from found(expect(
-            sorted(listed) == sorted(largest), f"{op} walk with page_size=1",
-            f"the {len(largest)} records of a walk with the largest pages, once each", f"{listed}",
+            sorted(listed) == sorted(in_big_pages), f"{op} walk with page_size=1",
+            f"the {len(in_big_pages)} records of a walk with the largest pages, once each", f"{listed}",
         ))  # fmt: skip
 
 
