@@ -56,6 +56,11 @@ class Contract:
         names = [part[1:-1] for part in op.path.split("/") if part.startswith("{") and part.endswith("}")]
         return op.url(**{name: params.get(name, "x") for name in names})
 
+    def by_source_token(self) -> list[str]:
+        """The operations that name a security of their own (alert events and heartbeat pings, which an alert
+        source's token authenticates), of every family."""
+        return [op.id for op in self.ops.values() if "security" in op.raw]
+
     def by_api_key(self) -> list[str]:
         """The operations an API key authenticates, of the families a run checks: all but those naming a
         security of their own (alert events and heartbeat pings, which an alert source's token

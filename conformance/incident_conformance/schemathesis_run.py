@@ -103,17 +103,18 @@ SEVERITY_WRITES = (SEVERITY_CREATE, SEVERITY_UPDATE, SEVERITY_DELETE)
 
 
 def operations(contract: Contract, settings_writes: bool) -> list[str]:
-    """The operations Schemathesis is given: every one but the settings writes, unless those are allowed;
-    even then only the severities' writes, which the run's hooks aim at severities of its own (the other
-    settings writes could change what the organisation had: the RES rules check them on objects they made).
+    """The operations Schemathesis is given, of the families the run checks: every one but the settings
+    writes, unless those are allowed; even then only the severities' writes, which the run's hooks aim at
+    severities of its own (the other settings writes could change what the organisation had: the RES rules
+    check them on objects they made).
     Never those an alert source's token authenticates (not the suite's API key).
 
     (CREATE too, which a run left with few creates of --max-creates leaves out.)
     """
     guarded = set(SEVERITY_WRITES) if settings_writes else set()
     left_out = set(contract.settings_writes()) - guarded
-    left_out |= set(contract.ops) - set(contract.by_api_key())  # an alert source's token authenticates these
-    return [op for op in contract.ops if op not in left_out]
+    left_out |= set(contract.by_source_token())
+    return [op for op in contract.ops if op not in left_out and contract.checked(op)]
 
 
 def _unguarded_write(contract: Contract, op: str) -> bool:
@@ -133,14 +134,14 @@ def run(ctx: RunContext, phases: tuple[str, ...]) -> SchemaRun:
     started = time.monotonic()
     given = operations(ctx.contract, ctx.settings is not None)  # what SCHEMA-* declare they call
     excluded = [op for op in ctx.contract.ops if op not in given]
-    by_token = [op for op in excluded if op not in ctx.contract.by_api_key()]
-    writes = [op for op in excluded if op not in by_token]
+    by_token = [op for op in excluded if op in ctx.contract.by_source_token() and ctx.checks(op)]
+    writes = [op for op in excluded if op not in ctx.contract.by_source_token() and ctx.checks(op)]
     if writes:
         why = "the RES rules check them" if ctx.settings is not None else "no --allow-settings-writes"
         result.notes.append(f"settings writes left out ({why}): {', '.join(writes)}")
     if by_token:
         result.notes.append(f"left out, authenticated by an alert source's token: {', '.join(by_token)}")
-    unchosen = [op for op in given if not ctx.checks(op)]
+    unchosen = [op for op in ctx.contract.ops if not ctx.checks(op)]
     if unchosen:
         result.notes.append(f"{len(unchosen)} operations of families this run does not check left out")
     guarded = [op for op in given if ctx.checks(op) and not ctx.may_write(op)]
@@ -156,7 +157,7 @@ def run(ctx: RunContext, phases: tuple[str, ...]) -> SchemaRun:
             "writes left out, since off the mock nothing keeps them to objects the run made: "
             + ", ".join(unowned)
         )
-    excluded += [*unchosen, *guarded, *unowned]
+    excluded += [*guarded, *unowned]
     reserve = max_examples(ctx) * 3  # generated creates mostly name unknown ids
     if ctx.full.budget.remaining < reserve:
         excluded.append(CREATE)

@@ -809,7 +809,7 @@ CATALOGUE = [
     Defect(CreateAnswerLacksReference, "SCHEMA-1", also=frozenset({"SCHEMA-2"})),
     # Severities are the contract's resources whose create is a stateful root (no reference in the body).
     # The RES rules read a created severity back at once too, and see the same lag. The run checks the
-    # Severities family alone, so the stateful phase's scenarios are not shared with the other creates.
+    # Severities and Incidents families only, so the stateful phase has few other creates to share with.
     Defect(
         SeverityReadLag,
         "SCHEMA-2",

@@ -20,7 +20,7 @@ from incident_io.api.schedules_v2 import schedules_v2_list_schedule_entries
 from incident_io.models import EscalationsCreatePayloadV2, EscalationV2Status
 
 from incident_mock.app import DEFAULT_FIXTURES
-from incident_mock.resources.oncall.shift_changes import Budget, changes
+from incident_mock.resources.oncall.shift_changes import ReadBudget, changes
 from incident_mock.testing import ControlPlaneError, IncidentMock, Sandbox, WebhookReceiver
 from tests.mock.seed import MAJOR
 
@@ -675,6 +675,6 @@ def test_the_entries_read_for_one_move_are_bounded() -> None:
     }
     month = START + dt.timedelta(days=30)
     assert len(changes(schedule, [], START, month, 1000)) == 720
-    budget = Budget(left=1)  # one step (a week) is read, then the budget is spent
+    budget = ReadBudget(left=1)  # one step (a week) is read, then the budget is spent
     assert len(changes(schedule, [], START, month, 1000, budget)) == 7 * 24 and budget.left < 0
     assert changes(schedule, [], START, month, 1000, budget) == []

@@ -38,7 +38,7 @@ __all__ = [
     "MAX_PER_SCHEDULE",
     "MAX_READ",
     "MAX_SPAN",
-    "Budget",
+    "ReadBudget",
     "changes",
     "clock_moved",
 ]
@@ -75,7 +75,7 @@ def _sweep(final: Sequence[shifts.Shift], lo: dt.datetime, hi: dt.datetime) -> l
 
 
 @dataclass
-class Budget:
+class ReadBudget:
     """The entries one move may still read."""
 
     left: int = MAX_READ
@@ -87,11 +87,11 @@ def changes(
     since: dt.datetime,
     until: dt.datetime,
     limit: int,
-    budget: Budget | None = None,
+    budget: ReadBudget | None = None,
 ) -> list[Change]:
     """The first `limit` changes of who is on call in (since, until] (module docstring's bounds), reading
     no more entries than `budget` has left."""
-    budget = budget or Budget()
+    budget = budget or ReadBudget()
     created = schedule.get("created_at")
     lo = max(since, moment(created, "created_at")) if created else since
     hi = min(until, since + MAX_SPAN)
@@ -114,7 +114,7 @@ def clock_moved(store: ResourceStore, events: Any, since: dt.datetime, until: dt
     if events is None or until <= since or not events.takes(EVENT):
         return 0
     found: list[tuple[dt.datetime, int, Json]] = []
-    budget = Budget()
+    budget = ReadBudget()
     for i, schedule in enumerate(store.rows("schedules")):
         for at, before, after in changes(
             schedule, overrides_of(store, schedule["id"]), since, until, MAX_PER_SCHEDULE, budget
