@@ -16,7 +16,7 @@ from starlette.routing import Route, Router
 from starlette.types import Receive, Scope, Send
 
 from incident_mock.app import create_app
-from incident_mock.http.connexion_internals import IndexedRouter, IndexedRouting, RouteIndex
+from incident_mock.http.connexion_internals import IndexedRouter, IndexedRouting, QuietSwaggerUI, RouteIndex
 from tests.mock.conftest import FULL
 from tests.mock.test_dispatch import only
 
@@ -228,3 +228,81 @@ async def test_the_app_answers_misses_in_the_contracts_shape(client: httpx.Async
     assert spaced.status_code == 404 and "'a b'" in spaced.json()["errors"][0]["message"]
     assert (await client.get("/_mock/health")).status_code == 200
     assert (await client.get("/docs", headers=FULL)).status_code == 307
+
+
+async def test_an_api_added_on_the_same_base_path_is_chained_behind_the_first_and_indexed() -> None:
+    from connexion.resolver import Resolver
+    from connexion.spec import Specification
+
+    def spec(path: str) -> Specification:
+        operation = {"operationId": path, "responses": {"200": {"description": "ok"}}}
+        info = {"title": path, "version": "1"}
+        return Specification.from_dict(
+            {"openapi": "3.0.3", "info": info, "paths": {path: {"get": operation}}}
+        )
+
+    seen: list[Scope] = []
+
+    async def terminal(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    routing = IndexedRouting(terminal)
+    resolver = Resolver(function_resolver=lambda _: lambda: None)
+    for path in ("/v1/first", "/v1/second"):
+        routing.add_api(spec(path), base_path="/api", resolver=resolver)
+    first, second = (route.app for route in routing.router.routes)
+    assert isinstance(first, IndexedRouter) and isinstance(second, IndexedRouter) and first.default is second
+    for path, operation in [
+        ("/api/v1/first", "/v1/first"),
+        ("/api/v1/second", "/v1/second"),
+        ("/api/v1/x", None),
+    ]:
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": path,
+            "root_path": "",
+            "query_string": b"",
+            "headers": [],
+        }
+        await routing(scope, receive, send)
+        assert seen[-1]["extensions"]["connexion_routing"]["operation_id"] == operation, path
+
+
+async def test_the_swagger_ui_stage_passes_a_copy_of_the_scope_on_while_it_serves_nothing() -> None:
+    from connexion.options import SwaggerUIOptions
+    from connexion.spec import Specification
+
+    spec = Specification.from_dict({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}})
+    seen: list[Scope] = []
+
+    async def terminal(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    quiet, serving = QuietSwaggerUI(terminal), QuietSwaggerUI(terminal)
+    quiet.add_api(spec, swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False))
+    serving.add_api(spec, swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=True))
+    assert not quiet.serves and serving.serves
+    scope = {"type": "http", "method": "GET", "path": "/openapi.json", "root_path": "", "headers": []}
+    await quiet(scope, receive, send)
+    assert seen[-1] == scope and seen[-1] is not scope
+    await serving(dict(scope), receive, send)  # Connexion's stage answers the contract itself
+    assert len(seen) == 1
+
+
+async def test_the_app_routes_through_the_quiet_swagger_ui_stage_and_the_index(app: Any, client: Any) -> None:
+    assert (await client.get("/v1/severities", headers=FULL)).status_code == 200
+    assert only(app, QuietSwaggerUI).serves is False
+    assert isinstance(only(app, IndexedRouting).router.routes[0].app, IndexedRouter)

@@ -16,7 +16,11 @@
   (`RouteIndex`), in their order, instead of every route one after another. What it answers is Starlette's
   (`Router.app`, whose steps it repeats: first full match, else the first route with the path but not the
   method (405), else the 307 to the path with its trailing slash toggled, else the default, Connexion's
-  "no operation").
+  "no operation");
+- `QuietSwaggerUI`: Connexion's Swagger UI stage, which, when it serves nothing (app.py turns its UI and
+  its copy of the contract off: the control stage serves the docs), still sends every request through two
+  empty routers to call the next stage with a copy of the request's scope; this one makes that copy and
+  calls the next stage directly.
 
 tests/mock/test_pinned_internals.py checks that each of these still has the shape used here, and
 fails naming the pinned version if an upgrade changed it.
@@ -32,6 +36,7 @@ from typing import Any, ClassVar
 from connexion.json_schema import Draft4RequestValidator
 from connexion.middleware.main import ConnexionMiddleware
 from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.spec import Specification
 from connexion.validators import JSONRequestBodyValidator, ParameterValidator
 from starlette._utils import get_route_path
@@ -54,6 +59,7 @@ __all__ = [
     "IndexedRouter",
     "IndexedRouting",
     "QueryValidator",
+    "QuietSwaggerUI",
     "RouteIndex",
     "RouteNote",
     "connexion_middlewares",
@@ -262,7 +268,25 @@ class IndexedRouting(RoutingMiddleware):  # type: ignore[misc]
                         route.app.default = indexed
 
 
+class QuietSwaggerUI(SwaggerUIMiddleware):  # type: ignore[misc]
+    """Connexion's Swagger UI stage, passing requests straight on while none of its APIs serves a path."""
+
+    serves = False
+
+    def add_api(self, *args: Any, **kwargs: Any) -> None:
+        super().add_api(*args, **kwargs)
+        self.serves = any(not isinstance(r, Mount) or r.routes for r in self.router.routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.serves:
+            await super().__call__(scope, receive, send)
+            return
+        await self.app(dict(scope), receive, send)  # what its router's default is handed: a copy
+
+
 def connexion_middlewares() -> list[Any]:
-    """Connexion's stages with `IndexedRouting` in place of its routing stage (so a stage added at
-    MiddlewarePosition.BEFORE_ROUTING, which names Connexion's class, finds none)."""
-    return [IndexedRouting if m is RoutingMiddleware else m for m in ConnexionMiddleware.default_middlewares]
+    """Connexion's stages, with `QuietSwaggerUI` and `IndexedRouting` in place of its Swagger UI and
+    routing stages (so a stage added at MiddlewarePosition.BEFORE_SWAGGER or BEFORE_ROUTING, which name
+    Connexion's classes, finds none)."""
+    ours = {SwaggerUIMiddleware: QuietSwaggerUI, RoutingMiddleware: IndexedRouting}
+    return [ours.get(m, m) for m in ConnexionMiddleware.default_middlewares]
