@@ -80,3 +80,15 @@ def test_starlette_router_steps_and_connexion_routing_stage() -> None:
     assert routing.RoutingMiddleware in ConnexionMiddleware.default_middlewares, why
     assert "self.router.mount(api.base_path, app=api.router)" in inspect.getsource(routing), why
     assert "self.router = Router(default=" in inspect.getsource(routing.RoutingAPI), why
+
+
+def test_connexion_swagger_ui_stage_hands_on_a_copy_of_the_scope() -> None:
+    why = f"QuietSwaggerUI hands the next stage a copy of the scope, as SwaggerUIMiddleware does ({PINNED})"
+    from connexion.middleware.main import ConnexionMiddleware
+    from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+
+    assert "_original_scope.set(scope.copy())" in inspect.getsource(SwaggerUIMiddleware.__call__), why
+    assert "await self.app(original_scope, receive, send)" in inspect.getsource(
+        SwaggerUIMiddleware.default_fn
+    ), why
+    assert SwaggerUIMiddleware in ConnexionMiddleware.default_middlewares, why
