@@ -12,7 +12,7 @@ client's worst wait, the reset of the full store) and creates with a 900 KiB sum
 byte sent). Results go to bench/results.md and stdout.
 
 With `--wide N` (default 36), the severities and list cells also run on the mock serving openapi.yaml plus N
-synthetic resources declared in x-resources (about 200 operations: bench/wide_contract.py), shown as the
+synthetic resources declared in x-resources (180 more operations: bench/wide_contract.py), shown as the
 server "mock, wide contract (K operations)": routing must not grow with the contract.
 
 With `--sandboxes N`, each scenario is measured on the mock twice in the same run: as above,
@@ -103,7 +103,7 @@ def measure(server: Server, path: str, script: str, args: list[str], opts: argpa
 
 
 def _wide(resources: int) -> Server | None:
-    """The mock on a contract of about 200 operations (bench/wide_contract.py), when asked for."""
+    """The mock on the contract plus 5 operations a resource (bench/wide_contract.py), when asked for."""
     if not resources:
         return None
     operations = write_wide(OUT / "wide.yaml", resources)
@@ -255,7 +255,7 @@ def main() -> None:
         type=int,
         default=36,
         help="also run the severities and list cells on the mock serving openapi.yaml plus this many "
-        "synthetic declared resources (5 operations each; 36: about 200 operations); 0: not",
+        "synthetic declared resources (5 operations each; 36: 180 more operations); 0: not",
     )
     opts = parser.parse_args()
     OUT.mkdir(exist_ok=True)
