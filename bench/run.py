@@ -2,14 +2,17 @@
 
 Scenarios: GET /v1/severities; GET /v3/catalog_entries (a page of 25 of one catalog type's 200 entries);
 GET /v2/incidents (25 a page) over a 10 000-incident store; POST
-/v2/incidents with fresh keys; POST replaying one key. Also: start to first 200 per server; then, on
+/v2/incidents with fresh keys; POST replaying one key; alert events posted to the fixtures' HTTP source
+with its token (bench/alert_events.py), one deduplication key for all (each event updates the same firing
+alert) and a new key each (each event a new alert), in events per second. Also: start to first 200 per
+server; then, on
 mocks of their own (bench/limits.py), the mock at its incident cap (100 000, its default: RSS at the cap
 and per incident, a list over the full store, a 500-value and a 1,300-value filter with a concurrent
 client's worst wait, the reset of the full store) and creates with a 900 KiB summary (RSS growth per
 byte sent). Results go to bench/results.md and stdout.
 
 With `--wide N` (default 36), the severities and list cells also run on the mock serving openapi.yaml plus N
-synthetic resources declared in x-resources (about 200 operations: bench/wide_contract.py), shown as the
+synthetic resources declared in x-resources (180 more operations: bench/wide_contract.py), shown as the
 server "mock, wide contract (K operations)": routing must not grow with the contract.
 
 With `--sandboxes N`, each scenario is measured on the mock twice in the same run: as above,
@@ -28,9 +31,11 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
+import alert_events
 import httpx
 from catalog_page import ENTRIES_PATH, seed_entries
 from limits import at_cap, big_creates, slow_bodies_on
@@ -98,7 +103,7 @@ def measure(server: Server, path: str, script: str, args: list[str], opts: argpa
 
 
 def _wide(resources: int) -> Server | None:
-    """The mock on a contract of about 200 operations (bench/wide_contract.py), when asked for."""
+    """The mock on the contract plus 5 operations a resource (bench/wide_contract.py), when asked for."""
     if not resources:
         return None
     operations = write_wide(OUT / "wide.yaml", resources)
@@ -108,7 +113,8 @@ def _wide(resources: int) -> Server | None:
 
 
 def _servers(sandboxes: int = 0) -> tuple[Server, Server, Server]:
-    mock_argv = [*MOCK_ARGV, "--max-incidents", str(UNCAPPED)]  # the throughput cells never reach a cap
+    # the throughput cells never reach a cap (alerts are capped by --max-rows)
+    mock_argv = [*MOCK_ARGV, "--max-incidents", str(UNCAPPED), "--max-rows", str(UNCAPPED)]
     if sandboxes:
         mock_argv += ["--max-sandboxes", str(sandboxes + 1), "--max-total-incidents", str(UNCAPPED)]
     ceiling_argv = [sys.executable, str(BENCH / "ceiling.py"), "--port", "{port}"]
@@ -134,6 +140,27 @@ def _start_all(servers: tuple[Server, ...], run: Run) -> None:
         print(f"  {server.name:8} up in {server.startup_s:.2f} s", flush=True)
 
 
+def alert_events_cells(run: Run, mock: Server, prism: Server, tag: str, cell: Callable[..., None]) -> None:
+    """Alert events, one deduplication key for all and then a new key each (events/s is the cells' req/s);
+    what each server answers to one event, and how many alerts the mock held, go under the tables."""
+    token = alert_events.source_token(mock.base, TOKEN)
+    url = alert_events.path(token)
+    for name, server in (("the mock", mock), ("Prism", prism)):
+        run.memory += alert_events.probe(name, server.base, token, f"bench-probe-{tag}")
+    held = [alert_events.alerts_stored(mock.base, TOKEN)]
+    dedup = [token, f"bench-dedup-{tag}"]
+    cell("POST /v2/alert_events/http one dedup key", (mock, prism), url, "post_alert.lua", dedup)
+    held.append(alert_events.alerts_stored(mock.base, TOKEN))
+    new = [token, "bench-alert"]
+    cell("POST /v2/alert_events/http new alerts", (mock, prism), url, "post_alert.lua", new, True)
+    held.append(alert_events.alerts_stored(mock.base, TOKEN))
+    run.memory.append(
+        "alert events (token in the query and as a Bearer header, see bench/alert_events.py): the mock's "
+        f"default sandbox held {held[0]:,} alerts before the one-key cell, {held[1]:,} after it and "
+        f"{held[2]:,} after the new-alerts cell (warm-up included)"
+    )
+
+
 def bench(opts: argparse.Namespace, run: Run) -> None:
     mock, _ceiling, prism = servers = _servers(opts.sandboxes)
     wide = _wide(opts.wide)
@@ -144,14 +171,21 @@ def bench(opts: argparse.Namespace, run: Run) -> None:
         tag = str(random.randrange(10**9))
         cells = run.cells
 
-        def cell(scenario: str, targets: tuple[Server, ...], path: str, script: str, args: list[str]) -> None:
+        def cell(
+            scenario: str,
+            targets: tuple[Server, ...],
+            path: str,
+            script: str,
+            args: list[str],
+            fresh: bool = False,  # the script takes a seed for its fresh keys, one per server and run
+        ) -> None:
             for s in targets:
-                extra = [f"{tag}-{s.name}"] if script == "post_fresh.lua" else []
+                extra = [f"{tag}-{s.name}"] if fresh else []
                 cells.setdefault(scenario, {})[s.name] = measure(s, path, script, [*args, *extra], opts)
             if opts.sandboxes:  # the same cell on the mock with N sandboxes alive, right after
                 with httpx.Client(base_url=mock.base, timeout=30) as control:
                     ids = create_many(control, opts.sandboxes)
-                    extra = [f"{tag}-sandboxes"] if script == "post_fresh.lua" else []
+                    extra = [f"{tag}-sandboxes"] if fresh else []
                     result = measure(mock, path, script, [*args, *extra], opts)
                     cells[scenario][with_sandboxes(opts.sandboxes)] = result
                     delete_all(control, ids)
@@ -166,7 +200,7 @@ def bench(opts: argparse.Namespace, run: Run) -> None:
             seed(wide.base, TOKEN, severity_id, opts.store)
         cell(f"GET /v2/incidents ({stored:,} stored)", (mock, prism, *extra), LIST_PATH, "get.lua", [TOKEN])
         fresh = [TOKEN, severity_id]
-        cell("POST /v2/incidents fresh keys", (mock, prism), "/v2/incidents", "post_fresh.lua", fresh)
+        cell("POST /v2/incidents fresh keys", (mock, prism), "/v2/incidents", "post_fresh.lua", fresh, True)
         replay_key = f"bench-replay-{tag}"
         for _ in range(2):  # create, then prove the replay is a replay (same body as lua/post_replay.lua)
             answer = create_one(mock.base, TOKEN, severity_id, replay_key, name="bench replay")
@@ -175,6 +209,7 @@ def bench(opts: argparse.Namespace, run: Run) -> None:
             raise RuntimeError("the mock did not answer the replay as a replay")
         replay = [TOKEN, severity_id, replay_key]
         cell("POST /v2/incidents replay", (mock, prism), "/v2/incidents", "post_replay.lua", replay)
+        alert_events_cells(run, mock, prism, tag, cell)
     finally:
         for server in started:
             server.stop()
@@ -220,7 +255,7 @@ def main() -> None:
         type=int,
         default=36,
         help="also run the severities and list cells on the mock serving openapi.yaml plus this many "
-        "synthetic declared resources (5 operations each; 36: about 200 operations); 0: not",
+        "synthetic declared resources (5 operations each; 36: 180 more operations); 0: not",
     )
     opts = parser.parse_args()
     OUT.mkdir(exist_ok=True)

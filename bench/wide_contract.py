@@ -1,11 +1,11 @@
-"""A contract of about 200 operations for the routing benchmark: openapi.yaml plus synthetic resources.
+"""A wide contract for the routing benchmark: openapi.yaml plus synthetic resources, 5 operations each.
 
 Each synthetic resource ("gadget00", "gadget01", ...) is declared in `x-resources` only, like any other
 resource, with five operations (list, create, show, update, delete) at paths of its own, each made from a
 severity operation (its scopes, parameters and error answers). No Python is written for them: the mock
 serves them from the declaration. `python bench/wide_contract.py OUT.yaml [N]` writes the contract with N
-resources (default 36: 19 + 180 operations); `python bench/wide_contract.py --serve OUT.yaml --port P`
-runs the mock on it (the bench's "mock, wide contract" server).
+resources (default 36: the contract's operations and 180 more); `python bench/wide_contract.py --serve
+OUT.yaml --port P` runs the mock on it (the bench's "mock, wide contract" server).
 """
 
 from __future__ import annotations

@@ -16,8 +16,10 @@ the order.
                      journals (Basic auth, admin token)
  6. journaling       records each answered request in the journal of the caller's sandbox, or in the
                      unattributed journal when no sandbox claims it (kit/journal.py)
-    (Connexion)      routing by openapi.yaml; just inside the router, `RouteNote`
-                     (http/connexion_internals.py) puts the operation it matched into the request state
+    (Connexion)      routing by openapi.yaml, through an index of the routes by their leading path segments
+                     (`IndexedRouting`, http/connexion_internals.py: a request tries the routes of its own
+                     resource, not all of them); just inside the router, `RouteNote` puts the operation it
+                     matched into the request state
  7. authentication   Connexion's security middleware runs our bearer handler: 401, or the caller and the
                      sandbox its token belongs to (kit/sandboxes.py: one lookup by the token's digest)
  8. admission        403 for a missing scope, then 413 (the body Intake found too large), then the rate
@@ -55,6 +57,7 @@ from incident_mock.http.connexion_internals import (
     BodyValidator,
     QueryValidator,
     RouteNote,
+    connexion_middlewares,
     trusted_contract,
 )
 from incident_mock.http.control_stage import Control
@@ -110,6 +113,7 @@ def create_app(
         # of every request.
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
         lifespan=partial(_lifespan, sandboxes.hub),
+        middlewares=connexion_middlewares(),  # Connexion's, its router indexed
     )
     # Parsed once by libyaml (given a path, Connexion would parse it again in pure Python); the packaged
     # contract, checked by the test suite, is not checked against the meta-schema again at every start.

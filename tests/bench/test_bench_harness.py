@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -9,6 +10,7 @@ from types import ModuleType
 import httpx
 import pytest
 
+from incident_mock.domain.limits import Limits
 from incident_mock.testing import IncidentMock
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
@@ -121,3 +123,30 @@ def test_the_catalog_cell_fills_a_catalog_type_and_counts_it(monkeypatch: pytest
         assert page["pagination_meta"]["after"] == page["catalog_entries"][-1]["id"]
     finally:
         sys.modules.pop("catalog_page", None)
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="the bench's load generator, wrk, is not installed")
+def test_the_alert_event_cells_make_one_alert_for_one_key_and_one_per_fresh_key(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.syspath_prepend(str(BENCH))
+    import alert_events
+    import loadgen
+
+    try:
+        with IncidentMock(limits=Limits(max_rows=100_000)) as mock:
+            token = alert_events.source_token(mock.url, "mock-key-full")
+            answers = alert_events.probe("the mock", mock.url, token, "probe")
+            assert [line.split(": ", 1)[1][:3] for line in answers] == ["202", "202"]
+            url = mock.url + alert_events.path(token)
+            held = alert_events.alerts_stored(mock.url, "mock-key-full")
+            one = loadgen.run_wrk(url, "post_alert.lua", [token, "one"], 1, 2, 1)
+            assert one.requests > 1 and one.failures == 0
+            assert alert_events.alerts_stored(mock.url, "mock-key-full") == held + 1
+            many = loadgen.run_wrk(url, "post_alert.lua", [token, "many", "seed"], 1, 2, 1)
+            assert many.failures == 0
+            grown = alert_events.alerts_stored(mock.url, "mock-key-full") - held - 1
+            assert many.requests <= grown <= many.requests + 2  # answers in flight when wrk stopped
+    finally:
+        for name in ("alert_events", "loadgen"):
+            sys.modules.pop(name, None)
