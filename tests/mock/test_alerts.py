@@ -119,6 +119,19 @@ def test_each_sandbox_answers_its_own_token_for_the_fixtures_source(mock: Any) -
         assert not [x for x in alerts_of(b, theirs) if x["deduplication_key"] == "only-in-one"]
 
 
+def test_a_source_keeps_its_token_while_the_sandbox_s_api_keys_change(sandbox: Sandbox) -> None:
+    with api(sandbox) as client:
+        source = new_source(client)
+        fixture = client.get(f"/v2/alert_sources/{HTTP_SOURCE}").json()["alert_source"]["secret_token"]
+        body = {"name": "CI", "role_names": ["viewer"], "team_ids": [], "team_role_names": []}
+        created = client.post("/v1/api_keys", json=body)
+        assert created.status_code in (200, 201), created.text
+        shown = client.get(f"/v2/alert_sources/{source['id']}").json()["alert_source"]["secret_token"]
+        again = client.get(f"/v2/alert_sources/{HTTP_SOURCE}").json()["alert_source"]["secret_token"]
+        accepted = send(sandbox, source, event("after-a-new-key"))
+    assert (shown, again) == (source["secret_token"], fixture) and accepted.status_code == 202
+
+
 def test_a_template_naming_an_unknown_attribute_is_422_naming_it(sandbox: Sandbox) -> None:
     template = {
         "title": {"literal": "x"},

@@ -14,8 +14,10 @@ text it holds is counted in its sandbox's `Account`, its fair share of the mock'
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
+import hashlib
 import hmac
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -97,6 +99,11 @@ class ResourceStore:
         self.limits = limits
         self.keys = [ApiKey(k["id"], k["token"], k["name"], tuple(k["roles"])) for k in fixtures["api_keys"]]
         self.tokens = {k.token: k for k in self.keys}
+        # a secret of this store's own, fixed when it is built (its first keys' tokens are the sandbox's),
+        # from which it derives the tokens it makes up itself (alert sources'): creating, rotating or
+        # deleting a key later changes none of them
+        self.secret = hashlib.sha256("\n".join(sorted(k.token for k in self.keys)).encode()).digest()
+        self._derived: dict[str, str] = {}
         self.key_details: dict[str, Json] = {}  # key id -> what API Keys V1 answers besides roles and name
         self.on_keys: KeysChanged = _unheard  # who indexes the tokens (the sandboxes) hears of every change
         tables = {
@@ -110,6 +117,16 @@ class ResourceStore:
         self.totals.add_text(self.text)
 
     # --- keys --------------------------------------------------------------------------------------
+    def derived(self, label: str) -> str:
+        """A token of this store's own for `label`: the same for the same label while the store lives."""
+        found = self._derived.get(label)
+        if found is None:
+            mac = hmac.new(self.secret, label.encode(), hashlib.sha256).digest()
+            found = self._derived[label] = base64.urlsafe_b64encode(mac[:24]).decode()
+            if len(self._derived) > 4 * self.limits.max_rows:  # labels of rows since deleted: start over
+                self._derived = {label: found}
+        return found
+
     def key_for(self, token: str) -> ApiKey | None:
         """The key with this token. Compares every key in constant time, so timing leaks nothing."""
         found = None

@@ -10,8 +10,6 @@ from it).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -41,9 +39,7 @@ def base_url(store: ResourceStore) -> str:
 
 def secret_token(store: ResourceStore, row: Json) -> str:
     """The token this store's sandbox answers (and accepts) for a source."""
-    salt = hashlib.sha256("\n".join(sorted(k.token for k in store.keys)).encode()).digest()
-    mac = hmac.new(salt, f"{row['id']}:{row.get('secret_token', '')}".encode(), hashlib.sha256).digest()
-    return TOKEN_PREFIX + base64.urlsafe_b64encode(mac[:24]).decode()
+    return TOKEN_PREFIX + store.derived(f"{row['id']}:{row.get('secret_token', '')}")
 
 
 def source(store: ResourceStore, source_id: str) -> Json:
