@@ -5,12 +5,22 @@ mock's API under /_mock/, outside the contract): `control_spec_path()` and `load
 
 Everything in this package reads openapi.yaml; nothing restates it. Framework-free, so the mock, the
 conformance suite and the docs generator can all use it.
+
+Parsing the contract's YAML takes about half a second; the JSON of what it parsed to takes a hundredth.
+So a parsed document is kept as JSON in a cache directory (`INCIDENT_CONTRACT_CACHE`, default
+`$XDG_CACHE_HOME/incident-contract` or `~/.cache/incident-contract`; `off` keeps none), named by the
+SHA-256 of the file's bytes: a changed file is parsed again, and what is read back is what the strict
+parse made of those very bytes. A cache that cannot be read or written is passed over.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import hashlib
+import json
+import os
+import tempfile
 from collections.abc import Hashable
 from importlib import resources
 from pathlib import Path
@@ -65,11 +75,60 @@ class StrictLoader(yaml.CSafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+CACHE = "INCIDENT_CONTRACT_CACHE"
+
+
+def _cache_dir() -> Path | None:
+    chosen = os.environ.get(CACHE)
+    if chosen == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(home) / "incident-contract"
+
+
+def _cached(raw: bytes) -> tuple[Path | None, Spec | None]:
+    """Where the parse of these bytes is kept, and the parse when it is there."""
+    folder = _cache_dir()
+    if folder is None:
+        return None, None
+    place = folder / f"{hashlib.sha256(raw).hexdigest()}.json"
+    try:
+        found = json.loads(place.read_bytes())
+    except (OSError, ValueError):
+        return place, None
+    return place, found if isinstance(found, dict) else None
+
+
+def _keep(place: Path, doc: Spec) -> None:
+    """Write the parse where `_cached` looks, atomically; nothing when JSON would not give it back whole."""
+    try:
+        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        if json.loads(text) != doc:  # a YAML date or a number key would come back as something else
+            return
+        place.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=place.parent, suffix=".tmp")
+    except (OSError, TypeError, ValueError):
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(temporary, place)
+    except OSError:
+        Path(temporary).unlink(missing_ok=True)
+
+
 @functools.cache
 def _load(path: str) -> Spec:
-    with open(path, encoding="utf-8") as fh:
-        doc: Spec = yaml.load(fh, Loader=StrictLoader)
-    return doc
+    raw = Path(path).read_bytes()
+    place, doc = _cached(raw)
+    if doc is not None:
+        return doc
+    parsed: Spec = yaml.load(raw.decode("utf-8"), Loader=StrictLoader)
+    if place is not None and isinstance(parsed, dict):
+        _keep(place, parsed)
+    return parsed
 
 
 def load_spec(path: Path | None = None) -> Spec:
