@@ -27,6 +27,7 @@ from typing import cast
 
 import incident_mock.resources.oncall.shifts as shifts
 from incident_contract.query import key_parts
+from incident_mock.domain.clock import LATEST
 from incident_mock.domain.errors import ApiError, ValidationFailed
 from incident_mock.domain.records import IncidentRecord, timestamp
 from incident_mock.engine.context import PRIVATE_SCOPE, Ctx, Json, Reply
@@ -151,7 +152,9 @@ def _plan(store: ResourceStore, body: Json, now: dt.datetime) -> tuple[list[Json
         try:
             end = _walk(store, path.get("path", []), now, levels, 0)
         except OverflowError:
-            raise ValidationFailed.invalid("escalation_path_id", "the path's levels last too long") from None
+            end = LATEST
+        if end >= LATEST:  # every instant it keeps must be one the sandbox clock can show
+            raise ValidationFailed.invalid("escalation_path_id", "the path's levels last too long")
         return levels, end
     users = store.table("users")
     ids = body.get("user_ids") or []
