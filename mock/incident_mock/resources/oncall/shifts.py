@@ -6,7 +6,8 @@ schedule's timezone, so a daily handover stays at the same local hour across day
 Shift k of a rotation with L layers and users U puts U[(k*L + j) mod |U|] on layer j. Nobody is on call
 before `handover_start_at`. Versions of a rotation (the same id with `effective_from`) each apply from
 their `effective_from` to the next version's, and an entry is cut where its version stops applying. With
-`working_intervals`, an entry covers only the parts of its shift inside them.
+`working_intervals`, an entry covers only the parts of its shift inside them (the intervals are placed on
+the days of the window once, so a computation costs about one step per handover whatever they are).
 
 Overrides are cut into the scheduled entries of their rotation and layer, in the order they were created
 (a later one over an earlier one). Everything is bounded: the window is at most `MAX_WINDOW`, and a
@@ -21,7 +22,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from incident_mock.domain.errors import ValidationFailed
@@ -33,6 +34,7 @@ __all__ = [
     "MAX_ENTRIES",
     "MAX_WINDOW",
     "Shift",
+    "Tally",
     "computed",
     "entries",
     "on_call",
@@ -41,6 +43,7 @@ __all__ = [
 ]
 
 Json = dict[str, Any]
+T = TypeVar("T", dt.datetime, dt.timedelta)
 MAX_WINDOW = dt.timedelta(days=91)
 DEFAULT_WINDOW = dt.timedelta(weeks=4)
 MAX_ENTRIES = 10_000
@@ -136,38 +139,57 @@ def _clock(value: str) -> dt.timedelta:
 
 
 def _working(
-    start: dt.datetime,
-    end: dt.datetime,
-    intervals: Sequence[Json],
-    tz: ZoneInfo,
-    lo: dt.datetime,
-    hi: dt.datetime,
+    intervals: Sequence[Json], tz: ZoneInfo, lo: dt.datetime, hi: dt.datetime
 ) -> list[tuple[dt.datetime, dt.datetime]]:
-    """The parts of [start, end) inside the working intervals (only days near the window are looked at)."""
-    first = _local(max(start, lo - dt.timedelta(days=2)), tz).date() - dt.timedelta(days=1)
-    last = _local(min(end, hi + dt.timedelta(days=2)), tz).date()
-    pieces: list[tuple[dt.datetime, dt.datetime]] = []
+    """The working time near [lo, hi) as sorted, merged UTC spans: the intervals of each weekday merged
+    first (so repeated or nested intervals cost nothing more), then placed on every day from two days
+    before the window to two days after it."""
+    week: list[list[tuple[dt.timedelta, dt.timedelta]]] = [[] for _ in WEEKDAYS]
+    for interval in intervals:
+        opens, closes = _clock(interval["start_time"]), _clock(interval["end_time"])
+        if closes <= opens:
+            closes += dt.timedelta(days=1)
+        week[WEEKDAYS.index(interval["weekday"])].append((opens, closes))
+    week = [_merged(day) for day in week]
+    first = _local(lo - dt.timedelta(days=2), tz).date() - dt.timedelta(days=1)
+    last = _local(hi + dt.timedelta(days=2), tz).date()
+    spans: list[tuple[dt.datetime, dt.datetime]] = []
     day = first
     while day <= last:
         midnight = dt.datetime.combine(day, dt.time())
-        for interval in intervals:
-            if interval["weekday"] != WEEKDAYS[day.weekday()]:
-                continue
-            opens, closes = _clock(interval["start_time"]), _clock(interval["end_time"])
-            if closes <= opens:
-                closes += dt.timedelta(days=1)
-            a, b = max(start, _utc(midnight + opens, tz)), min(end, _utc(midnight + closes, tz))
-            if a < b:
-                pieces.append((a, b))
+        spans += [(_utc(midnight + a, tz), _utc(midnight + b, tz)) for a, b in week[day.weekday()]]
         day += dt.timedelta(days=1)
-    pieces.sort()
-    merged: list[tuple[dt.datetime, dt.datetime]] = []
-    for a, b in pieces:
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return [(a, b) for a, b in merged if b > lo and a < hi]
+    return _merged(spans)
+
+
+def _merged(spans: list[tuple[T, T]]) -> list[tuple[T, T]]:
+    """Spans sorted, those that overlap or touch made one."""
+    out: list[tuple[T, T]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        elif a < b:
+            out.append((a, b))
+    return out
+
+
+def _within(
+    start: dt.datetime,
+    end: dt.datetime,
+    spans: list[tuple[dt.datetime, dt.datetime]],
+    ends: list[dt.datetime],
+    lo: dt.datetime,
+    hi: dt.datetime,
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The parts of [start, end) inside the working spans (`ends` their ends) that overlap [lo, hi)."""
+    parts = []
+    for a, b in spans[bisect.bisect_right(ends, start) :]:
+        if a >= end:
+            break
+        a, b = max(a, start), min(b, end)
+        if a < b and b > lo and a < hi:
+            parts.append((a, b))
+    return parts
 
 
 def _versions(rotations: Sequence[Json]) -> list[tuple[Json, dt.datetime | None, dt.datetime | None]]:
@@ -194,8 +216,17 @@ def _versions(rotations: Sequence[Json]) -> list[tuple[Json, dt.datetime | None,
     return out
 
 
-def scheduled(schedule: Json, lo: dt.datetime, hi: dt.datetime) -> list[Shift]:
-    """The entries the rotations give in [lo, hi), before overrides."""
+@dataclass
+class Tally:
+    """The work a computation did: handovers walked and working spans placed (shift_changes.py bounds a
+    clock move by it, since a schedule can take work without giving entries)."""
+
+    steps: int = 0
+
+
+def scheduled(schedule: Json, lo: dt.datetime, hi: dt.datetime, tally: Tally | None = None) -> list[Shift]:
+    """The entries the rotations give in [lo, hi), before overrides (the work counted in `tally`)."""
+    tally = tally if tally is not None else Tally()
     tz = zone(schedule.get("timezone", "UTC"))
     found: list[Shift] = []
     for rotation, since, until in _versions(schedule.get("config", {}).get("rotations", [])):
@@ -206,9 +237,15 @@ def scheduled(schedule: Json, lo: dt.datetime, hi: dt.datetime) -> list[Shift]:
         if a >= b:
             continue
         intervals = rotation.get("working_intervals") or []
+        spans = _working(intervals, tz, a, b) if intervals else []
+        ends = [e for _, e in spans]
+        tally.steps += len(spans)
         for k, start, end in _handovers(rotation, tz, a, b):
+            tally.steps += 1
             start, end = max(start, since) if since else start, min(end, until) if until else end
-            parts = _working(start, end, intervals, tz, a, b) if intervals else [(start, end)]
+            parts = _within(start, end, spans, ends, a, b) if intervals else [(start, end)]
+            if not parts:
+                continue
             for j, layer in enumerate(layers):
                 user = users[(k * len(layers) + j) % len(users)]
                 found += [Shift(s, e, user, rotation["id"], layer["id"]) for s, e in parts]
@@ -245,10 +282,10 @@ def _carve(layer: list[Shift], over: Shift) -> list[Shift]:
 
 
 def computed(
-    schedule: Json, overrides: Sequence[Json], lo: dt.datetime, hi: dt.datetime
+    schedule: Json, overrides: Sequence[Json], lo: dt.datetime, hi: dt.datetime, tally: Tally | None = None
 ) -> tuple[list[Shift], list[Shift], list[Shift]]:
     """The entries of a schedule overlapping [lo, hi): scheduled, overrides and final, each sorted."""
-    plan = scheduled(schedule, lo, hi)
+    plan = scheduled(schedule, lo, hi, tally)
     mine = [_override(o) for o in overrides]
     mine = [o for o in mine if o.end > lo and o.start < hi]
     layers: dict[tuple[str, str], list[Shift]] = {}
