@@ -14,8 +14,8 @@ handover instant as its `created_at`. Bounds: only the first `MAX_SPAN` after `s
 `MAX_PER_SCHEDULE` changes of one schedule and `MAX_PER_MOVE` in all are sent per move (the earliest ones;
 the rest are not sent later either), at most `MAX_READ` entries are read and handovers walked for one
 move (schedules in their table's order: past that, the later ones send nothing for that move), and a
-schedule whose entries in one step exceed the entries limit sends nothing further for that move. Nothing is read when no endpoint of the
-sandbox takes the event.
+schedule whose entries in one step exceed the entries limit sends nothing further for that move. Nothing
+is read when no endpoint of the sandbox takes the event.
 """
 
 from __future__ import annotations
