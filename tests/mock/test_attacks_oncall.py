@@ -24,7 +24,11 @@ Json = dict[str, Any]
 
 def level(seconds: int) -> Json:
     targets = [{"type": "user", "id": ADA, "urgency": "high"}]
-    return {"id": f"l{seconds}", "type": "level", "level": {"targets": targets, "time_to_ack_seconds": seconds}}
+    return {
+        "id": f"l{seconds}",
+        "type": "level",
+        "level": {"targets": targets, "time_to_ack_seconds": seconds},
+    }
 
 
 async def test_an_escalation_ending_past_the_last_year_the_clock_shows_is_refused_and_not_kept(
