@@ -121,3 +121,97 @@ def test_a_clock_move_over_slow_schedules_does_not_hold_up_a_neighbour(mock: Inc
             mover.join()
         assert took and took[0] < QUICK, f"the move took {took[0] if took else 0:.1f} s"
         assert slowest < QUICK, f"the neighbour waited {slowest:.1f} s"
+
+
+# --- escalations whose targets take long to work out -------------------------------------------------------------
+async def heavy_schedule(client: httpx.AsyncClient) -> str:
+    """A schedule on which every lookup of who is on call walks thousands of handovers (50 rotations of 100
+    hourly handovers each) and gives a thousand entries (20 layers each)."""
+    rotation = {
+        "handover_start_at": "2026-01-01T00:00:00Z",
+        "handovers": [{"interval_type": "hourly", "interval": 1}] * 100,
+        "layers": [{"name": f"Layer {j}"} for j in range(20)],
+        "users": [{"id": ADA}],
+    }
+    rotations = [{"name": f"Rotation {i}", **rotation} for i in range(50)]
+    body = {"schedule": {"name": "Heavy", "timezone": "Europe/London", "config": {"rotations": rotations}}}
+    made = await client.post("/v2/schedules", json=body, headers=FULL)
+    assert made.status_code == 201, made.text[:500]
+    return str(made.json()["schedule"]["id"])
+
+
+async def long_path(client: httpx.AsyncClient, schedule: str, levels: int) -> str:
+    target = {"type": "schedule", "id": schedule, "urgency": "high", "schedule_mode": "currently_on_call"}
+    node = {"type": "level", "level": {"targets": [target] * 3, "time_to_ack_seconds": 60}}
+    body = {"name": f"Long {levels}", "path": [{"id": f"n{i}", **node} for i in range(levels)]}
+    made = await client.post("/v2/escalation_paths", json=body, headers=FULL)
+    assert made.status_code == 201, made.text[:500]
+    return str(made.json()["escalation_path"]["id"])
+
+
+async def test_an_escalation_whose_schedule_lookups_take_too_long_is_refused_soon(
+    client: httpx.AsyncClient,
+) -> None:
+    """Every level of a path looks up who is on call on its schedules: 3,000 lookups of a heavy schedule
+    used to hold the server for over a minute (and then be refused for the people they named)."""
+    path = await long_path(client, await heavy_schedule(client), 1000)
+    before = (await client.get("/v2/escalations", headers=FULL)).json()["escalations"]
+    asked = {"idempotency_key": "long", "title": "Long", "escalation_path_id": path}
+    started = time.monotonic()
+    refused = await client.post("/v2/escalations", json=asked, headers=FULL)
+    took = time.monotonic() - started
+    assert refused.status_code == 422, refused.text[:500]
+    assert refused.json()["errors"][0]["source"]["field"] == "escalation_path_id"
+    assert took < QUICK, f"the create held the server for {took:.1f} s"
+    assert (await client.get("/v2/escalations", headers=FULL)).json()["escalations"] == before
+
+    short = await long_path(client, SCHEDULE, 3)  # an ordinary path is planned as before
+    asked = {"idempotency_key": "short", "title": "Short", "escalation_path_id": short}
+    assert (await client.post("/v2/escalations", json=asked, headers=FULL)).status_code == 201
+
+
+async def test_one_alert_escalating_through_many_routes_is_bounded_together(
+    client: httpx.AsyncClient,
+) -> None:
+    """A new alert starts an escalation for every path of every route accepting it: their planning shares
+    one bound, so an alert event is answered soon however many routes and paths it meets."""
+    path = await long_path(client, await heavy_schedule(client), 8)  # within the bound alone
+    template = {
+        "title": {"reference": "alert.title"},
+        "description": {"reference": "alert.description"},
+        "attributes": [],
+        "expressions": [],
+    }
+    checks = {"name": "Checks", "source_type": "http", "template": template}
+    made = await client.post("/v2/alert_sources", json=checks, headers=FULL)
+    assert made.status_code == 200, made.text
+    source = made.json()["alert_source"]
+    route = {
+        "is_private": False,
+        "enabled": True,
+        "alert_sources": [{"alert_source_id": source["id"], "condition_groups": []}],
+        "condition_groups": [],
+        "expressions": [],
+        "grouping_config": {"default": {"enabled": False}},
+        "escalation_config": {
+            "auto_cancel_escalations": False,
+            "escalation_targets": [{"escalation_paths": {"value": {"literal": path}}}],
+        },
+        "incident_config": {"enabled": False, "auto_decline_enabled": False, "condition_groups": []},
+        "message_config": {"destinations": []},
+    }
+    for i in range(30):
+        made = await client.post("/v3/alert_routes", json={**route, "name": f"Route {i}"}, headers=FULL)
+        assert made.status_code == 201, made.text[:500]
+    started = time.monotonic()
+    sent = await client.post(
+        f"/v2/alert_events/http/{source['id']}",
+        params={"token": source["secret_token"]},
+        json={"title": "Disk full", "status": "firing", "deduplication_key": "disk"},
+    )
+    took = time.monotonic() - started
+    assert sent.status_code == 202, sent.text[:500]
+    assert took < QUICK, f"the event held the server for {took:.1f} s"
+    listed = await client.get("/v2/escalations", params={"page_size": 250}, headers=FULL)
+    started_by_it = [e for e in listed.json()["escalations"] if e["creator"].get("alert")]
+    assert 1 <= len(started_by_it) < 30  # the first routes escalate, the rest find the bound spent

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from incident_mock.domain.errors import ApiError
+from incident_mock.domain.limits import Tally
 from incident_mock.domain.records import ApiKey, IncidentRecord, timestamp
 from incident_mock.engine.context import Ctx
 from incident_mock.resources.alerts import alert_tables as tables
@@ -32,13 +33,15 @@ __all__ = ["CLOSED", "ESCALATION_HOOKS", "route"]
 
 Json = dict[str, Any]
 CLOSED = frozenset({"closed", "declined", "merged", "canceled"})  # an incident in these is not joined
-# (ctx, route, alert, incident or None) for every route accepting an alert; oncall/escalations.py adds its own
-ESCALATION_HOOKS: list[Callable[[Ctx, Json, Json, IncidentRecord | None], None]] = []
+# (ctx, route, alert, incident or None, the work the alert's hooks have done) for every route accepting an
+# alert; oncall/escalations.py adds its own
+ESCALATION_HOOKS: list[Callable[[Ctx, Json, Json, IncidentRecord | None, Tally], None]] = []
 
 
 def route(ctx: Ctx, alert: Json) -> None:
     """Offer a new firing alert to the routes (see the module's docstring)."""
     store = cast(IncidentStore, ctx.store)
+    tally = Tally()  # shared by every route, so one alert's escalations are bounded together
     for candidate in list(tables.rows_of(store, "alert_routes").values()):
         if not candidate.get("enabled"):
             continue
@@ -62,7 +65,7 @@ def route(ctx: Ctx, alert: Json) -> None:
             except ApiError:  # no room for another incident: the alert stays, unattached
                 incident = None
         for hook in ESCALATION_HOOKS:
-            hook(ctx, candidate, alert, incident)
+            hook(ctx, candidate, alert, incident, tally)
 
 
 def _open(store: IncidentStore, record: IncidentRecord) -> bool:

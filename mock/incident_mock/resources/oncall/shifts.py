@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from incident_mock.domain.errors import ValidationFailed
+from incident_mock.domain.limits import Tally
 from incident_mock.domain.records import timestamp
 from incident_mock.resources.oncall.oncall_tables import moment
 
@@ -107,9 +108,10 @@ def _utc(naive: dt.datetime, tz: ZoneInfo) -> dt.datetime:
 
 
 def _handovers(
-    rotation: Json, tz: ZoneInfo, lo: dt.datetime, hi: dt.datetime
+    rotation: Json, tz: ZoneInfo, lo: dt.datetime, hi: dt.datetime, tally: Tally
 ) -> Iterator[tuple[int, dt.datetime, dt.datetime]]:
-    """(k, start, end) of every shift overlapping [lo, hi), from the first one that does."""
+    """(k, start, end) of every shift overlapping [lo, hi), from the first one that does; every handover
+    walked is a step of `tally`."""
     steps = [STEP[h["interval_type"]] * int(h["interval"]) for h in rotation["handovers"]]
     first = moment(rotation["handover_start_at"], "handover_start_at")
     absolute = all(h["interval_type"] == "hourly" for h in rotation["handovers"])
@@ -122,6 +124,7 @@ def _handovers(
     k, at = turns * len(steps), base + turns * cycle
     try:
         while True:
+            tally.steps += 1
             following = at + steps[k % len(steps)]
             start, end = (at, following) if absolute else (_utc(at, tz), _utc(following, tz))
             if start >= hi:
@@ -216,16 +219,9 @@ def _versions(rotations: Sequence[Json]) -> list[tuple[Json, dt.datetime | None,
     return out
 
 
-@dataclass
-class Tally:
-    """The work a computation did: handovers walked and working spans placed (shift_changes.py bounds a
-    clock move by it, since a schedule can take work without giving entries)."""
-
-    steps: int = 0
-
-
 def scheduled(schedule: Json, lo: dt.datetime, hi: dt.datetime, tally: Tally | None = None) -> list[Shift]:
-    """The entries the rotations give in [lo, hi), before overrides (the work counted in `tally`)."""
+    """The entries the rotations give in [lo, hi), before overrides; the handovers walked and working spans
+    placed are counted in `tally` (a schedule can take work without giving entries)."""
     tally = tally if tally is not None else Tally()
     tz = zone(schedule.get("timezone", "UTC"))
     found: list[Shift] = []
@@ -240,12 +236,12 @@ def scheduled(schedule: Json, lo: dt.datetime, hi: dt.datetime, tally: Tally | N
         spans = _working(intervals, tz, a, b) if intervals else []
         ends = [e for _, e in spans]
         tally.steps += len(spans)
-        for k, start, end in _handovers(rotation, tz, a, b):
-            tally.steps += 1
+        for k, start, end in _handovers(rotation, tz, a, b, tally):
             start, end = max(start, since) if since else start, min(end, until) if until else end
             parts = _within(start, end, spans, ends, a, b) if intervals else [(start, end)]
             if not parts:
                 continue
+            tally.steps += len(layers) * len(parts)
             for j, layer in enumerate(layers):
                 user = users[(k * len(layers) + j) % len(users)]
                 found += [Shift(s, e, user, rotation["id"], layer["id"]) for s, e in parts]
@@ -300,9 +296,11 @@ def computed(
     return plan, mine, final
 
 
-def entries(schedule: Json, overrides: Sequence[Json], lo: dt.datetime, hi: dt.datetime) -> Json:
+def entries(
+    schedule: Json, overrides: Sequence[Json], lo: dt.datetime, hi: dt.datetime, tally: Tally | None = None
+) -> Json:
     """The ScheduleEntriesListPayloadV2 of a schedule for [lo, hi): scheduled, overrides and final."""
-    plan, mine, final = computed(schedule, overrides, lo, hi)
+    plan, mine, final = computed(schedule, overrides, lo, hi, tally)
     stamps: dict[dt.datetime, str] = {}
     shown: dict[int, Json] = {}
 
@@ -325,7 +323,9 @@ def entries(schedule: Json, overrides: Sequence[Json], lo: dt.datetime, hi: dt.d
     }
 
 
-def on_call(schedule: Json, overrides: Sequence[Json], at: dt.datetime) -> list[Json]:
+def on_call(
+    schedule: Json, overrides: Sequence[Json], at: dt.datetime, tally: Tally | None = None
+) -> list[Json]:
     """The final entries covering the moment `at`."""
-    found = entries(schedule, overrides, at, at + dt.timedelta(seconds=1))["final"]
+    found = entries(schedule, overrides, at, at + dt.timedelta(seconds=1), tally)["final"]
     return [e for e in found if moment(e["start_at"], "start_at") <= at]
