@@ -1,5 +1,6 @@
 """Alerts V2: listing alerts with upstream's filters, showing and resolving one, and the links between alerts
-and the incidents routes attached them to."""
+and the incidents routes attached them to. An alert of a private source (its template's `is_private`) is
+for keys that may see private things only: to any other it is left out of lists and 404, as an unknown id."""
 
 from __future__ import annotations
 
@@ -121,14 +122,23 @@ def list_(
     store = ctx.store
     filters = _filters(query_pairs)
     noted = {str(n.get("alert_id")) for n in store.table("alert_notes").values()}
-    rows = [a for a in tables.rows_of(store, "alerts").values() if _keeps(a, filters, noted)]
+    rows = [
+        a for a in tables.rows_of(store, "alerts").values() if _seen(ctx, a) and _keeps(a, filters, noted)
+    ]
     rows.sort(key=lambda a: (a["created_at"], a["id"]), reverse=True)
     found, meta = page(rows, page_size, after)
     return {"alerts": [store.answer("alerts", a) for a in found], "pagination_meta": meta}, 200
 
 
+def _seen(ctx: Ctx, alert: Json) -> bool:
+    """Whether the caller's key may see this alert."""
+    return ctx.private_ok or not alert.get("private")
+
+
 def _alert(ctx: Ctx, alert_id: str) -> Json:
-    return find(tables.rows_of(ctx.store, "alerts"), "alert", alert_id)
+    alerts = tables.rows_of(ctx.store, "alerts")
+    found = alerts.get(alert_id)
+    return find(alerts if found is None or _seen(ctx, found) else {}, "alert", alert_id)
 
 
 def show(ctx: Ctx, id: str) -> Reply:
@@ -161,7 +171,7 @@ def list_incident_alerts(
             record = store.find_incident(link["incident_id"], ctx.private_ok)
         except NotFound:  # a private incident the caller may not see
             continue
-        if alert is None:
+        if alert is None or not _seen(ctx, alert):
             continue
         category = store.catalog.statuses[record.status_id]["category"]
         incident: Json = {

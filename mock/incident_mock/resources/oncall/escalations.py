@@ -5,7 +5,8 @@ starts, whom it would page (user targets, and whoever a schedule target's entrie
 moment) and when the last one ends (`expires_at`). Its status and events are worked out from that plan
 and the sandbox clock whenever it is read: `triggered` until `expires_at`, then `expired`; `cancelled`
 from the cancel action on; `acked` from the control plane's acknowledge action on (nobody is paged, so
-nobody else acknowledges): an acknowledged escalation pages no further level and never expires. The
+nobody else acknowledges): an acknowledged escalation pages no further level and never expires. An
+escalation is private when its incident is or when it escalates a private source's alert. The
 first read that finds an escalation past its end stores it as expired and announces the change.
 Idempotency keys are kept on the escalations themselves, so a key is remembered as long as its escalation
 is. Planning is bounded: past `MAX_PLAN` steps (handovers walked on schedule targets, people named) a
@@ -35,6 +36,7 @@ from incident_mock.domain.limits import Tally
 from incident_mock.domain.records import IncidentRecord, timestamp
 from incident_mock.engine.context import PRIVATE_SCOPE, Ctx, Json, Reply
 from incident_mock.engine.store import ResourceStore
+from incident_mock.resources.alerts import alert_tables as tables
 from incident_mock.resources.alerts import routing
 from incident_mock.resources.alerts.bindings import literals
 from incident_mock.resources.incidents.storage import IncidentStore
@@ -216,7 +218,11 @@ def _shown(row: Json, now: dt.datetime) -> Json:
 
 
 def _visibility(store: ResourceStore, row: Json) -> str:
+    """Private when its incident is, or when it escalates an alert of a private source."""
     incident = row.get("incident_id")
+    alerts = tables.rows_of(store, "alerts")
+    if any((alerts.get(a.get("id", "")) or {}).get("private") for a in row.get("related_alerts", [])):
+        return "private"
     return (store.visibility_of(incident) if isinstance(incident, str) else None) or "public"
 
 

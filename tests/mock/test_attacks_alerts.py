@@ -1,0 +1,111 @@
+"""Attacks on the alerts path: what a key may read of alerts, and alert events that used to hurt.
+
+In-process (ASGI); each asserts a 4xx in the contract's error shape where a request is refused, and that a
+key never reads what it may not see.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.mock.conftest import FULL
+
+ADA = "01JGZ0VSER000000000000ADA0"
+Json = dict[str, Any]
+TEMPLATE = {
+    "title": {"reference": "alert.title"},
+    "description": {"reference": "alert.description"},
+    "attributes": [],
+    "expressions": [],
+}
+
+
+async def key_with(client: httpx.AsyncClient, *roles: str) -> dict[str, str]:
+    body = {"name": "On-call board", "role_names": list(roles), "team_ids": [], "team_role_names": []}
+    made = await client.post("/v1/api_keys", json=body, headers=FULL)
+    assert made.status_code in (200, 201), made.text
+    return {"Authorization": f"Bearer {made.json()['token']}"}
+
+
+async def source(client: httpx.AsyncClient, name: str, private: bool) -> Json:
+    body = {"name": name, "source_type": "http", "template": {**TEMPLATE, "is_private": private}}
+    made = await client.post("/v2/alert_sources", json=body, headers=FULL)
+    assert made.status_code == 200, made.text
+    found: Json = made.json()["alert_source"]
+    return found
+
+
+async def fire(client: httpx.AsyncClient, origin: Json, title: str) -> Json:
+    event = {"title": title, "status": "firing", "deduplication_key": title}
+    sent = await client.post(
+        f"/v2/alert_events/http/{origin['id']}", params={"token": origin["secret_token"]}, json=event
+    )
+    assert sent.status_code == 202, sent.text
+    listed = await client.get("/v2/alerts", params={"deduplication_key[is]": title}, headers=FULL)
+    [alert] = listed.json()["alerts"]
+    return dict(alert)
+
+
+async def test_a_private_sources_alerts_are_hidden_from_a_key_that_may_not_see_private_things(
+    client: httpx.AsyncClient,
+) -> None:
+    """A private source's alert-created webhook carries only its id; its alerts used to be listed, shown and
+    resolvable, title and metadata included, by any key that views alerts."""
+    secret = await fire(client, await source(client, "Security", private=True), "Intrusion on db-1")
+    public = await fire(client, await source(client, "Disks", private=False), "Disk full on web-1")
+    board = await key_with(client, "on_call_viewer", "on_call_editor")
+
+    listed = await client.get("/v2/alerts", params={"page_size": 250}, headers=board)
+    assert listed.status_code == 200, listed.text
+    ids = [a["id"] for a in listed.json()["alerts"]]
+    assert public["id"] in ids and secret["id"] not in ids
+    for path in (f"/v2/alerts/{secret['id']}",):
+        hidden = await client.get(path, headers=board)
+        assert hidden.status_code == 404 and hidden.json()["type"] == "not_found", hidden.text
+    refused = await client.post(f"/v2/alerts/{secret['id']}/actions/resolve", headers=board)
+    assert refused.status_code == 404 and refused.json()["type"] == "not_found", refused.text
+    shown = await client.get(f"/v2/alerts/{secret['id']}", headers=FULL)  # global access sees it, firing
+    assert shown.status_code == 200 and shown.json()["alert"]["status"] == "firing"
+    assert (await client.get(f"/v2/alerts/{public['id']}", headers=board)).status_code == 200
+
+
+async def test_an_escalation_of_a_private_alert_is_hidden_as_the_alert_is(client: httpx.AsyncClient) -> None:
+    """A route escalating a private source's alert without opening an incident used to start an escalation
+    any key that views escalations could read, the alert's title included."""
+    level = {"targets": [{"type": "user", "id": ADA, "urgency": "high"}], "time_to_ack_seconds": 300}
+    made = await client.post(
+        "/v2/escalation_paths",
+        json={"name": "Security", "path": [{"id": "ada", "type": "level", "level": level}]},
+        headers=FULL,
+    )
+    assert made.status_code == 201, made.text
+    origin = await source(client, "Security", private=True)
+    route = {
+        "name": "Security",
+        "is_private": False,
+        "enabled": True,
+        "alert_sources": [{"alert_source_id": origin["id"], "condition_groups": []}],
+        "condition_groups": [],
+        "expressions": [],
+        "grouping_config": {"default": {"enabled": False}},
+        "escalation_config": {
+            "auto_cancel_escalations": False,
+            "escalation_targets": [
+                {"escalation_paths": {"value": {"literal": made.json()["escalation_path"]["id"]}}}
+            ],
+        },
+        "incident_config": {"enabled": False, "auto_decline_enabled": False, "condition_groups": []},
+        "message_config": {"destinations": []},
+    }
+    assert (await client.post("/v3/alert_routes", json=route, headers=FULL)).status_code == 201
+    secret = await fire(client, origin, "Intrusion on db-1")
+    listed = await client.get("/v2/escalations", params={"alert[one_of]": secret["id"]}, headers=FULL)
+    [escalation] = listed.json()["escalations"]
+    board = await key_with(client, "on_call_viewer")
+    hidden = await client.get(f"/v2/escalations/{escalation['id']}", headers=board)
+    assert hidden.status_code == 404 and hidden.json()["type"] == "not_found", hidden.text
+    theirs = await client.get("/v2/escalations", params={"page_size": 250}, headers=board)
+    assert theirs.status_code == 200
+    assert escalation["id"] not in [e["id"] for e in theirs.json()["escalations"]]
