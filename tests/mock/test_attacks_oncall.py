@@ -215,3 +215,28 @@ async def test_one_alert_escalating_through_many_routes_is_bounded_together(
     listed = await client.get("/v2/escalations", params={"page_size": 250}, headers=FULL)
     started_by_it = [e for e in listed.json()["escalations"] if e["creator"].get("alert")]
     assert 1 <= len(started_by_it) < 30  # the first routes escalate, the rest find the bound spent
+
+
+# --- escalation paths nested too deeply to answer ---------------------------------------------------------------
+def nested(depth: int) -> str:
+    return '{"n":' * depth + "1" + "}" * depth
+
+
+async def test_an_escalation_path_nested_too_deeply_to_answer_is_refused_and_not_kept(
+    client: httpx.AsyncClient,
+) -> None:
+    """A path's nodes are kept as written: one nested nearly as deep as a body may be used to be stored and
+    answered 500, and from then on every list of escalation paths was 500."""
+    before = await client.get("/v2/escalation_paths", headers=FULL)
+    level = '"level":{"targets":[],"time_to_ack_seconds":60,"note":'
+    for depth in (200, 960):
+        node = '{"id":"a","type":"level",' + level + nested(depth) + "}}"
+        body = '{"name":"Deep ' + str(depth) + '","path":[' + node + "]}"
+        sent = await client.post(
+            "/v2/escalation_paths", content=body, headers={**FULL, "Content-Type": "application/json"}
+        )
+        assert sent.status_code in (400, 422), sent.text[:300]
+        assert sent.json()["type"] in ("invalid_request_error", "validation_error")
+    after = await client.get("/v2/escalation_paths", headers=FULL)
+    assert after.status_code == 200, after.text[:300]
+    assert after.json() == before.json()
