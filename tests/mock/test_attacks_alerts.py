@@ -6,6 +6,7 @@ key never reads what it may not see.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -109,3 +110,43 @@ async def test_an_escalation_of_a_private_alert_is_hidden_as_the_alert_is(client
     theirs = await client.get("/v2/escalations", params={"page_size": 250}, headers=board)
     assert theirs.status_code == 200
     assert escalation["id"] not in [e["id"] for e in theirs.json()["escalations"]]
+
+
+async def test_an_alert_whose_route_conditions_take_too_long_to_apply_is_refused_soon(
+    client: httpx.AsyncClient,
+) -> None:
+    """Every new alert is matched against every route's conditions: routes holding thousands of `contains`
+    values each, against a long title, used to hold the server for seconds per event (and a tool may send a
+    thousand). Past a bound the event is 422, with nothing stored; an ordinary event is routed as before."""
+    origin = await source(client, "Logs", private=False)
+    values = [{"literal": f"needle {i}"} for i in range(5000)]
+    condition = {
+        "subject": "alert.title",
+        "operation": "contains",
+        "param_bindings": [{"array_value": values}],
+    }
+    route = {
+        "is_private": False,
+        "enabled": True,
+        "alert_sources": [{"alert_source_id": origin["id"], "condition_groups": []}],
+        "condition_groups": [{"conditions": [condition]}],
+        "expressions": [],
+        "grouping_config": {"default": {"enabled": False}},
+        "escalation_config": {"auto_cancel_escalations": False, "escalation_targets": []},
+        "incident_config": {"enabled": False, "auto_decline_enabled": False, "condition_groups": []},
+        "message_config": {"destinations": []},
+    }
+    for i in range(20):
+        made = await client.post("/v3/alert_routes", json={**route, "name": f"Route {i}"}, headers=FULL)
+        assert made.status_code == 201, made.text[:300]
+    event = {"title": "x" * 100_000, "status": "firing", "deduplication_key": "long"}
+    url = f"/v2/alert_events/http/{origin['id']}"
+    started = time.monotonic()
+    sent = await client.post(url, params={"token": origin["secret_token"]}, json=event)
+    took = time.monotonic() - started
+    assert sent.status_code == 422 and sent.json()["type"] == "validation_error", sent.text[:300]
+    assert took < 10.0, f"the event held the server for {took:.1f} s"
+    listed = await client.get("/v2/alerts", params={"deduplication_key[is]": "long"}, headers=FULL)
+    assert listed.json()["alerts"] == []
+    short = {"title": "needle 7 is down", "status": "firing", "deduplication_key": "short"}
+    assert (await client.post(url, params={"token": origin["secret_token"]}, json=short)).status_code == 202
