@@ -16,6 +16,7 @@ import httpx
 
 from incident_mock.testing import IncidentMock
 from tests.mock.conftest import FULL
+from tests.mock.seed import MAJOR
 
 ADA = "01JGZ0VSER000000000000ADA0"
 YEAR = 365 * 24 * 3600
@@ -240,3 +241,30 @@ async def test_an_escalation_path_nested_too_deeply_to_answer_is_refused_and_not
     after = await client.get("/v2/escalation_paths", headers=FULL)
     assert after.status_code == 200, after.text[:300]
     assert after.json() == before.json()
+
+
+# --- idempotency keys across keys ----------------------------------------------------------------------------------
+async def test_replaying_a_private_escalations_key_does_not_answer_it_to_a_key_that_may_not_see_it(
+    client: httpx.AsyncClient,
+) -> None:
+    """An escalation's idempotency key is the sandbox's: a key without `incidents.view_private` that sent the
+    same body as a private escalation's create used to get that escalation back, private incident and all."""
+    incident = {"idempotency_key": "breach", "name": "Breach", "visibility": "private", "severity_id": MAJOR}
+    made = await client.post("/v2/incidents", json=incident, headers=FULL)
+    assert made.status_code == 200, made.text[:300]
+    body = {
+        "idempotency_key": "page-1",
+        "title": "Breach",
+        "user_ids": [ADA],
+        "incident_id": made.json()["incident"]["id"],
+    }
+    first = await client.post("/v2/escalations", json=body, headers=FULL)
+    assert first.status_code == 201, first.text[:300]
+    keys = {"name": "Pager", "role_names": ["escalation_creator"], "team_ids": [], "team_role_names": []}
+    token = (await client.post("/v1/api_keys", json=keys, headers=FULL)).json()["token"]
+    replayed = await client.post("/v2/escalations", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert replayed.status_code == 422, replayed.text[:300]
+    assert replayed.json()["errors"][0]["source"]["field"] == "idempotency_key"
+    assert "Breach" not in replayed.text
+    again = await client.post("/v2/escalations", json=body, headers=FULL)  # its own creator still replays it
+    assert again.status_code == 201 and again.json() == first.json()

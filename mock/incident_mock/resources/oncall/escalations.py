@@ -310,7 +310,8 @@ def _start(
     with store.lock:
         for earlier in store.rows("escalations"):
             if earlier.get("idempotency_key") == body["idempotency_key"]:
-                if earlier.get("request") != digest:
+                # one the caller may not see is never answered to it: as for another request
+                if earlier.get("request") != digest or not _visible(ctx, earlier):
                     raise ValidationFailed.invalid(
                         "idempotency_key", "was used for an escalation with a different request"
                     )
