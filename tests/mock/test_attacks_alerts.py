@@ -184,3 +184,36 @@ async def test_alert_date_filters_at_the_end_of_the_calendar_and_in_bulk_are_ans
     assert took < 5 * usual + 1.0, f"the list held the server for {took:.1f} s (a plain one {usual:.2f} s)"
     bad = await client.get("/v2/alerts", params={"created_at[date_range]": "2020-01-01~soon"}, headers=FULL)
     assert bad.status_code == 422 and bad.json()["errors"][0]["source"]["field"] == "created_at"
+
+
+async def test_the_notes_on_a_private_alert_are_as_hidden_as_the_alert(client: httpx.AsyncClient) -> None:
+    secret = await fire(client, await source(client, "Security", private=True), "Intrusion on db-1")
+    public = await fire(client, await source(client, "Disks", private=False), "Disk full on web-1")
+    notes = {}
+    for alert in (secret, public):
+        made = await client.post(
+            "/v1/alert_notes",
+            json={"alert_id": alert["id"], "content": f"Looking at {alert['title']}"},
+            headers=FULL,
+        )
+        assert made.status_code in (200, 201), made.text[:300]
+        notes[alert["id"]] = made.json()["alert_note"]["id"]
+    board = await key_with(client, "on_call_viewer", "on_call_editor")
+
+    listed = await client.get("/v1/alert_notes", params={"page_size": 250}, headers=board)
+    assert listed.status_code == 200, listed.text[:300]
+    assert "Intrusion" not in listed.text and notes[public["id"]] in listed.text
+    mine = await client.get("/v1/alert_notes", params={"alert_id": secret["id"]}, headers=board)
+    assert mine.status_code == 422 and mine.json()["errors"][0]["source"]["field"] == "alert_id"
+    for method, path in (("GET", ""), ("PUT", ""), ("DELETE", "")):
+        url = f"/v1/alert_notes/{notes[secret['id']]}{path}"
+        answer = await client.request(
+            method, url, json={"content": "x"} if method == "PUT" else None, headers=board
+        )
+        assert answer.status_code == 404 and answer.json()["type"] == "not_found", (method, answer.text[:300])
+    written = await client.post(
+        "/v1/alert_notes", json={"alert_id": secret["id"], "content": "Me too"}, headers=board
+    )
+    assert written.status_code == 422 and written.json()["errors"][0]["source"]["field"] == "alert_id"
+    everything = await client.get("/v1/alert_notes", params={"page_size": 250}, headers=FULL)
+    assert "Intrusion" in everything.text  # global access sees them
