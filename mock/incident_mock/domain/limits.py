@@ -45,6 +45,7 @@ __all__ = [
     "Holding",
     "Limits",
     "Shares",
+    "Tally",
     "Totals",
     "beyond_share",
     "capacity_reached",
@@ -92,6 +93,15 @@ class Limits:
         for item in fields(self):
             if getattr(self, item.name) < 1:
                 raise ValueError(f"{item.name} must be at least 1")
+
+
+@dataclass
+class Tally:
+    """The steps of work one request or one clock move has done where the work a client can ask for is not
+    bounded by what it gets back (schedule handovers walked, people looked up): whoever bounds it reads
+    `steps`."""
+
+    steps: int = 0
 
 
 class Holding(Generic[T]):

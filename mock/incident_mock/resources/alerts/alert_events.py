@@ -136,10 +136,11 @@ def create_http(ctx: Ctx, alert_source_config_id: str, body: Json) -> Reply:
             for name in ("description", "source_url"):
                 if name in body:
                     alert[name] = body[name]
+            accepted = routing.accepting(store, alert) if current is None else []
             tables.put(store, "alerts", alert, _text(alert))
             if current is None:
                 announce(ctx, alert, "created")
-                routing.route(ctx, alert)
+                routing.route(ctx, alert, accepted)
     return {"status": "success", "message": ACCEPTED, "deduplication_key": key}, 202
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from incident_mock.resources.alerts import alert_events as events
 from incident_mock.resources.alerts import alert_records as alerts
-from incident_mock.resources.alerts import routes, sources
+from incident_mock.resources.alerts import notes, routes, sources
 
 __all__ = ["OPERATIONS"]
 
@@ -16,4 +16,5 @@ OPERATIONS: dict[str, Callable[..., Any]] = {
     **events.OPERATIONS,
     **alerts.OPERATIONS,
     **routes.OPERATIONS,
+    **notes.OPERATIONS,
 }

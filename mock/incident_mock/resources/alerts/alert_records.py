@@ -1,5 +1,6 @@
 """Alerts V2: listing alerts with upstream's filters, showing and resolving one, and the links between alerts
-and the incidents routes attached them to."""
+and the incidents routes attached them to. An alert of a private source (its template's `is_private`) is
+for keys that may see private things only: to any other it is left out of lists and 404, as an unknown id."""
 
 from __future__ import annotations
 
@@ -67,27 +68,54 @@ def _moment(value: str, name: str) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _within(alert: Json, name: str, operator: str, values: list[str]) -> bool:
-    """A `created_at` or `updated_at` filter: a date bound covers the whole day."""
-    held = dt.datetime.fromisoformat(alert[name])
+Bound = tuple[dt.datetime | None, dt.datetime | None, bool]  # low (kept), high, whether high is kept too
+
+
+def _bound(name: str, operator: str, values: list[str]) -> Bound:
+    """What a `created_at` or `updated_at` filter keeps, read once (every value must hold, so the latest low
+    and the earliest high decide); a date bound covers the whole day, the calendar's last day included."""
+    low: dt.datetime | None = None
+    high: dt.datetime | None = None
+    kept = False
+
+    def day_after(moment: dt.datetime, value: str) -> dt.datetime | None:
+        if len(value) > DATE:
+            return moment
+        try:
+            return moment + dt.timedelta(days=1)
+        except OverflowError:  # the day after the calendar's last: no bound
+            return None
+
+    def tighten(found: dt.datetime | None, inclusive: bool) -> None:
+        nonlocal high, kept
+        if found is not None and (high is None or found < high or (found == high and not inclusive)):
+            high, kept = found, inclusive
+
     for value in values:
         if operator == "date_range":
             start, _, end = value.partition("~")
-            low, high = _moment(start, name), _moment(end or start, name)
-            if len(end or start) <= DATE:
-                high += dt.timedelta(days=1)
-            if not low <= held < high:
-                return False
-        elif operator == "gte" and held < _moment(value, name):
-            return False
+            first = _moment(start, name)
+            low = first if low is None else max(low, first)
+            tighten(day_after(_moment(end or start, name), end or start), False)
+        elif operator == "gte":
+            first = _moment(value, name)
+            low = first if low is None else max(low, first)
         elif operator == "lte":
-            high = _moment(value, name)
-            if held > (high + dt.timedelta(days=1) if len(value) <= DATE else high):
-                return False
-    return True
+            tighten(day_after(_moment(value, name), value), True)
+    return low, high, kept
 
 
-def _keeps_one(alert: Json, key: tuple[str, str, str], values: list[str], noted: set[str]) -> bool:
+def _within(alert: Json, name: str, bound: Bound) -> bool:
+    held = dt.datetime.fromisoformat(alert[name])
+    low, high, kept = bound
+    if low is not None and held < low:
+        return False
+    return high is None or held < high or (kept and held == high)
+
+
+def _keeps_one(
+    alert: Json, key: tuple[str, str, str], values: list[str], noted: set[str], bounds: dict[Any, Bound]
+) -> bool:
     name, attribute, operator = key
     if name in ("status", "alert_source"):
         held = alert["status"] if name == "status" else alert["alert_source_id"]
@@ -107,12 +135,14 @@ def _keeps_one(alert: Json, key: tuple[str, str, str], values: list[str], noted:
         }
         return bool(held_values & set(values))
     if name in ("created_at", "updated_at"):
-        return _within(alert, name, operator, values)
+        return _within(alert, name, bounds[key])
     return True  # alert groups and maintenance windows: the mock has none
 
 
-def _keeps(alert: Json, filters: dict[tuple[str, str, str], list[str]], noted: set[str]) -> bool:
-    return all(_keeps_one(alert, key, values, noted) for key, values in filters.items())
+def _keeps(
+    alert: Json, filters: dict[tuple[str, str, str], list[str]], noted: set[str], bounds: dict[Any, Bound]
+) -> bool:
+    return all(_keeps_one(alert, key, values, noted, bounds) for key, values in filters.items())
 
 
 def list_(
@@ -121,14 +151,30 @@ def list_(
     store = ctx.store
     filters = _filters(query_pairs)
     noted = {str(n.get("alert_id")) for n in store.table("alert_notes").values()}
-    rows = [a for a in tables.rows_of(store, "alerts").values() if _keeps(a, filters, noted)]
+    bounds = {
+        key: _bound(key[0], key[2], values)
+        for key, values in filters.items()
+        if key[0] in ("created_at", "updated_at")
+    }
+    rows = [
+        a
+        for a in tables.rows_of(store, "alerts").values()
+        if _seen(ctx, a) and _keeps(a, filters, noted, bounds)
+    ]
     rows.sort(key=lambda a: (a["created_at"], a["id"]), reverse=True)
     found, meta = page(rows, page_size, after)
     return {"alerts": [store.answer("alerts", a) for a in found], "pagination_meta": meta}, 200
 
 
+def _seen(ctx: Ctx, alert: Json) -> bool:
+    """Whether the caller's key may see this alert."""
+    return ctx.private_ok or not alert.get("private")
+
+
 def _alert(ctx: Ctx, alert_id: str) -> Json:
-    return find(tables.rows_of(ctx.store, "alerts"), "alert", alert_id)
+    alerts = tables.rows_of(ctx.store, "alerts")
+    found = alerts.get(alert_id)
+    return find(alerts if found is None or _seen(ctx, found) else {}, "alert", alert_id)
 
 
 def show(ctx: Ctx, id: str) -> Reply:
@@ -161,7 +207,7 @@ def list_incident_alerts(
             record = store.find_incident(link["incident_id"], ctx.private_ok)
         except NotFound:  # a private incident the caller may not see
             continue
-        if alert is None:
+        if alert is None or not _seen(ctx, alert):
             continue
         category = store.catalog.statuses[record.status_id]["category"]
         incident: Json = {

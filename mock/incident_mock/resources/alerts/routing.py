@@ -1,12 +1,13 @@
 """Alert routes at work: a new firing alert offered to every enabled route that selects its source.
 
 A route accepts the alert when its source entry's conditions, its own conditions and (for the incident) its
-incident conditions hold (bindings.matches). Where its incident settings are enabled, the alert opens an
-incident, created by the incidents' own rules (`IncidentStore.create_incident`, so it is an ordinary
-incident: listed, shown, edited, announced with `incident_created_v2`), or joins the incident the route
-opened for the same values of its grouping keys, while that incident is open and the grouping window (on
-the sandbox clock, from the group's first alert, or its last for a rolling window) has not passed. Every
-attachment is a row of `incident_alerts`.
+incident conditions hold (bindings.matches); which routes accept it is worked out first (`accepting`), so
+an alert whose matching takes too long is refused before anything is stored. Where its incident settings
+are enabled, the alert opens an incident, created by the incidents' own rules
+(`IncidentStore.create_incident`, so it is an ordinary incident: listed, shown, edited, announced with
+`incident_created_v2`), or joins the incident the route opened for the same values of its grouping keys,
+while that incident is open and the grouping window (on the sandbox clock, from the group's first alert,
+or its last for a rolling window) has not passed. Every attachment is a row of `incident_alerts`.
 
 Escalations are not started here: `ESCALATION_HOOKS` are called with the route, the alert and the incident
 (None when the route opens none) for every route that accepts an alert, so the escalations' behaviour
@@ -22,23 +23,29 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from incident_mock.domain.errors import ApiError
+from incident_mock.domain.limits import Tally
 from incident_mock.domain.records import ApiKey, IncidentRecord, timestamp
 from incident_mock.engine.context import Ctx
+from incident_mock.engine.store import ResourceStore
 from incident_mock.resources.alerts import alert_tables as tables
 from incident_mock.resources.alerts.bindings import literals, matches, subject_values
 from incident_mock.resources.incidents.storage import IncidentStore
 
-__all__ = ["CLOSED", "ESCALATION_HOOKS", "route"]
+__all__ = ["CLOSED", "ESCALATION_HOOKS", "accepting", "route"]
 
 Json = dict[str, Any]
 CLOSED = frozenset({"closed", "declined", "merged", "canceled"})  # an incident in these is not joined
-# (ctx, route, alert, incident or None) for every route accepting an alert; oncall/escalations.py adds its own
-ESCALATION_HOOKS: list[Callable[[Ctx, Json, Json, IncidentRecord | None], None]] = []
+# (ctx, route, alert, incident or None, the work the alert's hooks have done) for every route accepting an
+# alert; oncall/escalations.py adds its own
+ESCALATION_HOOKS: list[Callable[[Ctx, Json, Json, IncidentRecord | None, Tally], None]] = []
 
 
-def route(ctx: Ctx, alert: Json) -> None:
-    """Offer a new firing alert to the routes (see the module's docstring)."""
-    store = cast(IncidentStore, ctx.store)
+def accepting(store: ResourceStore, alert: Json) -> list[tuple[Json, bool]]:
+    """The enabled routes that accept an alert, each with whether it opens (or joins) an incident, changing
+    nothing: 422 when matching takes more than MAX_MATCH (bindings.py), so an event is refused before its
+    alert is stored."""
+    tally = Tally()
+    found = []
     for candidate in list(tables.rows_of(store, "alert_routes").values()):
         if not candidate.get("enabled"):
             continue
@@ -50,19 +57,30 @@ def route(ctx: Ctx, alert: Json) -> None:
             ),
             None,
         )
-        if entry is None or not matches(entry.get("condition_groups"), alert):
+        if entry is None or not matches(entry.get("condition_groups"), alert, tally):
             continue
-        if not matches(candidate.get("condition_groups"), alert):
+        if not matches(candidate.get("condition_groups"), alert, tally):
             continue
-        incident = None
         config = candidate.get("incident_config") or {}
-        if config.get("enabled") and matches(config.get("condition_groups"), alert):
+        found.append(
+            (candidate, bool(config.get("enabled")) and matches(config.get("condition_groups"), alert, tally))
+        )
+    return found
+
+
+def route(ctx: Ctx, alert: Json, accepted: list[tuple[Json, bool]]) -> None:
+    """Act on the routes that accept a new firing alert (`accepting`; see the module's docstring)."""
+    store = cast(IncidentStore, ctx.store)
+    tally = Tally()  # shared by every route, so one alert's escalations are bounded together
+    for candidate, opens in accepted:
+        incident = None
+        if opens:
             try:
                 incident = _incident_for(ctx, store, candidate, alert)
             except ApiError:  # no room for another incident: the alert stays, unattached
                 incident = None
         for hook in ESCALATION_HOOKS:
-            hook(ctx, candidate, alert, incident)
+            hook(ctx, candidate, alert, incident, tally)
 
 
 def _open(store: IncidentStore, record: IncidentRecord) -> bool:

@@ -5,15 +5,18 @@ starts, whom it would page (user targets, and whoever a schedule target's entrie
 moment) and when the last one ends (`expires_at`). Its status and events are worked out from that plan
 and the sandbox clock whenever it is read: `triggered` until `expires_at`, then `expired`; `cancelled`
 from the cancel action on; `acked` from the control plane's acknowledge action on (nobody is paged, so
-nobody else acknowledges): an acknowledged escalation pages no further level and never expires. The
+nobody else acknowledges): an acknowledged escalation pages no further level and never expires. An
+escalation is private when its incident is or when it escalates a private source's alert. The
 first read that finds an escalation past its end stores it as expired and announces the change.
 Idempotency keys are kept on the escalations themselves, so a key is remembered as long as its escalation
-is.
+is. Planning is bounded: past `MAX_PLAN` steps (handovers walked on schedule targets, people named) a
+create is 422 on `escalation_path_id`, before anything is stored.
 
 Alert routes escalate through `from_route`, registered in the routing's `ESCALATION_HOOKS`: for every new
 firing alert a route accepts, one escalation per escalation path its `escalation_config` targets name, and
 one for the users they name together, each linking the alert (and the incident the route opened or
 joined) and keyed by route, alert and target, so the same alert never starts the same escalation twice.
+The planning of one alert's escalations, through all its routes, shares one `MAX_PLAN`.
 """
 
 from __future__ import annotations
@@ -27,10 +30,13 @@ from typing import cast
 
 import incident_mock.resources.oncall.shifts as shifts
 from incident_contract.query import key_parts
+from incident_mock.domain.clock import LATEST
 from incident_mock.domain.errors import ApiError, ValidationFailed
+from incident_mock.domain.limits import Tally
 from incident_mock.domain.records import IncidentRecord, timestamp
 from incident_mock.engine.context import PRIVATE_SCOPE, Ctx, Json, Reply
 from incident_mock.engine.store import ResourceStore
+from incident_mock.resources.alerts import alert_tables as tables
 from incident_mock.resources.alerts import routing
 from incident_mock.resources.alerts.bindings import literals
 from incident_mock.resources.incidents.storage import IncidentStore
@@ -47,6 +53,10 @@ EVENTS = frozenset(
 DIRECT_LEVEL = dt.timedelta(seconds=300)  # a direct escalation to users: one level this long
 DEFAULT_ACK = 300  # a level with no time_to_ack_seconds
 MAX_DEPTH = 16  # nested branches followed
+MAX_PLAN = (
+    250_000  # steps of planning (handovers walked, people named) for one request or one alert: ~a second
+)
+TOO_LONG = "the path's targets take too long to work out: name fewer levels or schedules"
 PRIORITY = {"name": "High"}
 SHOWN = (
     "id",
@@ -100,8 +110,11 @@ STATUSES = (
 
 
 # --- the plan -----------------------------------------------------------------------------------------------
-def _targets(store: ResourceStore, targets: Sequence[Json], at: dt.datetime) -> dict[str, list[Json]]:
-    """urgency -> the people the targets name at moment `at` (each once)."""
+def _targets(
+    store: ResourceStore, targets: Sequence[Json], at: dt.datetime, tally: Tally
+) -> dict[str, list[Json]]:
+    """urgency -> the people the targets name at moment `at` (each once); 422 once `tally` is past
+    MAX_PLAN."""
     found: dict[str, list[Json]] = {}
     users = store.table("users")
     for target in targets:
@@ -115,22 +128,25 @@ def _targets(store: ResourceStore, targets: Sequence[Json], at: dt.datetime) -> 
                     rotations = schedule.get("config", {}).get("rotations", [])
                     people = [u for r in rotations for u in r.get("users", [])]
                 else:
-                    people = [
-                        e["user"] for e in shifts.on_call(schedule, overrides_of(store, schedule["id"]), at)
-                    ]
+                    overrides = overrides_of(store, schedule["id"])
+                    tally.steps += len(overrides)
+                    people = [e["user"] for e in shifts.on_call(schedule, overrides, at, tally)]
+        tally.steps += 1 + len(people)
+        if tally.steps > MAX_PLAN:
+            raise ValidationFailed.invalid("escalation_path_id", TOO_LONG)
         mine = found.setdefault(str(target.get("urgency") or "high"), [])
         mine += [p for p in people if all(p["id"] != q["id"] for q in mine)]
     return {urgency: people for urgency, people in found.items() if people}
 
 
 def _walk(
-    store: ResourceStore, nodes: Sequence[Json], at: dt.datetime, levels: list[Json], depth: int
+    store: ResourceStore, nodes: Sequence[Json], at: dt.datetime, levels: list[Json], depth: int, tally: Tally
 ) -> dt.datetime:
     for node in nodes:
         kind = node.get("type")
         if kind == "level" and isinstance(node.get("level"), dict):
             level = node["level"]
-            for urgency, people in _targets(store, level.get("targets", []), at).items():
+            for urgency, people in _targets(store, level.get("targets", []), at, tally).items():
                 levels.append({"at": timestamp(at), "users": people, "urgency": urgency})
             at += dt.timedelta(seconds=max(0, int(level.get("time_to_ack_seconds") or DEFAULT_ACK)))
         elif kind == "notify_channel" and isinstance(node.get("notify_channel"), dict):
@@ -138,20 +154,24 @@ def _walk(
         elif kind == "delay" and isinstance(node.get("delay"), dict):
             at += dt.timedelta(seconds=max(0, int(node["delay"].get("delay_seconds") or 0)))
         elif kind == "if_else" and isinstance(node.get("if_else"), dict) and depth < MAX_DEPTH:
-            at = _walk(store, node["if_else"].get("else_path") or [], at, levels, depth + 1)
+            at = _walk(store, node["if_else"].get("else_path") or [], at, levels, depth + 1, tally)
     return at
 
 
-def _plan(store: ResourceStore, body: Json, now: dt.datetime) -> tuple[list[Json], dt.datetime]:
+def _plan(store: ResourceStore, body: Json, now: dt.datetime, tally: Tally) -> tuple[list[Json], dt.datetime]:
     levels: list[Json] = []
+    if tally.steps > MAX_PLAN:  # an alert whose earlier escalations took the whole budget
+        raise ValidationFailed.invalid("escalation_path_id", TOO_LONG)
     if body.get("escalation_path_id") is not None:
         path = store.table("escalation_paths").get(body["escalation_path_id"])
         if path is None:
             raise ValidationFailed.invalid("escalation_path_id", "no such escalation path")
         try:
-            end = _walk(store, path.get("path", []), now, levels, 0)
+            end = _walk(store, path.get("path", []), now, levels, 0, tally)
         except OverflowError:
-            raise ValidationFailed.invalid("escalation_path_id", "the path's levels last too long") from None
+            end = LATEST
+        if end >= LATEST:  # every instant it keeps must be one the sandbox clock can show
+            raise ValidationFailed.invalid("escalation_path_id", "the path's levels last too long")
         return levels, end
     users = store.table("users")
     ids = body.get("user_ids") or []
@@ -198,7 +218,11 @@ def _shown(row: Json, now: dt.datetime) -> Json:
 
 
 def _visibility(store: ResourceStore, row: Json) -> str:
+    """Private when its incident is, or when it escalates an alert of a private source."""
     incident = row.get("incident_id")
+    alerts = tables.rows_of(store, "alerts")
+    if any((alerts.get(a.get("id", "")) or {}).get("private") for a in row.get("related_alerts", [])):
+        return "private"
     return (store.visibility_of(incident) if isinstance(incident, str) else None) or "public"
 
 
@@ -270,10 +294,11 @@ def create(ctx: Ctx, body: Json) -> Reply:
 
 
 def _start(
-    ctx: Ctx, body: Json, creator: Json | None = None, alerts: Sequence[Json] = ()
+    ctx: Ctx, body: Json, creator: Json | None = None, alerts: Sequence[Json] = (), tally: Tally | None = None
 ) -> tuple[Json, bool]:
     """The escalation `body` asks for, created (and announced) or, for a key used before, the earlier one
-    (True: a replay); `creator` and `alerts` are an alert route's."""
+    (True: a replay); `creator` and `alerts` are an alert route's, `tally` the planning its alert has
+    done so far."""
     store = ctx.store
     if (body.get("escalation_path_id") is None) == (body.get("user_ids") is None):
         raise ValidationFailed.invalid(
@@ -285,7 +310,8 @@ def _start(
     with store.lock:
         for earlier in store.rows("escalations"):
             if earlier.get("idempotency_key") == body["idempotency_key"]:
-                if earlier.get("request") != digest:
+                # one the caller may not see is never answered to it: as for another request
+                if earlier.get("request") != digest or not _visible(ctx, earlier):
                     raise ValidationFailed.invalid(
                         "idempotency_key", "was used for an escalation with a different request"
                     )
@@ -293,7 +319,7 @@ def _start(
                 return earlier, True
         now = store.clock.now()
         incidents = [_incident(ctx, body["incident_id"])] if body.get("incident_id") else []
-        levels, end = _plan(store, body, now)
+        levels, end = _plan(store, body, now, tally if tally is not None else Tally())
         row: Json = {
             "id": store.ids.ulid(),
             "title": body["title"],
@@ -450,9 +476,10 @@ def _slim_alert(ctx: Ctx, alert: Json) -> Json:
     return {k: shown[k] for k in SLIM_ALERT if k in shown}
 
 
-def from_route(ctx: Ctx, route: Json, alert: Json, incident: IncidentRecord | None) -> None:
+def from_route(ctx: Ctx, route: Json, alert: Json, incident: IncidentRecord | None, tally: Tally) -> None:
     """The escalations a route's `escalation_config` starts for a new firing alert (module docstring):
-    targets naming no known path or user start nothing; a full table starts no more."""
+    targets naming no known path or user start nothing; a full table starts no more, nor does an alert
+    whose escalations (through every route) have taken MAX_PLAN steps of planning (`tally`)."""
     paths: list[str] = []
     users: list[str] = []
     known_paths, known_users = ctx.store.table("escalation_paths"), ctx.store.table("users")
@@ -475,7 +502,7 @@ def from_route(ctx: Ctx, route: Json, alert: Json, incident: IncidentRecord | No
         if incident is not None:
             body["incident_id"] = incident.id
         try:
-            _start(ctx, body, creator, [_slim_alert(ctx, alert)])
+            _start(ctx, body, creator, [_slim_alert(ctx, alert)], tally)
         except ApiError:  # no room for another escalation: the alert stays, unescalated
             continue
 

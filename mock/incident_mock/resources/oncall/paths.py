@@ -3,7 +3,8 @@
 A branch's conditions are written with strings (`subject`, `operation`, bindings of `literal` or
 `reference`) and answered as objects with labels, so the path is stored in its answered shape; the
 engine lists and shows it (x-resources). Nothing else about a path is checked: node ids, the nodes a
-`repeat` names and the targets are the client's to keep consistent.
+`repeat` names and the targets are the client's to keep consistent; a path nested more than
+`MAX_NESTING` levels deep is 422.
 """
 
 from __future__ import annotations
@@ -11,12 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from incident_mock.domain.errors import ValidationFailed
 from incident_mock.engine.context import Ctx, Json, Reply
 from incident_mock.resources.oncall.oncall_tables import drop, put
 
 __all__ = ["OPERATIONS"]
 
 MAX_DEPTH = 16  # branches within branches, as answered
+# levels of JSON nesting in a path as written: room for MAX_DEPTH branches (three levels each) and their
+# levels, and far from the depth past which an answer cannot be encoded
+MAX_NESTING = 100
 FIELDS = ("name", "team_ids", "repeat_config", "working_hours")
 
 
@@ -60,7 +65,20 @@ def _node(given: Any, depth: int) -> Any:
     return node
 
 
+def _nesting(value: Any) -> int:
+    """How deep lists and objects are nested in `value` (without recursing)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def _row(body: Json, current: Json | None, new_id: str) -> Json:
+    if _nesting(body.get("path")) > MAX_NESTING:
+        raise ValidationFailed.invalid("path", f"is nested more than {MAX_NESTING} levels deep")
     row: Json = dict(current) if current is not None else {"id": new_id, "kind": "standalone", "team_ids": []}
     row.update((k, body[k]) for k in FIELDS if k in body)
     if "path" in body or current is None:

@@ -12,10 +12,10 @@ is announced again, and a clock that runs on real time announces nothing.
 The messages go out in time order (schedules in their table's order at one instant), each stamped with the
 handover instant as its `created_at`. Bounds: only the first `MAX_SPAN` after `since` is read, at most
 `MAX_PER_SCHEDULE` changes of one schedule and `MAX_PER_MOVE` in all are sent per move (the earliest ones;
-the rest are not sent later either), at most `MAX_READ` entries are read for one move (schedules in their
-table's order: past that, the later ones send nothing for that move), and a schedule whose entries in one
-step exceed the entries limit sends nothing further for that move. Nothing is read when no endpoint of the
-sandbox takes the event.
+the rest are not sent later either), at most `MAX_READ` entries are read and handovers walked for one
+move (schedules in their table's order: past that, the later ones send nothing for that move), and a
+schedule whose entries in one step exceed the entries limit sends nothing further for that move. Nothing
+is read when no endpoint of the sandbox takes the event.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ EVENT = "schedule.shift_change_v1"
 MAX_SPAN = dt.timedelta(days=91)  # of one move, read from its start
 MAX_PER_SCHEDULE = 100
 MAX_PER_MOVE = 1_000
-MAX_READ = 250_000  # entries read for one move, every schedule together: about a second
+MAX_READ = 250_000  # entries read and handovers walked for one move, every schedule together: about a second
 STEP = dt.timedelta(days=7)  # the entries are computed a week at a time
 TICK = dt.timedelta(microseconds=1)
 
@@ -98,11 +98,13 @@ def changes(
     found: list[Change] = []
     while lo < hi and len(found) < limit and budget.left > 0:
         top = min(hi, lo + STEP)
+        tally = shifts.Tally()
         try:
-            _, _, final = shifts.computed(schedule, overrides, lo, top + TICK)
+            _, _, final = shifts.computed(schedule, overrides, lo, top + TICK, tally)
         except ValidationFailed:  # more entries than the mock computes at once
+            budget.left -= tally.steps
             break
-        budget.left -= len(final)
+        budget.left -= len(final) + tally.steps
         found += _sweep(final, lo, top)
         lo = top
     return found[:limit]

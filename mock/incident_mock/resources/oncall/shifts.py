@@ -6,7 +6,8 @@ schedule's timezone, so a daily handover stays at the same local hour across day
 Shift k of a rotation with L layers and users U puts U[(k*L + j) mod |U|] on layer j. Nobody is on call
 before `handover_start_at`. Versions of a rotation (the same id with `effective_from`) each apply from
 their `effective_from` to the next version's, and an entry is cut where its version stops applying. With
-`working_intervals`, an entry covers only the parts of its shift inside them.
+`working_intervals`, an entry covers only the parts of its shift inside them (the intervals are placed on
+the days of the window once, so a computation costs about one step per handover whatever they are).
 
 Overrides are cut into the scheduled entries of their rotation and layer, in the order they were created
 (a later one over an earlier one). Everything is bounded: the window is at most `MAX_WINDOW`, and a
@@ -21,10 +22,11 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from incident_mock.domain.errors import ValidationFailed
+from incident_mock.domain.limits import Tally
 from incident_mock.domain.records import timestamp
 from incident_mock.resources.oncall.oncall_tables import moment
 
@@ -33,6 +35,7 @@ __all__ = [
     "MAX_ENTRIES",
     "MAX_WINDOW",
     "Shift",
+    "Tally",
     "computed",
     "entries",
     "on_call",
@@ -41,6 +44,7 @@ __all__ = [
 ]
 
 Json = dict[str, Any]
+T = TypeVar("T", dt.datetime, dt.timedelta)
 MAX_WINDOW = dt.timedelta(days=91)
 DEFAULT_WINDOW = dt.timedelta(weeks=4)
 MAX_ENTRIES = 10_000
@@ -104,9 +108,10 @@ def _utc(naive: dt.datetime, tz: ZoneInfo) -> dt.datetime:
 
 
 def _handovers(
-    rotation: Json, tz: ZoneInfo, lo: dt.datetime, hi: dt.datetime
+    rotation: Json, tz: ZoneInfo, lo: dt.datetime, hi: dt.datetime, tally: Tally
 ) -> Iterator[tuple[int, dt.datetime, dt.datetime]]:
-    """(k, start, end) of every shift overlapping [lo, hi), from the first one that does."""
+    """(k, start, end) of every shift overlapping [lo, hi), from the first one that does; every handover
+    walked is a step of `tally`."""
     steps = [STEP[h["interval_type"]] * int(h["interval"]) for h in rotation["handovers"]]
     first = moment(rotation["handover_start_at"], "handover_start_at")
     absolute = all(h["interval_type"] == "hourly" for h in rotation["handovers"])
@@ -119,6 +124,7 @@ def _handovers(
     k, at = turns * len(steps), base + turns * cycle
     try:
         while True:
+            tally.steps += 1
             following = at + steps[k % len(steps)]
             start, end = (at, following) if absolute else (_utc(at, tz), _utc(following, tz))
             if start >= hi:
@@ -136,38 +142,57 @@ def _clock(value: str) -> dt.timedelta:
 
 
 def _working(
-    start: dt.datetime,
-    end: dt.datetime,
-    intervals: Sequence[Json],
-    tz: ZoneInfo,
-    lo: dt.datetime,
-    hi: dt.datetime,
+    intervals: Sequence[Json], tz: ZoneInfo, lo: dt.datetime, hi: dt.datetime
 ) -> list[tuple[dt.datetime, dt.datetime]]:
-    """The parts of [start, end) inside the working intervals (only days near the window are looked at)."""
-    first = _local(max(start, lo - dt.timedelta(days=2)), tz).date() - dt.timedelta(days=1)
-    last = _local(min(end, hi + dt.timedelta(days=2)), tz).date()
-    pieces: list[tuple[dt.datetime, dt.datetime]] = []
+    """The working time near [lo, hi) as sorted, merged UTC spans: the intervals of each weekday merged
+    first (so repeated or nested intervals cost nothing more), then placed on every day from two days
+    before the window to two days after it."""
+    week: list[list[tuple[dt.timedelta, dt.timedelta]]] = [[] for _ in WEEKDAYS]
+    for interval in intervals:
+        opens, closes = _clock(interval["start_time"]), _clock(interval["end_time"])
+        if closes <= opens:
+            closes += dt.timedelta(days=1)
+        week[WEEKDAYS.index(interval["weekday"])].append((opens, closes))
+    week = [_merged(day) for day in week]
+    first = _local(lo - dt.timedelta(days=2), tz).date() - dt.timedelta(days=1)
+    last = _local(hi + dt.timedelta(days=2), tz).date()
+    spans: list[tuple[dt.datetime, dt.datetime]] = []
     day = first
     while day <= last:
         midnight = dt.datetime.combine(day, dt.time())
-        for interval in intervals:
-            if interval["weekday"] != WEEKDAYS[day.weekday()]:
-                continue
-            opens, closes = _clock(interval["start_time"]), _clock(interval["end_time"])
-            if closes <= opens:
-                closes += dt.timedelta(days=1)
-            a, b = max(start, _utc(midnight + opens, tz)), min(end, _utc(midnight + closes, tz))
-            if a < b:
-                pieces.append((a, b))
+        spans += [(_utc(midnight + a, tz), _utc(midnight + b, tz)) for a, b in week[day.weekday()]]
         day += dt.timedelta(days=1)
-    pieces.sort()
-    merged: list[tuple[dt.datetime, dt.datetime]] = []
-    for a, b in pieces:
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return [(a, b) for a, b in merged if b > lo and a < hi]
+    return _merged(spans)
+
+
+def _merged(spans: list[tuple[T, T]]) -> list[tuple[T, T]]:
+    """Spans sorted, those that overlap or touch made one."""
+    out: list[tuple[T, T]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        elif a < b:
+            out.append((a, b))
+    return out
+
+
+def _within(
+    start: dt.datetime,
+    end: dt.datetime,
+    spans: list[tuple[dt.datetime, dt.datetime]],
+    ends: list[dt.datetime],
+    lo: dt.datetime,
+    hi: dt.datetime,
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The parts of [start, end) inside the working spans (`ends` their ends) that overlap [lo, hi)."""
+    parts = []
+    for a, b in spans[bisect.bisect_right(ends, start) :]:
+        if a >= end:
+            break
+        a, b = max(a, start), min(b, end)
+        if a < b and b > lo and a < hi:
+            parts.append((a, b))
+    return parts
 
 
 def _versions(rotations: Sequence[Json]) -> list[tuple[Json, dt.datetime | None, dt.datetime | None]]:
@@ -194,8 +219,10 @@ def _versions(rotations: Sequence[Json]) -> list[tuple[Json, dt.datetime | None,
     return out
 
 
-def scheduled(schedule: Json, lo: dt.datetime, hi: dt.datetime) -> list[Shift]:
-    """The entries the rotations give in [lo, hi), before overrides."""
+def scheduled(schedule: Json, lo: dt.datetime, hi: dt.datetime, tally: Tally | None = None) -> list[Shift]:
+    """The entries the rotations give in [lo, hi), before overrides; the handovers walked and working spans
+    placed are counted in `tally` (a schedule can take work without giving entries)."""
+    tally = tally if tally is not None else Tally()
     tz = zone(schedule.get("timezone", "UTC"))
     found: list[Shift] = []
     for rotation, since, until in _versions(schedule.get("config", {}).get("rotations", [])):
@@ -206,9 +233,15 @@ def scheduled(schedule: Json, lo: dt.datetime, hi: dt.datetime) -> list[Shift]:
         if a >= b:
             continue
         intervals = rotation.get("working_intervals") or []
-        for k, start, end in _handovers(rotation, tz, a, b):
+        spans = _working(intervals, tz, a, b) if intervals else []
+        ends = [e for _, e in spans]
+        tally.steps += len(spans)
+        for k, start, end in _handovers(rotation, tz, a, b, tally):
             start, end = max(start, since) if since else start, min(end, until) if until else end
-            parts = _working(start, end, intervals, tz, a, b) if intervals else [(start, end)]
+            parts = _within(start, end, spans, ends, a, b) if intervals else [(start, end)]
+            if not parts:
+                continue
+            tally.steps += len(layers) * len(parts)
             for j, layer in enumerate(layers):
                 user = users[(k * len(layers) + j) % len(users)]
                 found += [Shift(s, e, user, rotation["id"], layer["id"]) for s, e in parts]
@@ -245,10 +278,10 @@ def _carve(layer: list[Shift], over: Shift) -> list[Shift]:
 
 
 def computed(
-    schedule: Json, overrides: Sequence[Json], lo: dt.datetime, hi: dt.datetime
+    schedule: Json, overrides: Sequence[Json], lo: dt.datetime, hi: dt.datetime, tally: Tally | None = None
 ) -> tuple[list[Shift], list[Shift], list[Shift]]:
     """The entries of a schedule overlapping [lo, hi): scheduled, overrides and final, each sorted."""
-    plan = scheduled(schedule, lo, hi)
+    plan = scheduled(schedule, lo, hi, tally)
     mine = [_override(o) for o in overrides]
     mine = [o for o in mine if o.end > lo and o.start < hi]
     layers: dict[tuple[str, str], list[Shift]] = {}
@@ -263,9 +296,11 @@ def computed(
     return plan, mine, final
 
 
-def entries(schedule: Json, overrides: Sequence[Json], lo: dt.datetime, hi: dt.datetime) -> Json:
+def entries(
+    schedule: Json, overrides: Sequence[Json], lo: dt.datetime, hi: dt.datetime, tally: Tally | None = None
+) -> Json:
     """The ScheduleEntriesListPayloadV2 of a schedule for [lo, hi): scheduled, overrides and final."""
-    plan, mine, final = computed(schedule, overrides, lo, hi)
+    plan, mine, final = computed(schedule, overrides, lo, hi, tally)
     stamps: dict[dt.datetime, str] = {}
     shown: dict[int, Json] = {}
 
@@ -288,7 +323,9 @@ def entries(schedule: Json, overrides: Sequence[Json], lo: dt.datetime, hi: dt.d
     }
 
 
-def on_call(schedule: Json, overrides: Sequence[Json], at: dt.datetime) -> list[Json]:
+def on_call(
+    schedule: Json, overrides: Sequence[Json], at: dt.datetime, tally: Tally | None = None
+) -> list[Json]:
     """The final entries covering the moment `at`."""
-    found = entries(schedule, overrides, at, at + dt.timedelta(seconds=1))["final"]
+    found = entries(schedule, overrides, at, at + dt.timedelta(seconds=1), tally)["final"]
     return [e for e in found if moment(e["start_at"], "start_at") <= at]
