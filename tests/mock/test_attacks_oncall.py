@@ -268,3 +268,26 @@ async def test_replaying_a_private_escalations_key_does_not_answer_it_to_a_key_t
     assert "Breach" not in replayed.text
     again = await client.post("/v2/escalations", json=body, headers=FULL)  # its own creator still replays it
     assert again.status_code == 201 and again.json() == first.json()
+
+
+async def test_a_schedule_naming_more_users_than_the_bound_across_its_rotations_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    """Each user a rotation names is answered as a full user, in every show and list: a schedule naming one
+    user 200 times in each of 50 rotations would answer megabytes. A thousand across the rotations is the
+    bound; one more is 422, and nothing is stored."""
+
+    def schedule(rotations: int) -> Json:
+        rotation = {"handovers": [{"interval_type": "weekly", "interval": 1}], "users": [{"id": ADA}] * 200}
+        made = [{"name": f"Rotation {i}", **rotation} for i in range(rotations)]
+        return {"schedule": {"name": f"Wide {rotations}", "timezone": "UTC", "config": {"rotations": made}}}
+
+    before = (await client.get("/v2/schedules", headers=FULL)).json()["schedules"]
+    refused = await client.post("/v2/schedules", json=schedule(6), headers=FULL)
+    accepted = await client.post("/v2/schedules", json=schedule(5), headers=FULL)
+    after = (await client.get("/v2/schedules", headers=FULL)).json()["schedules"]
+    assert refused.status_code == 422, refused.text[:300]
+    assert refused.json()["errors"][0]["source"]["field"] == "schedule.config.rotations"
+    assert "1,200 given" in refused.json()["errors"][0]["message"]
+    assert accepted.status_code == 201, accepted.text[:300]
+    assert [s["name"] for s in after if s["id"] not in {b["id"] for b in before}] == ["Wide 5"]

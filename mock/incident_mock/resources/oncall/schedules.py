@@ -28,6 +28,7 @@ EVENTS = frozenset(f"schedule.{c}_v1" for c in ("created", "updated", "deleted",
 MAX_ROTATIONS = 50  # versions included
 MAX_LAYERS = 20
 MAX_USERS = 200
+MAX_USERS_IN_ALL = 1_000  # across the rotations: each is answered as a full user, in every list and show
 MAX_HANDOVERS = 100
 MAX_INTERVAL = {"hourly": 24 * 366, "daily": 3660, "weekly": 520}
 CLOCK_TIME = re.compile(r"^(?:[01][0-9]|2[0-3]):[0-5][0-9](?::00)?$|^24:00(?::00)?$")
@@ -130,6 +131,12 @@ def schedule_row(store: ResourceStore, given: Json, current: Json | None) -> Jso
         rotations = given["config"].get("rotations") or []
         _check(
             len(rotations) <= MAX_ROTATIONS, "schedule.config.rotations", f"at most {MAX_ROTATIONS} rotations"
+        )
+        named = sum(len(r.get("users") or []) for r in rotations if isinstance(r, dict))
+        _check(
+            named <= MAX_USERS_IN_ALL,
+            "schedule.config.rotations",
+            f"at most {MAX_USERS_IN_ALL:,} users across the rotations ({named:,} given)",
         )
         row["config"] = {
             "rotations": [
