@@ -256,18 +256,20 @@ class ResourceStore:
             return rows, None
         return paging.cut(rows, page_size, after)
 
-    def put(self, name: str, row: Json) -> Json:
+    def put(self, name: str, row: Json, weigh: Callable[[Json], int] | None = None) -> Json:
         """Store an object a behaviour module built whole, replacing the one with its id (fields the server
         computes, such as a secret's `last_four_chars`). The module has checked it; the cap and the text
-        budget apply as to any write."""
+        budget apply as to any write. `weigh` tells the text a row holds, for rows built from more than the
+        resource's writable fields (default: those fields' strings, `weight`)."""
         resource = self.resources[name]
+        measure = weigh or (lambda held: self.weight(resource, held))
         with self.lock:
             table = self.table(name)
             current = table.get(row["id"])
             cap = getattr(self.limits, resource.cap)
             if current is None and len(table) >= cap:
                 raise capacity_reached(resource.label, resource.cap, cap)
-            self.hold(self.weight(resource, row) - (self.weight(resource, current) if current else 0))
+            self.hold(measure(row) - (measure(current) if current else 0))
             self.catalog = self.catalog.with_table(resource.table, {**table, row["id"]: row})
             return row
 

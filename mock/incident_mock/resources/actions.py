@@ -58,10 +58,7 @@ def update(ctx: Ctx, id: str, body: Json) -> Reply:
 
 
 def delete(ctx: Ctx, id: str) -> Reply:
-    store = scoped.store(ctx)
-    with store.lock:
-        scoped.shown(ctx, NAME, id)
-        store.delete(NAME, id)
+    scoped.delete(ctx, NAME, id)
     return None, 204
 
 

@@ -66,10 +66,7 @@ def create(ctx: Ctx, body: Json) -> Reply:
 
 
 def delete(ctx: Ctx, id: str) -> Reply:
-    store = scoped.store(ctx)
-    with store.lock:
-        scoped.shown(ctx, NAME, id)
-        store.delete(NAME, id)
+    scoped.delete(ctx, NAME, id)
     return None, 204
 
 

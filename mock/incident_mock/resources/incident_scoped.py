@@ -75,6 +75,13 @@ def shown(ctx: Ctx, name: str, object_id: str) -> Json:
     return row
 
 
+def delete(ctx: Ctx, name: str, object_id: str) -> None:
+    """Delete an object of an incident the caller may see; 404 as `shown`."""
+    with store(ctx).lock:
+        shown(ctx, name, object_id)
+        store(ctx).delete(name, object_id)
+
+
 def visible(
     ctx: Ctx, rows: Iterable[Json], modes: frozenset[str] | None, incident_id: str | None = None
 ) -> list[Json]:

@@ -15,7 +15,7 @@ from typing import Any
 from incident_mock.domain.errors import ValidationFailed
 from incident_mock.engine.context import Ctx, Reply
 from incident_mock.engine.paging import page
-from incident_mock.resources.automation.saving import Json, at, incident_id_of, now, put, stamp, user_of
+from incident_mock.resources.automation.saving import Json, at, incident_id_of, now, stamp, user_of
 from incident_mock.resources.automation.workflow_config import binding, condition_groups
 
 __all__ = ["OPERATIONS"]
@@ -97,14 +97,14 @@ def delete(ctx: Ctx, id: str, force: bool = False) -> Reply:
 
 
 def create(ctx: Ctx, body: Json) -> Reply:
-    return {"maintenance_window": ctx.store.answer(TABLE, put(ctx.store, TABLE, build(ctx, body, None)))}, 201
+    return {"maintenance_window": ctx.store.answer(TABLE, ctx.store.put(TABLE, build(ctx, body, None)))}, 201
 
 
 def update(ctx: Ctx, id: str, body: Json) -> Reply:
     with ctx.store.lock:
         current = ctx.store.get(TABLE, id)
         return {
-            "maintenance_window": ctx.store.answer(TABLE, put(ctx.store, TABLE, build(ctx, body, current)))
+            "maintenance_window": ctx.store.answer(TABLE, ctx.store.put(TABLE, build(ctx, body, current)))
         }, 200
 
 

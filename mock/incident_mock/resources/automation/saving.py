@@ -14,31 +14,14 @@ import datetime as dt
 from typing import Any
 
 from incident_mock.domain.errors import NotFound, ValidationFailed
-from incident_mock.domain.limits import capacity_reached
 from incident_mock.domain.records import timestamp
 from incident_mock.engine.context import Ctx
 from incident_mock.engine.store import ResourceStore
 from incident_mock.resources.incidents.storage import IncidentStore
 
-__all__ = ["Json", "at", "incident_id_of", "now", "put", "stamp", "user_of"]
+__all__ = ["Json", "at", "incident_id_of", "now", "stamp", "user_of"]
 
 Json = dict[str, Any]
-
-
-def put(store: ResourceStore, name: str, row: Json) -> Json:
-    """Store `row` (a whole object with its `id`) in the table of resource `name`: a new object counts
-    against the resource's cap, and the text it holds against the sandbox's share."""
-    resource = store.resources[name]
-    with store.lock:
-        table = store.table(name)
-        old = table.get(row["id"])
-        if old is None:
-            cap = getattr(store.limits, resource.cap)
-            if len(table) >= cap:
-                raise capacity_reached(resource.label, resource.cap, cap)
-        store.hold(store.weight(resource, row) - (store.weight(resource, old) if old is not None else 0))
-        store.catalog = store.catalog.with_table(resource.table, {**table, row["id"]: row})
-    return row
 
 
 def at(value: str, field: str) -> dt.datetime:

@@ -20,7 +20,7 @@ from incident_mock.domain.errors import NotFound, ValidationFailed
 from incident_mock.engine.context import Ctx, Reply
 from incident_mock.engine.paging import page
 from incident_mock.engine.store import ResourceStore
-from incident_mock.resources.automation.saving import Json, at, now, put, stamp
+from incident_mock.resources.automation.saving import Json, at, now, stamp
 from incident_mock.resources.incidents.storage import IncidentStore
 
 __all__ = ["OPERATIONS"]
@@ -141,7 +141,7 @@ def create_incident(ctx: Ctx, body: Json) -> Reply:
         moment = now(store)
         incident = _new_incident(store, body, moment)
         _append(store, incident, body, moment)
-        return {"status_page_incident": store.answer(INCIDENTS, put(store, INCIDENTS, incident))}, 201
+        return {"status_page_incident": store.answer(INCIDENTS, store.put(INCIDENTS, incident))}, 201
 
 
 def create_retrospective_incident(ctx: Ctx, body: Json) -> Reply:
@@ -163,7 +163,7 @@ def create_retrospective_incident(ctx: Ctx, body: Json) -> Reply:
         incident = _new_incident(store, body, stamp(sent[0]["published_at"], "updates"))
         for update in sent:
             _append(store, incident, update, stamp(update["published_at"], "updates"))
-        return {"status_page_incident": store.answer(INCIDENTS, put(store, INCIDENTS, incident))}, 201
+        return {"status_page_incident": store.answer(INCIDENTS, store.put(INCIDENTS, incident))}, 201
 
 
 def create_incident_update(ctx: Ctx, body: Json) -> Reply:
@@ -180,7 +180,7 @@ def create_incident_update(ctx: Ctx, body: Json) -> Reply:
         )
         incident = dict(found)
         update = _append(store, incident, body, now(store))
-        put(store, INCIDENTS, incident)
+        store.put(INCIDENTS, incident)
         return {"status_page_incident_update": update}, 201
 
 
@@ -224,7 +224,7 @@ def create_maintenance(ctx: Ctx, body: Json) -> Reply:
             ],
             "idempotency_key": body["idempotency_key"],
         }
-        return {"status_page_maintenance": store.answer(MAINTENANCES, put(store, MAINTENANCES, row))}, 201
+        return {"status_page_maintenance": store.answer(MAINTENANCES, store.put(MAINTENANCES, row))}, 201
 
 
 def create_maintenance_update(ctx: Ctx, body: Json) -> Reply:
@@ -250,8 +250,7 @@ def create_maintenance_update(ctx: Ctx, body: Json) -> Reply:
             "maintenance_status": status,
             "component_statuses": statuses,
         }
-        put(
-            store,
+        store.put(
             MAINTENANCES,
             {**found, "maintenance_status": status, "updates": [*found["updates"], update]},
         )

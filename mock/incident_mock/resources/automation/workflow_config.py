@@ -14,7 +14,7 @@ from typing import Any
 
 from incident_mock.domain.errors import ValidationFailed
 from incident_mock.engine.context import Ctx, Reply
-from incident_mock.resources.automation.saving import Json, put
+from incident_mock.resources.automation.saving import Json
 
 __all__ = ["OPERATIONS"]
 
@@ -190,7 +190,7 @@ def answer(ctx: Ctx, row: Json) -> Json:
 
 
 def create(ctx: Ctx, body: Json) -> Reply:
-    return answer(ctx, put(ctx.store, TABLE, build(ctx, body, None))), 201
+    return answer(ctx, ctx.store.put(TABLE, build(ctx, body, None))), 201
 
 
 def show(ctx: Ctx, id: str, skip_step_upgrades: bool | None = None) -> Reply:
@@ -200,7 +200,7 @@ def show(ctx: Ctx, id: str, skip_step_upgrades: bool | None = None) -> Reply:
 def update(ctx: Ctx, id: str, body: Json) -> Reply:
     with ctx.store.lock:
         current = ctx.store.get(TABLE, id)
-        return answer(ctx, put(ctx.store, TABLE, build(ctx, body, current))), 200
+        return answer(ctx, ctx.store.put(TABLE, build(ctx, body, current))), 200
 
 
 OPERATIONS: dict[str, Callable[..., Any]] = {

@@ -16,7 +16,7 @@ from typing import Any
 
 from incident_mock.domain.clock import EARLIEST, LATEST
 from incident_mock.domain.errors import ValidationFailed
-from incident_mock.domain.limits import capacity_reached, text_bytes
+from incident_mock.domain.limits import text_bytes
 from incident_mock.domain.records import timestamp
 from incident_mock.engine.store import ResourceStore
 
@@ -28,18 +28,14 @@ HELD = "held_text"
 
 def put(store: ResourceStore, name: str, row: Json) -> Json:
     """Store a whole row (a new one, or one replacing the row with its id); 422 past the resource's cap."""
-    resource = store.resources[name]
+    return store.put(name, {**row, HELD: text_bytes(row)}, weigh=lambda held: int(held.get(HELD, 0)))
+
+
+def remove(store: ResourceStore, name: str, object_id: str, fixed: Mapping[str, str] | None = None) -> None:
+    """Delete one object: 404 when there is none (or, with `fixed`, when it is another parent's)."""
     with store.lock:
-        table = store.table(name)
-        old = table.get(row["id"])
-        cap = getattr(store.limits, resource.cap)
-        if old is None and len(table) >= cap:
-            raise capacity_reached(resource.label, resource.cap, cap)
-        held = text_bytes(row)
-        saved = {**row, HELD: held}
-        store.hold(held - (int(old.get(HELD, 0)) if old else 0))
-        store.catalog = store.catalog.with_table(resource.table, {**table, row["id"]: saved})
-        return saved
+        store.get(name, object_id, fixed)
+        drop(store, {name: [object_id]})
 
 
 def drop(store: ResourceStore, gone: Mapping[str, Iterable[str]]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from incident_mock.domain.errors import ValidationFailed
 from incident_mock.engine.context import Ctx, Json, Reply
-from incident_mock.resources.oncall.oncall_tables import drop, put
+from incident_mock.resources.oncall.oncall_tables import put, remove
 
 __all__ = ["OPERATIONS"]
 
@@ -100,9 +100,7 @@ def update(ctx: Ctx, id: str, body: Json) -> Reply:
 
 
 def destroy(ctx: Ctx, id: str) -> Reply:
-    with ctx.store.lock:
-        ctx.store.get("escalation_paths", id)
-        drop(ctx.store, {"escalation_paths": [id]})
+    remove(ctx.store, "escalation_paths", id)
     return None, 204
 
 

@@ -18,7 +18,7 @@ import incident_mock.resources.oncall.shifts as shifts
 from incident_mock.domain.errors import ValidationFailed
 from incident_mock.engine.context import Ctx, Json, Reply
 from incident_mock.engine.store import ResourceStore
-from incident_mock.resources.oncall.oncall_tables import drop, moment, person, put, stamp
+from incident_mock.resources.oncall.oncall_tables import drop, moment, person, put, remove, stamp
 
 __all__ = ["EVENTS", "OPERATIONS", "overrides_of", "schedule_row", "slim"]
 
@@ -282,9 +282,7 @@ def update_override(ctx: Ctx, id: str, body: Json) -> Reply:
 
 
 def destroy_override(ctx: Ctx, id: str) -> Reply:
-    with ctx.store.lock:
-        ctx.store.get("schedule_overrides", id)
-        drop(ctx.store, {"schedule_overrides": [id]})
+    remove(ctx.store, "schedule_overrides", id)
     return None, 204
 
 
@@ -336,9 +334,7 @@ def create_replica(ctx: Ctx, schedule_id: str, body: Json) -> Reply:
 
 
 def destroy_replica(ctx: Ctx, schedule_id: str, id: str) -> Reply:
-    with ctx.store.lock:
-        ctx.store.get("schedule_replicas", id, {"schedule_id": schedule_id})
-        drop(ctx.store, {"schedule_replicas": [id]})
+    remove(ctx.store, "schedule_replicas", id, {"schedule_id": schedule_id})
     return None, 204
 
 
@@ -403,8 +399,7 @@ def update_sync_rule(ctx: Ctx, schedule_id: str, id: str, body: Json) -> Reply:
 
 def destroy_sync_rule(ctx: Ctx, schedule_id: str, id: str) -> Reply:
     with ctx.store.lock:
-        ctx.store.get("schedule_sync_rules", id, {"schedule_id": schedule_id})
-        drop(ctx.store, {"schedule_sync_rules": [id]})
+        remove(ctx.store, "schedule_sync_rules", id, {"schedule_id": schedule_id})
         _relink(ctx.store)
     return None, 204
 
