@@ -94,11 +94,14 @@ def missing_parent(ctx: RunContext, op: str) -> str | None:
 
 
 def existing(ctx: RunContext, field: str) -> str | None:
-    """An id of an object that existed before the run, of the resource a declared reference `field` names."""
-    for resource in declared(ctx.contract.spec).values():
-        if field in resource.references:
-            return _reference(ctx, resource, field)
-    return None
+    """An id of an object that existed before the run, of the resource a declared reference `field` names;
+    looked up once a run (every page of a nested list's walk needs its parent)."""
+    key = f"pagination:existing:{field}"
+    if key not in ctx.cache:
+        refers = [r for r in declared(ctx.contract.spec).values() if field in r.references]
+        ctx.cache[key] = _reference(ctx, refers[0], field) if refers else None
+    found: str | None = ctx.cache[key]
+    return found
 
 
 def page(ctx: RunContext, op: str, **params: Any) -> tuple[Exchange, list[dict[str, Any]], dict[str, Any]]:
