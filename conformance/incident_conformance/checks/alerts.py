@@ -175,7 +175,7 @@ def token(ctx: RunContext) -> Iterator[Finding]:
         yield from _accepted(ctx, source.send(source.key("token-right")), "an event with the source's token")
 
 
-def _incidents(route_source: FiringSource, keys: list[str]) -> dict[str, str | None]:
+def _alert_ids(route_source: FiringSource, keys: list[str]) -> dict[str, str | None]:
     """deduplication key -> the id of its alert (None when no alert shows)."""
     ids: dict[str, str | None] = {}
     for key in keys:
@@ -202,7 +202,7 @@ def grouping(ctx: RunContext) -> Iterator[Finding]:
         for label, value in groups.items():
             metadata = {route.group_by: f"{ctx.run_id}-{value}"} if route.group_by else {}
             yield from _accepted(ctx, source.send(keys[label], metadata=metadata), f"firing event {label}")
-        alert_ids = _incidents(source, list(keys.values()))
+        alert_ids = _alert_ids(source, list(keys.values()))
         opened: dict[str, str | None] = {}
         for label, key in keys.items():
             alert_id = alert_ids[key]
